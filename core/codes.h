@@ -1,0 +1,32 @@
+#pragma once
+// Supplier-facing result codes (documented in README.md, "Supplier answer codes").
+// 0, 1001, 1006, 1008, 1015 and 1035 follow the reference product; the rest are ours.
+#include <string_view>
+
+namespace pp {
+
+enum class Code : int {
+  kAccepted = 0,
+  kMissingField = 1001,         // a required parameter or field is missing
+  kInvalidField = 1002,         // a field fails its type/format validation
+  kBadCredentials = 1003,       // unknown campaign, supplier not in campaign, or wrong lp_key
+  kSupplierPaused = 1004,       // the supplier is paused
+  kNoBuyers = 1005,             // no buyer was eligible or every eligible buyer failed
+  kRejectedByBuyer = 1006,      // the lead went to one buyer and it rejected the lead
+  kFiltered = 1007,             // a campaign or supplier filter blocked the lead
+  kDuplicated = 1008,           // the duplicate checker matched an earlier lead
+  kCapReached = 1009,           // a supplier cap or budget is exhausted
+  kWrongEndpoint = 1010,        // the campaign type does not accept this endpoint
+  kUnavailable = 1011,          // the lead could not be stored; retry later
+  kFailedValidation = 1015,     // a third-party validation failed
+  kPingTimeout = 1035,          // PING timeout exceeded
+  kBuyerTimeout = 1036,         // (per buyer) the buyer did not answer in time
+  kBuyerHttpError = 1037,       // (per buyer) transport failure or non-2xx HTTP status
+  kBuyerDuplicate = 1038,       // (per buyer) the buyer answered duplicate
+  kBuyerPaused = 1039,          // (per buyer) the buyer is paused
+  kBuyerNotConfigured = 1040,   // (per buyer) delivery type incomplete / unsupported
+};
+
+constexpr int code_int(Code c) { return static_cast<int>(c); }
+
+}  // namespace pp

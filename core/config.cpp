@@ -1,0 +1,717 @@
+#include "core/config.h"
+
+#include <boost/json.hpp>
+
+#include <cmath>
+#include <set>
+
+#include "core/hash.h"
+#include "core/text.h"
+
+namespace pp {
+
+namespace json = boost::json;
+
+std::string_view to_string(Role r) { return r == Role::kAdmin ? "admin" : "read"; }
+
+std::string_view to_string(BodyFormat f) {
+  switch (f) {
+    case BodyFormat::kNone: return "none";
+    case BodyFormat::kForm: return "form";
+    case BodyFormat::kJson: return "json";
+    case BodyFormat::kXml: return "xml";
+  }
+  return "none";
+}
+
+std::string_view content_type(BodyFormat f) {
+  switch (f) {
+    case BodyFormat::kForm: return "application/x-www-form-urlencoded";
+    case BodyFormat::kJson: return "application/json";
+    case BodyFormat::kXml: return "application/xml";
+    case BodyFormat::kNone: return "";
+  }
+  return "";
+}
+
+std::string_view to_string(ResponseFormat f) {
+  switch (f) {
+    case ResponseFormat::kJson: return "json";
+    case ResponseFormat::kXml: return "xml";
+    case ResponseFormat::kText: return "text";
+  }
+  return "json";
+}
+
+std::string_view to_string(CampaignType t) {
+  switch (t) {
+    case CampaignType::kDirectPost: return "direct_post";
+    case CampaignType::kPingPostExchange: return "ping_post_exchange";
+    case CampaignType::kOneToOne: return "one_to_one";
+  }
+  return "direct_post";
+}
+
+std::string_view to_string(DistributionMethod) { return "waterfall"; }
+
+const SupplierConfig* CampaignConfig::find_supplier(SupplierId sid) const {
+  for (const auto& s : suppliers) {
+    if (s.id == sid) return &s;
+  }
+  return nullptr;
+}
+
+const BuyerConfig* CampaignConfig::find_buyer(BuyerId bid) const {
+  for (const auto& b : buyers) {
+    if (b.id == bid) return &b;
+  }
+  return nullptr;
+}
+
+const FieldSpec* CampaignConfig::find_field_spec(std::string_view n) const {
+  for (const auto& f : fields) {
+    if (f.name == n) return &f;
+  }
+  return nullptr;
+}
+
+const CampaignConfig* Config::find_campaign(CampaignId cid) const {
+  auto it = campaign_index.find(cid);
+  return it == campaign_index.end() ? nullptr : &campaigns[it->second];
+}
+
+const ClientConfig* Config::find_client(ClientId cid) const {
+  auto it = client_index.find(cid);
+  return it == client_index.end() ? nullptr : &clients[it->second];
+}
+
+namespace {
+
+// Walks the JSON document, keeps the current JSON path and collects every error.
+class Loader {
+ public:
+  std::vector<std::string> errors;
+
+  void error(const std::string& path, const std::string& msg) { errors.push_back(path + ": " + msg); }
+
+  static std::string at(const std::string& path, std::string_view key) {
+    return path + "." + std::string(key);
+  }
+  static std::string idx(const std::string& path, size_t i) {
+    return path + "[" + std::to_string(i) + "]";
+  }
+
+  const json::object* object(const json::value* v, const std::string& path, bool required) {
+    if (v == nullptr) {
+      if (required) error(path, "is required");
+      return nullptr;
+    }
+    if (!v->is_object()) {
+      error(path, "must be an object");
+      return nullptr;
+    }
+    return &v->get_object();
+  }
+
+  const json::array* array(const json::object& o, std::string_view key, const std::string& path,
+                           bool required) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) {
+      if (required) error(at(path, key), "is required");
+      return nullptr;
+    }
+    if (!v->is_array()) {
+      error(at(path, key), "must be an array");
+      return nullptr;
+    }
+    return &v->get_array();
+  }
+
+  std::optional<int64_t> integer(const json::object& o, std::string_view key,
+                                 const std::string& path, bool required) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+      if (required) error(at(path, key), "is required");
+      return std::nullopt;
+    }
+    if (v->is_int64()) return v->get_int64();
+    if (v->is_uint64() && v->get_uint64() <= uint64_t(INT64_MAX)) return int64_t(v->get_uint64());
+    error(at(path, key), "must be an integer");
+    return std::nullopt;
+  }
+
+  uint32_t positive(const json::object& o, std::string_view key, const std::string& path,
+                    uint32_t def, uint32_t max) {
+    auto v = integer(o, key, path, false);
+    if (!v) return def;
+    if (*v <= 0 || *v > int64_t(max)) {
+      error(at(path, key), "must be between 1 and " + std::to_string(max));
+      return def;
+    }
+    return uint32_t(*v);
+  }
+
+  std::optional<std::string> string(const json::object& o, std::string_view key,
+                                    const std::string& path, bool required) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+      if (required) error(at(path, key), "is required");
+      return std::nullopt;
+    }
+    if (!v->is_string()) {
+      error(at(path, key), "must be a string");
+      return std::nullopt;
+    }
+    return std::string(v->get_string());
+  }
+
+  bool boolean(const json::object& o, std::string_view key, const std::string& path, bool def) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) return def;
+    if (v->is_bool()) return v->get_bool();
+    if (v->is_int64() && (v->get_int64() == 0 || v->get_int64() == 1)) return v->get_int64() == 1;
+    error(at(path, key), "must be true or false");
+    return def;
+  }
+
+  // Money from a JSON number or a decimal string ("12.50").
+  std::optional<Money> money(const json::value& v, const std::string& path) {
+    if (v.is_string()) {
+      auto m = Money::parse(v.get_string());
+      if (!m) error(path, "must be an amount like 12.50");
+      return m;
+    }
+    if (v.is_int64()) return Money::from_whole(v.get_int64());
+    if (v.is_uint64()) return Money::from_whole(int64_t(v.get_uint64()));
+    if (v.is_double()) {
+      double d = v.get_double();
+      // Config amounts have at most 4 decimals; round to the nearest ten-thousandth.
+      if (!std::isfinite(d) || std::fabs(d) > 1e12) {
+        error(path, "must be an amount like 12.50");
+        return std::nullopt;
+      }
+      return Money::from_units(std::llround(d * Money::kScale));
+    }
+    error(path, "must be an amount like 12.50");
+    return std::nullopt;
+  }
+
+  std::vector<std::string> strings(const json::object& o, std::string_view key,
+                                   const std::string& path) {
+    std::vector<std::string> out;
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) return out;
+    if (!v->is_array()) {
+      error(at(path, key), "must be an array of strings");
+      return out;
+    }
+    size_t i = 0;
+    for (const auto& e : v->get_array()) {
+      if (e.is_string()) out.emplace_back(e.get_string());
+      else if (e.is_int64()) out.push_back(std::to_string(e.get_int64()));
+      else error(idx(at(path, key), i), "must be a string");
+      ++i;
+    }
+    return out;
+  }
+
+  std::vector<std::pair<std::string, std::string>> string_map(const json::object& o,
+                                                               std::string_view key,
+                                                               const std::string& path) {
+    std::vector<std::pair<std::string, std::string>> out;
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) return out;
+    if (!v->is_object()) {
+      error(at(path, key), "must be an object of strings");
+      return out;
+    }
+    for (const auto& kv : v->get_object()) {
+      if (!kv.value().is_string()) {
+        error(at(at(path, key), kv.key()), "must be a string");
+        continue;
+      }
+      out.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
+    }
+    return out;
+  }
+
+  void unknown_keys(const json::object& o, const std::string& path,
+                    std::initializer_list<std::string_view> known) {
+    for (const auto& kv : o) {
+      bool found = false;
+      for (auto k : known) {
+        if (kv.key() == k) found = true;
+      }
+      if (!found) error(at(path, kv.key()), "unknown key");
+    }
+  }
+
+  // ---- conditions -------------------------------------------------------------------------
+  std::optional<Condition> condition(const json::value& v, const std::string& path, int depth = 0) {
+    if (depth > 8) {
+      error(path, "conditions nest too deep (max 8)");
+      return std::nullopt;
+    }
+    const json::object* o = object(&v, path, true);
+    if (!o) return std::nullopt;
+    for (std::string_view group : {"all", "any"}) {
+      if (o->contains(group)) {
+        const json::array* a = array(*o, group, path, true);
+        if (!a) return std::nullopt;
+        std::vector<Condition> parts;
+        for (size_t i = 0; i < a->size(); ++i) {
+          auto c = condition((*a)[i], idx(at(path, group), i), depth + 1);
+          if (c) parts.push_back(std::move(*c));
+        }
+        return group == "all" ? Condition::all(std::move(parts)) : Condition::any(std::move(parts));
+      }
+    }
+    unknown_keys(*o, path, {"field", "op", "values", "value"});
+    auto field = string(*o, "field", path, true);
+    auto op_s = string(*o, "op", path, true);
+    if (!field || !op_s) return std::nullopt;
+    CondOp op;
+    if (!parse_cond_op(*op_s, op)) {
+      error(at(path, "op"), "unknown operator '" + *op_s + "'");
+      return std::nullopt;
+    }
+    std::vector<std::string> values = strings(*o, "values", path);
+    if (const json::value* one = o->if_contains("value")) {
+      if (one->is_string()) values.emplace_back(one->get_string());
+      else if (one->is_int64()) values.push_back(std::to_string(one->get_int64()));
+      else if (one->is_double()) values.push_back(json::serialize(*one));
+      else error(at(path, "value"), "must be a string or number");
+    }
+    std::string err;
+    auto c = Condition::rule(*field, op, std::move(values), err);
+    if (!c) error(path, err);
+    return c;
+  }
+
+  // ---- pricing ------------------------------------------------------------------------------
+  Pricing pricing(const json::value* v, const std::string& path, bool supplier) {
+    Pricing p;
+    if (v == nullptr) return p;  // static 0
+    if (!v->is_object()) {
+      // shorthand: "price": 12.5
+      if (auto m = money(*v, path)) p.amount = *m;
+      return p;
+    }
+    const json::object& o = v->get_object();
+    unknown_keys(o, path, {"type", "amount", "default", "rules", "percent"});
+    std::string type = string(o, "type", path, false).value_or("static");
+    if (type == "static") {
+      p.kind = Pricing::Kind::kStatic;
+      if (const json::value* a = o.if_contains("amount")) {
+        if (auto m = money(*a, at(path, "amount"))) p.amount = *m;
+      } else {
+        error(at(path, "amount"), "is required for a static price");
+      }
+    } else if (type == "conditional") {
+      p.kind = Pricing::Kind::kConditional;
+      if (const json::value* a = o.if_contains("default")) {
+        if (auto m = money(*a, at(path, "default"))) p.amount = *m;
+      }
+      if (const json::array* rules = array(o, "rules", path, true)) {
+        for (size_t i = 0; i < rules->size(); ++i) {
+          std::string rp = idx(at(path, "rules"), i);
+          const json::object* r = object(&(*rules)[i], rp, true);
+          if (!r) continue;
+          unknown_keys(*r, rp, {"when", "amount", "field"});
+          PriceRule rule;
+          if (const json::value* w = r->if_contains("when")) {
+            if (auto c = condition(*w, at(rp, "when"))) rule.when = std::move(*c);
+          } else {
+            error(at(rp, "when"), "is required");
+          }
+          if (const json::value* a = r->if_contains("amount")) {
+            rule.amount = money(*a, at(rp, "amount"));
+          } else if (auto f = string(*r, "field", rp, false)) {
+            rule.from_field = *f;
+          } else {
+            error(rp, "needs 'amount' or 'field'");
+          }
+          p.rules.push_back(std::move(rule));
+        }
+      }
+    } else if (type == "realtime" || type == "real_time") {
+      if (supplier) error(at(path, "type"), "supplier prices cannot be real-time here; use revenue_share");
+      p.kind = Pricing::Kind::kRealTime;
+    } else if (type == "revenue_share") {
+      if (!supplier) error(at(path, "type"), "revenue_share is for supplier prices");
+      p.kind = Pricing::Kind::kRevenueShare;
+      const json::value* pc = o.if_contains("percent");
+      std::optional<Money> m = pc ? money(*pc, at(path, "percent")) : std::nullopt;
+      if (!pc) error(at(path, "percent"), "is required for revenue_share");
+      if (m) {
+        if (*m < Money() || *m > Money::from_whole(100)) {
+          error(at(path, "percent"), "must be between 0 and 100");
+        }
+        p.share_bp = m->units() / 100;  // percent with 4 decimals -> basis points
+      }
+    } else {
+      error(at(path, "type"), "must be static, conditional, realtime or revenue_share");
+    }
+    return p;
+  }
+
+  // ---- buyer HTTP ---------------------------------------------------------------------------
+  HttpTemplateConfig http_template(const json::object& o, const std::string& path) {
+    HttpTemplateConfig t;
+    unknown_keys(o, path, {"method", "url", "headers", "format", "fields", "body",
+                           "connect_timeout_ms", "timeout_ms", "max_response_bytes"});
+    t.method = to_upper(string(o, "method", path, false).value_or("POST"));
+    if (t.method != "GET" && t.method != "POST" && t.method != "PUT") {
+      error(at(path, "method"), "must be GET, POST or PUT");
+    }
+    if (auto u = string(o, "url", path, true)) {
+      t.url = *u;
+      if (!starts_with_icase(t.url, "http://") && !starts_with_icase(t.url, "https://")) {
+        error(at(path, "url"), "must start with http:// or https://");
+      }
+    }
+    t.headers = string_map(o, "headers", path);
+    std::string fmt = string(o, "format", path, false).value_or(t.method == "GET" ? "none" : "json");
+    if (fmt == "form") t.format = BodyFormat::kForm;
+    else if (fmt == "json") t.format = BodyFormat::kJson;
+    else if (fmt == "xml") t.format = BodyFormat::kXml;
+    else if (fmt == "none") t.format = BodyFormat::kNone;
+    else error(at(path, "format"), "must be form, json, xml or none");
+    t.fields = string_map(o, "fields", path);
+    t.body = string(o, "body", path, false).value_or("");
+    if (t.format == BodyFormat::kXml && t.body.empty()) {
+      error(at(path, "body"), "is required for the xml format");
+    }
+    if (t.format == BodyFormat::kForm && !t.body.empty()) {
+      error(at(path, "body"), "form bodies are built from 'fields'");
+    }
+    t.connect_timeout_ms = positive(o, "connect_timeout_ms", path, 2000, 60000);
+    t.timeout_ms = positive(o, "timeout_ms", path, 10000, 300000);
+    t.max_response_bytes = positive(o, "max_response_bytes", path, 262144, 16 << 20);
+    return t;
+  }
+
+  MatchRule match_rule(const json::object& o, std::string_view key, const std::string& path) {
+    MatchRule m;
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) return m;
+    std::string p = at(path, key);
+    const json::object* mo = object(v, p, true);
+    if (!mo) return m;
+    unknown_keys(*mo, p, {"path", "equals", "contains", "regex"});
+    m.path = string(*mo, "path", p, false).value_or("");
+    m.equals = strings(*mo, "equals", p);
+    m.contains = string(*mo, "contains", p, false).value_or("");
+    m.regex = string(*mo, "regex", p, false).value_or("");
+    if (m.empty()) error(p, "needs 'equals', 'contains' or 'regex'");
+    return m;
+  }
+
+  Extractor extractor(const json::object& o, std::string_view key, const std::string& path) {
+    Extractor e;
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) return e;
+    std::string p = at(path, key);
+    if (v->is_string()) {  // shorthand: a path
+      e.path = std::string(v->get_string());
+      return e;
+    }
+    const json::object* eo = object(v, p, true);
+    if (!eo) return e;
+    unknown_keys(*eo, p, {"path", "regex"});
+    e.path = string(*eo, "path", p, false).value_or("");
+    e.regex = string(*eo, "regex", p, false).value_or("");
+    if (e.empty()) error(p, "needs 'path' or 'regex'");
+    return e;
+  }
+
+  ResponseMappingConfig response_mapping(const json::value* v, const std::string& path) {
+    ResponseMappingConfig r;
+    if (v == nullptr) return r;
+    const json::object* o = object(v, path, true);
+    if (!o) return r;
+    unknown_keys(*o, path, {"format", "accepted", "duplicate", "price", "lead_id",
+                            "redirect_url", "reason"});
+    std::string fmt = string(*o, "format", path, false).value_or("json");
+    if (fmt == "json") r.format = ResponseFormat::kJson;
+    else if (fmt == "xml") r.format = ResponseFormat::kXml;
+    else if (fmt == "text") r.format = ResponseFormat::kText;
+    else error(at(path, "format"), "must be json, xml or text");
+    r.accepted = match_rule(*o, "accepted", path);
+    r.duplicate = match_rule(*o, "duplicate", path);
+    r.price = extractor(*o, "price", path);
+    r.lead_id = extractor(*o, "lead_id", path);
+    r.redirect_url = extractor(*o, "redirect_url", path);
+    r.reason = extractor(*o, "reason", path);
+    return r;
+  }
+
+  // ---- campaign parts -----------------------------------------------------------------------
+  FieldSpec field(const json::value& v, const std::string& path) {
+    FieldSpec f;
+    if (v.is_string()) {  // shorthand: a text field name
+      f.name = std::string(v.get_string());
+      return f;
+    }
+    const json::object* o = object(&v, path, true);
+    if (!o) return f;
+    unknown_keys(*o, path, {"name", "type", "required", "required_on_ping", "on_ping",
+                            "max_length", "allowed_values", "description"});
+    f.name = string(*o, "name", path, true).value_or("");
+    std::string type = string(*o, "type", path, false).value_or("text");
+    if (!parse_field_type(type, f.type)) {
+      error(at(path, "type"), "unknown field type '" + type + "'");
+    }
+    f.required = boolean(*o, "required", path, false);
+    f.required_on_ping = boolean(*o, "required_on_ping", path, false);
+    f.on_ping = boolean(*o, "on_ping", path, f.required_on_ping);
+    f.max_length = positive(*o, "max_length", path, 255, 65536);
+    f.allowed_values = strings(*o, "allowed_values", path);
+    f.description = string(*o, "description", path, false).value_or("");
+    if (f.type == FieldType::kList && f.allowed_values.empty()) {
+      error(at(path, "allowed_values"), "is required for a list field");
+    }
+    if (f.name.empty() || f.name.size() > 64) error(at(path, "name"), "must be 1 to 64 characters");
+    if (starts_with_icase(f.name, "lp_") && f.name.rfind("lp_subid", 0) != 0) {
+      error(at(path, "name"), "the lp_ prefix is reserved for system fields");
+    }
+    return f;
+  }
+};
+
+std::string key_hash(Loader& L, const json::object& o, const std::string& path,
+                     std::string_view plain_key, std::string_view hashed_key) {
+  auto plain = L.string(o, plain_key, path, false);
+  auto hashed = L.string(o, hashed_key, path, false);
+  if (plain && hashed) {
+    L.error(path, "give either '" + std::string(plain_key) + "' or '" + std::string(hashed_key) + "', not both");
+  }
+  if (hashed) {
+    std::string h = to_lower(*hashed);
+    bool hex = h.size() == 64;
+    for (char c : h) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+    if (!hex) L.error(Loader::at(path, hashed_key), "must be 64 hex characters (SHA-256)");
+    return h;
+  }
+  if (plain) {
+    if (plain->size() < 8) L.error(Loader::at(path, plain_key), "must be at least 8 characters");
+    return sha256_hex(*plain);
+  }
+  L.error(path, "needs '" + std::string(plain_key) + "' or '" + std::string(hashed_key) + "'");
+  return {};
+}
+
+}  // namespace
+
+ConfigLoadResult load_config(std::string_view text) {
+  ConfigLoadResult result;
+  boost::system::error_code ec;
+  json::parse_options po;
+  po.allow_comments = true;
+  po.allow_trailing_commas = true;
+  json::value root = json::parse(text, ec, {}, po);
+  if (ec) {
+    result.errors.push_back("$: not valid JSON: " + ec.message());
+    return result;
+  }
+  Loader L;
+  auto cfg = std::make_shared<Config>();
+  const json::object* ro = L.object(&root, "$", true);
+  if (!ro) {
+    result.errors = std::move(L.errors);
+    return result;
+  }
+  L.unknown_keys(*ro, "$", {"account", "server", "outbound", "clients", "api_tokens", "campaigns"});
+
+  // account
+  if (const json::object* a = L.object(ro->if_contains("account"), "$.account", true)) {
+    L.unknown_keys(*a, "$.account", {"name", "timezone", "currency"});
+    cfg->account.name = L.string(*a, "name", "$.account", false).value_or("pingpost");
+    std::string tz = L.string(*a, "timezone", "$.account", true).value_or("UTC");
+    if (!TimeZone::lookup(tz, cfg->account.tz)) {
+      L.error("$.account.timezone", "unknown IANA time zone '" + tz + "'");
+    }
+    cfg->account.currency = L.string(*a, "currency", "$.account", false).value_or("USD");
+    if (cfg->account.currency.size() != 3) L.error("$.account.currency", "must be a 3-letter ISO 4217 code");
+  }
+
+  // server
+  if (const json::object* s = L.object(ro->if_contains("server"), "$.server", false)) {
+    L.unknown_keys(*s, "$.server", {"body_limit_bytes", "header_limit_bytes", "read_timeout_ms",
+                                    "idle_timeout_ms", "max_fields", "max_field_value_bytes"});
+    auto& sc = cfg->server;
+    sc.body_limit_bytes = L.positive(*s, "body_limit_bytes", "$.server", sc.body_limit_bytes, 16 << 20);
+    sc.header_limit_bytes = L.positive(*s, "header_limit_bytes", "$.server", sc.header_limit_bytes, 1 << 20);
+    sc.read_timeout_ms = L.positive(*s, "read_timeout_ms", "$.server", sc.read_timeout_ms, 600000);
+    sc.idle_timeout_ms = L.positive(*s, "idle_timeout_ms", "$.server", sc.idle_timeout_ms, 3600000);
+    sc.max_fields = L.positive(*s, "max_fields", "$.server", sc.max_fields, 10000);
+    sc.max_field_value_bytes = L.positive(*s, "max_field_value_bytes", "$.server", sc.max_field_value_bytes, 1 << 20);
+  }
+
+  // outbound
+  if (const json::object* o = L.object(ro->if_contains("outbound"), "$.outbound", false)) {
+    L.unknown_keys(*o, "$.outbound", {"ca_file", "user_agent", "allow_private_networks"});
+    cfg->outbound.ca_file = L.string(*o, "ca_file", "$.outbound", false).value_or("");
+    cfg->outbound.user_agent = L.string(*o, "user_agent", "$.outbound", false).value_or(cfg->outbound.user_agent);
+    cfg->outbound.allow_private_networks = L.boolean(*o, "allow_private_networks", "$.outbound", false);
+  }
+
+  // clients
+  if (const json::array* cs = L.array(*ro, "clients", "$", false)) {
+    for (size_t i = 0; i < cs->size(); ++i) {
+      std::string p = Loader::idx("$.clients", i);
+      const json::object* c = L.object(&(*cs)[i], p, true);
+      if (!c) continue;
+      L.unknown_keys(*c, p, {"id", "company", "first_name", "last_name", "email", "phone"});
+      ClientConfig cc;
+      cc.id = L.integer(*c, "id", p, true).value_or(0);
+      cc.company = L.string(*c, "company", p, true).value_or("");
+      cc.first_name = L.string(*c, "first_name", p, false).value_or("");
+      cc.last_name = L.string(*c, "last_name", p, false).value_or("");
+      cc.email = L.string(*c, "email", p, false).value_or("");
+      cc.phone = L.string(*c, "phone", p, false).value_or("");
+      if (cfg->client_index.count(cc.id)) L.error(Loader::at(p, "id"), "duplicate client id " + std::to_string(cc.id));
+      cfg->client_index[cc.id] = cfg->clients.size();
+      cfg->clients.push_back(std::move(cc));
+    }
+  }
+
+  // api tokens
+  if (const json::array* ts = L.array(*ro, "api_tokens", "$", false)) {
+    for (size_t i = 0; i < ts->size(); ++i) {
+      std::string p = Loader::idx("$.api_tokens", i);
+      const json::object* t = L.object(&(*ts)[i], p, true);
+      if (!t) continue;
+      L.unknown_keys(*t, p, {"name", "token", "token_sha256", "role"});
+      ApiTokenConfig tc;
+      tc.name = L.string(*t, "name", p, true).value_or("");
+      tc.token_sha256 = key_hash(L, *t, p, "token", "token_sha256");
+      std::string role = L.string(*t, "role", p, false).value_or("read");
+      if (role == "admin") tc.role = Role::kAdmin;
+      else if (role == "read") tc.role = Role::kRead;
+      else L.error(Loader::at(p, "role"), "must be admin or read");
+      cfg->api_tokens.push_back(std::move(tc));
+    }
+  }
+
+  // campaigns
+  std::set<SupplierId> supplier_ids;
+  std::set<BuyerId> buyer_ids;
+  if (const json::array* cs = L.array(*ro, "campaigns", "$", true)) {
+    for (size_t i = 0; i < cs->size(); ++i) {
+      std::string p = Loader::idx("$.campaigns", i);
+      const json::object* c = L.object(&(*cs)[i], p, true);
+      if (!c) continue;
+      L.unknown_keys(*c, p, {"id", "name", "public_name", "type", "timezone", "fields",
+                             "suppliers", "buyers", "distribution", "delivery_deadline_ms"});
+      CampaignConfig cc;
+      cc.id = L.integer(*c, "id", p, true).value_or(0);
+      cc.name = L.string(*c, "name", p, true).value_or("");
+      cc.public_name = L.string(*c, "public_name", p, false).value_or(cc.name);
+      std::string type = L.string(*c, "type", p, false).value_or("direct_post");
+      if (type == "direct_post") cc.type = CampaignType::kDirectPost;
+      else if (type == "ping_post_exchange") cc.type = CampaignType::kPingPostExchange;
+      else if (type == "one_to_one") cc.type = CampaignType::kOneToOne;
+      else L.error(Loader::at(p, "type"), "must be direct_post, ping_post_exchange or one_to_one");
+      cc.tz = cfg->account.tz;
+      if (auto tz = L.string(*c, "timezone", p, false)) {
+        if (!TimeZone::lookup(*tz, cc.tz)) L.error(Loader::at(p, "timezone"), "unknown IANA time zone '" + *tz + "'");
+      }
+      cc.delivery_deadline_ms = L.positive(*c, "delivery_deadline_ms", p, 30000, 600000);
+      if (auto d = L.string(*c, "distribution", p, false)) {
+        if (*d != "waterfall") L.error(Loader::at(p, "distribution"), "must be waterfall");
+      }
+
+      std::set<std::string> field_names;
+      if (const json::array* fs = L.array(*c, "fields", p, true)) {
+        for (size_t k = 0; k < fs->size(); ++k) {
+          std::string fp = Loader::idx(Loader::at(p, "fields"), k);
+          FieldSpec f = L.field((*fs)[k], fp);
+          if (!field_names.insert(f.name).second) L.error(Loader::at(fp, "name"), "duplicate field '" + f.name + "'");
+          cc.fields.push_back(std::move(f));
+        }
+      }
+
+      if (const json::array* ss = L.array(*c, "suppliers", p, true)) {
+        for (size_t k = 0; k < ss->size(); ++k) {
+          std::string sp = Loader::idx(Loader::at(p, "suppliers"), k);
+          const json::object* s = L.object(&(*ss)[k], sp, true);
+          if (!s) continue;
+          L.unknown_keys(*s, sp, {"id", "client_id", "name", "nickname", "lp_key", "lp_key_sha256",
+                                  "hash", "paused", "test_mode", "price"});
+          SupplierConfig sc;
+          sc.id = L.integer(*s, "id", sp, true).value_or(0);
+          sc.client_id = L.integer(*s, "client_id", sp, true).value_or(0);
+          sc.nickname = L.string(*s, "nickname", sp, false);
+          sc.key_sha256 = key_hash(L, *s, sp, "lp_key", "lp_key_sha256");
+          sc.hash = L.string(*s, "hash", sp, false).value_or("");
+          sc.paused = L.boolean(*s, "paused", sp, false);
+          sc.test_mode = L.boolean(*s, "test_mode", sp, false);
+          sc.price = L.pricing(s->if_contains("price"), Loader::at(sp, "price"), true);
+          const ClientConfig* client = cfg->find_client(sc.client_id);
+          if (!client) L.error(Loader::at(sp, "client_id"), "unknown client " + std::to_string(sc.client_id));
+          sc.name = L.string(*s, "name", sp, false).value_or(client ? client->company : "");
+          if (!supplier_ids.insert(sc.id).second) L.error(Loader::at(sp, "id"), "duplicate supplier id " + std::to_string(sc.id));
+          cc.suppliers.push_back(std::move(sc));
+        }
+      }
+
+      if (const json::array* bs = L.array(*c, "buyers", p, false)) {
+        for (size_t k = 0; k < bs->size(); ++k) {
+          std::string bp = Loader::idx(Loader::at(p, "buyers"), k);
+          const json::object* b = L.object(&(*bs)[k], bp, true);
+          if (!b) continue;
+          L.unknown_keys(*b, bp, {"id", "client_id", "name", "nickname", "type", "priority",
+                                  "paused", "price", "post", "post_response", "ping", "ping_response"});
+          BuyerConfig bc;
+          bc.id = L.integer(*b, "id", bp, true).value_or(0);
+          bc.client_id = L.integer(*b, "client_id", bp, true).value_or(0);
+          bc.nickname = L.string(*b, "nickname", bp, false);
+          std::string t = L.string(*b, "type", bp, false).value_or("direct_post");
+          if (!parse_delivery_type(t, bc.type)) {
+            L.error(Loader::at(bp, "type"), "must be direct_post, ping_post, lead_store, google_sheets, email or incomplete");
+          }
+          bc.priority = int(L.integer(*b, "priority", bp, false).value_or(int64_t(k + 1)));
+          bc.paused = L.boolean(*b, "paused", bp, false);
+          bc.price = L.pricing(b->if_contains("price"), Loader::at(bp, "price"), false);
+          bool http = bc.type == DeliveryType::kDirectPost || bc.type == DeliveryType::kPingPost ||
+                      bc.type == DeliveryType::kGoogleSheets;
+          if (http) {
+            if (const json::object* po = L.object(b->if_contains("post"), Loader::at(bp, "post"), true)) {
+              bc.post = L.http_template(*po, Loader::at(bp, "post"));
+            }
+            bc.post_response = L.response_mapping(b->if_contains("post_response"), Loader::at(bp, "post_response"));
+          }
+          if (bc.type == DeliveryType::kPingPost) {
+            if (const json::object* po = L.object(b->if_contains("ping"), Loader::at(bp, "ping"), true)) {
+              bc.ping = L.http_template(*po, Loader::at(bp, "ping"));
+            }
+            bc.ping_response = L.response_mapping(b->if_contains("ping_response"), Loader::at(bp, "ping_response"));
+          }
+          if (bc.price.kind == Pricing::Kind::kRealTime) {
+            const auto& m = bc.type == DeliveryType::kPingPost ? bc.ping_response : bc.post_response;
+            if (m.price.empty()) L.error(Loader::at(bp, "price"), "a real-time price needs a 'price' extractor in the response mapping");
+          }
+          const ClientConfig* client = cfg->find_client(bc.client_id);
+          if (!client) L.error(Loader::at(bp, "client_id"), "unknown client " + std::to_string(bc.client_id));
+          bc.name = L.string(*b, "name", bp, false).value_or(client ? client->company : "");
+          if (!buyer_ids.insert(bc.id).second) L.error(Loader::at(bp, "id"), "duplicate buyer id " + std::to_string(bc.id));
+          cc.buyers.push_back(std::move(bc));
+        }
+      }
+
+      if (cfg->campaign_index.count(cc.id)) L.error(Loader::at(p, "id"), "duplicate campaign id " + std::to_string(cc.id));
+      cfg->campaign_index[cc.id] = cfg->campaigns.size();
+      cfg->campaigns.push_back(std::move(cc));
+    }
+  }
+
+  if (!L.errors.empty()) {
+    result.errors = std::move(L.errors);
+    return result;
+  }
+  result.config = std::move(cfg);
+  return result;
+}
+
+}  // namespace pp

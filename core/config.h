@@ -1,0 +1,199 @@
+#pragma once
+// The configuration schema: one JSON file (see configs/demo.json and README "Configuration").
+// Loaded once, validated completely (every problem reported with its JSON path), then immutable:
+// the engine swaps whole snapshots.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/condition.h"
+#include "core/fields.h"
+#include "core/ids.h"
+#include "core/lead.h"
+#include "core/money.h"
+#include "core/time.h"
+
+namespace pp {
+
+struct AccountConfig {
+  std::string name = "pingpost";
+  TimeZone tz = TimeZone::utc();
+  std::string currency = "USD";
+};
+
+struct ClientConfig {
+  ClientId id = 0;
+  std::string company;
+  std::string first_name, last_name, email, phone;
+};
+
+enum class Role : uint8_t { kAdmin, kRead };
+std::string_view to_string(Role r);
+
+struct ApiTokenConfig {
+  std::string name;
+  std::string token_sha256;  // hex; plain tokens in the file are hashed at load and dropped
+  Role role = Role::kRead;
+};
+
+// Buyer or supplier price (C4, B2).
+struct PriceRule {
+  Condition when;
+  std::optional<Money> amount;  // fixed price, or
+  std::string from_field;       // the value of a lead field
+};
+
+struct Pricing {
+  enum class Kind : uint8_t { kStatic, kConditional, kRealTime, kRevenueShare };
+  Kind kind = Kind::kStatic;
+  Money amount;                  // static price, or the default of a conditional price
+  std::vector<PriceRule> rules;  // conditional: first matching rule wins
+  int64_t share_bp = 0;          // revenue share in basis points (supplier pricing): 7000 = 70%
+};
+
+enum class BodyFormat : uint8_t { kNone, kForm, kJson, kXml };
+std::string_view to_string(BodyFormat f);
+std::string_view content_type(BodyFormat f);
+
+struct HttpTemplateConfig {
+  std::string method = "POST";  // GET, POST, PUT
+  std::string url;              // may contain {{tags}} (values are URL-encoded)
+  std::vector<std::pair<std::string, std::string>> headers;  // values may contain {{tags}}
+  BodyFormat format = BodyFormat::kJson;
+  // FORM and JSON: an ordered map of output key -> template. JSON values are strings.
+  std::vector<std::pair<std::string, std::string>> fields;
+  // JSON and XML: a raw body template; tag values are escaped for the format. Wins over `fields`.
+  std::string body;
+  uint32_t connect_timeout_ms = 2000;
+  uint32_t timeout_ms = 10000;          // whole exchange after connect: write + read response
+  uint32_t max_response_bytes = 262144;
+};
+
+enum class ResponseFormat : uint8_t { kJson, kXml, kText };
+std::string_view to_string(ResponseFormat f);
+
+// A test on the buyer's answer: the value at `path` (JSON dot path or XML element path; the whole
+// body for text) equals one of `equals` (case-insensitive), contains `contains`, or matches `regex`.
+struct MatchRule {
+  std::string path;
+  std::vector<std::string> equals;
+  std::string contains;
+  std::string regex;
+  bool empty() const { return equals.empty() && contains.empty() && regex.empty(); }
+};
+
+// Where to read a value from: `path` (JSON/XML), or `regex` with one capture group (any format).
+struct Extractor {
+  std::string path;
+  std::string regex;
+  bool empty() const { return path.empty() && regex.empty(); }
+};
+
+struct ResponseMappingConfig {
+  ResponseFormat format = ResponseFormat::kJson;
+  MatchRule accepted;   // empty: any 2xx answer is accepted
+  MatchRule duplicate;  // empty: never duplicate
+  Extractor price;      // real-time price / bid
+  Extractor lead_id;    // the buyer's own id for the lead
+  Extractor redirect_url;
+  Extractor reason;     // rejection reason shown in error_message
+};
+
+struct BuyerConfig {
+  BuyerId id = 0;
+  ClientId client_id = 0;
+  std::string name;
+  std::optional<std::string> nickname;
+  DeliveryType type = DeliveryType::kDirectPost;
+  int priority = 0;  // waterfall order: lower first; ties by configuration order
+  bool paused = false;
+  Pricing price;
+  HttpTemplateConfig post;
+  ResponseMappingConfig post_response;
+  std::optional<HttpTemplateConfig> ping;  // ping_post buyers
+  ResponseMappingConfig ping_response;
+};
+
+struct SupplierConfig {
+  SupplierId id = 0;
+  ClientId client_id = 0;
+  std::string name;
+  std::optional<std::string> nickname;
+  std::string key_sha256;  // lp_key, hashed
+  std::string hash;        // public spec hash (api_specs_url)
+  bool paused = false;
+  bool test_mode = false;
+  Pricing price;
+};
+
+enum class CampaignType : uint8_t { kDirectPost, kPingPostExchange, kOneToOne };
+std::string_view to_string(CampaignType t);
+
+enum class DistributionMethod : uint8_t { kWaterfall };
+std::string_view to_string(DistributionMethod m);
+
+struct CampaignConfig {
+  CampaignId id = 0;
+  std::string name;
+  std::string public_name;
+  CampaignType type = CampaignType::kDirectPost;
+  TimeZone tz;  // defaults to the account's
+  std::vector<FieldSpec> fields;
+  std::vector<SupplierConfig> suppliers;
+  std::vector<BuyerConfig> buyers;
+  DistributionMethod distribution = DistributionMethod::kWaterfall;
+  // Upper bound on the whole delivery of one lead (all buyer attempts together).
+  uint32_t delivery_deadline_ms = 30000;
+
+  const SupplierConfig* find_supplier(SupplierId id) const;
+  const BuyerConfig* find_buyer(BuyerId id) const;
+  const FieldSpec* find_field_spec(std::string_view name) const;
+};
+
+struct ServerConfig {
+  uint32_t body_limit_bytes = 65536;
+  uint32_t header_limit_bytes = 8192;
+  uint32_t read_timeout_ms = 10000;     // to receive one whole request
+  uint32_t idle_timeout_ms = 60000;     // keep-alive idle
+  uint32_t max_fields = 200;            // per lead
+  uint32_t max_field_value_bytes = 4096;
+};
+
+struct OutboundConfig {
+  std::string ca_file;  // extra trust anchors (PEM); system store is always used
+  std::string user_agent = "pingpost/0.1";
+  bool allow_private_networks = false;
+};
+
+struct Config {
+  AccountConfig account;
+  ServerConfig server;
+  OutboundConfig outbound;
+  std::vector<ClientConfig> clients;
+  std::vector<ApiTokenConfig> api_tokens;
+  std::vector<CampaignConfig> campaigns;
+
+  const CampaignConfig* find_campaign(CampaignId id) const;
+  const ClientConfig* find_client(ClientId id) const;
+
+  // Built by the loader.
+  std::unordered_map<CampaignId, size_t> campaign_index;
+  std::unordered_map<ClientId, size_t> client_index;
+};
+
+using ConfigPtr = std::shared_ptr<const Config>;
+
+struct ConfigLoadResult {
+  ConfigPtr config;                 // null when errors is not empty
+  std::vector<std::string> errors;  // "$.campaigns[0].buyers[1].post.url: must start with http"
+};
+
+// Parses and validates a whole configuration document.
+ConfigLoadResult load_config(std::string_view json_text);
+
+}  // namespace pp

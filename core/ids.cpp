@@ -1,0 +1,56 @@
+#include "core/ids.h"
+
+namespace pp {
+
+std::string IdGenerator::lead_id(int64_t unix_ms) {
+  std::string out(kLeadIdLength, '-');
+  uint64_t t = static_cast<uint64_t>(unix_ms) & ((uint64_t(1) << 48) - 1);
+  // 8 characters * 6 bits = 48 bits of time
+  for (int i = 7; i >= 0; --i) {
+    out[size_t(i)] = kSortableAlphabet[t & 63];
+    t >>= 6;
+  }
+  uint64_t r1 = rng_();
+  uint64_t r2 = rng_();
+  // 12 characters * 6 bits = 72 random bits
+  for (size_t i = 8; i < 20; ++i) {
+    uint64_t& r = i < 16 ? r1 : r2;
+    out[i] = kSortableAlphabet[r & 63];
+    r >>= 6;
+  }
+  return out;
+}
+
+std::string IdGenerator::uuid_v4() {
+  static constexpr char hex[] = "0123456789abcdef";
+  uint64_t a = rng_();
+  uint64_t b = rng_();
+  unsigned char bytes[16];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(a >> (i * 8));
+  for (int i = 0; i < 8; ++i) bytes[8 + i] = static_cast<unsigned char>(b >> (i * 8));
+  bytes[6] = (bytes[6] & 0x0F) | 0x40;
+  bytes[8] = (bytes[8] & 0x3F) | 0x80;
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(hex[bytes[i] >> 4]);
+    out.push_back(hex[bytes[i] & 0xF]);
+  }
+  return out;
+}
+
+IdGenerator& thread_id_generator() {
+  thread_local IdGenerator gen;
+  return gen;
+}
+
+bool is_lead_id(std::string_view id) {
+  if (id.size() != kLeadIdLength) return false;
+  for (char c : id) {
+    if (kSortableAlphabet.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+}  // namespace pp

@@ -1,0 +1,39 @@
+#pragma once
+// Small string utilities shared by every module. No allocation unless the result is a string.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pp {
+
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+inline char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c; }
+bool iequals(std::string_view a, std::string_view b);
+std::string to_lower(std::string_view s);
+std::string to_upper(std::string_view s);
+std::string_view trim(std::string_view s);
+bool starts_with_icase(std::string_view s, std::string_view prefix);
+
+// application/x-www-form-urlencoded
+std::string url_encode(std::string_view s);
+// Returns nullopt on a malformed percent escape. '+' decodes to a space.
+std::optional<std::string> url_decode(std::string_view s);
+// Parses "a=1&b=2" into ordered pairs; nullopt on a malformed escape.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view body);
+
+std::string xml_escape(std::string_view s);
+std::string hex_encode(std::string_view bytes);
+
+// Compares two strings in time that depends only on their lengths.
+bool constant_time_equals(std::string_view a, std::string_view b);
+
+// Parses a whole base-10 integer; nullopt on anything else or overflow.
+std::optional<int64_t> parse_int(std::string_view s);
+
+// Removes CR and LF (header values built from lead data must not split headers).
+std::string strip_crlf(std::string_view s);
+
+}  // namespace pp

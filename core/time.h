@@ -1,0 +1,69 @@
+#pragma once
+// Clocks and time zones. Invariant 6: instants are stored as UTC milliseconds; calendar cuts
+// (days, weeks, months) are made in an IANA zone through HowardHinnant date/tz (OS tz database).
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace date {
+class time_zone;
+}
+
+namespace pp {
+
+using UnixMs = int64_t;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual UnixMs now_ms() const = 0;
+  // Monotonic time for measuring durations and deadlines.
+  virtual std::chrono::steady_clock::time_point steady_now() const {
+    return std::chrono::steady_clock::now();
+  }
+};
+
+class SystemClock final : public Clock {
+ public:
+  UnixMs now_ms() const override;
+  static const SystemClock& instance();
+};
+
+// A clock tests set by hand. Thread-safe.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(UnixMs start) : now_(start) {}
+  UnixMs now_ms() const override { return now_.load(); }
+  void set(UnixMs t) { now_.store(t); }
+  void advance_ms(int64_t d) { now_.fetch_add(d); }
+
+ private:
+  std::atomic<UnixMs> now_;
+};
+
+// An IANA time zone. Cheap to copy (points into the process-wide tz database).
+class TimeZone {
+ public:
+  // nullptr-free: returns false when the name is unknown.
+  static bool lookup(std::string_view name, TimeZone& out);
+  static TimeZone utc();
+
+  const std::string& name() const { return name_; }
+  // "2020-01-15 16:34:56" in this zone.
+  std::string format_local(UnixMs t) const;
+  // Offset from UTC at instant t, in seconds.
+  int64_t offset_seconds(UnixMs t) const;
+
+ private:
+  const date::time_zone* tz_ = nullptr;
+  std::string name_;
+};
+
+// "2020-01-15 16:34:56" in UTC.
+std::string format_utc(UnixMs t);
+// RFC 1123 date for HTTP headers: "Mon, 25 May 2026 16:29:55 GMT".
+std::string http_date(UnixMs t);
+
+}  // namespace pp

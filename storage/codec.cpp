@@ -1,0 +1,256 @@
+#include "storage/codec.h"
+
+#include <cstdint>
+
+namespace pp::storage {
+
+namespace {
+
+constexpr uint8_t kLeadVersion = 1;
+constexpr uint8_t kDebugVersion = 1;
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  void u8(uint8_t v) { out_.push_back(char(v)); }
+  void var(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(char((v & 0x7F) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(char(v));
+  }
+  void i64(int64_t v) { var((uint64_t(v) << 1) ^ uint64_t(v >> 63)); }  // zigzag
+  void str(std::string_view s) {
+    var(s.size());
+    out_.append(s);
+  }
+  void b(bool v) { u8(v ? 1 : 0); }
+  void pairs(const std::vector<std::pair<std::string, std::string>>& p) {
+    var(p.size());
+    for (const auto& [k, v] : p) {
+      str(k);
+      str(v);
+    }
+  }
+
+ private:
+  std::string& out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool done() const { return pos_ == in_.size(); }
+  uint8_t u8() {
+    if (pos_ >= in_.size()) return fail(), 0;
+    return uint8_t(in_[pos_++]);
+  }
+  uint64_t var() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= in_.size()) return fail(), 0;
+      auto c = uint8_t(in_[pos_++]);
+      v |= uint64_t(c & 0x7F) << shift;
+      if ((c & 0x80) == 0) return v;
+    }
+    return fail(), 0;
+  }
+  int64_t i64() {
+    uint64_t z = var();
+    return int64_t((z >> 1) ^ (~(z & 1) + 1));
+  }
+  bool b() { return u8() != 0; }
+  std::string str() {
+    uint64_t n = var();
+    if (!ok_ || n > in_.size() - pos_) return fail(), std::string();
+    std::string s(in_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+  // A count of items each taking at least one byte: bounded by what remains.
+  uint64_t count() {
+    uint64_t n = var();
+    if (n > in_.size() - pos_) return fail(), 0;
+    return n;
+  }
+  std::vector<std::pair<std::string, std::string>> pairs() {
+    std::vector<std::pair<std::string, std::string>> p;
+    uint64_t n = count();
+    p.reserve(n);
+    for (uint64_t i = 0; i < n && ok_; ++i) {
+      std::string k = str();
+      std::string v = str();
+      p.emplace_back(std::move(k), std::move(v));
+    }
+    return p;
+  }
+
+ private:
+  void fail() { ok_ = false; }
+  std::string_view in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+void write_http(Writer& w, const HttpExchangeLog& h) {
+  w.str(h.url);
+  w.str(h.method);
+  w.str(h.payload);
+  w.str(h.response);
+  w.i64(h.http_status);
+  w.i64(h.exec_time_us);
+  w.pairs(h.request_headers);
+  w.pairs(h.response_headers);
+  w.str(h.transport_error);
+}
+
+HttpExchangeLog read_http(Reader& r) {
+  HttpExchangeLog h;
+  h.url = r.str();
+  h.method = r.str();
+  h.payload = r.str();
+  h.response = r.str();
+  h.http_status = int(r.i64());
+  h.exec_time_us = r.i64();
+  h.request_headers = r.pairs();
+  h.response_headers = r.pairs();
+  h.transport_error = r.str();
+  return h;
+}
+
+}  // namespace
+
+std::string encode_lead(const Lead& l) {
+  std::string out;
+  out.reserve(512);
+  Writer w(out);
+  w.u8(kLeadVersion);
+  w.str(l.id);
+  w.str(l.request_uuid);
+  w.i64(l.created_ms);
+  w.i64(l.campaign_id);
+  w.i64(l.supplier_id);
+  w.u8(uint8_t(l.status));
+  w.i64(l.error_code);
+  w.str(l.error_message);
+  w.str(l.validation_error_provider);
+  w.str(l.validation_error_description);
+  w.b(l.test);
+  w.i64(l.cost.units());
+  w.i64(l.revenue.units());
+  w.b(l.returned);
+  w.str(l.return_reason);
+  w.var(l.tags.size());
+  for (const auto& t : l.tags) w.str(t);
+  w.pairs(l.fields);
+  w.var(l.buyers.size());
+  for (const auto& b : l.buyers) {
+    w.i64(b.buyer_id);
+    w.u8(uint8_t(b.status));
+    w.i64(b.error_code);
+    w.str(b.error_message);
+    w.i64(b.sell_price.units());
+    w.b(b.returned);
+    w.str(b.return_reason);
+    w.str(b.buyer_lead_id);
+    w.i64(b.exec_time_us);
+  }
+  w.str(l.redirect_url);
+  w.i64(l.exec_time_us);
+  return out;
+}
+
+std::optional<Lead> decode_lead(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.u8() != kLeadVersion) return std::nullopt;
+  Lead l;
+  l.id = r.str();
+  l.request_uuid = r.str();
+  l.created_ms = r.i64();
+  l.campaign_id = r.i64();
+  l.supplier_id = r.i64();
+  uint8_t st = r.u8();
+  if (st > uint8_t(LeadStatus::kError)) return std::nullopt;
+  l.status = LeadStatus(st);
+  l.error_code = int(r.i64());
+  l.error_message = r.str();
+  l.validation_error_provider = r.str();
+  l.validation_error_description = r.str();
+  l.test = r.b();
+  l.cost = Money::from_units(r.i64());
+  l.revenue = Money::from_units(r.i64());
+  l.returned = r.b();
+  l.return_reason = r.str();
+  uint64_t nt = r.count();
+  for (uint64_t i = 0; i < nt && r.ok(); ++i) l.tags.push_back(r.str());
+  l.fields = r.pairs();
+  uint64_t nb = r.count();
+  for (uint64_t i = 0; i < nb && r.ok(); ++i) {
+    BuyerOutcome b;
+    b.buyer_id = r.i64();
+    uint8_t bs = r.u8();
+    if (bs > uint8_t(BuyerStatus::kOutbid)) return std::nullopt;
+    b.status = BuyerStatus(bs);
+    b.error_code = int(r.i64());
+    b.error_message = r.str();
+    b.sell_price = Money::from_units(r.i64());
+    b.returned = r.b();
+    b.return_reason = r.str();
+    b.buyer_lead_id = r.str();
+    b.exec_time_us = r.i64();
+    l.buyers.push_back(std::move(b));
+  }
+  l.redirect_url = r.str();
+  l.exec_time_us = r.i64();
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return l;
+}
+
+std::string encode_debug(const DebugLog& d) {
+  std::string out;
+  Writer w(out);
+  w.u8(kDebugVersion);
+  w.str(d.lead_id);
+  w.var(d.buyers.size());
+  for (const auto& b : d.buyers) {
+    w.i64(b.buyer_id);
+    w.u8(uint8_t(b.type));
+    w.b(b.has_bid);
+    w.i64(b.bid_raw.units());
+    w.i64(b.bid_adjusted.units());
+    w.b(b.ping.has_value());
+    if (b.ping) write_http(w, *b.ping);
+    w.b(b.post.has_value());
+    if (b.post) write_http(w, *b.post);
+    w.str(b.decision);
+  }
+  return out;
+}
+
+std::optional<DebugLog> decode_debug(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.u8() != kDebugVersion) return std::nullopt;
+  DebugLog d;
+  d.lead_id = r.str();
+  uint64_t n = r.count();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    BuyerDebug b;
+    b.buyer_id = r.i64();
+    uint8_t t = r.u8();
+    if (t > uint8_t(DeliveryType::kIncomplete)) return std::nullopt;
+    b.type = DeliveryType(t);
+    b.has_bid = r.b();
+    b.bid_raw = Money::from_units(r.i64());
+    b.bid_adjusted = Money::from_units(r.i64());
+    if (r.b()) b.ping = read_http(r);
+    if (r.b()) b.post = read_http(r);
+    b.decision = r.str();
+    d.buyers.push_back(std::move(b));
+  }
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return d;
+}
+
+}  // namespace pp::storage
