@@ -295,11 +295,17 @@ asio::awaitable<HttpResult> HttpClient::send(OutboundRequest req) {
     std::unique_ptr<Conn> c = attempt == 0 ? impl_->take_idle(key) : nullptr;
     bool reused = c != nullptr;
     if (!c) {
-      c = co_await impl_->connect(u, Clock::now() + req.connect_timeout, res);
+      c = co_await impl_->connect(u, std::min(Clock::now() + req.connect_timeout, req.deadline), res);
       if (!c) break;
     }
     res.reused_connection = reused;
-    const auto deadline = Clock::now() + req.timeout;
+    if (Clock::now() >= req.deadline) {
+      res.error = TransportError::kTimeout;
+      res.error_message = "deadline reached";
+      impl_->put_idle(key, std::move(c));
+      break;
+    }
+    const auto deadline = std::min(Clock::now() + req.timeout, req.deadline);
     bool keep = false;
     bool final = c->secure ? co_await impl_->exchange(*c->secure, c->lowest(), breq, deadline,
                                                       req.max_response_bytes, reused, res, keep)

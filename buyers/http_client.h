@@ -18,6 +18,7 @@
 #include <string>
 
 #include "buyers/http_types.h"
+#include "buyers/transport.h"
 
 namespace pp::buyers {
 
@@ -28,16 +29,16 @@ struct ClientOptions {
   size_t max_header_bytes = 16384;           // response head cap, default 16 KiB
 };
 
-class HttpClient {
+class HttpClient final : public Transport {
  public:
   // Throws std::runtime_error when `ca_file` cannot be loaded (a start-up error).
   HttpClient(boost::asio::any_io_executor ex, ClientOptions options);
-  ~HttpClient();
+  ~HttpClient() override;
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Never throws for network or protocol problems: they come back in HttpResult::error.
-  boost::asio::awaitable<HttpResult> send(OutboundRequest request);
+  boost::asio::awaitable<HttpResult> send(OutboundRequest request) override;
 
   size_t idle_connections() const;
   // Closes every idle connection (shutdown).

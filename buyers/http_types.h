@@ -20,6 +20,9 @@ struct OutboundRequest {
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds timeout{10000};  // write request + read response, after connect
   size_t max_response_bytes = 262144;
+  // Absolute bound over the whole call (connect included): the caller's remaining budget, e.g. a
+  // lead's delivery deadline. Each phase ends at the earlier of its own timeout and this.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 // Connection-level failures, as an enum (Envoy's pool failure reasons, refined).

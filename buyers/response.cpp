@@ -201,6 +201,12 @@ std::optional<std::string> CompiledMapping::extract(const Extract& e, const Docu
   return doc.at(e.path);
 }
 
+std::optional<std::string> json_value_at(std::string_view body, std::string_view path) {
+  CompiledMapping::Document doc(ResponseFormat::kJson, body);
+  if (!doc.parsed()) return std::nullopt;
+  return doc.at(std::string(path));
+}
+
 MappedResponse CompiledMapping::map(const HttpResult& res) const {
   MappedResponse out;
   if (!res.ok()) {

@@ -46,7 +46,11 @@ class CompiledMapping {
     std::shared_ptr<re2::RE2> regex;
     bool empty() const { return path.empty() && !regex; }
   };
-  class Document;
+
+ public:
+  class Document;  // the parsed answer (JSON via simdjson, XML via libxml2, or text)
+
+ private:
 
   static bool compile_rule(const MatchRule& in, Rule& out, std::string& error);
   static bool compile_extract(const Extractor& in, Extract& out, std::string& error);
@@ -57,5 +61,9 @@ class CompiledMapping {
   Rule accepted_, duplicate_;
   Extract price_, lead_id_, redirect_, reason_;
 };
+
+// The value at a JSON dot path ("data.bid", "items[0].id") of `body`, as text; nullopt when the
+// body is not JSON or the path is absent. Used for {{lp_ping_response:KEY}}.
+std::optional<std::string> json_value_at(std::string_view body, std::string_view path);
 
 }  // namespace pp::buyers

@@ -538,7 +538,8 @@ ConfigLoadResult load_config(std::string_view text) {
   // server
   if (const json::object* s = L.object(ro->if_contains("server"), "$.server", false)) {
     L.unknown_keys(*s, "$.server", {"body_limit_bytes", "header_limit_bytes", "read_timeout_ms",
-                                    "idle_timeout_ms", "max_fields", "max_field_value_bytes"});
+                                    "idle_timeout_ms", "max_fields", "max_field_value_bytes",
+                                    "sandbox"});
     auto& sc = cfg->server;
     sc.body_limit_bytes = L.positive(*s, "body_limit_bytes", "$.server", sc.body_limit_bytes, 16 << 20);
     sc.header_limit_bytes = L.positive(*s, "header_limit_bytes", "$.server", sc.header_limit_bytes, 1 << 20);
@@ -546,6 +547,7 @@ ConfigLoadResult load_config(std::string_view text) {
     sc.idle_timeout_ms = L.positive(*s, "idle_timeout_ms", "$.server", sc.idle_timeout_ms, 3600000);
     sc.max_fields = L.positive(*s, "max_fields", "$.server", sc.max_fields, 10000);
     sc.max_field_value_bytes = L.positive(*s, "max_field_value_bytes", "$.server", sc.max_field_value_bytes, 1 << 20);
+    sc.sandbox = L.boolean(*s, "sandbox", "$.server", false);
   }
 
   // outbound

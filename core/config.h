@@ -162,6 +162,7 @@ struct ServerConfig {
   uint32_t idle_timeout_ms = 60000;     // keep-alive idle
   uint32_t max_fields = 200;            // per lead
   uint32_t max_field_value_bytes = 4096;
+  bool sandbox = false;  // serve the sandbox buyer under /sandbox/ (demo and tests)
 };
 
 struct OutboundConfig {

@@ -4,17 +4,17 @@ namespace pp {
 
 std::string IdGenerator::lead_id(int64_t unix_ms) {
   std::string out(kLeadIdLength, '-');
-  uint64_t t = static_cast<uint64_t>(unix_ms) & ((uint64_t(1) << 48) - 1);
-  // 8 characters * 6 bits = 48 bits of time
-  for (int i = 7; i >= 0; --i) {
+  uint64_t t = static_cast<uint64_t>(unix_ms) & ((uint64_t(1) << 42) - 1);
+  // 7 characters * 6 bits = 42 bits of milliseconds (until the year 2109)
+  for (int i = 6; i >= 0; --i) {
     out[size_t(i)] = kSortableAlphabet[t & 63];
     t >>= 6;
   }
   uint64_t r1 = rng_();
   uint64_t r2 = rng_();
-  // 12 characters * 6 bits = 72 random bits
-  for (size_t i = 8; i < 20; ++i) {
-    uint64_t& r = i < 16 ? r1 : r2;
+  // 13 characters * 6 bits = 78 random bits
+  for (size_t i = 7; i < 20; ++i) {
+    uint64_t& r = i < 15 ? r1 : r2;
     out[i] = kSortableAlphabet[r & 63];
     r >>= 6;
   }

@@ -27,7 +27,7 @@ class IdGenerator {
   explicit IdGenerator(uint64_t seed) : rng_(seed) {}
   IdGenerator() : rng_(std::random_device{}()) {}
 
-  // 48 bits of milliseconds since the epoch, then 72 random bits: 120 bits in 20 characters.
+  // 42 bits of milliseconds since the epoch, then 78 random bits: 120 bits in 20 characters.
   std::string lead_id(int64_t unix_ms);
   // RFC 4122 version 4 UUID, lower-case hex.
   std::string uuid_v4();

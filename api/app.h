@@ -1,0 +1,57 @@
+#pragma once
+// Wires configuration, storage, engine, router and server together. Used by pingpostd's main and
+// by integration tests (which start real servers on 127.0.0.1 port 0).
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/router.h"
+#include "api/server.h"
+#include "engine/engine.h"
+#include "storage/store.h"
+
+namespace pp::api {
+
+struct AppOptions {
+  std::string config_text;  // the configuration document
+  std::string data_dir;     // RocksDB directory
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  unsigned threads = 1;
+  storage::StoreOptions store;
+  std::string extra_ca_file;  // overrides outbound.ca_file when set (tests)
+};
+
+class App {
+ public:
+  // Loads and compiles the configuration and opens storage. Returns null and fills `errors`
+  // (every configuration problem with its JSON path) on failure.
+  static std::unique_ptr<App> create(AppOptions options, std::vector<std::string>& errors);
+  ~App();
+
+  // Starts listening. Throws std::runtime_error when the address cannot be bound.
+  void start();
+  uint16_t port() const { return server_->port(); }
+
+  // Graceful stop: stop accepting, let leads in flight finish (at most `drain`), stop the threads,
+  // then flush and close storage. Idempotent.
+  void shutdown(std::chrono::milliseconds drain = std::chrono::seconds(30));
+
+  engine::Engine& engine() { return *engine_; }
+  storage::Store& store() { return *store_; }
+
+ private:
+  App() = default;
+  AppOptions opts_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<Server> server_;
+  bool shut_down_ = false;
+};
+
+// Reads a whole file; nullopt when it cannot be read.
+std::optional<std::string> read_file(const std::string& path);
+
+}  // namespace pp::api

@@ -1,0 +1,29 @@
+#include "api/http_types.h"
+
+#include "core/json_writer.h"
+#include "core/text.h"
+
+namespace pp::api {
+
+std::string_view Request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (iequals(k, name)) return v;
+  }
+  return {};
+}
+
+Response error_response(int http_status, std::string_view message) {
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object().kv("status", "error").kv("message", message).key("details").null().end_object();
+  return json_response(http_status, std::move(body));
+}
+
+Response json_response(int http_status, std::string body) {
+  Response r;
+  r.status = http_status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace pp::api

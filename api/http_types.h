@@ -1,0 +1,38 @@
+#pragma once
+// Transport-neutral request/response for handlers. The Beast server converts to and from these,
+// so handlers and their tests never include Beast.
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pp::api {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as sent
+  std::string path;    // without the query
+  std::string query;   // raw, without '?'
+  HeaderList headers;  // names as sent
+  std::string body;
+  std::string remote_address;
+
+  // Case-insensitive header lookup; empty when absent.
+  std::string_view header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  HeaderList headers;  // extra headers
+  bool close = false;  // close the connection after this response
+};
+
+// {"status":"error","message":...,"details":null} (seed 000's error shape).
+Response error_response(int http_status, std::string_view message);
+Response json_response(int http_status, std::string body);
+
+}  // namespace pp::api

@@ -1,0 +1,214 @@
+#include "api/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "core/time.h"
+
+namespace pp::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+}  // namespace
+
+struct Server::Impl {
+  struct Worker {
+    asio::io_context ioc{1};
+    std::unique_ptr<tcp::acceptor> acceptor;
+    std::unique_ptr<buyers::HttpClient> client;
+    std::thread thread;
+  };
+
+  ServerOptions opts;
+  Router& router;
+  std::vector<std::unique_ptr<Worker>> workers;
+  uint16_t bound_port = 0;
+  std::atomic<int64_t> connections{0};
+  bool started = false;
+  bool stopped = false;
+
+  Impl(ServerOptions o, Router& r) : opts(std::move(o)), router(r) {}
+
+  asio::awaitable<void> accept_loop(Worker& w) {
+    for (;;) {
+      auto [ec, sock] = co_await w.acceptor->async_accept(kNoThrow);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !w.acceptor->is_open()) co_return;
+        // e.g. EMFILE: back off briefly instead of spinning
+        spdlog::warn("accept failed: {}", ec.message());
+        asio::steady_timer t(w.ioc);
+        t.expires_after(std::chrono::milliseconds(50));
+        co_await t.async_wait(kNoThrow);
+        continue;
+      }
+      asio::co_spawn(w.ioc, session(std::move(sock), w), asio::detached);
+    }
+  }
+
+  static Response parse_error_response(const beast::error_code& ec) {
+    if (ec == http::error::body_limit) return error_response(413, "Request body too large");
+    if (ec == http::error::header_limit) return error_response(431, "Request headers too large");
+    return error_response(400, "Malformed HTTP request");
+  }
+
+  asio::awaitable<void> write(beast::tcp_stream& stream, const Response& r, bool keep_alive,
+                              bool& ok) {
+    http::response<http::string_body> out{static_cast<http::status>(r.status), 11};
+    out.set(http::field::server, "pingpost");
+    out.set(http::field::date, http_date(SystemClock::instance().now_ms()));
+    if (!r.content_type.empty()) out.set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) out.set(k, v);
+    out.body() = r.body;
+    out.keep_alive(keep_alive);
+    out.prepare_payload();
+    stream.expires_after(std::chrono::milliseconds(opts.write_timeout_ms));
+    auto [ec, n] = co_await http::async_write(stream, out, kNoThrow);
+    (void)n;
+    ok = !ec;
+  }
+
+  asio::awaitable<void> session(tcp::socket sock, Worker& w) {
+    connections.fetch_add(1);
+    struct Count {
+      std::atomic<int64_t>& c;
+      ~Count() { c.fetch_sub(1); }
+    } count{connections};
+    beast::error_code sec;
+    sock.set_option(tcp::no_delay(true), sec);
+    std::string remote;
+    auto ep = sock.remote_endpoint(sec);
+    if (!sec) remote = ep.address().to_string();
+    beast::tcp_stream stream(std::move(sock));
+    beast::flat_buffer buf;
+    bool first = true;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(opts.body_limit_bytes);
+      parser.header_limit(opts.header_limit_bytes);
+      stream.expires_after(std::chrono::milliseconds(first ? opts.read_timeout_ms : opts.idle_timeout_ms));
+      auto [ec, n] = co_await http::async_read(stream, buf, parser, kNoThrow);
+      (void)n;
+      if (ec) {
+        bool parse_error = ec.category() == http::make_error_code(http::error::bad_target).category() &&
+                           ec != http::error::end_of_stream && ec != http::error::partial_message;
+        if (parse_error) {
+          bool ok = false;
+          co_await write(stream, parse_error_response(ec), false, ok);
+        }
+        break;
+      }
+      first = false;
+      auto& msg = parser.get();
+      Request req;
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      size_t q = req.target.find('?');
+      req.path = req.target.substr(0, q);
+      if (q != std::string::npos) req.query = req.target.substr(q + 1);
+      for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      req.body = std::move(msg.body());
+      req.remote_address = remote;
+      bool keep_alive = msg.keep_alive();
+      // No deadline on the socket while the handler runs: the engine bounds its own work.
+      stream.expires_never();
+      Response res = co_await router.handle(std::move(req), *w.client);
+      keep_alive = keep_alive && !res.close;
+      bool ok = false;
+      co_await write(stream, res, keep_alive, ok);
+      if (!ok || !keep_alive) break;
+    }
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+};
+
+Server::Server(ServerOptions options, Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  auto& I = *impl_;
+  if (I.started) return;
+  unsigned n = std::max(1u, I.opts.threads);
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(I.opts.host, ec);
+  if (ec) throw std::runtime_error("invalid listen address '" + I.opts.host + "'");
+  uint16_t port = I.opts.port;
+  for (unsigned i = 0; i < n; ++i) {
+    auto w = std::make_unique<Impl::Worker>();
+    w->acceptor = std::make_unique<tcp::acceptor>(w->ioc);
+    tcp::endpoint ep(addr, port);
+    w->acceptor->open(ep.protocol(), ec);
+    if (!ec) w->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) w->acceptor->set_option(reuse_port(true), ec);
+    if (!ec) w->acceptor->bind(ep, ec);
+    if (!ec) w->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      throw std::runtime_error("cannot listen on " + I.opts.host + ":" + std::to_string(port) +
+                               ": " + ec.message());
+    }
+    if (i == 0) port = w->acceptor->local_endpoint().port();
+    w->client = std::make_unique<buyers::HttpClient>(w->ioc.get_executor(), I.opts.client);
+    I.workers.push_back(std::move(w));
+  }
+  I.bound_port = port;
+  for (auto& w : I.workers) {
+    asio::co_spawn(w->ioc, I.accept_loop(*w), asio::detached);
+    Impl::Worker* wp = w.get();
+    w->thread = std::thread([wp] {
+      auto guard = asio::make_work_guard(wp->ioc);
+      wp->ioc.run();
+    });
+  }
+  I.started = true;
+}
+
+uint16_t Server::port() const { return impl_->bound_port; }
+
+int64_t Server::open_connections() const { return impl_->connections.load(); }
+
+void Server::stop_accepting() {
+  for (auto& w : impl_->workers) {
+    Impl::Worker* wp = w.get();
+    asio::post(w->ioc, [wp] {
+      beast::error_code ec;
+      if (wp->acceptor) wp->acceptor->close(ec);
+    });
+  }
+}
+
+void Server::stop() {
+  auto& I = *impl_;
+  if (!I.started || I.stopped) return;
+  I.stopped = true;
+  for (auto& w : I.workers) w->ioc.stop();
+  for (auto& w : I.workers) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  // Pending coroutine frames are destroyed with their io_context (declared first in Worker, so it
+  // is destroyed last, after the client and acceptor).
+  I.workers.clear();
+}
+
+}  // namespace pp::api

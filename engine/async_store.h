@@ -1,0 +1,28 @@
+#pragma once
+// Awaitable adapter over storage::Store::save_lead: the completion, which runs on the commit
+// thread, is posted back to the awaiting coroutine's executor.
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/post.hpp>
+
+#include <memory>
+
+#include "storage/store.h"
+
+namespace pp::engine {
+
+template <class Token>
+auto async_save_lead(storage::Store& store, const Lead& lead, const DebugLog& debug, Token&& token) {
+  return boost::asio::async_initiate<Token, void(storage::Status)>(
+      [&store, &lead, &debug](auto handler) {
+        auto ex = boost::asio::get_associated_executor(handler);
+        using Handler = decltype(handler);
+        auto h = std::make_shared<Handler>(std::move(handler));
+        store.save_lead(lead, debug, [h, ex](storage::Status st) {
+          boost::asio::post(ex, [h, st = std::move(st)]() mutable { (*h)(std::move(st)); });
+        });
+      },
+      token);
+}
+
+}  // namespace pp::engine

@@ -1,0 +1,75 @@
+#pragma once
+// The lead lifecycle. Thin transport handlers (api/) call these coroutines; the engine decides,
+// delivers through a buyers::Transport and persists through storage::Store.
+//
+// Thread safety: Engine is shared by every I/O thread. Its state is the atomically swapped
+// configuration snapshot and atomic counters; a coroutine never holds a lock across co_await.
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "buyers/transport.h"
+#include "core/lead.h"
+#include "core/time.h"
+#include "engine/snapshot.h"
+#include "storage/store.h"
+
+namespace pp::engine {
+
+// What a supplier sent: every parameter of the body (JSON or form) and the query string, in order.
+struct IntakeRequest {
+  FieldList params;
+};
+
+// The answer to the supplier (A1).
+struct IntakeResult {
+  LeadStatus status = LeadStatus::kError;
+  std::string lead_id;  // empty when nothing was stored (bad credentials, malformed)
+  int code = 0;
+  std::string message;
+  Money payout;
+  std::string redirect_url;
+};
+
+struct EngineCounters {
+  uint64_t leads_received = 0;
+  uint64_t leads_accepted = 0;
+  uint64_t leads_stored = 0;
+  uint64_t store_failures = 0;
+  uint64_t buyer_calls = 0;
+  int64_t in_flight = 0;
+};
+
+class Engine {
+ public:
+  Engine(SnapshotPtr snapshot, storage::Store& store, const Clock& clock);
+
+  // POST /direct_post for direct-post campaigns: authenticate, validate, deliver by waterfall,
+  // settle, store durably, answer. Completes only after the lead is on disk (invariant 1).
+  boost::asio::awaitable<IntakeResult> direct_post(IntakeRequest request,
+                                                   buyers::Transport& transport);
+
+  std::optional<Lead> find_lead(std::string_view id) const;
+  std::optional<DebugLog> find_debug(std::string_view id) const;
+
+  SnapshotPtr snapshot() const { return snapshot_.load(std::memory_order_acquire); }
+  // Leads already in flight finish on the snapshot they started with.
+  void swap_snapshot(SnapshotPtr next) { snapshot_.store(std::move(next), std::memory_order_release); }
+
+  EngineCounters counters() const;
+  int64_t in_flight() const { return in_flight_.load(); }
+
+ private:
+  struct Delivery;  // per-lead delivery state (engine.cpp)
+
+  std::atomic<SnapshotPtr> snapshot_;
+  storage::Store& store_;
+  const Clock& clock_;
+  std::atomic<uint64_t> received_{0}, accepted_{0}, stored_{0}, store_failures_{0}, buyer_calls_{0};
+  std::atomic<int64_t> in_flight_{0};
+};
+
+}  // namespace pp::engine

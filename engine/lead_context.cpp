@@ -1,0 +1,28 @@
+#include "engine/lead_context.h"
+
+#include "buyers/response.h"
+
+namespace pp::engine {
+
+std::optional<std::string> LeadContext::lookup(std::string_view name) const {
+  if (const std::string* v = find_field(lead_.fields, name)) return *v;
+  if (name.size() < 3 || name.substr(0, 3) != "lp_") return std::nullopt;
+  if (name == "lp_lead_id") return lead_.id;
+  if (name == "lp_campaign_id") return std::to_string(lead_.campaign_id);
+  if (name == "lp_supplier_id") return std::to_string(lead_.supplier_id);
+  if (name == "lp_buyer_id") return std::to_string(buyer_id_);
+  if (name == "lp_request_uuid") return lead_.request_uuid;
+  if (name == "lp_lead_date") return campaign_.tz.format_local(lead_.created_ms);
+  if (name == "lp_lead_date_utc") return format_utc(lead_.created_ms);
+  if (name == "lp_date") return format_utc(now_);
+  if (name == "lp_timestamp") return std::to_string(lead_.created_ms / 1000);
+  if (name == "lp_test") return std::string(lead_.test ? "1" : "0");
+  if (name.substr(0, 16) == "lp_ping_response") {
+    if (ping_response_ == nullptr) return std::nullopt;
+    if (name.size() == 16) return *ping_response_;
+    if (name[16] == ':') return buyers::json_value_at(*ping_response_, name.substr(17));
+  }
+  return std::nullopt;
+}
+
+}  // namespace pp::engine

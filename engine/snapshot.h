@@ -1,0 +1,42 @@
+#pragma once
+// A configuration snapshot: the validated Config plus everything compiled from it (buyer request
+// templates, response mappings with their regexes). Immutable once built; the engine swaps whole
+// snapshots atomically, so a lead in flight keeps the snapshot it started with.
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "buyers/payload.h"
+#include "buyers/response.h"
+#include "core/config.h"
+
+namespace pp::engine {
+
+struct CompiledBuyer {
+  const BuyerConfig* config = nullptr;
+  std::optional<buyers::CompiledRequest> ping;
+  std::optional<buyers::CompiledMapping> ping_mapping;
+  std::optional<buyers::CompiledRequest> post;
+  std::optional<buyers::CompiledMapping> post_mapping;
+};
+
+class Snapshot {
+ public:
+  // Compiles every buyer; on failure returns null and appends "$.campaigns[i].buyers[k]...: why"
+  // to `errors` (all of them, not just the first).
+  static std::shared_ptr<const Snapshot> build(ConfigPtr config, std::vector<std::string>& errors);
+
+  const Config& config() const { return *config_; }
+  const ConfigPtr& config_ptr() const { return config_; }
+  const CompiledBuyer* buyer(BuyerId id) const;
+
+ private:
+  ConfigPtr config_;
+  std::unordered_map<BuyerId, CompiledBuyer> buyers_;
+};
+
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+}  // namespace pp::engine
