@@ -1,0 +1,167 @@
+// The outbound client against fake buyers over real sockets.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "buyers/http_client.h"
+#include "fake_buyer.h"
+
+namespace pp::testkit {
+namespace {
+
+namespace asio = boost::asio;
+using buyers::HttpClient;
+using buyers::HttpResult;
+using buyers::OutboundRequest;
+using buyers::TransportError;
+using std::chrono::milliseconds;
+
+class ClientTest : public ::testing::Test {
+ protected:
+  HttpResult send(OutboundRequest r) {
+    auto fut = asio::co_spawn(ioc_, client_.send(std::move(r)), asio::use_future);
+    ioc_.restart();
+    ioc_.run();
+    return fut.get();
+  }
+  static OutboundRequest req(const std::string& url, int timeout_ms = 2000) {
+    OutboundRequest r;
+    r.url = url;
+    r.body = R"({"a":1})";
+    r.headers = {{"Content-Type", "application/json"}};
+    r.timeout = milliseconds(timeout_ms);
+    return r;
+  }
+
+  asio::io_context ioc_;
+  buyers::ClientOptions opts_{cert_dir() + "/ca.pem"};
+  HttpClient client_{ioc_.get_executor(), opts_};
+};
+
+TEST_F(ClientTest, ReusesKeepAliveConnections) {
+  FakeBuyer b;
+  b.on("/p", FakeReply::json("{}"));
+  HttpResult first = send(req(b.url("/p")));
+  ASSERT_TRUE(first.ok()) << first.error_message;
+  EXPECT_EQ(first.status, 200);
+  EXPECT_FALSE(first.reused_connection);
+  EXPECT_EQ(client_.idle_connections(), 1u);
+  HttpResult second = send(req(b.url("/p")));
+  EXPECT_TRUE(second.ok());
+  EXPECT_TRUE(second.reused_connection);
+  EXPECT_EQ(b.count("/p"), 2u);
+  EXPECT_EQ(b.received()[0].body, R"({"a":1})");
+  EXPECT_EQ(b.received()[0].header("Host"), "127.0.0.1:" + std::to_string(b.port()));
+}
+
+TEST_F(ClientTest, RetriesOnceWhenAPooledConnectionWasClosedByThePeer) {
+  FakeBuyer b;
+  // The first answer asks to keep the connection, then the buyer closes it right after: the next
+  // request finds a dead pooled connection and must go through on a fresh one, exactly once.
+  int n = 0;
+  b.on("/p", [&n](const Received&) {
+    ++n;
+    return FakeReply::json("{}");
+  });
+  b.on("/close", [](const Received&) {
+    FakeReply r;
+    r.close = true;
+    return r;
+  });
+  ASSERT_TRUE(send(req(b.url("/p"))).ok());
+  ASSERT_EQ(client_.idle_connections(), 1u);
+  // On the pooled connection, "closed before any answer byte" looks exactly like a stale
+  // keep-alive connection: retried once, on a fresh connection, then reported.
+  HttpResult closed = send(req(b.url("/close")));
+  EXPECT_EQ(closed.error, TransportError::kClosed);
+  EXPECT_EQ(b.count("/close"), 2u);
+  EXPECT_EQ(client_.idle_connections(), 0u);
+  // On a fresh connection it is never retried.
+  EXPECT_EQ(send(req(b.url("/close"))).error, TransportError::kClosed);
+  EXPECT_EQ(b.count("/close"), 3u);
+  HttpResult r = send(req(b.url("/p")));
+  EXPECT_TRUE(r.ok());
+  EXPECT_FALSE(r.reused_connection);
+  EXPECT_EQ(n, 2);
+}
+
+TEST_F(ClientTest, ConnectionRefusedAndBadUrls) {
+  uint16_t dead_port;
+  {
+    FakeBuyer gone;
+    dead_port = gone.port();
+  }
+  HttpResult r = send(req("http://127.0.0.1:" + std::to_string(dead_port) + "/p"));
+  EXPECT_EQ(r.error, TransportError::kConnectFailed);
+  EXPECT_EQ(send(req("ftp://x/y")).error, TransportError::kBadUrl);
+  EXPECT_EQ(send(req("http://")).error, TransportError::kBadUrl);
+  EXPECT_EQ(send(req("http://user@host/")).error, TransportError::kBadUrl);
+  EXPECT_EQ(send(req("http://127.0.0.1:99999/")).error, TransportError::kBadUrl);
+}
+
+TEST_F(ClientTest, TimeoutSizeCapRawGarbageAndNoRedirects) {
+  FakeBuyer b;
+  FakeReply slow = FakeReply::json("{}");
+  slow.delay = milliseconds(3000);
+  b.on("/slow", slow);
+  FakeReply big;
+  big.body_bytes = 100000;
+  b.on("/big", big);
+  FakeReply raw;
+  raw.raw = "SSH-2.0-OpenSSH_9.2\r\n\r\n";
+  b.on("/raw", raw);
+  b.on("/redirect", [](const Received&) {
+    FakeReply r{302, "", "text/plain"};
+    return r;
+  });
+
+  auto t0 = std::chrono::steady_clock::now();
+  HttpResult s = send(req(b.url("/slow"), 150));
+  EXPECT_EQ(s.error, TransportError::kTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(2500));
+
+  OutboundRequest capped = req(b.url("/big"));
+  capped.max_response_bytes = 1000;
+  EXPECT_EQ(send(capped).error, TransportError::kTooLarge);
+  capped.max_response_bytes = 200000;
+  EXPECT_EQ(send(capped).body.size(), 100000u);
+
+  EXPECT_EQ(send(req(b.url("/raw"))).error, TransportError::kProtocol);
+  HttpResult red = send(req(b.url("/redirect")));
+  EXPECT_TRUE(red.ok());
+  EXPECT_EQ(red.status, 302);  // returned as is, never followed
+  EXPECT_EQ(b.count("/redirect"), 1u);
+}
+
+TEST_F(ClientTest, AbsoluteDeadlineBoundsTheCall) {
+  FakeBuyer b;
+  FakeReply slow = FakeReply::json("{}");
+  slow.delay = milliseconds(3000);
+  b.on("/slow", slow);
+  OutboundRequest r = req(b.url("/slow"), 10000);
+  r.deadline = std::chrono::steady_clock::now() + milliseconds(150);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(send(r).error, TransportError::kTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, milliseconds(2500));
+}
+
+TEST_F(ClientTest, HttpsVerifiesChainAndName) {
+  FakeBuyer good(FakeBuyer::Options{true, cert_dir() + "/server.pem", cert_dir() + "/server.key"});
+  good.on("/p", FakeReply::json("{}"));
+  HttpResult ok = send(req(good.url("/p")));
+  ASSERT_TRUE(ok.ok()) << ok.error_message;
+  EXPECT_EQ(ok.status, 200);
+  // Same certificate, reached under a name it does not carry.
+  HttpResult wrong_name =
+      send(req("https://localhost.localdomain:" + std::to_string(good.port()) + "/p"));
+  EXPECT_NE(wrong_name.error, TransportError::kNone);
+  FakeBuyer bad(FakeBuyer::Options{true, cert_dir() + "/untrusted.pem", cert_dir() + "/untrusted.key"});
+  bad.on("/p", FakeReply::json("{}"));
+  EXPECT_EQ(send(req(bad.url("/p"))).error, TransportError::kTlsFailed);
+  EXPECT_EQ(bad.count("/p"), 0u);
+}
+
+}  // namespace
+}  // namespace pp::testkit

@@ -1,0 +1,103 @@
+#include <gtest/gtest.h>
+
+#include "storage/codec.h"
+
+namespace pp::storage {
+namespace {
+
+Lead sample() {
+  Lead l;
+  l.id = "AbCdEfGhIjKlMnOpQrSt";
+  l.request_uuid = "9e3bbd2d-c182-4ff5-bc9c-e6a0c550c16c";
+  l.created_ms = 1737149951570;
+  l.campaign_id = 21624;
+  l.supplier_id = 55077;
+  l.status = LeadStatus::kAccepted;
+  l.error_message = "";
+  l.test = true;
+  l.cost = Money::from_units(55000);
+  l.revenue = Money::from_units(-1);
+  l.tags = {"test", "repost"};
+  l.fields = {{"first_name", "Ann"}, {"zip_code", "01341"}, {"empty", ""}};
+  BuyerOutcome b;
+  b.buyer_id = 55080;
+  b.status = BuyerStatus::kError;
+  b.error_code = 1006;
+  b.error_message = "Rejected by buyer";
+  b.exec_time_us = 1234;
+  l.buyers = {b, b};
+  l.buyers[1].status = BuyerStatus::kAccepted;
+  l.buyers[1].sell_price = Money::from_whole(14);
+  l.redirect_url = "https://x";
+  l.exec_time_us = 99;
+  return l;
+}
+
+TEST(Codec, LeadRoundTrips) {
+  Lead l = sample();
+  auto d = decode_lead(encode_lead(l));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->id, l.id);
+  EXPECT_EQ(d->created_ms, l.created_ms);
+  EXPECT_EQ(d->status, LeadStatus::kAccepted);
+  EXPECT_TRUE(d->test);
+  EXPECT_EQ(d->cost, l.cost);
+  EXPECT_EQ(d->revenue, l.revenue);
+  EXPECT_EQ(d->tags, l.tags);
+  EXPECT_EQ(d->fields, l.fields);
+  ASSERT_EQ(d->buyers.size(), 2u);
+  EXPECT_EQ(d->buyers[0].error_message, "Rejected by buyer");
+  EXPECT_EQ(d->buyers[1].sell_price, Money::from_whole(14));
+  EXPECT_EQ(d->redirect_url, "https://x");
+}
+
+TEST(Codec, EveryTruncationAndCorruptionIsRejected) {
+  std::string bytes = encode_lead(sample());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(decode_lead(std::string_view(bytes).substr(0, n))) << n;
+  }
+  EXPECT_FALSE(decode_lead(bytes + "x"));  // trailing garbage
+  std::string bad_version = bytes;
+  bad_version[0] = 9;
+  EXPECT_FALSE(decode_lead(bad_version));
+  // A huge length prefix must not allocate or read out of bounds.
+  std::string huge = std::string(1, char(1)) + "\xff\xff\xff\xff\xff\xff\xff\xff\x7f";
+  EXPECT_FALSE(decode_lead(huge));
+}
+
+TEST(Codec, DebugLogRoundTrips) {
+  DebugLog d;
+  d.lead_id = "AbCdEfGhIjKlMnOpQrSt";
+  BuyerDebug b;
+  b.buyer_id = 7;
+  b.type = DeliveryType::kPingPost;
+  b.has_bid = true;
+  b.bid_raw = Money::from_units(95000);
+  b.bid_adjusted = Money::from_units(85000);
+  HttpExchangeLog h;
+  h.url = "https://b/ping";
+  h.method = "post";
+  h.payload = "{\"state\":\"NY\"}";
+  h.response = "{\"bid\":9.5}";
+  h.http_status = 200;
+  h.exec_time_us = 1130;
+  h.request_headers = {{"Content-Type", "application/json"}};
+  h.response_headers = {{"Date", "x"}};
+  b.ping = h;
+  b.decision = "outbid";
+  d.buyers = {b};
+  auto r = decode_debug(encode_debug(d));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->buyers.size(), 1u);
+  EXPECT_EQ(r->buyers[0].type, DeliveryType::kPingPost);
+  EXPECT_EQ(r->buyers[0].bid_adjusted, Money::from_units(85000));
+  ASSERT_TRUE(r->buyers[0].ping);
+  EXPECT_FALSE(r->buyers[0].post);
+  EXPECT_EQ(r->buyers[0].ping->payload, h.payload);
+  EXPECT_EQ(r->buyers[0].ping->request_headers, h.request_headers);
+  std::string bytes = encode_debug(d);
+  for (size_t n = 0; n < bytes.size(); ++n) EXPECT_FALSE(decode_debug(std::string_view(bytes).substr(0, n)));
+}
+
+}  // namespace
+}  // namespace pp::storage

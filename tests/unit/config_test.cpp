@@ -1,0 +1,115 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "core/config.h"
+#include "core/hash.h"
+#include "engine/snapshot.h"
+
+namespace pp {
+namespace {
+
+std::string demo() {
+  std::ifstream in(std::string(PP_SOURCE_DIR) + "/configs/demo.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool has_error(const std::vector<std::string>& errors, std::string_view needle) {
+  return std::any_of(errors.begin(), errors.end(),
+                     [&](const std::string& e) { return e.find(needle) != std::string::npos; });
+}
+
+TEST(Config, DemoLoadsAndCompiles) {
+  auto r = load_config(demo());
+  ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0]);
+  const Config& c = *r.config;
+  EXPECT_EQ(c.account.tz.name(), "America/New_York");
+  ASSERT_NE(c.find_campaign(21624), nullptr);
+  ASSERT_NE(c.find_campaign(21626), nullptr);
+  ASSERT_NE(c.find_campaign(24240), nullptr);
+  EXPECT_EQ(c.find_campaign(21626)->public_name, "Public Name Solar");
+  EXPECT_EQ(c.find_campaign(21626)->type, CampaignType::kPingPostExchange);
+  const SupplierConfig* s = c.find_campaign(21624)->find_supplier(55077);
+  ASSERT_NE(s, nullptr);
+  // Keys are kept hashed, never in plain text.
+  EXPECT_EQ(s->key_sha256, sha256_hex("mva-landing-page-key"));
+  EXPECT_EQ(c.find_campaign(21624)->find_buyer(55079), nullptr);
+  EXPECT_EQ(c.find_campaign(21624)->find_buyer(55080)->type, DeliveryType::kPingPost);
+  std::vector<std::string> errors;
+  EXPECT_TRUE(engine::Snapshot::build(r.config, errors)) << (errors.empty() ? "" : errors[0]);
+}
+
+TEST(Config, ReportsEveryProblemWithItsJsonPath) {
+  const char* bad = R"({
+    "account": {"timezone": "Mars/Olympus"},
+    "clients": [{"id": 1, "company": "C"}],
+    "api_tokens": [{"name": "t", "token": "short", "role": "god"}],
+    "campaigns": [{
+      "id": 7, "name": "X", "type": "weird",
+      "fields": [{"name": "a", "type": "colour"}, {"name": "a"}, {"name": "l", "type": "list"}],
+      "suppliers": [{"id": 3, "client_id": 99, "lp_key": "abcdefgh"}],
+      "buyers": [{"id": 4, "client_id": 1, "type": "direct_post", "priority": 1,
+                  "post": {"url": "ftp://x", "timeout_ms": 0}, "bogus": 1,
+                  "price": {"type": "conditional", "rules": [{"when": {"field": "state", "op": "gt", "value": "NY"}, "amount": 5}]}}]
+    }]
+  })";
+  auto r = load_config(bad);
+  EXPECT_FALSE(r.config);
+  const auto& e = r.errors;
+  EXPECT_TRUE(has_error(e, "$.account.timezone: unknown IANA time zone 'Mars/Olympus'"));
+  EXPECT_TRUE(has_error(e, "$.api_tokens[0].token: must be at least 8 characters"));
+  EXPECT_TRUE(has_error(e, "$.api_tokens[0].role: must be admin or read"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].type: must be"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].fields[0].type: unknown field type 'colour'"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].fields[1].name: duplicate field 'a'"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].fields[2].allowed_values: is required"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].suppliers[0].client_id: unknown client 99"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].post.url: must start with http"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].post.timeout_ms: must be between 1 and"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].bogus: unknown key"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].price.rules[0].when: operator 'gt' needs numbers"));
+  EXPECT_GE(e.size(), 12u);
+}
+
+TEST(Config, TemplateErrorsAreReportedBySnapshot) {
+  const char* cfg = R"({
+    "account": {"timezone": "UTC"},
+    "clients": [{"id": 1, "company": "C"}],
+    "campaigns": [{"id": 7, "name": "X", "fields": ["a"],
+      "suppliers": [{"id": 3, "client_id": 1, "lp_key": "abcdefgh"}],
+      "buyers": [{"id": 4, "client_id": 1, "post": {"url": "http://x/{{a||frobnicate}}"}},
+                 {"id": 5, "client_id": 1, "post": {"url": "http://x/"},
+                  "post_response": {"format": "text", "accepted": {"regex": "(("}}}]}]
+  })";
+  auto r = load_config(cfg);
+  ASSERT_TRUE(r.config) << r.errors[0];
+  std::vector<std::string> errors;
+  EXPECT_FALSE(engine::Snapshot::build(r.config, errors));
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_TRUE(has_error(errors, "$.campaigns[0].buyers[0].post.url: unknown transformer 'frobnicate'"));
+  EXPECT_TRUE(has_error(errors, "$.campaigns[0].buyers[1].post_response: invalid regex"));
+}
+
+TEST(Config, NotJson) {
+  auto r = load_config("{nope");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_TRUE(has_error(r.errors, "$: not valid JSON"));
+}
+
+TEST(Config, HashedKeysAreAccepted) {
+  std::string cfg = R"({"account": {"timezone": "UTC"}, "clients": [{"id": 1, "company": "C"}],
+    "api_tokens": [{"name": "t", "token_sha256": ")" + sha256_hex("secret-token") + R"(", "role": "admin"}],
+    "campaigns": [{"id": 7, "name": "X", "fields": [], "suppliers": [{"id": 3, "client_id": 1,
+    "lp_key_sha256": ")" + sha256_hex("k-123456") + R"("}]}]})";
+  auto r = load_config(cfg);
+  ASSERT_TRUE(r.config) << r.errors[0];
+  EXPECT_EQ(r.config->api_tokens[0].token_sha256, sha256_hex("secret-token"));
+  EXPECT_EQ(r.config->api_tokens[0].role, Role::kAdmin);
+}
+
+}  // namespace
+}  // namespace pp
