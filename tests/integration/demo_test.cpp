@@ -1,0 +1,105 @@
+// The demo configuration behaves as README.md's tour says. Its buyers point at the sandbox on
+// 127.0.0.1:8080; here they point at a second engine that serves only the sandbox.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "app_fixture.h"
+
+namespace pp::testkit {
+namespace {
+
+namespace json = boost::json;
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
+    s.replace(p, from.size(), to);
+  }
+  return s;
+}
+
+class Demo : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sandbox_dir_ = temp_dir("sandbox");
+    demo_dir_ = temp_dir("demo");
+    std::string demo = read(std::string(PP_SOURCE_DIR) + "/configs/demo.json");
+    sandbox_ = start(demo, sandbox_dir_);
+    ASSERT_TRUE(sandbox_);
+    std::string port = std::to_string(sandbox_->port());
+    demo_ = start(replace_all(demo, "127.0.0.1:8080", "127.0.0.1:" + port), demo_dir_);
+    ASSERT_TRUE(demo_);
+  }
+  void TearDown() override {
+    demo_.reset();
+    sandbox_.reset();
+    std::filesystem::remove_all(sandbox_dir_);
+    std::filesystem::remove_all(demo_dir_);
+  }
+  static std::unique_ptr<api::App> start(const std::string& cfg, const std::string& dir) {
+    api::AppOptions o;
+    o.config_text = cfg;
+    o.data_dir = dir;
+    o.port = 0;
+    std::vector<std::string> errors;
+    auto app = api::App::create(o, errors);
+    EXPECT_TRUE(app) << (errors.empty() ? "" : errors[0]);
+    if (app) app->start();
+    return app;
+  }
+  json::object post(const std::string& first_name, const std::string& state) {
+    std::string body = R"({"lp_campaign_id":21624,"lp_supplier_id":55077,"lp_key":"mva-landing-page-key",
+      "lp_subid1":"tour","first_name":")" + first_name + R"(","last_name":"Sanford",
+      "email":"leanne@example.org","phone":"(410) 309-7989","state":")" + state + R"(","zip_code":"01341"})";
+    HttpReply r = http_call(demo_->port(), "POST", "/direct_post", body, {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 200) << r.error;
+    return parse_object(r.body);
+  }
+
+  std::string sandbox_dir_, demo_dir_;
+  std::unique_ptr<api::App> sandbox_, demo_;
+};
+
+TEST_F(Demo, TourOutcomes) {
+  json::object ca = post("Leanne", "CA");
+  EXPECT_EQ(ca["status"], "ACCEPTED");
+  EXPECT_EQ(ca["payout"].as_double(), 5.5);
+  EXPECT_EQ(std::string(ca["redirect_url"].as_string()).rfind("https://example.com/thank-you", 0), 0u);
+  HttpReply lead = http_call(demo_->port(), "GET", "/public/lead/" + std::string(ca["lead_id"].as_string()),
+                             "", {{"Authorization", "Bearer demo-admin-token"}});
+  json::object l = parse_object(lead.body);
+  EXPECT_EQ(l["revenue"], 14);
+  auto& buyers = l["buyers"].as_array();
+  ASSERT_EQ(buyers.size(), 2u);
+  EXPECT_EQ(buyers[0].as_object().at("error_message"), "Rejected by buyer on ping: sandbox: state not covered");
+  EXPECT_EQ(buyers[1].as_object().at("name"), "NexGen Leads");
+
+  json::object ny = post("Leanne", "NY");
+  EXPECT_EQ(ny["status"], "ACCEPTED");
+  auto sold = demo_->engine().find_lead(std::string(ny["lead_id"].as_string()));
+  ASSERT_TRUE(sold);
+  EXPECT_EQ(sold->buyers[0].buyer_id, 55080);
+  EXPECT_EQ(sold->revenue, Money::from_whole(15));
+  auto dbg = demo_->engine().find_debug(sold->id);
+  ASSERT_TRUE(dbg && dbg->buyers[0].ping && dbg->buyers[0].post);
+  EXPECT_TRUE(dbg->buyers[0].has_bid);
+  // The post carried the ping answer's lead id ({{lp_ping_response:lead_id}}).
+  EXPECT_NE(dbg->buyers[0].post->payload.find("\"ping_lead_id\":\"sbx-"), std::string::npos);
+
+  json::object rej = post("Reject", "NY");
+  EXPECT_EQ(rej["code"], 1005);
+  json::object dup = post("Duplicate", "NY");
+  EXPECT_EQ(dup["status"], "DUPLICATED");
+  EXPECT_EQ(dup["code"], 1008);
+}
+
+}  // namespace
+}  // namespace pp::testkit
