@@ -2,23 +2,17 @@
 // rendering, answer mapping. Report ratios measured in one run, never absolute thresholds.
 #include <benchmark/benchmark.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "api/intake.h"
 #include "buyers/payload.h"
 #include "buyers/response.h"
+#include "api/app.h"
 #include "core/config.h"
 #include "engine/lead_context.h"
 
 namespace {
 
-std::string demo_text() {
-  std::ifstream in(std::string(PP_SOURCE_DIR) + "/configs/demo.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string demo_text() { return *pp::api::read_file(std::string(PP_SOURCE_DIR) + "/configs/demo.json"); }
 
 const std::string kLead =
     R"({"lp_campaign_id":21624,"lp_supplier_id":55077,"lp_key":"mva-landing-page-key","lp_subid1":"fb",)"

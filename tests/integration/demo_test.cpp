@@ -2,22 +2,12 @@
 // 127.0.0.1:8080; here they point at a second engine that serves only the sandbox.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "app_fixture.h"
 
 namespace pp::testkit {
 namespace {
 
 namespace json = boost::json;
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) {
@@ -31,7 +21,7 @@ class Demo : public ::testing::Test {
   void SetUp() override {
     sandbox_dir_ = temp_dir("sandbox");
     demo_dir_ = temp_dir("demo");
-    std::string demo = read(std::string(PP_SOURCE_DIR) + "/configs/demo.json");
+    std::string demo = *api::read_file(std::string(PP_SOURCE_DIR) + "/configs/demo.json");
     sandbox_ = start(demo, sandbox_dir_);
     ASSERT_TRUE(sandbox_);
     std::string port = std::to_string(sandbox_->port());

@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
+#include "api/app.h"
 #include "core/config.h"
 #include "core/hash.h"
 #include "engine/snapshot.h"
@@ -11,12 +10,7 @@
 namespace pp {
 namespace {
 
-std::string demo() {
-  std::ifstream in(std::string(PP_SOURCE_DIR) + "/configs/demo.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string demo() { return *pp::api::read_file(std::string(PP_SOURCE_DIR) + "/configs/demo.json"); }
 
 bool has_error(const std::vector<std::string>& errors, std::string_view needle) {
   return std::any_of(errors.begin(), errors.end(),

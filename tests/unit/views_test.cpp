@@ -1,10 +1,9 @@
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 
 #include <boost/json.hpp>
 
+#include "api/app.h"
 #include "api/views.h"
 
 namespace pp::api {
@@ -13,10 +12,7 @@ namespace {
 namespace json = boost::json;
 
 ConfigPtr demo() {
-  std::ifstream in(std::string(PP_SOURCE_DIR) + "/configs/demo.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_config(ss.str()).config;
+  return load_config(*read_file(std::string(PP_SOURCE_DIR) + "/configs/demo.json")).config;
 }
 
 std::vector<std::string> keys(const json::object& o) {
