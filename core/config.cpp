@@ -605,7 +605,8 @@ ConfigLoadResult load_config(std::string_view text) {
       const json::object* c = L.object(&(*cs)[i], p, true);
       if (!c) continue;
       L.unknown_keys(*c, p, {"id", "name", "public_name", "type", "timezone", "fields",
-                             "suppliers", "buyers", "distribution", "delivery_deadline_ms"});
+                             "suppliers", "buyers", "distribution", "delivery_deadline_ms",
+                             "computed_fields"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
@@ -631,6 +632,22 @@ ConfigLoadResult load_config(std::string_view text) {
           FieldSpec f = L.field((*fs)[k], fp);
           if (!field_names.insert(f.name).second) L.error(Loader::at(fp, "name"), "duplicate field '" + f.name + "'");
           cc.fields.push_back(std::move(f));
+        }
+      }
+
+      if (const json::array* cf = L.array(*c, "computed_fields", p, false)) {
+        for (size_t k = 0; k < cf->size(); ++k) {
+          std::string fp = Loader::idx(Loader::at(p, "computed_fields"), k);
+          const json::object* o = L.object(&(*cf)[k], fp, true);
+          if (!o) continue;
+          L.unknown_keys(*o, fp, {"name", "template"});
+          ComputedFieldConfig f;
+          f.name = L.string(*o, "name", fp, true).value_or("");
+          f.template_text = L.string(*o, "template", fp, true).value_or("");
+          if (f.name.empty() || f.name.size() > 64) L.error(Loader::at(fp, "name"), "must be 1 to 64 characters");
+          if (starts_with_icase(f.name, "lp_")) L.error(Loader::at(fp, "name"), "the lp_ prefix is reserved for system fields");
+          if (!field_names.insert(f.name).second) L.error(Loader::at(fp, "name"), "duplicate field '" + f.name + "'");
+          cc.computed_fields.push_back(std::move(f));
         }
       }
 

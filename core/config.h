@@ -131,6 +131,13 @@ struct SupplierConfig {
   Pricing price;
 };
 
+// A field computed from others after validation (A5), e.g. full_name = "{{first_name}} {{last_name}}"
+// or age = "{{date_of_birth||age}}". Usable in payloads, pricing and filters; stored with the lead.
+struct ComputedFieldConfig {
+  std::string name;
+  std::string template_text;
+};
+
 enum class CampaignType : uint8_t { kDirectPost, kPingPostExchange, kOneToOne };
 std::string_view to_string(CampaignType t);
 
@@ -144,6 +151,7 @@ struct CampaignConfig {
   CampaignType type = CampaignType::kDirectPost;
   TimeZone tz;  // defaults to the account's
   std::vector<FieldSpec> fields;
+  std::vector<ComputedFieldConfig> computed_fields;  // rendered in order; later ones see earlier
   std::vector<SupplierConfig> suppliers;
   std::vector<BuyerConfig> buyers;
   DistributionMethod distribution = DistributionMethod::kWaterfall;

@@ -295,6 +295,10 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
   } else {
     for (auto& [name, raw] : req.params) {
       if (is_system_param(name) || find_field(lead.fields, name) != nullptr) continue;
+      // Computed fields are the engine's: a supplier cannot set them.
+      if (std::any_of(campaign->computed_fields.begin(), campaign->computed_fields.end(),
+                      [&](const ComputedFieldConfig& c) { return c.name == name; }))
+        continue;
       if (raw.size() > cfg.server.max_field_value_bytes) {
         invalid.push_back(name + " (value too long)");
         continue;
@@ -340,6 +344,14 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
     lead.error_code = code_int(Code::kInvalidField);
     lead.error_message = "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid);
   } else {
+    // Computed fields (A5), rendered raw (no escaping) from the validated fields.
+    if (const auto& computed = snap->computed_fields(campaign->id); !computed.empty()) {
+      LeadContext ctx(lead, *campaign, lead.created_ms);
+      for (const auto& [name, tpl] : computed) {
+        std::string v = tpl.render(ctx, buyers::Escape::kNone);
+        lead.fields.emplace_back(name, std::move(v));
+      }
+    }
     auto deadline = t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms);
     Delivery del{*snap, *campaign, lead, debug, transport, deadline, lead.created_ms, buyer_calls_};
     co_await del.waterfall();

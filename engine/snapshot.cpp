@@ -7,12 +7,29 @@ const CompiledBuyer* Snapshot::buyer(BuyerId id) const {
   return it == buyers_.end() ? nullptr : &it->second;
 }
 
+const std::vector<std::pair<std::string, buyers::Template>>& Snapshot::computed_fields(
+    CampaignId id) const {
+  static const std::vector<std::pair<std::string, buyers::Template>> kNone;
+  auto it = computed_.find(id);
+  return it == computed_.end() ? kNone : it->second;
+}
+
 SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors) {
   auto snap = std::make_shared<Snapshot>();
   snap->config_ = config;
   size_t before = errors.size();
   for (size_t ci = 0; ci < config->campaigns.size(); ++ci) {
     const auto& c = config->campaigns[ci];
+    for (size_t fi = 0; fi < c.computed_fields.size(); ++fi) {
+      std::string err;
+      auto t = buyers::Template::compile(c.computed_fields[fi].template_text, err);
+      if (!t) {
+        errors.push_back("$.campaigns[" + std::to_string(ci) + "].computed_fields[" +
+                         std::to_string(fi) + "].template: " + err);
+        continue;
+      }
+      snap->computed_[c.id].emplace_back(c.computed_fields[fi].name, std::move(*t));
+    }
     for (size_t bi = 0; bi < c.buyers.size(); ++bi) {
       const BuyerConfig& b = c.buyers[bi];
       std::string path =

@@ -31,10 +31,13 @@ class Snapshot {
   const Config& config() const { return *config_; }
   const ConfigPtr& config_ptr() const { return config_; }
   const CompiledBuyer* buyer(BuyerId id) const;
+  // The campaign's computed fields, compiled, in configuration order (empty when none).
+  const std::vector<std::pair<std::string, buyers::Template>>& computed_fields(CampaignId id) const;
 
  private:
   ConfigPtr config_;
   std::unordered_map<BuyerId, CompiledBuyer> buyers_;
+  std::unordered_map<CampaignId, std::vector<std::pair<std::string, buyers::Template>>> computed_;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

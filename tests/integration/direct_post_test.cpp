@@ -326,6 +326,30 @@ TEST_F(DirectPost, DeliveryDeadlineBoundsTheWholeWaterfall) {
   EXPECT_EQ(lead->buyers[1].error_message, "Delivery deadline reached");
 }
 
+TEST_F(DirectPost, ComputedFieldsFeedPayloadsAndPrices) {
+  FakeBuyer b;
+  b.on("/post", FakeReply::json(kAccept));
+  json::object buyer = http_buyer(301, 2, b.url("/post"), 1);
+  buyer["post"].as_object()["fields"].as_object()["full"] = "{{full_name}}";
+  buyer["price"] = json::parse(R"({"type":"conditional","default":"1","rules":[
+      {"when":{"field":"area_code","op":"equals","values":["410"]},"amount":"6.5"}]})");
+  auto cfg = base_config({buyer});
+  cfg["campaigns"].as_array()[0].as_object()["computed_fields"] = json::parse(R"J([
+      {"name":"full_name","template":"{{first_name||upper}} ({{state}})"},
+      {"name":"area_code","template":"{{phone||chars:0@@3}}"}])J");
+  start(cfg);
+  // A supplier cannot set a computed field.
+  std::string body = lead_json();
+  body.insert(body.size() - 1, R"(,"area_code":"999")");
+  json::object a = parse_object(post_lead(body).body);
+  ASSERT_EQ(a["status"], "ACCEPTED");
+  EXPECT_EQ(parse_object(b.received()[0].body)["full"], "ANN (NY)");
+  auto lead = app_->engine().find_lead(std::string(a["lead_id"].as_string()));
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(*find_field(lead->fields, "area_code"), "410");
+  EXPECT_EQ(lead->revenue, Money::from_units(65000));
+}
+
 TEST_F(DirectPost, SandboxBuyerFollowsItsRules) {
   // The demo's sandbox buyer, served by the engine itself.
   start(base_config({}));

@@ -45,6 +45,7 @@ TEST(Config, ReportsEveryProblemWithItsJsonPath) {
     "campaigns": [{
       "id": 7, "name": "X", "type": "weird",
       "fields": [{"name": "a", "type": "colour"}, {"name": "a"}, {"name": "l", "type": "list"}],
+      "computed_fields": [{"name": "l", "template": "x"}, {"name": "lp_x", "template": "y"}],
       "suppliers": [{"id": 3, "client_id": 99, "lp_key": "abcdefgh"}],
       "buyers": [{"id": 4, "client_id": 1, "type": "direct_post", "priority": 1,
                   "post": {"url": "ftp://x", "timeout_ms": 0}, "bogus": 1,
@@ -66,7 +67,9 @@ TEST(Config, ReportsEveryProblemWithItsJsonPath) {
   EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].post.timeout_ms: must be between 1 and"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].bogus: unknown key"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].price.rules[0].when: operator 'gt' needs numbers"));
-  EXPECT_GE(e.size(), 12u);
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].computed_fields[0].name: duplicate field 'l'"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].computed_fields[1].name: the lp_ prefix is reserved"));
+  EXPECT_GE(e.size(), 14u);
 }
 
 TEST(Config, TemplateErrorsAreReportedBySnapshot) {
@@ -74,6 +77,7 @@ TEST(Config, TemplateErrorsAreReportedBySnapshot) {
     "account": {"timezone": "UTC"},
     "clients": [{"id": 1, "company": "C"}],
     "campaigns": [{"id": 7, "name": "X", "fields": ["a"],
+      "computed_fields": [{"name": "c", "template": "{{a||nope}}"}],
       "suppliers": [{"id": 3, "client_id": 1, "lp_key": "abcdefgh"}],
       "buyers": [{"id": 4, "client_id": 1, "post": {"url": "http://x/{{a||frobnicate}}"}},
                  {"id": 5, "client_id": 1, "post": {"url": "http://x/"},
@@ -83,7 +87,8 @@ TEST(Config, TemplateErrorsAreReportedBySnapshot) {
   ASSERT_TRUE(r.config) << r.errors[0];
   std::vector<std::string> errors;
   EXPECT_FALSE(engine::Snapshot::build(r.config, errors));
-  ASSERT_EQ(errors.size(), 2u);
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_TRUE(has_error(errors, "$.campaigns[0].computed_fields[0].template: unknown transformer 'nope'"));
   EXPECT_TRUE(has_error(errors, "$.campaigns[0].buyers[0].post.url: unknown transformer 'frobnicate'"));
   EXPECT_TRUE(has_error(errors, "$.campaigns[0].buyers[1].post_response: invalid regex"));
 }
