@@ -1,0 +1,147 @@
+// pingpostd as a process: start-up errors, SIGTERM drain with a lead in flight, restart, and no
+// personal data or keys in its info-level logs.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <regex>
+#include <thread>
+
+#include "app_fixture.h"
+
+namespace pp::testkit {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+struct Process {
+  pid_t pid = -1;
+  std::string log_path;
+
+  // Starts pingpostd with stdout+stderr into log_path.
+  static Process spawn(const std::vector<std::string>& args, const std::string& log_path) {
+    Process p;
+    p.log_path = log_path;
+    p.pid = fork();
+    if (p.pid == 0) {
+      int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::vector<char*> argv;
+      std::string bin = PP_PINGPOSTD;
+      argv.push_back(bin.data());
+      std::vector<std::string> copy = args;
+      for (auto& a : copy) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(bin.c_str(), argv.data());
+      _exit(127);
+    }
+    return p;
+  }
+  std::string log() const {
+    std::ifstream in(log_path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  // Waits for "listening on 127.0.0.1:PORT" in the log; 0 on failure.
+  uint16_t wait_port() const {
+    std::regex re("listening on 127\\.0\\.0\\.1:([0-9]+)");
+    for (int i = 0; i < 300; ++i) {
+      std::smatch m;
+      std::string l = log();
+      if (std::regex_search(l, m, re)) return uint16_t(std::stoi(m[1]));
+      std::this_thread::sleep_for(20ms);
+    }
+    return 0;
+  }
+  int wait_exit() {
+    int status = 0;
+    for (int i = 0; i < 1500; ++i) {  // up to 30 s
+      if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      std::this_thread::sleep_for(20ms);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -2;
+  }
+};
+
+TEST(Process, BadConfigurationExitsWithEveryProblem) {
+  std::string dir = temp_dir("proc-bad");
+  std::string cfg = dir + "/bad.json";
+  std::ofstream(cfg) << R"({"account":{"timezone":"Nowhere/City"},"campaigns":[{"id":1,"fields":[],
+      "suppliers":[{"id":2,"client_id":3}]}]})";
+  Process p = Process::spawn({"--config", cfg, "--data", dir + "/data", "--listen", "127.0.0.1:0"},
+                             dir + "/log");
+  EXPECT_EQ(p.wait_exit(), 1);
+  std::string log = p.log();
+  EXPECT_NE(log.find("$.account.timezone: unknown IANA time zone 'Nowhere/City'"), std::string::npos) << log;
+  EXPECT_NE(log.find("$.campaigns[0].name: is required"), std::string::npos);
+  EXPECT_NE(log.find("$.campaigns[0].suppliers[0].client_id: unknown client 3"), std::string::npos);
+  EXPECT_NE(log.find("$.campaigns[0].suppliers[0]: needs 'lp_key' or 'lp_key_sha256'"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Process, SigtermDrainsTheLeadInFlightThenRestarts) {
+  FakeBuyer buyer;
+  FakeReply slow = FakeReply::json(R"({"status":"accepted"})");
+  slow.delay = 700ms;
+  buyer.on("/post", slow);
+  std::string dir = temp_dir("proc");
+  std::string cfg_path = dir + "/cfg.json";
+  std::ofstream(cfg_path) << json::serialize(base_config({http_buyer(301, 2, buyer.url("/post"), 1)}));
+  std::vector<std::string> args{"--config", cfg_path, "--data", dir + "/data", "--listen",
+                                "127.0.0.1:0", "--threads", "2", "--log-format", "json"};
+  Process p = Process::spawn(args, dir + "/log1");
+  uint16_t port = p.wait_port();
+  ASSERT_NE(port, 0) << p.log();
+
+  const std::string lead = R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200",
+      "first_name":"Zebediah","email":"zebediah.canary@example.org","phone":"4105550199","state":"NY"})";
+  auto pending = std::async(std::launch::async, [&] {
+    return http_call(port, "POST", "/direct_post", lead, {{"Content-Type", "application/json"}});
+  });
+  // The buyer holds the lead for 700 ms; signal while it is in flight.
+  for (int i = 0; i < 200 && buyer.count("/post") == 0; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(buyer.count("/post"), 1u);
+  kill(p.pid, SIGTERM);
+  HttpReply r = pending.get();
+  ASSERT_EQ(r.status, 200) << r.error;
+  json::object a = parse_object(r.body);
+  EXPECT_EQ(a["status"], "ACCEPTED");
+  EXPECT_EQ(p.wait_exit(), 0);
+  std::string log1 = p.log();
+  EXPECT_NE(log1.find("draining"), std::string::npos);
+  EXPECT_NE(log1.find("stopped cleanly"), std::string::npos);
+  // Every log line is JSON; none carries personal data or the supplier key.
+  std::istringstream lines(log1);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_FALSE(parse_object(line).empty()) << line;
+  }
+  for (const char* secret : {"Zebediah", "zebediah.canary", "4105550199", "supplier-key-200"}) {
+    EXPECT_EQ(log1.find(secret), std::string::npos) << secret;
+  }
+
+  // Restart on the same data: the acknowledged lead is there.
+  Process q = Process::spawn(args, dir + "/log2");
+  uint16_t port2 = q.wait_port();
+  ASSERT_NE(port2, 0) << q.log();
+  HttpReply got = http_call(port2, "GET", "/public/lead/" + std::string(a["lead_id"].as_string()), "",
+                            {{"Authorization", "Bearer test-admin-token"}});
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(parse_object(got.body)["status"], "ACCEPTED");
+  kill(q.pid, SIGINT);
+  EXPECT_EQ(q.wait_exit(), 0);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace pp::testkit
