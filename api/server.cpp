@@ -131,7 +131,15 @@ struct Server::Impl {
       bool keep_alive = msg.keep_alive();
       // No deadline on the socket while the handler runs: the engine bounds its own work.
       stream.expires_never();
-      Response res = co_await router.handle(std::move(req), *w.client);
+      Response res;
+      try {
+        res = co_await router.handle(std::move(req), *w.client);
+      } catch (const std::exception& e) {
+        // A bug or resource exhaustion: answer instead of dropping the connection.
+        spdlog::error("handler failed: {}", e.what());
+        res = error_response(500, "Internal error");
+        res.close = true;
+      }
       keep_alive = keep_alive && !res.close;
       bool ok = false;
       co_await write(stream, res, keep_alive, ok);

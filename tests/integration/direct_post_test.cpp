@@ -273,6 +273,20 @@ TEST_F(DirectPost, FormBodiesAndTestLeadsAreNeverBilled) {
   EXPECT_EQ(parse_object(get_lead(std::string(t["lead_id"].as_string())).body)["test"], true);
 }
 
+TEST_F(DirectPost, PausedSupplierIsStoredAsAnError) {
+  FakeBuyer b;
+  b.on("/post", FakeReply::json(kAccept));
+  auto cfg = base_config({http_buyer(301, 2, b.url("/post"), 1)});
+  cfg["campaigns"].as_array()[0].as_object()["suppliers"].as_array()[0].as_object()["paused"] = true;
+  start(cfg);
+  json::object a = parse_object(post_lead(lead_json()).body);
+  EXPECT_EQ(a["status"], "ERROR");
+  EXPECT_EQ(a["code"], 1004);
+  EXPECT_EQ(a["message"], "Supplier is paused");
+  EXPECT_TRUE(app_->engine().find_lead(std::string(a["lead_id"].as_string())));
+  EXPECT_EQ(b.count("/post"), 0u);
+}
+
 TEST_F(DirectPost, PublicApiAuthentication) {
   start(base_config({}));
   json::object a = parse_object(post_lead(lead_json()).body);
