@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "core/hash.h"
 #include "core/json_writer.h"
 #include "core/text.h"
 
@@ -104,6 +105,14 @@ std::optional<engine::IntakeRequest> parse_intake(const Request& req, Response& 
       in.params = std::move(*form);
     }
   }
+  // A7: what identifies "the same request": its media type, query and body.
+  in.body_hash = sha256_hex(std::string(mime) + "\n" + req.query + "\n" + req.body);
+  std::string_view idem = trim(req.header("idempotency-key"));
+  if (idem.size() > 255) {
+    error = error_response(400, "Idempotency-Key longer than 255 characters");
+    return std::nullopt;
+  }
+  in.idempotency_key = std::string(idem);
   // Some integrations put parameters in the query string; the body wins on conflicts.
   if (!req.query.empty()) {
     auto q = parse_form(req.query);

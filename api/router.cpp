@@ -9,6 +9,7 @@
 #include "api/sandbox.h"
 #include "api/views.h"
 #include "core/json_writer.h"
+#include "core/text.h"
 
 namespace pp::api {
 
@@ -22,7 +23,13 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
   }
   if (p.rfind("/public/", 0) == 0) {
     auto snap = engine_.snapshot();
-    if (!authenticate(req, snap->config())) co_return error_response(401, "Unauthenticated");
+    auto role = authenticate(req, snap->config());
+    if (!role) co_return error_response(401, "Unauthenticated");
+    constexpr std::string_view kCampaigns = "/public/campaigns";
+    if (p.rfind(kCampaigns, 0) == 0 && (p.size() == kCampaigns.size() || p[kCampaigns.size()] == '/')) {
+      if (req.method != "GET") co_return error_response(405, "Use GET");
+      co_return public_campaigns(req, std::string_view(p).substr(kCampaigns.size()), *role);
+    }
     constexpr std::string_view kLead = "/public/lead/";
     if (p.rfind(kLead, 0) == 0 && p.size() > kLead.size()) {
       if (req.method != "GET") co_return error_response(405, "Use GET");
@@ -51,7 +58,43 @@ asio::awaitable<Response> Router::direct_post(const Request& req, buyers::Transp
   auto in = parse_intake(req, err);
   if (!in) co_return err;
   engine::IntakeResult r = co_await engine_.direct_post(std::move(*in), transport);
-  co_return json_response(200, render_intake_result(r));
+  co_return json_response(r.http_status, render_intake_result(r));
+}
+
+Response Router::public_campaigns(const Request&, std::string_view rest, Role role) {
+  auto snap = engine_.snapshot();
+  const Config& cfg = snap->config();
+  if (rest.empty() || rest == "/") return json_response(200, render_campaigns(cfg, engine_));
+  rest.remove_prefix(1);
+  size_t slash = rest.find('/');
+  auto cid = parse_int(rest.substr(0, slash));
+  const CampaignConfig* c = cid ? cfg.find_campaign(*cid) : nullptr;
+  if (c == nullptr) return error_response(404, "Campaign not found");
+  if (slash == std::string_view::npos) {
+    std::string out;
+    render_campaign(out, *c, cfg, engine_);
+    return json_response(200, std::move(out));
+  }
+  // /{campaign}/pause_buyer/{buyer} and /{campaign}/resume_buyer/{buyer} (F6)
+  std::string_view action = rest.substr(slash + 1);
+  size_t s2 = action.find('/');
+  if (s2 == std::string_view::npos) return error_response(404, "Not found");
+  std::string_view verb = action.substr(0, s2);
+  if (verb != "pause_buyer" && verb != "resume_buyer") return error_response(404, "Not found");
+  if (role != Role::kAdmin) return error_response(403, "Forbidden: this token cannot change buyers");
+  auto bid = parse_int(action.substr(s2 + 1));
+  if (!bid) return error_response(404, "Buyer not found");
+  bool pause = verb == "pause_buyer";
+  switch (engine_.set_buyer_paused(c->id, *bid, pause)) {
+    case engine::Engine::PauseResult::kDone:
+      return json_response(200, R"({"status":"success","data":[]})");
+    case engine::Engine::PauseResult::kAlready:
+      return error_response(400, pause ? "Buyer is already paused" : "Buyer is already live");
+    case engine::Engine::PauseResult::kNoCampaign: return error_response(404, "Campaign not found");
+    case engine::Engine::PauseResult::kNoBuyer: return error_response(404, "Buyer not found");
+    case engine::Engine::PauseResult::kFailed: return error_response(503, "Could not store the change; retry");
+  }
+  return error_response(500, "Internal error");
 }
 
 Response Router::public_lead(const Request&, std::string_view id) {

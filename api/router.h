@@ -20,6 +20,7 @@ class Router {
  private:
   boost::asio::awaitable<Response> direct_post(const Request& req, buyers::Transport& transport);
   Response public_lead(const Request& req, std::string_view id);
+  Response public_campaigns(const Request& req, std::string_view rest, Role role);
 
   engine::Engine& engine_;
   std::atomic<uint64_t> sandbox_seq_{0};

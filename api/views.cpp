@@ -14,7 +14,97 @@ void client_object(JsonWriter& w, const Config& cfg, ClientId id) {
   w.end_object();
 }
 
+void caps_value(JsonWriter& w, const Caps& caps, CapOwner owner, int64_t id, const TimeZone& tz,
+                engine::Engine& engine) {
+  if (caps.empty()) {  // the seed shows an empty array, not an object, when there are no caps
+    w.begin_array().end_array();
+    return;
+  }
+  w.begin_object();
+  for (int budget = 0; budget < 2; ++budget) {
+    w.key(budget ? "budget" : "leads").begin_array();
+    for (const CapRule& r : budget ? caps.budget : caps.leads) {
+      int64_t used = engine.cap_used(owner, id, budget != 0, r, tz);
+      w.begin_object();
+      if (budget) {
+        w.kv("limit", Money::from_units(r.limit));
+        w.kv("used", Money::from_units(used).to_string());
+      } else {
+        w.kv("limit", r.limit);
+        w.kv("used", std::to_string(used));
+      }
+      w.kv("type", r.type);
+      w.end_object();
+    }
+    w.end_array();
+  }
+  w.end_object();
+}
+
+void nickname(JsonWriter& w, const std::optional<std::string>& n) {
+  w.key("nickname");
+  if (n) w.value(*n);
+  else w.null();
+}
+
 }  // namespace
+
+void render_campaign(std::string& out, const CampaignConfig& c, const Config& cfg,
+                     engine::Engine& engine) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.kv("id", int64_t(c.id));
+  w.kv("name", c.name);
+  w.kv("public_name", c.public_name);
+  w.kv("campaign_type", to_string(c.type));
+  w.key("suppliers").begin_array();
+  for (const auto& s : c.suppliers) {
+    const ClientConfig* client = cfg.find_client(s.client_id);
+    w.begin_object();
+    w.kv("id", int64_t(s.id));
+    w.kv("client_id", int64_t(s.client_id));
+    w.kv("client_name", client ? client->company : std::string());
+    nickname(w, s.nickname);
+    w.kv("paused", int64_t(s.paused ? 1 : 0));
+    w.kv("test_mode", int64_t(s.test_mode ? 1 : 0));
+    w.kv("hash", s.hash);
+    w.kv("api_specs_url", cfg.account.public_base_url + "/api-specs?hash=" + s.hash);
+    w.key("caps");
+    caps_value(w, s.caps, CapOwner::kSupplier, s.id, c.tz, engine);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("buyers").begin_array();
+  for (const auto& b : c.buyers) {
+    const ClientConfig* client = cfg.find_client(b.client_id);
+    w.begin_object();
+    w.kv("id", int64_t(b.id));
+    w.kv("client_id", int64_t(b.client_id));
+    w.kv("client_name", client ? client->company : std::string());
+    nickname(w, b.nickname);
+    w.kv("paused", int64_t(engine.buyer_paused(b) ? 1 : 0));
+    w.key("caps");
+    caps_value(w, b.caps, CapOwner::kBuyer, b.id, c.tz, engine);
+    w.kv("real_time_delivery_type", to_string(b.type));
+    w.end_object();
+  }
+  w.end_array();
+  w.key("fields").begin_array();
+  for (const auto& f : c.fields) w.value(f.name);
+  w.value("lp_subid1").value("lp_subid2");
+  w.end_array();
+  w.end_object();
+}
+
+std::string render_campaigns(const Config& cfg, engine::Engine& engine) {
+  std::string out = "[";
+  for (size_t i = 0; i < cfg.campaigns.size(); ++i) {
+    if (i) out.push_back(',');
+    render_campaign(out, cfg.campaigns[i], cfg, engine);
+  }
+  out.push_back(']');
+  return out;
+}
 
 std::string render_lead(const Lead& l, const Config& cfg) {
   const CampaignConfig* campaign = cfg.find_campaign(l.campaign_id);

@@ -4,10 +4,17 @@
 
 #include "core/config.h"
 #include "core/lead.h"
+#include "engine/engine.h"
 
 namespace pp::api {
 
 // "Single Lead Details": GET /public/lead/{id}.
 std::string render_lead(const Lead& lead, const Config& cfg);
+
+// "Single Campaign Details" / one element of "All Campaign Details": suppliers and buyers with
+// live pause state and caps (limit, used in the current period, type), and the field names.
+void render_campaign(std::string& out, const CampaignConfig& c, const Config& cfg,
+                     engine::Engine& engine);
+std::string render_campaigns(const Config& cfg, engine::Engine& engine);
 
 }  // namespace pp::api

@@ -18,6 +18,7 @@ enum class Code : int {
   kCapReached = 1009,           // a supplier cap or budget is exhausted
   kWrongEndpoint = 1010,        // the campaign type does not accept this endpoint
   kUnavailable = 1011,          // the lead could not be stored; retry later
+  kIdempotencyConflict = 1012,  // an Idempotency-Key reused with a different body (HTTP 409)
   kFailedValidation = 1015,     // a third-party validation failed
   kPingTimeout = 1035,          // PING timeout exceeded
   kBuyerTimeout = 1036,         // (per buyer) the buyer did not answer in time
@@ -25,6 +26,7 @@ enum class Code : int {
   kBuyerDuplicate = 1038,       // (per buyer) the buyer answered duplicate
   kBuyerPaused = 1039,          // (per buyer) the buyer is paused
   kBuyerNotConfigured = 1040,   // (per buyer) delivery type incomplete / unsupported
+  kBuyerCapReached = 1041,      // (per buyer) a buyer cap or budget is exhausted
 };
 
 constexpr int code_int(Code c) { return static_cast<int>(c); }

@@ -11,8 +11,32 @@
 
 #include "core/lead.h"
 #include "core/money.h"
+#include "core/time.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace pp {
+
+// What a condition is evaluated against: the lead's fields and the evaluation instant (schedules,
+// ages). Cheap to build; holds references.
+struct EvalContext {
+  const FieldList& fields;
+  UnixMs now = 0;
+};
+
+// Days of the week (bit 0 = Sunday ... bit 6 = Saturday) and minute-of-day ranges in a time zone.
+struct Schedule {
+  TimeZone tz;
+  uint8_t days = 0x7F;
+  struct Range {
+    uint16_t from_min = 0;  // inclusive
+    uint16_t to_min = 0;    // exclusive; from > to wraps past midnight
+  };
+  std::vector<Range> hours;  // empty = all day
+  bool contains(UnixMs t) const;
+};
 
 enum class CondOp : uint8_t {
   kOneOf,        // equals one of the values (case-insensitive)
@@ -27,6 +51,8 @@ enum class CondOp : uint8_t {
   kBetween,      // numeric, inclusive: values[0] <= x <= values[1]
   kEmpty,        // missing or empty
   kNotEmpty,
+  kRegex,        // matches a regular expression (RE2: linear time, case-insensitive, partial)
+  kAgeBetween,   // a date of birth (or an age in years) within [min, max] years at evaluation time
 };
 
 std::string_view to_string(CondOp op);
@@ -37,7 +63,7 @@ int cond_op_arity(CondOp op);
 // A compiled predicate over a lead's fields.
 class Condition {
  public:
-  enum class Kind : uint8_t { kAlways, kRule, kAll, kAny };
+  enum class Kind : uint8_t { kAlways, kRule, kAll, kAny, kSchedule };
 
   static Condition always() { return Condition(); }
   // Fails (nullopt + error) when a numeric operator gets a non-numeric value or the arity is wrong.
@@ -45,13 +71,16 @@ class Condition {
                                        std::string& error);
   static Condition all(std::vector<Condition> parts);
   static Condition any(std::vector<Condition> parts);
+  static Condition schedule(Schedule s);
 
-  bool matches(const FieldList& fields) const;
+  bool matches(const EvalContext& ctx) const;
+  // Names of the fields the condition reads ("schedule" for schedules), for messages and checks.
+  void collect_fields(std::vector<std::string>& out) const;
   Kind kind() const { return kind_; }
   const std::string& field() const { return field_; }
 
  private:
-  bool match_rule(const std::string* value) const;
+  bool match_rule(const std::string* value, UnixMs now) const;
 
   Kind kind_ = Kind::kAlways;
   std::string field_;
@@ -59,6 +88,8 @@ class Condition {
   std::vector<std::string> values_lower_;
   std::vector<Money> numbers_;  // for numeric operators (4-decimal fixed point)
   std::vector<Condition> parts_;
+  std::shared_ptr<const re2::RE2> regex_;
+  std::shared_ptr<const Schedule> schedule_;
 };
 
 }  // namespace pp

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -52,7 +53,35 @@ std::string_view to_string(CampaignType t) {
   return "direct_post";
 }
 
-std::string_view to_string(DistributionMethod) { return "waterfall"; }
+namespace {
+constexpr std::pair<DistributionMethod, std::string_view> kMethods[] = {
+    {DistributionMethod::kWaterfall, "waterfall"},
+    {DistributionMethod::kHighestBidder, "highest_bidder"},
+    {DistributionMethod::kSendToAll, "send_to_all"},
+    {DistributionMethod::kRoundRobin, "round_robin"},
+    {DistributionMethod::kWeightedRoundRobin, "weighted_round_robin"},
+    {DistributionMethod::kBuyerGroups, "buyer_groups"},
+};
+constexpr std::string_view kWeekdays[] = {"sunday", "monday", "tuesday", "wednesday",
+                                          "thursday", "friday", "saturday"};
+}  // namespace
+
+std::string_view to_string(DistributionMethod m) {
+  for (auto& [k, v] : kMethods) {
+    if (k == m) return v;
+  }
+  return "waterfall";
+}
+
+bool parse_distribution_method(std::string_view s, DistributionMethod& out) {
+  for (auto& [k, v] : kMethods) {
+    if (v == s) {
+      out = k;
+      return true;
+    }
+  }
+  return false;
+}
 
 const SupplierConfig* CampaignConfig::find_supplier(SupplierId sid) const {
   for (const auto& s : suppliers) {
@@ -247,7 +276,63 @@ class Loader {
   }
 
   // ---- conditions -------------------------------------------------------------------------
-  std::optional<Condition> condition(const json::value& v, const std::string& path, int depth = 0) {
+  // "HH:MM" -> minutes since midnight ("24:00" allowed as an end).
+  std::optional<uint16_t> clock_minutes(const json::object& o, std::string_view key, const std::string& path) {
+    auto s = string(o, key, path, true);
+    if (!s) return std::nullopt;
+    if (s->size() == 5 && (*s)[2] == ':') {
+      auto h = parse_int(s->substr(0, 2));
+      auto m = parse_int(s->substr(3, 2));
+      if (h && m && *h >= 0 && *m >= 0 && *m < 60 && (*h < 24 || (*h == 24 && *m == 0)))
+        return uint16_t(*h * 60 + *m);
+    }
+    error(at(path, key), "must be a time HH:MM");
+    return std::nullopt;
+  }
+
+  std::optional<Condition> schedule(const json::value& v, const std::string& path, const TimeZone& tz) {
+    const json::object* o = object(&v, path, true);
+    if (!o) return std::nullopt;
+    unknown_keys(*o, path, {"timezone", "days", "hours"});
+    Schedule sc;
+    sc.tz = tz;
+    if (auto z = string(*o, "timezone", path, false)) {
+      if (!TimeZone::lookup(*z, sc.tz)) error(at(path, "timezone"), "unknown IANA time zone '" + *z + "'");
+    }
+    if (o->contains("days")) {
+      sc.days = 0;
+      std::vector<std::string> days = strings(*o, "days", path);
+      for (const auto& d : days) {
+        bool found = false;
+        for (size_t i = 0; i < 7; ++i) {
+          if (iequals(d, kWeekdays[i]) || iequals(d, kWeekdays[i].substr(0, 3))) {
+            sc.days |= uint8_t(1u << i);
+            found = true;
+          }
+        }
+        if (!found) error(at(path, "days"), "unknown day '" + d + "' (use mon..sun)");
+      }
+    }
+    if (const json::array* hs = array(*o, "hours", path, false)) {
+      for (size_t i = 0; i < hs->size(); ++i) {
+        std::string hp = idx(at(path, "hours"), i);
+        const json::object* h = object(&(*hs)[i], hp, true);
+        if (!h) continue;
+        unknown_keys(*h, hp, {"from", "to"});
+        auto from = clock_minutes(*h, "from", hp);
+        auto to = clock_minutes(*h, "to", hp);
+        if (from && to) {
+          if (*from == *to) error(hp, "an empty time range");
+          sc.hours.push_back({*from, *to});
+        }
+      }
+    }
+    return Condition::schedule(std::move(sc));
+  }
+
+  std::optional<Condition> condition(const json::value& v, const std::string& path,
+                                     const TimeZone& tz, int depth = 0,
+                                     std::initializer_list<std::string_view> extra_keys = {}) {
     if (depth > 8) {
       error(path, "conditions nest too deep (max 8)");
       return std::nullopt;
@@ -260,13 +345,18 @@ class Loader {
         if (!a) return std::nullopt;
         std::vector<Condition> parts;
         for (size_t i = 0; i < a->size(); ++i) {
-          auto c = condition((*a)[i], idx(at(path, group), i), depth + 1);
+          auto c = condition((*a)[i], idx(at(path, group), i), tz, depth + 1);
           if (c) parts.push_back(std::move(*c));
         }
         return group == "all" ? Condition::all(std::move(parts)) : Condition::any(std::move(parts));
       }
     }
-    unknown_keys(*o, path, {"field", "op", "values", "value"});
+    if (const json::value* sv = o->if_contains("schedule")) return schedule(*sv, at(path, "schedule"), tz);
+    std::vector<std::string_view> known{"field", "op", "values", "value"};
+    known.insert(known.end(), extra_keys.begin(), extra_keys.end());
+    for (const auto& kv : *o) {
+      if (std::find(known.begin(), known.end(), kv.key()) == known.end()) error(at(path, kv.key()), "unknown key");
+    }
     auto field = string(*o, "field", path, true);
     auto op_s = string(*o, "op", path, true);
     if (!field || !op_s) return std::nullopt;
@@ -289,7 +379,7 @@ class Loader {
   }
 
   // ---- pricing ------------------------------------------------------------------------------
-  Pricing pricing(const json::value* v, const std::string& path, bool supplier) {
+  Pricing pricing(const json::value* v, const std::string& path, bool supplier, const TimeZone& tz) {
     Pricing p;
     if (v == nullptr) return p;  // static 0
     if (!v->is_object()) {
@@ -320,7 +410,7 @@ class Loader {
           unknown_keys(*r, rp, {"when", "amount", "field"});
           PriceRule rule;
           if (const json::value* w = r->if_contains("when")) {
-            if (auto c = condition(*w, at(rp, "when"))) rule.when = std::move(*c);
+            if (auto c = condition(*w, at(rp, "when"), tz)) rule.when = std::move(*c);
           } else {
             error(at(rp, "when"), "is required");
           }
@@ -353,6 +443,161 @@ class Loader {
       error(at(path, "type"), "must be static, conditional, realtime or revenue_share");
     }
     return p;
+  }
+
+  // ---- filters, caps, duplicate checks ------------------------------------------------------
+  std::vector<Filter> filters(const json::object& o, const std::string& path, const TimeZone& tz) {
+    std::vector<Filter> out;
+    const json::array* a = array(o, "filters", path, false);
+    if (!a) return out;
+    for (size_t i = 0; i < a->size(); ++i) {
+      std::string fp = idx(at(path, "filters"), i);
+      const json::object* f = object(&(*a)[i], fp, true);
+      if (!f) continue;
+      Filter filter;
+      std::string action = string(*f, "action", fp, false).value_or("allow");
+      if (action == "block") filter.block = true;
+      else if (action != "allow") error(at(fp, "action"), "must be allow or block");
+      auto c = condition((*a)[i], fp, tz, 0, {"action", "name"});
+      if (!c) continue;
+      filter.when = std::move(*c);
+      filter.name = string(*f, "name", fp, false).value_or("");
+      if (filter.name.empty()) {
+        std::vector<std::string> names;
+        filter.when.collect_fields(names);
+        filter.name = names.empty() ? "filter " + std::to_string(i + 1) : names[0];
+      }
+      out.push_back(std::move(filter));
+    }
+    return out;
+  }
+
+  std::vector<CapRule> cap_rules(const json::object& o, std::string_view key, const std::string& path,
+                                 bool budget) {
+    std::vector<CapRule> out;
+    const json::array* a = array(o, key, path, false);
+    if (!a) return out;
+    for (size_t i = 0; i < a->size(); ++i) {
+      std::string cp = idx(at(path, key), i);
+      const json::object* c = object(&(*a)[i], cp, true);
+      if (!c) continue;
+      unknown_keys(*c, cp, {"type", "limit"});
+      CapRule r;
+      r.type = to_lower(string(*c, "type", cp, true).value_or("day"));
+      if (r.type == "hour") r.period = CapPeriod::kHour;
+      else if (r.type == "day") r.period = CapPeriod::kDay;
+      else if (r.type == "week") r.period = CapPeriod::kWeek;
+      else if (r.type == "month") r.period = CapPeriod::kMonth;
+      else if (r.type == "total") r.period = CapPeriod::kTotal;
+      else {
+        r.period = CapPeriod::kWeekday;
+        for (size_t d = 0; d < 7; ++d) {
+          if (r.type == kWeekdays[d]) r.weekday = int(d);
+        }
+        if (r.weekday < 0) error(at(cp, "type"), "must be hour, day, week, month, total or a weekday (monday..sunday)");
+      }
+      const json::value* lim = c->if_contains("limit");
+      if (!lim) {
+        error(at(cp, "limit"), "is required");
+      } else if (budget) {
+        if (auto m = money(*lim, at(cp, "limit"))) {
+          if (*m < Money()) error(at(cp, "limit"), "must not be negative");
+          r.limit = m->units();
+        }
+      } else if (lim->is_int64() && lim->get_int64() >= 0) {
+        r.limit = lim->get_int64();
+      } else {
+        error(at(cp, "limit"), "must be a whole number of leads (0 = unlimited)");
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Caps caps(const json::object& o, const std::string& path) {
+    Caps c;
+    const json::value* v = o.if_contains("caps");
+    if (v == nullptr || (v->is_array() && v->get_array().empty())) return c;  // seed shows [] for none
+    std::string cp = at(path, "caps");
+    const json::object* co = object(v, cp, true);
+    if (!co) return c;
+    unknown_keys(*co, cp, {"leads", "budget"});
+    c.leads = cap_rules(*co, "leads", cp, false);
+    c.budget = cap_rules(*co, "budget", cp, true);
+    return c;
+  }
+
+  DupeCheckConfig dupe_check(const json::object& o, const std::string& path) {
+    DupeCheckConfig d;
+    const json::object* dc = object(o.if_contains("dupe_check"), at(path, "dupe_check"), false);
+    if (!dc) return d;
+    std::string dp = at(path, "dupe_check");
+    unknown_keys(*dc, dp, {"fields", "days", "match", "level"});
+    d.fields = strings(*dc, "fields", dp);
+    if (d.fields.empty()) error(at(dp, "fields"), "needs at least one field");
+    d.days = positive(*dc, "days", dp, 30, 3650);
+    std::string match = string(*dc, "match", dp, false).value_or("any");
+    if (match == "all") d.match_all = true;
+    else if (match != "any") error(at(dp, "match"), "must be any or all");
+    std::string level = string(*dc, "level", dp, false).value_or("campaign");
+    if (level == "buyer") d.buyer_level = true;
+    else if (level != "campaign") error(at(dp, "level"), "must be campaign or buyer");
+    return d;
+  }
+
+  DistributionConfig distribution(const json::object& o, const std::string& path) {
+    DistributionConfig d;
+    const json::value* v = o.if_contains("distribution");
+    if (v == nullptr) return d;
+    std::string dp = at(path, "distribution");
+    if (v->is_string()) {
+      if (!parse_distribution_method(v->get_string(), d.method)) error(dp, "unknown distribution method");
+      if (d.method == DistributionMethod::kBuyerGroups) error(dp, "buyer_groups needs an object with 'groups'");
+      return d;
+    }
+    const json::object* dobj = object(v, dp, true);
+    if (!dobj) return d;
+    unknown_keys(*dobj, dp, {"method", "sell_limit", "total_buyers_limit", "groups"});
+    std::string m = string(*dobj, "method", dp, false).value_or("waterfall");
+    if (!parse_distribution_method(m, d.method)) error(at(dp, "method"), "unknown distribution method '" + m + "'");
+    auto non_negative = [&](std::string_view key) -> uint32_t {
+      auto n = integer(*dobj, key, dp, false);
+      if (n && (*n < 0 || *n > 1000)) {
+        error(at(dp, key), "must be between 0 and 1000");
+        return 0;
+      }
+      return n ? uint32_t(*n) : 0;
+    };
+    d.sell_limit = non_negative("sell_limit");
+    d.total_buyers_limit = non_negative("total_buyers_limit");
+    if (const json::array* gs = array(*dobj, "groups", dp, d.method == DistributionMethod::kBuyerGroups)) {
+      for (size_t i = 0; i < gs->size(); ++i) {
+        std::string gp = idx(at(dp, "groups"), i);
+        const json::object* g = object(&(*gs)[i], gp, true);
+        if (!g) continue;
+        unknown_keys(*g, gp, {"id", "name", "position", "method", "limit", "if_sold"});
+        BuyerGroupConfig bg;
+        bg.id = integer(*g, "id", gp, true).value_or(0);
+        bg.name = string(*g, "name", gp, false).value_or("");
+        bg.position = int(integer(*g, "position", gp, false).value_or(int64_t(i + 1)));
+        std::string gm = string(*g, "method", gp, false).value_or("waterfall");
+        if (!parse_distribution_method(gm, bg.method) || bg.method == DistributionMethod::kBuyerGroups)
+          error(at(gp, "method"), "must be waterfall, highest_bidder, send_to_all, round_robin or weighted_round_robin");
+        auto lim = integer(*g, "limit", gp, false).value_or(0);
+        if (lim < 0 || lim > 1000) error(at(gp, "limit"), "must be between 0 and 1000");
+        bg.limit = uint32_t(std::clamp<int64_t>(lim, 0, 1000));
+        std::string if_sold = string(*g, "if_sold", gp, false).value_or("stop");
+        if (if_sold == "continue") bg.stop_if_sold = false;
+        else if (if_sold != "stop") error(at(gp, "if_sold"), "must be stop or continue");
+        for (const auto& other : d.groups) {
+          if (other.id == bg.id) error(at(gp, "id"), "duplicate group id " + std::to_string(bg.id));
+        }
+        d.groups.push_back(std::move(bg));
+      }
+      std::stable_sort(d.groups.begin(), d.groups.end(),
+                       [](const BuyerGroupConfig& a, const BuyerGroupConfig& b) { return a.position < b.position; });
+    }
+    return d;
   }
 
   // ---- buyer HTTP ---------------------------------------------------------------------------
@@ -525,7 +770,8 @@ ConfigLoadResult load_config(std::string_view text) {
 
   // account
   if (const json::object* a = L.object(ro->if_contains("account"), "$.account", true)) {
-    L.unknown_keys(*a, "$.account", {"name", "timezone", "currency"});
+    L.unknown_keys(*a, "$.account", {"name", "timezone", "currency", "public_base_url"});
+    cfg->account.public_base_url = L.string(*a, "public_base_url", "$.account", false).value_or(cfg->account.public_base_url);
     cfg->account.name = L.string(*a, "name", "$.account", false).value_or("pingpost");
     std::string tz = L.string(*a, "timezone", "$.account", true).value_or("UTC");
     if (!TimeZone::lookup(tz, cfg->account.tz)) {
@@ -606,7 +852,7 @@ ConfigLoadResult load_config(std::string_view text) {
       if (!c) continue;
       L.unknown_keys(*c, p, {"id", "name", "public_name", "type", "timezone", "fields",
                              "suppliers", "buyers", "distribution", "delivery_deadline_ms",
-                             "computed_fields"});
+                             "computed_fields", "filters", "dupe_check"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
@@ -621,9 +867,9 @@ ConfigLoadResult load_config(std::string_view text) {
         if (!TimeZone::lookup(*tz, cc.tz)) L.error(Loader::at(p, "timezone"), "unknown IANA time zone '" + *tz + "'");
       }
       cc.delivery_deadline_ms = L.positive(*c, "delivery_deadline_ms", p, 30000, 600000);
-      if (auto d = L.string(*c, "distribution", p, false)) {
-        if (*d != "waterfall") L.error(Loader::at(p, "distribution"), "must be waterfall");
-      }
+      cc.distribution = L.distribution(*c, p);
+      cc.filters = L.filters(*c, p, cc.tz);
+      cc.dupe_check = L.dupe_check(*c, p);
 
       std::set<std::string> field_names;
       if (const json::array* fs = L.array(*c, "fields", p, true)) {
@@ -657,7 +903,7 @@ ConfigLoadResult load_config(std::string_view text) {
           const json::object* s = L.object(&(*ss)[k], sp, true);
           if (!s) continue;
           L.unknown_keys(*s, sp, {"id", "client_id", "name", "nickname", "lp_key", "lp_key_sha256",
-                                  "hash", "paused", "test_mode", "price"});
+                                  "hash", "paused", "test_mode", "price", "filters", "caps"});
           SupplierConfig sc;
           sc.id = L.integer(*s, "id", sp, true).value_or(0);
           sc.client_id = L.integer(*s, "client_id", sp, true).value_or(0);
@@ -666,7 +912,9 @@ ConfigLoadResult load_config(std::string_view text) {
           sc.hash = L.string(*s, "hash", sp, false).value_or("");
           sc.paused = L.boolean(*s, "paused", sp, false);
           sc.test_mode = L.boolean(*s, "test_mode", sp, false);
-          sc.price = L.pricing(s->if_contains("price"), Loader::at(sp, "price"), true);
+          sc.price = L.pricing(s->if_contains("price"), Loader::at(sp, "price"), true, cc.tz);
+          sc.filters = L.filters(*s, sp, cc.tz);
+          sc.caps = L.caps(*s, sp);
           const ClientConfig* client = cfg->find_client(sc.client_id);
           if (!client) L.error(Loader::at(sp, "client_id"), "unknown client " + std::to_string(sc.client_id));
           sc.name = L.string(*s, "name", sp, false).value_or(client ? client->company : "");
@@ -681,7 +929,8 @@ ConfigLoadResult load_config(std::string_view text) {
           const json::object* b = L.object(&(*bs)[k], bp, true);
           if (!b) continue;
           L.unknown_keys(*b, bp, {"id", "client_id", "name", "nickname", "type", "priority",
-                                  "paused", "price", "post", "post_response", "ping", "ping_response"});
+                                  "paused", "price", "post", "post_response", "ping", "ping_response",
+                                  "filters", "caps", "weight", "group_id"});
           BuyerConfig bc;
           bc.id = L.integer(*b, "id", bp, true).value_or(0);
           bc.client_id = L.integer(*b, "client_id", bp, true).value_or(0);
@@ -692,7 +941,18 @@ ConfigLoadResult load_config(std::string_view text) {
           }
           bc.priority = int(L.integer(*b, "priority", bp, false).value_or(int64_t(k + 1)));
           bc.paused = L.boolean(*b, "paused", bp, false);
-          bc.price = L.pricing(b->if_contains("price"), Loader::at(bp, "price"), false);
+          bc.price = L.pricing(b->if_contains("price"), Loader::at(bp, "price"), false, cc.tz);
+          bc.filters = L.filters(*b, bp, cc.tz);
+          bc.caps = L.caps(*b, bp);
+          auto weight = L.integer(*b, "weight", bp, false).value_or(1);
+          if (weight < 1 || weight > 1000) L.error(Loader::at(bp, "weight"), "must be between 1 and 1000");
+          bc.weight = int(std::clamp<int64_t>(weight, 1, 1000));
+          bc.group_id = L.integer(*b, "group_id", bp, false).value_or(0);
+          if (cc.distribution.method == DistributionMethod::kBuyerGroups) {
+            bool known = std::any_of(cc.distribution.groups.begin(), cc.distribution.groups.end(),
+                                     [&](const BuyerGroupConfig& g) { return g.id == bc.group_id; });
+            if (!known) L.error(Loader::at(bp, "group_id"), "must name one of the campaign's buyer groups");
+          }
           bool http = bc.type == DeliveryType::kDirectPost || bc.type == DeliveryType::kPingPost ||
                       bc.type == DeliveryType::kGoogleSheets;
           if (http) {
@@ -719,6 +979,9 @@ ConfigLoadResult load_config(std::string_view text) {
         }
       }
 
+      for (const auto& f : cc.dupe_check.fields) {
+        if (!field_names.count(f)) L.error(Loader::at(p, "dupe_check.fields"), "unknown field '" + f + "'");
+      }
       if (cfg->campaign_index.count(cc.id)) L.error(Loader::at(p, "id"), "duplicate campaign id " + std::to_string(cc.id));
       cfg->campaign_index[cc.id] = cfg->campaigns.size();
       cfg->campaigns.push_back(std::move(cc));

@@ -22,6 +22,8 @@ namespace pp {
 
 struct AccountConfig {
   std::string name = "pingpost";
+  // Base of public links (api_specs_url). Default http://127.0.0.1:8080.
+  std::string public_base_url = "http://127.0.0.1:8080";
   TimeZone tz = TimeZone::utc();
   std::string currency = "USD";
 };
@@ -54,6 +56,39 @@ struct Pricing {
   Money amount;                  // static price, or the default of a conditional price
   std::vector<PriceRule> rules;  // conditional: first matching rule wins
   int64_t share_bp = 0;          // revenue share in basis points (supplier pricing): 7000 = 70%
+};
+
+// A filter (B3): an allow filter passes leads that match its condition; a block filter passes
+// leads that do not. `name` shows in messages ("Lead not accepted due to filters: state").
+struct Filter {
+  std::string name;
+  bool block = false;
+  Condition when;
+};
+
+// Caps (B6): lead counts and budgets per period; 0 = unlimited. Weekday caps apply on that weekday
+// only, counted per day. Periods are cut in the campaign's time zone.
+enum class CapPeriod : uint8_t { kHour, kDay, kWeek, kMonth, kTotal, kWeekday };
+struct CapRule {
+  CapPeriod period = CapPeriod::kDay;
+  int weekday = -1;   // kWeekday: 0 = Sunday ... 6 = Saturday
+  int64_t limit = 0;  // leads, or Money units for budgets; 0 = unlimited
+  std::string type;   // as shown in the API: "day", "week", ..., "monday"
+};
+struct Caps {
+  std::vector<CapRule> leads;
+  std::vector<CapRule> budget;
+  bool empty() const { return leads.empty() && budget.empty(); }
+};
+
+// Duplicate check (B4): compare `fields` with accepted leads of the last `days` days and with leads
+// still in flight. ANY: one matching field is enough; ALL: every field must match.
+struct DupeCheckConfig {
+  std::vector<std::string> fields;
+  uint32_t days = 30;
+  bool match_all = false;
+  bool buyer_level = false;  // skip only buyers that already bought it, instead of rejecting
+  bool enabled() const { return !fields.empty(); }
 };
 
 enum class BodyFormat : uint8_t { kNone, kForm, kJson, kXml };
@@ -111,8 +146,12 @@ struct BuyerConfig {
   std::optional<std::string> nickname;
   DeliveryType type = DeliveryType::kDirectPost;
   int priority = 0;  // waterfall order: lower first; ties by configuration order
+  int weight = 1;    // weighted round robin
+  int64_t group_id = 0;  // buyer groups
   bool paused = false;
   Pricing price;
+  std::vector<Filter> filters;
+  Caps caps;
   HttpTemplateConfig post;
   ResponseMappingConfig post_response;
   std::optional<HttpTemplateConfig> ping;  // ping_post buyers
@@ -129,6 +168,8 @@ struct SupplierConfig {
   bool paused = false;
   bool test_mode = false;
   Pricing price;
+  std::vector<Filter> filters;
+  Caps caps;
 };
 
 // A field computed from others after validation (A5), e.g. full_name = "{{first_name}} {{last_name}}"
@@ -141,8 +182,32 @@ struct ComputedFieldConfig {
 enum class CampaignType : uint8_t { kDirectPost, kPingPostExchange, kOneToOne };
 std::string_view to_string(CampaignType t);
 
-enum class DistributionMethod : uint8_t { kWaterfall };
+enum class DistributionMethod : uint8_t {
+  kWaterfall,           // priority order, first acceptance wins
+  kHighestBidder,       // known prices, highest first (unknown real-time prices after, by priority)
+  kSendToAll,           // every eligible buyer, up to sell_limit sales (0 = no limit)
+  kRoundRobin,          // rotate the first buyer lead by lead; fall through in rotation order
+  kWeightedRoundRobin,  // smooth weighted round robin for the first buyer, then by priority
+  kBuyerGroups,         // groups by position, each with its own method, limit and if-sold rule
+};
 std::string_view to_string(DistributionMethod m);
+bool parse_distribution_method(std::string_view s, DistributionMethod& out);
+
+struct BuyerGroupConfig {
+  int64_t id = 0;
+  std::string name;
+  int position = 0;
+  DistributionMethod method = DistributionMethod::kWaterfall;
+  uint32_t limit = 0;        // send_to_all / round_robin: sales in this group (0 = unlimited)
+  bool stop_if_sold = true;  // "if sold": stop, or continue with the next group
+};
+
+struct DistributionConfig {
+  DistributionMethod method = DistributionMethod::kWaterfall;
+  uint32_t sell_limit = 0;          // send_to_all: 0 = every eligible buyer
+  uint32_t total_buyers_limit = 0;  // sales per lead across the campaign; 0 = no limit
+  std::vector<BuyerGroupConfig> groups;  // kBuyerGroups, sorted by position
+};
 
 struct CampaignConfig {
   CampaignId id = 0;
@@ -154,7 +219,9 @@ struct CampaignConfig {
   std::vector<ComputedFieldConfig> computed_fields;  // rendered in order; later ones see earlier
   std::vector<SupplierConfig> suppliers;
   std::vector<BuyerConfig> buyers;
-  DistributionMethod distribution = DistributionMethod::kWaterfall;
+  std::vector<Filter> filters;
+  DupeCheckConfig dupe_check;
+  DistributionConfig distribution;
   // Upper bound on the whole delivery of one lead (all buyer attempts together).
   uint32_t delivery_deadline_ms = 30000;
 

@@ -50,6 +50,76 @@ int64_t TimeZone::offset_seconds(UnixMs t) const {
   return info.offset.count();
 }
 
+namespace {
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+UnixMs local_midnight_to_utc(const TimeZone& z, date::local_days d) {
+  using namespace std::chrono;
+  if (z.get() == nullptr) return duration_cast<milliseconds>(d.time_since_epoch()).count();
+  auto info = z.get()->get_info(date::local_seconds(d));
+  sys_seconds s;
+  if (info.result == date::local_info::nonexistent) {
+    s = info.first.end;  // the day starts at the transition
+  } else {
+    s = sys_seconds(date::local_seconds(d).time_since_epoch() - info.first.offset);
+  }
+  return duration_cast<milliseconds>(s.time_since_epoch()).count();
+}
+
+date::local_days local_day(const TimeZone& z, UnixMs t) {
+  int64_t local_s = floor_div(t, 1000) + z.offset_seconds(t);
+  return date::local_days(date::days(floor_div(local_s, 86400)));
+}
+}  // namespace
+
+UnixMs period_start(const TimeZone& z, CalendarPeriod p, UnixMs t) {
+  switch (p) {
+    case CalendarPeriod::kHour: {
+      int64_t off_ms = z.offset_seconds(t) * 1000;
+      int64_t local = t + off_ms;
+      return local - (local - floor_div(local, 3600000) * 3600000) - off_ms;
+    }
+    case CalendarPeriod::kDay: return local_midnight_to_utc(z, local_day(z, t));
+    case CalendarPeriod::kWeek: {
+      date::local_days d = local_day(z, t);
+      unsigned wd = date::weekday(d).iso_encoding();  // Monday = 1
+      return local_midnight_to_utc(z, d - date::days(wd - 1));
+    }
+    case CalendarPeriod::kMonth: {
+      date::year_month_day ymd{local_day(z, t)};
+      return local_midnight_to_utc(z, date::local_days(ymd.year() / ymd.month() / 1));
+    }
+  }
+  return t;
+}
+
+UnixMs period_end(const TimeZone& z, CalendarPeriod p, UnixMs t) {
+  switch (p) {
+    case CalendarPeriod::kHour: {
+      UnixMs s = period_start(z, p, t);
+      // The next local hour starts an hour later unless an offset change falls inside.
+      UnixMs guess = s + 3600000;
+      return period_start(z, p, guess) == guess ? guess : period_start(z, p, guess + 3600000 - 1);
+    }
+    case CalendarPeriod::kDay: return local_midnight_to_utc(z, local_day(z, t) + date::days(1));
+    case CalendarPeriod::kWeek: {
+      date::local_days d = local_day(z, t);
+      unsigned wd = date::weekday(d).iso_encoding();
+      return local_midnight_to_utc(z, d - date::days(wd - 1) + date::days(7));
+    }
+    case CalendarPeriod::kMonth: {
+      date::year_month_day ymd{local_day(z, t)};
+      auto next = ymd.year() / ymd.month() / 1 + date::months(1);
+      return local_midnight_to_utc(z, date::local_days(next));
+    }
+  }
+  return t;
+}
+
+int local_weekday(const TimeZone& z, UnixMs t) {
+  return int(date::weekday(local_day(z, t)).c_encoding());
+}
+
 std::string format_utc(UnixMs t) {
   return date::format("%Y-%m-%d %H:%M:%S", std::chrono::floor<std::chrono::seconds>(to_tp(t)));
 }

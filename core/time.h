@@ -55,11 +55,24 @@ class TimeZone {
   std::string format_local(UnixMs t) const;
   // Offset from UTC at instant t, in seconds.
   int64_t offset_seconds(UnixMs t) const;
+  const date::time_zone* get() const { return tz_; }
 
  private:
   const date::time_zone* tz_ = nullptr;
   std::string name_;
 };
+
+enum class CalendarPeriod : uint8_t { kHour, kDay, kWeek, kMonth };
+
+// The start (UTC ms) of the calendar period that contains t, cut in zone z. Weeks start on
+// Monday. Hours are cut at local hour boundaries (half-hour zones included); the hour repeated
+// when clocks go back is two distinct periods. A local midnight that does not exist (DST at
+// midnight) starts the day at the transition.
+UnixMs period_start(const TimeZone& z, CalendarPeriod p, UnixMs t);
+// The start of the next period (UTC ms).
+UnixMs period_end(const TimeZone& z, CalendarPeriod p, UnixMs t);
+// Day of the week in zone z: 0 = Sunday ... 6 = Saturday.
+int local_weekday(const TimeZone& z, UnixMs t);
 
 // "2020-01-15 16:34:56" in UTC.
 std::string format_utc(UnixMs t);

@@ -12,13 +12,14 @@
 namespace pp::engine {
 
 template <class Token>
-auto async_save_lead(storage::Store& store, const Lead& lead, const DebugLog& debug, Token&& token) {
+auto async_save_lead(storage::Store& store, const Lead& lead, const DebugLog& debug,
+                     storage::LeadExtras extras, Token&& token) {
   return boost::asio::async_initiate<Token, void(storage::Status)>(
-      [&store, &lead, &debug](auto handler) {
+      [&store, &lead, &debug, extras = std::move(extras)](auto handler) mutable {
         auto ex = boost::asio::get_associated_executor(handler);
         using Handler = decltype(handler);
         auto h = std::make_shared<Handler>(std::move(handler));
-        store.save_lead(lead, debug, [h, ex](storage::Status st) {
+        store.save_lead(lead, debug, std::move(extras), [h, ex](storage::Status st) {
           boost::asio::post(ex, [h, st = std::move(st)]() mutable { (*h)(std::move(st)); });
         });
       },

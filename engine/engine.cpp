@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
@@ -10,7 +12,7 @@
 #include "core/text.h"
 #include "engine/async_store.h"
 #include "engine/lead_context.h"
-#include "routing/distribution.h"
+#include "routing/filters.h"
 #include "routing/pricing.h"
 
 namespace pp::engine {
@@ -37,6 +39,44 @@ IntakeResult unstored(Code code, std::string message) {
   r.status = LeadStatus::kError;
   r.code = code_int(code);
   r.message = std::move(message);
+  return r;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+// IntakeResult <-> the text remembered by the request guard.
+constexpr char kFieldSep = '\x1f';
+std::string encode_result(const IntakeResult& r) {
+  std::string s;
+  s += std::to_string(int(r.status)) + kFieldSep + r.lead_id + kFieldSep + std::to_string(r.code) +
+       kFieldSep + r.message + kFieldSep + std::to_string(r.payout.units()) + kFieldSep + r.redirect_url;
+  return s;
+}
+std::optional<IntakeResult> decode_result(std::string_view s) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (;;) {
+    size_t p = s.find(kFieldSep, start);
+    parts.push_back(s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
+    if (p == std::string_view::npos) break;
+    start = p + 1;
+  }
+  if (parts.size() != 6) return std::nullopt;
+  auto st = parse_int(parts[0]);
+  auto code = parse_int(parts[2]);
+  auto payout = parse_int(parts[4]);
+  if (!st || !code || !payout || *st < 0 || *st > 2) return std::nullopt;
+  IntakeResult r;
+  r.status = LeadStatus(*st);
+  r.lead_id = std::string(parts[1]);
+  r.code = int(*code);
+  r.message = std::string(parts[3]);
+  r.payout = Money::from_units(*payout);
+  r.redirect_url = std::string(parts[5]);
   return r;
 }
 
@@ -95,9 +135,16 @@ void fail_outcome(BuyerOutcome& o, const Step& s, std::string_view stage) {
   }
 }
 
+int64_t micros_since(SteadyClock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t0).count();
+}
+
 }  // namespace
 
+// Delivery of one lead: the distribution plan executed buyer by buyer, with each buyer's own
+// filters, duplicate claim and cap reservation taken just before it is tried.
 struct Engine::Delivery {
+  Engine& engine;
   const Snapshot& snap;
   const CampaignConfig& campaign;
   Lead& lead;
@@ -105,27 +152,30 @@ struct Engine::Delivery {
   buyers::Transport& transport;
   SteadyClock::time_point deadline;
   UnixMs now;
-  std::atomic<uint64_t>& buyer_calls;
+  const std::vector<std::string>& lead_keys;  // duplicate-check keys of the lead
+  storage::LeadExtras& extras;
+  std::vector<std::string> buyer_claims;  // buyer-level keys claimed in flight
 
   asio::awaitable<Step> call(const buyers::CompiledRequest& req, const buyers::CompiledMapping& map,
                              const LeadContext& ctx, HttpExchangeLog& log) {
     Step s;
     buyers::OutboundRequest out = req.render(ctx, snap.config().outbound.user_agent);
     out.deadline = deadline;
-    buyer_calls.fetch_add(1, std::memory_order_relaxed);
+    engine.buyer_calls_.fetch_add(1, std::memory_order_relaxed);
     s.http = co_await transport.send(out);
     s.mapped = map.map(s.http);
     log = make_log(out, s.http);
     co_return s;
   }
 
-  // Tries one buyer. Returns true when it bought the lead.
+  // Tries one buyer. Returns true when it bought the lead; `price` is then the sale price.
   asio::awaitable<bool> try_buyer(const CompiledBuyer& cb, BuyerOutcome& o, BuyerDebug& d) {
     const BuyerConfig& b = *cb.config;
     LeadContext ctx(lead, campaign, now);
     ctx.set_buyer(b.id);
     const auto t0 = SteadyClock::now();
-    std::optional<Money> price = routing::quoted_buyer_price(b.price, lead.fields);
+    const EvalContext ectx{lead.fields, now};
+    std::optional<Money> price = routing::quoted_buyer_price(b.price, ectx);
 
     if (b.type == DeliveryType::kLeadStore) {
       o.status = BuyerStatus::kAccepted;
@@ -142,7 +192,7 @@ struct Engine::Delivery {
       d.ping = std::move(log);
       if (s.mapped.verdict != buyers::Verdict::kAccepted) {
         fail_outcome(o, s, "ping");
-        o.exec_time_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t0).count();
+        o.exec_time_us = micros_since(t0);
         d.decision = "ping not accepted";
         co_return false;
       }
@@ -166,15 +216,17 @@ struct Engine::Delivery {
     HttpExchangeLog log;
     Step s = co_await call(*cb.post, *cb.post_mapping, ctx, log);
     d.post = std::move(log);
-    o.exec_time_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t0).count();
+    o.exec_time_us = micros_since(t0);
     if (s.mapped.verdict == buyers::Verdict::kAccepted) {
       std::optional<Money> answered = s.mapped.price ? s.mapped.price : bid;
-      std::optional<Money> final_price = routing::final_buyer_price(b.price, lead.fields, answered);
+      std::optional<Money> final_price = routing::final_buyer_price(b.price, ectx, answered);
       if (final_price) {
         o.status = BuyerStatus::kAccepted;
         o.sell_price = *final_price;
         o.buyer_lead_id = s.mapped.buyer_lead_id;
-        if (!s.mapped.redirect_url.empty()) lead.redirect_url = s.mapped.redirect_url;
+        if (!s.mapped.redirect_url.empty() && lead.redirect_url.empty()) {
+          lead.redirect_url = s.mapped.redirect_url;
+        }
         d.decision = "accepted at " + final_price->to_string();
         co_return true;
       }
@@ -184,38 +236,129 @@ struct Engine::Delivery {
     co_return false;
   }
 
-  asio::awaitable<void> waterfall() {
-    for (size_t idx : routing::waterfall_order(campaign)) {
-      const BuyerConfig& b = campaign.buyers[idx];
-      BuyerOutcome o;
-      o.buyer_id = b.id;
-      BuyerDebug d;
-      d.buyer_id = b.id;
-      d.type = b.type;
-      routing::Eligibility e = routing::check_buyer(b, b.paused);
-      const CompiledBuyer* cb = snap.buyer(b.id);
-      if (e.eligible && SteadyClock::now() + std::chrono::milliseconds(5) >= deadline) {
-        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerTimeout), "Delivery deadline reached"};
+  void skip(BuyerOutcome o, BuyerDebug d, BuyerStatus st, int code, std::string reason) {
+    o.status = st;
+    o.error_code = code;
+    o.error_message = std::move(reason);
+    d.decision = "skipped: " + o.error_message;
+    lead.buyers.push_back(std::move(o));
+    debug.buyers.push_back(std::move(d));
+  }
+
+  asio::awaitable<void> run() {
+    const size_t n = campaign.buyers.size();
+    const EvalContext ectx{lead.fields, now};
+    routing::Candidates cand;
+    cand.eligible.assign(n, false);
+    cand.price.assign(n, std::nullopt);
+    // Buyers that cannot take this lead at all, recorded after the ones that were tried.
+    std::vector<std::pair<size_t, routing::Eligibility>> ineligible;
+    std::vector<std::string_view> failed;
+    for (size_t i = 0; i < n; ++i) {
+      const BuyerConfig& b = campaign.buyers[i];
+      routing::Eligibility e = routing::check_buyer(b, engine.buyer_state_.paused(b));
+      if (e.eligible && snap.buyer(b.id) == nullptr) {
+        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured), "Buyer is not configured"};
       }
-      if (!e.eligible || cb == nullptr) {
-        o.status = e.status;
-        o.error_code = e.error_code;
-        o.error_message = e.reason;
-        d.decision = "skipped: " + e.reason;
-        lead.buyers.push_back(std::move(o));
-        debug.buyers.push_back(std::move(d));
+      if (e.eligible) {
+        failed.clear();
+        if (!routing::passes_filters(b.filters, ectx, &failed)) {
+          std::vector<std::string> names(failed.begin(), failed.end());
+          e = {false, BuyerStatus::kSkipped, code_int(Code::kFiltered), "Filtered: " + join(names)};
+        }
+      }
+      if (!e.eligible) {
+        ineligible.emplace_back(i, std::move(e));
         continue;
       }
-      bool sold = co_await try_buyer(*cb, o, d);
-      lead.buyers.push_back(std::move(o));
-      debug.buyers.push_back(std::move(d));
-      if (sold) break;  // exclusive sale: the first buyer that accepts gets the lead
+      cand.eligible[i] = true;
+      cand.price[i] = routing::quoted_buyer_price(b.price, ectx);
+    }
+
+    std::vector<routing::PlannedGroup> plan;
+    {
+      std::lock_guard lk(engine.rotation_mu_);
+      plan = routing::plan_distribution(campaign, cand, [&](int64_t group) -> routing::RotationState& {
+        return engine.rotation_[std::to_string(campaign.id) + "/" + std::to_string(group)];
+      });
+    }
+
+    const uint32_t total_limit = routing::total_sales_limit(campaign);
+    uint32_t sales = 0;
+    for (const auto& group : plan) {
+      uint32_t group_sales = 0;
+      for (size_t i : group.buyers) {
+        if (total_limit != 0 && sales >= total_limit) break;
+        if (group.max_sales != 0 && group_sales >= group.max_sales) break;
+        const BuyerConfig& b = campaign.buyers[i];
+        BuyerOutcome o;
+        o.buyer_id = b.id;
+        BuyerDebug d;
+        d.buyer_id = b.id;
+        d.type = b.type;
+        if (SteadyClock::now() + std::chrono::milliseconds(5) >= deadline) {
+          skip(std::move(o), std::move(d), BuyerStatus::kSkipped, code_int(Code::kBuyerTimeout),
+               "Delivery deadline reached");
+          continue;
+        }
+        // Buyer-level duplicate check: only buyers that already bought this lead are skipped.
+        std::vector<std::string> bkeys;
+        if (campaign.dupe_check.buyer_level && !lead_keys.empty()) {
+          bkeys = DedupTable::for_buyer(lead_keys, b.id);
+          std::string holder;
+          if (!engine.dedup_.claim(bkeys, lead.id, now, holder)) {
+            skip(std::move(o), std::move(d), BuyerStatus::kDuplicated, code_int(Code::kDuplicated),
+                 "Duplicate: the buyer already has this lead (" + holder + ")");
+            continue;
+          }
+          buyer_claims.insert(buyer_claims.end(), bkeys.begin(), bkeys.end());
+        }
+        std::string cap_failed;
+        auto hold = engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now,
+                                         cand.price[i].value_or(Money()), cap_failed);
+        if (!hold) {
+          engine.dedup_.release(bkeys, lead.id);
+          skip(std::move(o), std::move(d), BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached),
+               "Cap reached: " + cap_failed);
+          continue;
+        }
+        bool sold = co_await try_buyer(*snap.buyer(b.id), o, d);
+        if (sold) {
+          // Test leads use up lead counts but never budget (they are never billed).
+          engine.caps_.commit(*hold, lead.test ? Money() : o.sell_price, extras.counter_deltas);
+          for (const auto& k : bkeys) {
+            extras.dedup.push_back({k, lead.id, now + int64_t(campaign.dupe_check.days) * 86400000});
+          }
+          ++sales;
+          ++group_sales;
+        } else {
+          engine.caps_.release(*hold);
+          engine.dedup_.release(bkeys, lead.id);
+        }
+        lead.buyers.push_back(std::move(o));
+        debug.buyers.push_back(std::move(d));
+      }
+      if (group_sales > 0 && group.stop_if_sold) break;
+    }
+    for (auto& [i, e] : ineligible) {
+      BuyerOutcome o;
+      o.buyer_id = campaign.buyers[i].id;
+      BuyerDebug d;
+      d.buyer_id = o.buyer_id;
+      d.type = campaign.buyers[i].type;
+      skip(std::move(o), std::move(d), e.status, e.error_code, e.reason);
     }
   }
 };
 
 Engine::Engine(SnapshotPtr snapshot, storage::Store& store, const Clock& clock)
-    : snapshot_(std::move(snapshot)), store_(store), clock_(clock) {}
+    : snapshot_(std::move(snapshot)),
+      store_(store),
+      clock_(clock),
+      caps_(store),
+      dedup_(store),
+      requests_(store),
+      buyer_state_(store) {}
 
 EngineCounters Engine::counters() const {
   return EngineCounters{received_.load(), accepted_.load(), stored_.load(),
@@ -230,6 +373,27 @@ std::optional<Lead> Engine::find_lead(std::string_view id) const {
 std::optional<DebugLog> Engine::find_debug(std::string_view id) const {
   if (!is_lead_id(id)) return std::nullopt;
   return store_.get_debug(id);
+}
+
+Engine::PauseResult Engine::set_buyer_paused(CampaignId campaign, BuyerId buyer, bool paused) {
+  SnapshotPtr snap = snapshot();
+  const CampaignConfig* c = snap->config().find_campaign(campaign);
+  if (c == nullptr) return PauseResult::kNoCampaign;
+  const BuyerConfig* b = c->find_buyer(buyer);
+  if (b == nullptr) return PauseResult::kNoBuyer;
+  switch (buyer_state_.set_paused(*b, paused)) {
+    case BuyerState::Change::kDone:
+      spdlog::info("buyer {} of campaign {} {}", buyer, campaign, paused ? "paused" : "resumed");
+      return PauseResult::kDone;
+    case BuyerState::Change::kAlready: return PauseResult::kAlready;
+    case BuyerState::Change::kFailed: return PauseResult::kFailed;
+  }
+  return PauseResult::kFailed;
+}
+
+int64_t Engine::cap_used(CapOwner owner, int64_t id, bool budget, const CapRule& rule,
+                         const TimeZone& tz) {
+  return caps_.used(owner, id, budget, rule, tz, clock_.now_ms());
 }
 
 asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Transport& transport) {
@@ -272,7 +436,49 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
                            std::string(to_string(campaign->type)) + " campaign: use /ping and /post");
   }
 
-  // 2. The lead.
+  // 2. Duplicate requests (A7): a repeat gets the first answer; a repeat in flight waits for it.
+  std::vector<std::pair<std::string, int64_t>> request_keys;
+  const std::string supplier_prefix = std::to_string(supplier->id) + "/";
+  if (!req.body_hash.empty()) {
+    request_keys.emplace_back("p/" + supplier_prefix + req.body_hash, RequestGuard::kPayloadWindowMs);
+  }
+  if (!req.idempotency_key.empty()) {
+    request_keys.emplace_back("i/" + supplier_prefix + sha256_hex(req.idempotency_key),
+                              RequestGuard::kIdempotencyWindowMs);
+  }
+  std::vector<std::string> claimed;
+  const auto wait_until = t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms) + std::chrono::seconds(5);
+  for (const auto& [rk, window] : request_keys) {
+    for (;;) {
+      RequestGuard::Claim c = requests_.claim(rk, req.body_hash, clock_.now_ms(), window);
+      if (c.state == RequestGuard::State::kFirst) {
+        claimed.push_back(rk);
+        break;
+      }
+      if (c.state == RequestGuard::State::kConflict && rk[0] == 'i') {
+        for (const auto& k : claimed) requests_.abandon(k);
+        IntakeResult r = unstored(Code::kIdempotencyConflict,
+                                  "Idempotency-Key was already used with a different request body");
+        r.http_status = 409;
+        co_return r;
+      }
+      if (c.state == RequestGuard::State::kReplay) {
+        for (const auto& k : claimed) requests_.abandon(k);
+        if (auto r = decode_result(c.answer)) co_return *r;
+        break;
+      }
+      if (c.state == RequestGuard::State::kConflict) break;  // payload keys embed the hash
+      if (SteadyClock::now() > wait_until) {
+        for (const auto& k : claimed) requests_.abandon(k);
+        co_return unstored(Code::kUnavailable, "The same request is still being processed; retry later");
+      }
+      asio::steady_timer timer(co_await asio::this_coro::executor);
+      timer.expires_after(std::chrono::milliseconds(5));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+  }
+
+  // 3. The lead.
   IdGenerator& ids = thread_id_generator();
   Lead lead;
   lead.created_ms = clock_.now_ms();
@@ -285,8 +491,9 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
   if (lead.test) lead.tags.push_back("test");
   DebugLog debug;
   debug.lead_id = lead.id;
+  const UnixMs now = lead.created_ms;
 
-  // 3. Fields: validate and normalise; keep the supplier's order.
+  // 4. Fields: validate and normalise; keep the supplier's order.
   std::vector<std::string> missing;
   std::vector<std::string> invalid;
   if (req.params.size() > cfg.server.max_fields) {
@@ -328,80 +535,94 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
     }
   }
 
-  // 4. Decide and deliver.
-  auto join = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-    return s;
+  // 5. Rules, then delivery.
+  storage::LeadExtras extras;
+  std::vector<std::string> dedup_keys;
+  bool dedup_claimed = false;
+  std::optional<CapLedger::Hold> supplier_hold;
+  std::vector<std::string> buyer_claims;
+  std::vector<std::string_view> failed_filters;
+  auto fail_lead = [&](Code code, std::string message, LeadStatus status = LeadStatus::kError) {
+    lead.status = status;
+    lead.error_code = code_int(code);
+    lead.error_message = std::move(message);
   };
+
   if (supplier->paused) {
-    lead.error_code = code_int(Code::kSupplierPaused);
-    lead.error_message = "Supplier is paused";
+    fail_lead(Code::kSupplierPaused, "Supplier is paused");
   } else if (!missing.empty()) {
-    lead.error_code = code_int(Code::kMissingField);
-    lead.error_message = "Missing required field" + std::string(missing.size() > 1 ? "s: " : ": ") + join(missing);
+    fail_lead(Code::kMissingField, "Missing required field" + std::string(missing.size() > 1 ? "s: " : ": ") + join(missing));
   } else if (!invalid.empty()) {
-    lead.error_code = code_int(Code::kInvalidField);
-    lead.error_message = "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid);
+    fail_lead(Code::kInvalidField, "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid));
   } else {
-    // Computed fields (A5), rendered raw (no escaping) from the validated fields.
+    // Computed fields (A5), rendered raw from the validated fields; filters and prices may use them.
     if (const auto& computed = snap->computed_fields(campaign->id); !computed.empty()) {
-      LeadContext ctx(lead, *campaign, lead.created_ms);
+      LeadContext ctx(lead, *campaign, now);
       for (const auto& [name, tpl] : computed) {
         std::string v = tpl.render(ctx, buyers::Escape::kNone);
         lead.fields.emplace_back(name, std::move(v));
       }
     }
-    auto deadline = t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms);
-    Delivery del{*snap, *campaign, lead, debug, transport, deadline, lead.created_ms, buyer_calls_};
-    co_await del.waterfall();
-
-    const BuyerOutcome* sold = nullptr;
-    size_t attempted = 0, rejected = 0, duplicated = 0;
-    for (const auto& o : lead.buyers) {
-      if (o.status == BuyerStatus::kAccepted) sold = &o;
-      if (o.status != BuyerStatus::kSkipped) ++attempted;
-      if (o.error_code == code_int(Code::kRejectedByBuyer)) ++rejected;
-      if (o.status == BuyerStatus::kDuplicated) ++duplicated;
-    }
-    if (sold) {
-      lead.status = LeadStatus::kAccepted;
-      lead.error_code = 0;
-      lead.revenue = sold->sell_price;
-      lead.cost = routing::supplier_payout(supplier->price, lead.fields, lead.revenue, true);
-      if (lead.test) {  // A6: test leads are never billed
-        lead.revenue = Money();
-        lead.cost = Money();
-        for (auto& o : lead.buyers) o.sell_price = Money();
-      }
-    } else if (attempted > 0 && duplicated == attempted) {
-      lead.status = LeadStatus::kDuplicated;
-      lead.error_code = code_int(Code::kDuplicated);
-      lead.error_message = "Duplicated by buyer";
-    } else if (attempted == 1 && rejected == 1) {
-      lead.error_code = code_int(Code::kRejectedByBuyer);
-      lead.error_message = "Rejected by buyer";
+    const EvalContext ectx{lead.fields, now};
+    std::string holder, cap_failed;
+    if (!routing::passes_filters(campaign->filters, ectx, &failed_filters) ||
+        !routing::passes_filters(supplier->filters, ectx, &failed_filters)) {
+      std::vector<std::string> names(failed_filters.begin(), failed_filters.end());
+      fail_lead(Code::kFiltered, "Lead not accepted due to filters: " + join(names));
+    } else if (dedup_keys = DedupTable::keys(*campaign, lead.fields);
+               !campaign->dupe_check.buyer_level &&
+               !(dedup_claimed = dedup_.claim(dedup_keys, lead.id, now, holder))) {
+      fail_lead(Code::kDuplicated, "Duplicate lead (" + holder + ")", LeadStatus::kDuplicated);
+    } else if (supplier_hold = caps_.reserve(CapOwner::kSupplier, supplier->id, supplier->caps,
+                                             campaign->tz, now,
+                                             routing::quoted_buyer_price(supplier->price, ectx).value_or(Money()),
+                                             cap_failed);
+               !supplier_hold) {
+      fail_lead(Code::kCapReached, "Supplier cap reached: " + cap_failed);
     } else {
-      lead.error_code = code_int(Code::kNoBuyers);
-      lead.error_message = "No buyers available";
+      auto deadline = t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms);
+      Delivery del{*this, *snap, *campaign, lead, debug, transport, deadline, now, dedup_keys, extras, {}};
+      co_await del.run();
+      buyer_claims = std::move(del.buyer_claims);
+
+      size_t sold_count = 0, attempted = 0, rejected = 0, duplicated = 0;
+      Money revenue;
+      for (const auto& o : lead.buyers) {
+        if (o.status == BuyerStatus::kAccepted) {
+          ++sold_count;
+          revenue += o.sell_price;
+        }
+        if (o.status != BuyerStatus::kSkipped) ++attempted;
+        if (o.error_code == code_int(Code::kRejectedByBuyer)) ++rejected;
+        if (o.status == BuyerStatus::kDuplicated) ++duplicated;
+      }
+      if (sold_count > 0) {
+        lead.status = LeadStatus::kAccepted;
+        lead.error_code = 0;
+        lead.revenue = revenue;
+        lead.cost = routing::supplier_payout(supplier->price, ectx, lead.revenue, true);
+        if (lead.test) {  // A6: test leads are never billed
+          lead.revenue = Money();
+          lead.cost = Money();
+          for (auto& o : lead.buyers) o.sell_price = Money();
+        }
+        caps_.commit(*supplier_hold, lead.cost, extras.counter_deltas);
+        if (!campaign->dupe_check.buyer_level) {
+          for (const auto& k : dedup_keys) {
+            extras.dedup.push_back({k, lead.id, now + int64_t(campaign->dupe_check.days) * 86400000});
+          }
+        }
+      } else if (attempted > 0 && duplicated == attempted) {
+        fail_lead(Code::kDuplicated, "Duplicated by buyer", LeadStatus::kDuplicated);
+      } else if (attempted == 1 && rejected == 1) {
+        fail_lead(Code::kRejectedByBuyer, "Rejected by buyer");
+      } else {
+        fail_lead(Code::kNoBuyers, "No buyers available");
+      }
     }
   }
-  lead.exec_time_us =
-      std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t0).count();
-
-  // 5. Durable before the answer (invariant 1).
-  storage::Status st = co_await async_save_lead(store_, lead, debug, asio::use_awaitable);
-  if (!st.ok()) {
-    store_failures_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("lead {} could not be stored: {}", lead.id, st.message);
-    co_return unstored(Code::kUnavailable, "Lead could not be stored; retry later");
-  }
-  stored_.fetch_add(1, std::memory_order_relaxed);
-  if (lead.status == LeadStatus::kAccepted) accepted_.fetch_add(1, std::memory_order_relaxed);
-
-  spdlog::info("lead {} campaign={} supplier={} status={} code={} buyers={} test={} ms={:.1f}",
-               lead.id, lead.campaign_id, lead.supplier_id, to_string(lead.status), lead.error_code,
-               lead.buyers.size(), lead.test, double(lead.exec_time_us) / 1000.0);
+  if (supplier_hold) caps_.release(*supplier_hold);  // no-op once committed
+  lead.exec_time_us = micros_since(t0);
 
   IntakeResult r;
   r.status = lead.status;
@@ -410,6 +631,29 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
   r.message = lead.status == LeadStatus::kAccepted ? "Lead accepted" : lead.error_message;
   r.payout = lead.cost;
   r.redirect_url = lead.redirect_url;
+  const std::string answer = encode_result(r);
+  for (const auto& [rk, window] : request_keys) {
+    if (std::find(claimed.begin(), claimed.end(), rk) == claimed.end()) continue;
+    extras.requests.push_back({rk, RequestGuard::persisted_value(req.body_hash, answer), now + window});
+  }
+
+  // 6. Durable before the answer (invariant 1); claims are released only once the keys are stored.
+  storage::Status st = co_await async_save_lead(store_, lead, debug, std::move(extras), asio::use_awaitable);
+  if (dedup_claimed) dedup_.release(dedup_keys, lead.id);
+  dedup_.release(buyer_claims, lead.id);
+  if (!st.ok()) {
+    for (const auto& k : claimed) requests_.abandon(k);
+    store_failures_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::error("lead {} could not be stored: {}", lead.id, st.message);
+    co_return unstored(Code::kUnavailable, "Lead could not be stored; retry later");
+  }
+  for (const auto& k : claimed) requests_.complete(k, answer);
+  stored_.fetch_add(1, std::memory_order_relaxed);
+  if (lead.status == LeadStatus::kAccepted) accepted_.fetch_add(1, std::memory_order_relaxed);
+
+  spdlog::info("lead {} campaign={} supplier={} status={} code={} buyers={} test={} ms={:.1f}",
+               lead.id, lead.campaign_id, lead.supplier_id, to_string(lead.status), lead.error_code,
+               lead.buyers.size(), lead.test, double(lead.exec_time_us) / 1000.0);
   co_return r;
 }
 

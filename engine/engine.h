@@ -7,6 +7,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
+#include <mutex>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,7 +16,12 @@
 #include "buyers/transport.h"
 #include "core/lead.h"
 #include "core/time.h"
+#include "engine/buyer_state.h"
+#include "engine/caps_ledger.h"
+#include "engine/dedup.h"
+#include "engine/request_guard.h"
 #include "engine/snapshot.h"
+#include "routing/distribution.h"
 #include "storage/store.h"
 
 namespace pp::engine {
@@ -22,6 +29,8 @@ namespace pp::engine {
 // What a supplier sent: every parameter of the body (JSON or form) and the query string, in order.
 struct IntakeRequest {
   FieldList params;
+  std::string body_hash;        // SHA-256 of what was sent (A7: identical payloads)
+  std::string idempotency_key;  // the Idempotency-Key header, if any (at most 255 bytes)
 };
 
 // The answer to the supplier (A1).
@@ -32,6 +41,7 @@ struct IntakeResult {
   std::string message;
   Money payout;
   std::string redirect_url;
+  int http_status = 200;  // 409 when an Idempotency-Key is reused with a different body
 };
 
 struct EngineCounters {
@@ -55,6 +65,13 @@ class Engine {
   std::optional<Lead> find_lead(std::string_view id) const;
   std::optional<DebugLog> find_debug(std::string_view id) const;
 
+  // pause_buyer / resume_buyer (F6): takes effect on the next lead, survives restarts.
+  enum class PauseResult { kDone, kAlready, kNoCampaign, kNoBuyer, kFailed };
+  PauseResult set_buyer_paused(CampaignId campaign, BuyerId buyer, bool paused);
+  bool buyer_paused(const BuyerConfig& b) { return buyer_state_.paused(b); }
+  // Committed use of a cap rule right now (campaign views).
+  int64_t cap_used(CapOwner owner, int64_t id, bool budget, const CapRule& rule, const TimeZone& tz);
+
   SnapshotPtr snapshot() const { return snapshot_.load(std::memory_order_acquire); }
   // Leads already in flight finish on the snapshot they started with.
   void swap_snapshot(SnapshotPtr next) { snapshot_.store(std::move(next), std::memory_order_release); }
@@ -68,6 +85,12 @@ class Engine {
   std::atomic<SnapshotPtr> snapshot_;
   storage::Store& store_;
   const Clock& clock_;
+  CapLedger caps_;
+  DedupTable dedup_;
+  RequestGuard requests_;
+  BuyerState buyer_state_;
+  std::mutex rotation_mu_;
+  std::unordered_map<std::string, routing::RotationState> rotation_;  // "<campaign>/<group>"
   std::atomic<uint64_t> received_{0}, accepted_{0}, stored_{0}, store_failures_{0}, buyer_calls_{0};
   std::atomic<int64_t> in_flight_{0};
 };

@@ -1,11 +1,14 @@
 #pragma once
-// Who may receive a lead, and in which order (B8; the direct-post waterfall for now).
+// Who may receive a lead, and in which order (B8). Pure: rotation state for round robin lives in
+// the engine and is passed in explicitly, so every method is deterministic given its history.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/codes.h"
 #include "core/config.h"
 #include "core/lead.h"
+#include "core/money.h"
 
 namespace pp::routing {
 
@@ -16,12 +19,80 @@ struct Eligibility {
   std::string reason;
 };
 
-// Eligibility of one buyer for one lead. `paused` is the buyer's live pause state (configuration
-// or pause_buyer), which the engine owns.
+// Eligibility of one buyer for one lead from its delivery type and live pause state.
 Eligibility check_buyer(const BuyerConfig& buyer, bool paused);
 
 // Waterfall: buyers ordered by priority (lower first); equal priorities keep configuration order.
 // Returns indexes into campaign.buyers.
 std::vector<size_t> waterfall_order(const CampaignConfig& campaign);
+
+// Rotation state of one round-robin list (a campaign, or one buyer group).
+struct RotationState {
+  uint64_t next = 0;             // round robin: where the next lead starts
+  std::vector<int64_t> current;  // smooth weighted round robin: current weight per member
+};
+
+// One step of the plan: try `buyers` in order, up to `max_sales` sales (0 = no limit).
+struct PlannedGroup {
+  int64_t group_id = 0;  // 0 outside buyer groups
+  DistributionMethod method = DistributionMethod::kWaterfall;
+  std::vector<size_t> buyers;
+  uint32_t max_sales = 1;
+  bool stop_if_sold = true;
+};
+
+// Inputs per configured buyer (same indexing as campaign.buyers).
+struct Candidates {
+  std::vector<bool> eligible;
+  std::vector<std::optional<Money>> price;  // known price (static/conditional); nullopt unknown
+};
+
+// Members of a rotation list, in the list's fixed order (priority, then configuration order).
+std::vector<size_t> group_members(const CampaignConfig& c, int64_t group_id);
+
+// Orders `members` (indexes into campaign.buyers) for one lead by `method`, keeping only eligible
+// buyers. Round robin methods read and advance `state` (one step per lead).
+std::vector<size_t> order_buyers(const CampaignConfig& c, DistributionMethod method,
+                                 const std::vector<size_t>& members, const Candidates& cand,
+                                 RotationState& state);
+
+// The whole plan for a lead. `state_for(group_id)` returns the rotation state of the campaign
+// (group 0) or of a buyer group; the caller holds whatever lock guards it.
+template <class StateFor>
+std::vector<PlannedGroup> plan_distribution(const CampaignConfig& c, const Candidates& cand,
+                                            StateFor&& state_for);
+
+// Sales the campaign allows for one lead, across groups (0 = no limit).
+inline uint32_t total_sales_limit(const CampaignConfig& c) {
+  return c.distribution.total_buyers_limit;
+}
+
+// ---- implementation ----------------------------------------------------------------------------
+
+template <class StateFor>
+std::vector<PlannedGroup> plan_distribution(const CampaignConfig& c, const Candidates& cand,
+                                            StateFor&& state_for) {
+  std::vector<PlannedGroup> plan;
+  const auto& d = c.distribution;
+  if (d.method != DistributionMethod::kBuyerGroups) {
+    PlannedGroup g;
+    g.method = d.method;
+    g.buyers = order_buyers(c, d.method, group_members(c, 0), cand, state_for(int64_t(0)));
+    g.max_sales = d.method == DistributionMethod::kSendToAll ? d.sell_limit : 1;
+    plan.push_back(std::move(g));
+    return plan;
+  }
+  for (const auto& grp : d.groups) {
+    PlannedGroup g;
+    g.group_id = grp.id;
+    g.method = grp.method;
+    g.buyers = order_buyers(c, grp.method, group_members(c, grp.id), cand, state_for(grp.id));
+    bool multi = grp.method == DistributionMethod::kSendToAll || grp.method == DistributionMethod::kRoundRobin;
+    g.max_sales = multi ? grp.limit : 1;
+    g.stop_if_sold = grp.stop_if_sold;
+    plan.push_back(std::move(g));
+  }
+  return plan;
+}
 
 }  // namespace pp::routing

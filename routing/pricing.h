@@ -12,15 +12,15 @@ namespace pp::routing {
 // matching rule wins, else the default). Real-time prices are unknown until the buyer answers:
 // nullopt. A rule that takes its price from a field whose value is not an amount falls through to
 // the next rule.
-std::optional<Money> quoted_buyer_price(const Pricing& p, const FieldList& fields);
+std::optional<Money> quoted_buyer_price(const Pricing& p, const EvalContext& ctx);
 
 // The final price of a sale: the quote, or for real-time pricing the price the buyer answered
 // (nullopt when the buyer gave none: a real-time sale without a price is not a sale).
-std::optional<Money> final_buyer_price(const Pricing& p, const FieldList& fields,
+std::optional<Money> final_buyer_price(const Pricing& p, const EvalContext& ctx,
                                        std::optional<Money> answered);
 
 // What the supplier earns for a lead that sold for `revenue`. Test leads and unsold leads earn 0
 // (the caller passes sold=false). Revenue share rounds half away from zero to 1/10,000.
-Money supplier_payout(const Pricing& p, const FieldList& fields, Money revenue, bool sold);
+Money supplier_payout(const Pricing& p, const EvalContext& ctx, Money revenue, bool sold);
 
 }  // namespace pp::routing

@@ -1,12 +1,15 @@
 #include "storage/store.h"
 
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -14,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/cap_keys.h"
 #include "storage/codec.h"
 
 namespace pp::storage {
@@ -22,6 +26,70 @@ namespace {
 
 constexpr const char* kLeadsCf = "leads";
 constexpr const char* kDebugCf = "debug";
+constexpr const char* kCountersCf = "counters";
+constexpr const char* kDedupCf = "dedup";
+constexpr const char* kRequestsCf = "requests";
+constexpr const char* kStateCf = "state";
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string encode_i64(int64_t v) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[size_t(i)] = char(uint64_t(v) >> (8 * i));
+  return s;
+}
+
+int64_t decode_i64(std::string_view s) {
+  if (s.size() < 8) return 0;
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | uint8_t(s[size_t(i)]);
+  return int64_t(v);
+}
+
+// Cap counters: values are 8-byte little-endian int64; merges add.
+class AddOperator final : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger*) const override {
+    int64_t base = existing ? decode_i64(std::string_view(existing->data(), existing->size())) : 0;
+    *new_value = encode_i64(base + decode_i64(std::string_view(value.data(), value.size())));
+    return true;
+  }
+  const char* Name() const override { return "pingpost.Int64Add"; }
+};
+
+// Expiring values start with their 8-byte expiry (UTC ms).
+class ExpiryFilter final : public rocksdb::CompactionFilter {
+ public:
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*, bool*) const override {
+    return value.size() >= 8 && decode_i64(std::string_view(value.data(), 8)) < now_ms();
+  }
+  const char* Name() const override { return "pingpost.Expiry"; }
+};
+
+// Cap counters of past periods: "<owner>/<id>/<l|b>/<type>/<period start ms>".
+class CounterExpiryFilter final : public rocksdb::CompactionFilter {
+ public:
+  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*, bool*) const override {
+    std::string_view k(key.data(), key.size());
+    size_t last = k.rfind('/');
+    if (last == std::string_view::npos) return false;
+    size_t prev = k.rfind('/', last - 1);
+    if (prev == std::string_view::npos) return false;
+    int64_t keep = cap_counter_retention_ms(k.substr(prev + 1, last - prev - 1));
+    if (keep < 0) return false;
+    int64_t start = 0;
+    for (char c : k.substr(last + 1)) {
+      if (c < '0' || c > '9') return false;
+      start = start * 10 + (c - '0');
+    }
+    return start + keep < now_ms();
+  }
+  const char* Name() const override { return "pingpost.CounterExpiry"; }
+};
 
 class RocksStore final : public Store {
  public:
@@ -53,10 +121,23 @@ class RocksStore final : public Store {
     // Debug logs are large raw payloads, read rarely: compress harder.
     debug_cf.compression = rocksdb::kZSTD;
 
+    rocksdb::ColumnFamilyOptions counters_cf;
+    counters_cf.merge_operator = std::make_shared<AddOperator>();
+    counters_cf.compaction_filter = &counter_filter_;
+    counters_cf.periodic_compaction_seconds = 86400;
+
+    rocksdb::ColumnFamilyOptions expiring_cf;
+    expiring_cf.compaction_filter = &expiry_filter_;
+    expiring_cf.periodic_compaction_seconds = 86400;  // expiry happens even without new writes
+
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
         {kLeadsCf, leads_cf},
         {kDebugCf, debug_cf},
+        {kCountersCf, counters_cf},
+        {kDedupCf, expiring_cf},
+        {kRequestsCf, expiring_cf},
+        {kStateCf, rocksdb::ColumnFamilyOptions()},
     };
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
@@ -69,13 +150,17 @@ class RocksStore final : public Store {
     handles_ = handles;
     leads_ = handles[1];
     debug_ = handles[2];
+    counters_ = handles[3];
+    dedup_ = handles[4];
+    requests_ = handles[5];
+    state_ = handles[6];
     writer_ = std::thread([this] { commit_loop(); });
     return true;
   }
 
-  void save_lead(const Lead& lead, const DebugLog& debug, Done done) override {
+  void save_lead(const Lead& lead, const DebugLog& debug, LeadExtras extras, Done done) override {
     // Encoding happens on the caller's thread; the commit thread only copies bytes into the batch.
-    Pending p{lead.id, encode_lead(lead), encode_debug(debug), std::move(done)};
+    Pending p{lead.id, encode_lead(lead), encode_debug(debug), std::move(extras), std::move(done)};
     {
       std::lock_guard lk(mu_);
       if (!closed_) {
@@ -101,6 +186,35 @@ class RocksStore final : public Store {
     return decode_debug(v);
   }
 
+  int64_t get_counter(std::string_view key) override {
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), counters_, rocksdb::Slice(key.data(), key.size()), &v);
+    return s.ok() ? decode_i64(v) : 0;
+  }
+
+  std::optional<std::string> get_expiring(Space space, std::string_view key, int64_t now) override {
+    std::string v;
+    auto* cf = space == Space::kDedup ? dedup_ : requests_;
+    auto s = db_->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key.data(), key.size()), &v);
+    if (!s.ok() || v.size() < 8 || decode_i64(std::string_view(v).substr(0, 8)) < now) return std::nullopt;
+    return v.substr(8);
+  }
+
+  Status put_state(std::string_view key, std::string_view value) override {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    auto s = db_->Put(wo, state_, rocksdb::Slice(key.data(), key.size()),
+                      rocksdb::Slice(value.data(), value.size()));
+    return s.ok() ? Status{} : Status{Status::Code::kIoError, s.ToString()};
+  }
+
+  std::optional<std::string> get_state(std::string_view key) override {
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), state_, rocksdb::Slice(key.data(), key.size()), &v);
+    if (!s.ok()) return std::nullopt;
+    return v;
+  }
+
   StoreStats stats() const override {
     return StoreStats{commits_.load(), leads_written_.load()};
   }
@@ -116,7 +230,7 @@ class RocksStore final : public Store {
     if (db_) {
       db_->FlushWAL(true);
       rocksdb::FlushOptions fo;
-      db_->Flush(fo, {leads_, debug_});
+      db_->Flush(fo, {leads_, debug_, counters_, dedup_, requests_, state_});
       for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
       handles_.clear();
       db_->Close();
@@ -129,6 +243,7 @@ class RocksStore final : public Store {
     std::string key;
     std::string lead;
     std::string debug;
+    LeadExtras extras;
     Done done;
   };
 
@@ -150,6 +265,9 @@ class RocksStore final : public Store {
       for (auto& p : group) {
         merged.Put(leads_, p.key, p.lead);
         merged.Put(debug_, p.key, p.debug);
+        for (const auto& [k, d] : p.extras.counter_deltas) merged.Merge(counters_, k, encode_i64(d));
+        for (const auto& e : p.extras.dedup) merged.Put(dedup_, e.key, encode_i64(e.expires_ms) + e.value);
+        for (const auto& e : p.extras.requests) merged.Put(requests_, e.key, encode_i64(e.expires_ms) + e.value);
       }
       rocksdb::WriteOptions wo;
       wo.sync = opts_.sync;
@@ -170,6 +288,12 @@ class RocksStore final : public Store {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* leads_ = nullptr;
   rocksdb::ColumnFamilyHandle* debug_ = nullptr;
+  rocksdb::ColumnFamilyHandle* counters_ = nullptr;
+  rocksdb::ColumnFamilyHandle* dedup_ = nullptr;
+  rocksdb::ColumnFamilyHandle* requests_ = nullptr;
+  rocksdb::ColumnFamilyHandle* state_ = nullptr;
+  ExpiryFilter expiry_filter_;
+  CounterExpiryFilter counter_filter_;
 
   std::mutex mu_;
   std::condition_variable cv_;

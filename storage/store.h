@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/lead.h"
 
@@ -35,6 +37,24 @@ struct StoreOptions {
   size_t block_cache_bytes = 64 << 20;
 };
 
+// A value that storage drops on its own after `expires_ms` (UTC): reads ignore it from then on and
+// compaction removes it, so dedup keys and remembered answers never grow without bound.
+struct ExpiringPut {
+  std::string key;
+  std::string value;
+  int64_t expires_ms = 0;
+};
+
+// Keyspaces for expiring values.
+enum class Space : uint8_t { kDedup, kRequests };
+
+// Everything written atomically with a lead (one WriteBatch, one fsync).
+struct LeadExtras {
+  std::vector<std::pair<std::string, int64_t>> counter_deltas;  // added to cap counters
+  std::vector<ExpiringPut> dedup;                               // duplicate-check keys
+  std::vector<ExpiringPut> requests;                            // remembered answers (A7)
+};
+
 struct StoreStats {
   uint64_t commits = 0;       // synced writes issued
   uint64_t leads_written = 0;
@@ -51,7 +71,18 @@ class Store {
 
   // Stores the lead and its debug log atomically. `done` runs on the commit thread once the write
   // is durable (or failed); it must not block. After close(), `done` gets kShutdown at once.
-  virtual void save_lead(const Lead& lead, const DebugLog& debug, Done done) = 0;
+  virtual void save_lead(const Lead& lead, const DebugLog& debug, LeadExtras extras, Done done) = 0;
+  void save_lead(const Lead& lead, const DebugLog& debug, Done done) {
+    save_lead(lead, debug, LeadExtras{}, std::move(done));
+  }
+
+  // Cap counters (sum of every delta written); 0 when never written or expired.
+  virtual int64_t get_counter(std::string_view key) = 0;
+  // An expiring value, unless absent or expired at `now_ms`.
+  virtual std::optional<std::string> get_expiring(Space space, std::string_view key, int64_t now_ms) = 0;
+  // Small durable settings (e.g. live buyer pause flags). put_state is synchronous and synced.
+  virtual Status put_state(std::string_view key, std::string_view value) = 0;
+  virtual std::optional<std::string> get_state(std::string_view key) = 0;
 
   virtual std::optional<Lead> get_lead(std::string_view id) = 0;
   virtual std::optional<DebugLog> get_debug(std::string_view id) = 0;

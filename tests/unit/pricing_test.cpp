@@ -6,6 +6,13 @@
 namespace pp::routing {
 namespace {
 
+// Evaluation context over a field list that lives as long as the full expression.
+struct Ctx {
+  FieldList fields;
+  UnixMs now = 0;
+  operator EvalContext() const { return EvalContext{fields, now}; }
+};
+
 Condition state_is(std::vector<std::string> states) {
   std::string err;
   return *Condition::rule("state", CondOp::kOneOf, std::move(states), err);
@@ -17,13 +24,13 @@ TEST(Pricing, StaticAndConditionalFirstMatchWins) {
   p.amount = Money::from_whole(14);
   p.rules.push_back({state_is({"NY"}), Money::from_whole(20), ""});
   p.rules.push_back({state_is({"NY", "CT"}), Money::from_whole(25), ""});
-  EXPECT_EQ(quoted_buyer_price(p, {{"state", "ny"}})->units(), 200000);  // case-insensitive
-  EXPECT_EQ(quoted_buyer_price(p, {{"state", "CT"}})->units(), 250000);
-  EXPECT_EQ(quoted_buyer_price(p, {{"state", "TX"}})->units(), 140000);
-  EXPECT_EQ(quoted_buyer_price(p, {})->units(), 140000);
+  EXPECT_EQ(quoted_buyer_price(p, Ctx{{{"state", "ny"}}})->units(), 200000);  // case-insensitive
+  EXPECT_EQ(quoted_buyer_price(p, Ctx{{{"state", "CT"}}})->units(), 250000);
+  EXPECT_EQ(quoted_buyer_price(p, Ctx{{{"state", "TX"}}})->units(), 140000);
+  EXPECT_EQ(quoted_buyer_price(p, Ctx{})->units(), 140000);
   Pricing s;
   s.amount = Money::from_units(95000);
-  EXPECT_EQ(quoted_buyer_price(s, {})->units(), 95000);
+  EXPECT_EQ(quoted_buyer_price(s, Ctx{})->units(), 95000);
 }
 
 TEST(Pricing, RuleMayTakeItsPriceFromAField) {
@@ -31,29 +38,29 @@ TEST(Pricing, RuleMayTakeItsPriceFromAField) {
   p.kind = Pricing::Kind::kConditional;
   p.amount = Money::from_whole(1);
   p.rules.push_back({Condition::always(), std::nullopt, "offer"});
-  EXPECT_EQ(quoted_buyer_price(p, {{"offer", "$7.50"}})->units(), 75000);
+  EXPECT_EQ(quoted_buyer_price(p, Ctx{{{"offer", "$7.50"}}})->units(), 75000);
   // a field that is not an amount falls through to the default
-  EXPECT_EQ(quoted_buyer_price(p, {{"offer", "free"}})->units(), 10000);
+  EXPECT_EQ(quoted_buyer_price(p, Ctx{{{"offer", "free"}}})->units(), 10000);
 }
 
 TEST(Pricing, RealTimeUsesTheAnswer) {
   Pricing p;
   p.kind = Pricing::Kind::kRealTime;
-  EXPECT_FALSE(quoted_buyer_price(p, {}));
-  EXPECT_EQ(final_buyer_price(p, {}, Money::from_whole(3))->units(), 30000);
-  EXPECT_FALSE(final_buyer_price(p, {}, std::nullopt));
+  EXPECT_FALSE(quoted_buyer_price(p, Ctx{}));
+  EXPECT_EQ(final_buyer_price(p, Ctx{}, Money::from_whole(3))->units(), 30000);
+  EXPECT_FALSE(final_buyer_price(p, Ctx{}, std::nullopt));
 }
 
 TEST(Pricing, SupplierPayout) {
   Pricing share;
   share.kind = Pricing::Kind::kRevenueShare;
   share.share_bp = 6000;
-  EXPECT_EQ(supplier_payout(share, {}, Money::from_whole(20), true).units(), 120000);
-  EXPECT_EQ(supplier_payout(share, {}, Money::from_whole(20), false).units(), 0);
+  EXPECT_EQ(supplier_payout(share, Ctx{}, Money::from_whole(20), true).units(), 120000);
+  EXPECT_EQ(supplier_payout(share, Ctx{}, Money::from_whole(20), false).units(), 0);
   Pricing fixed;
   fixed.amount = Money::from_units(55000);
-  EXPECT_EQ(supplier_payout(fixed, {}, Money::from_whole(20), true).units(), 55000);
-  EXPECT_EQ(supplier_payout(fixed, {}, Money(), false).units(), 0);
+  EXPECT_EQ(supplier_payout(fixed, Ctx{}, Money::from_whole(20), true).units(), 55000);
+  EXPECT_EQ(supplier_payout(fixed, Ctx{}, Money(), false).units(), 0);
 }
 
 TEST(Distribution, WaterfallByPriorityThenConfigurationOrder) {
@@ -89,20 +96,20 @@ TEST(Condition, OperatorsAndGroups) {
     EXPECT_TRUE(r) << err;
     return *r;
   };
-  EXPECT_TRUE(c("state", CondOp::kOneOf, {"ca", "ny"}).matches(f));
-  EXPECT_FALSE(c("state", CondOp::kNotOneOf, {"NY"}).matches(f));
-  EXPECT_TRUE(c("zip", CondOp::kStartsWith, {"100", "200"}).matches(f));
-  EXPECT_TRUE(c("email", CondOp::kContains, {"gmail"}).matches(f));
-  EXPECT_TRUE(c("debt", CondOp::kBetween, {"10000", "15000"}).matches(f));
-  EXPECT_FALSE(c("debt", CondOp::kGreater, {"12000"}).matches(f));
-  EXPECT_TRUE(c("debt", CondOp::kGreaterEq, {"12000"}).matches(f));
-  EXPECT_TRUE(c("missing", CondOp::kEmpty, {}).matches(f));
-  EXPECT_TRUE(c("missing", CondOp::kNotOneOf, {"x"}).matches(f));
-  EXPECT_FALSE(c("missing", CondOp::kOneOf, {"x"}).matches(f));
+  EXPECT_TRUE(c("state", CondOp::kOneOf, {"ca", "ny"}).matches(EvalContext{f, 0}));
+  EXPECT_FALSE(c("state", CondOp::kNotOneOf, {"NY"}).matches(EvalContext{f, 0}));
+  EXPECT_TRUE(c("zip", CondOp::kStartsWith, {"100", "200"}).matches(EvalContext{f, 0}));
+  EXPECT_TRUE(c("email", CondOp::kContains, {"gmail"}).matches(EvalContext{f, 0}));
+  EXPECT_TRUE(c("debt", CondOp::kBetween, {"10000", "15000"}).matches(EvalContext{f, 0}));
+  EXPECT_FALSE(c("debt", CondOp::kGreater, {"12000"}).matches(EvalContext{f, 0}));
+  EXPECT_TRUE(c("debt", CondOp::kGreaterEq, {"12000"}).matches(EvalContext{f, 0}));
+  EXPECT_TRUE(c("missing", CondOp::kEmpty, {}).matches(EvalContext{f, 0}));
+  EXPECT_TRUE(c("missing", CondOp::kNotOneOf, {"x"}).matches(EvalContext{f, 0}));
+  EXPECT_FALSE(c("missing", CondOp::kOneOf, {"x"}).matches(EvalContext{f, 0}));
   auto all = Condition::all({c("state", CondOp::kOneOf, {"NY"}), c("zip", CondOp::kOneOf, {"1"})});
   auto any = Condition::any({c("state", CondOp::kOneOf, {"NY"}), c("zip", CondOp::kOneOf, {"1"})});
-  EXPECT_FALSE(all.matches(f));
-  EXPECT_TRUE(any.matches(f));
+  EXPECT_FALSE(all.matches(EvalContext{f, 0}));
+  EXPECT_TRUE(any.matches(EvalContext{f, 0}));
   EXPECT_FALSE(Condition::rule("x", CondOp::kBetween, {"1"}, err));
   EXPECT_FALSE(Condition::rule("x", CondOp::kOneOf, {}, err));
 }

@@ -1,0 +1,80 @@
+#include "engine/caps_ledger.h"
+
+namespace pp::engine {
+
+CapLedger::Counter& CapLedger::counter(const std::string& key) {
+  auto it = counters_.find(key);
+  if (it != counters_.end()) return it->second;
+  Counter c;
+  c.committed = store_.get_counter(key);  // survives restarts
+  return counters_.emplace(key, c).first->second;
+}
+
+std::optional<CapLedger::Hold> CapLedger::reserve(CapOwner owner, int64_t id, const Caps& caps,
+                                                  const TimeZone& tz, UnixMs now, Money amount,
+                                                  std::string& failed) {
+  Hold hold;
+  if (caps.empty()) return hold;
+  struct Want {
+    std::string key;
+    int64_t limit;
+    int64_t amount;
+    bool budget;
+    const std::string* type;
+  };
+  std::vector<Want> wants;
+  std::string key;
+  for (int budget = 0; budget < 2; ++budget) {
+    for (const CapRule& r : budget ? caps.budget : caps.leads) {
+      if (r.limit <= 0) continue;  // 0 = unlimited
+      if (!cap_counter_key(owner, id, budget != 0, r, tz, now, key)) continue;
+      wants.push_back({key, r.limit, budget ? amount.units() : 1, budget != 0, &r.type});
+    }
+  }
+  std::lock_guard lk(mu_);
+  for (const Want& w : wants) {
+    Counter& c = counter(w.key);
+    int64_t need = w.budget && w.amount == 0 ? 1 : w.amount;  // unknown price: some room left
+    if (c.committed + c.reserved + need > w.limit) {
+      failed = w.budget ? "budget " + *w.type : *w.type;
+      return std::nullopt;
+    }
+  }
+  for (const Want& w : wants) {
+    counter(w.key).reserved += w.amount;
+    hold.items.push_back({w.key, w.amount, w.budget});
+  }
+  hold.active = true;
+  return hold;
+}
+
+void CapLedger::commit(Hold& hold, Money actual,
+                       std::vector<std::pair<std::string, int64_t>>& deltas) {
+  if (!hold.active) return;
+  std::lock_guard lk(mu_);
+  for (const auto& it : hold.items) {
+    Counter& c = counter(it.key);
+    c.reserved -= it.amount;
+    int64_t used = it.budget ? actual.units() : it.amount;
+    c.committed += used;
+    deltas.emplace_back(it.key, used);
+  }
+  hold.active = false;
+}
+
+void CapLedger::release(Hold& hold) {
+  if (!hold.active) return;
+  std::lock_guard lk(mu_);
+  for (const auto& it : hold.items) counter(it.key).reserved -= it.amount;
+  hold.active = false;
+}
+
+int64_t CapLedger::used(CapOwner owner, int64_t id, bool budget, const CapRule& rule,
+                        const TimeZone& tz, UnixMs now) {
+  std::string key;
+  if (!cap_counter_key(owner, id, budget, rule, tz, now, key)) return 0;
+  std::lock_guard lk(mu_);
+  return counter(key).committed;
+}
+
+}  // namespace pp::engine

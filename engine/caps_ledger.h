@@ -1,0 +1,61 @@
+#pragma once
+// Cap counters with reservations (B6, invariant 2). A lead reserves before delivery, commits on a
+// sale and releases otherwise; a reservation succeeds only if committed + reserved + wanted stays
+// within every applicable limit, checked and taken under one lock, so concurrent leads can never
+// overshoot. Committed amounts are persisted in the lead's own write batch (LeadExtras) and read
+// back lazily after a restart.
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/cap_keys.h"
+#include "core/config.h"
+#include "storage/store.h"
+
+namespace pp::engine {
+
+class CapLedger {
+ public:
+  explicit CapLedger(storage::Store& store) : store_(store) {}
+
+  struct Hold {
+    struct Item {
+      std::string key;
+      int64_t amount = 0;
+      bool budget = false;
+    };
+    std::vector<Item> items;
+    bool active = false;
+  };
+
+  // Reserves one lead and `amount` of budget against every rule of `caps` that applies at `now`.
+  // All or nothing. On failure returns nullopt and sets `failed` to the rule's type ("day",
+  // "budget week"). A budget rule with an unknown amount (0) only needs room left.
+  std::optional<Hold> reserve(CapOwner owner, int64_t id, const Caps& caps, const TimeZone& tz,
+                              UnixMs now, Money amount, std::string& failed);
+  // Makes a hold permanent; budget items count `actual` (the final price). Appends the counter
+  // deltas to persist with the lead.
+  void commit(Hold& hold, Money actual, std::vector<std::pair<std::string, int64_t>>& deltas);
+  void release(Hold& hold);
+
+  // Committed use of a rule in the period containing `now` (views).
+  int64_t used(CapOwner owner, int64_t id, bool budget, const CapRule& rule, const TimeZone& tz,
+               UnixMs now);
+
+ private:
+  struct Counter {
+    int64_t committed = 0;
+    int64_t reserved = 0;
+  };
+  Counter& counter(const std::string& key);  // mu_ held
+
+  storage::Store& store_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Counter> counters_;
+};
+
+}  // namespace pp::engine

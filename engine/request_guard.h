@@ -1,0 +1,56 @@
+#pragma once
+// Duplicate *request* guard (A7): an identical payload from the same supplier within 60 s, or a
+// repeated Idempotency-Key within 24 h, gets the first request's answer instead of a second lead.
+// A repeat that arrives while the first is still in flight waits for its answer. Answers are
+// persisted with the lead (expiring), so an Idempotency-Key survives a restart.
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/time.h"
+#include "storage/store.h"
+
+namespace pp::engine {
+
+class RequestGuard {
+ public:
+  static constexpr int64_t kPayloadWindowMs = 60'000;
+  static constexpr int64_t kIdempotencyWindowMs = 24 * 3600 * 1000;
+
+  explicit RequestGuard(storage::Store& store) : store_(store) {}
+
+  enum class State { kFirst, kReplay, kInFlight, kConflict };
+  struct Claim {
+    State state = State::kFirst;
+    std::string answer;  // kReplay: the stored answer
+  };
+
+  // `key` names the request ("p/<supplier>/<payload hash>" or "i/<supplier>/<key>");
+  // `body_hash` tells two bodies apart under one Idempotency-Key.
+  Claim claim(const std::string& key, const std::string& body_hash, UnixMs now, int64_t window_ms);
+  // Records the answer of a claimed request (in memory; the caller persists it with the lead).
+  void complete(const std::string& key, const std::string& answer);
+  // Forgets a claim whose request produced no stored lead (the next try starts afresh).
+  void abandon(const std::string& key);
+
+  // The value persisted for a completed request: body hash and answer.
+  static std::string persisted_value(const std::string& body_hash, const std::string& answer);
+
+ private:
+  struct Entry {
+    std::string body_hash;
+    std::string answer;
+    bool done = false;
+    UnixMs expires = 0;
+  };
+  void prune(UnixMs now);  // mu_ held
+
+  storage::Store& store_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+  uint64_t claims_ = 0;
+};
+
+}  // namespace pp::engine
