@@ -35,7 +35,8 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
     errors.push_back(err);
     return nullptr;
   }
-  app->engine_ = std::make_unique<engine::Engine>(snap, *app->store_, SystemClock::instance());
+  const Clock& clock = options.clock ? *options.clock : SystemClock::instance();
+  app->engine_ = std::make_unique<engine::Engine>(snap, *app->store_, clock);
   app->router_ = std::make_unique<Router>(*app->engine_);
 
   const Config& cfg = snap->config();

@@ -21,6 +21,7 @@ struct AppOptions {
   unsigned threads = 1;
   storage::StoreOptions store;
   std::string extra_ca_file;  // overrides outbound.ca_file when set (tests)
+  const Clock* clock = nullptr;  // default: the system clock (tests inject a ManualClock)
 };
 
 class App {

@@ -26,7 +26,7 @@ std::optional<CapLedger::Hold> CapLedger::reserve(CapOwner owner, int64_t id, co
   std::string key;
   for (int budget = 0; budget < 2; ++budget) {
     for (const CapRule& r : budget ? caps.budget : caps.leads) {
-      if (r.limit <= 0) continue;  // 0 = unlimited
+      // 0 = unlimited: never refuses, but is still counted so its use shows in the views.
       if (!cap_counter_key(owner, id, budget != 0, r, tz, now, key)) continue;
       wants.push_back({key, r.limit, budget ? amount.units() : 1, budget != 0, &r.type});
     }
@@ -35,7 +35,7 @@ std::optional<CapLedger::Hold> CapLedger::reserve(CapOwner owner, int64_t id, co
   for (const Want& w : wants) {
     Counter& c = counter(w.key);
     int64_t need = w.budget && w.amount == 0 ? 1 : w.amount;  // unknown price: some room left
-    if (c.committed + c.reserved + need > w.limit) {
+    if (w.limit > 0 && c.committed + c.reserved + need > w.limit) {
       failed = w.budget ? "budget " + *w.type : *w.type;
       return std::nullopt;
     }

@@ -32,7 +32,8 @@ class CapLedger {
     bool active = false;
   };
 
-  // Reserves one lead and `amount` of budget against every rule of `caps` that applies at `now`.
+  // Reserves one lead and `amount` of budget against every rule of `caps` that applies at `now`
+  // (unlimited rules, limit 0, never refuse but are counted).
   // All or nothing. On failure returns nullopt and sets `failed` to the rule's type ("day",
   // "budget week"). A budget rule with an unknown amount (0) only needs room left.
   std::optional<Hold> reserve(CapOwner owner, int64_t id, const Caps& caps, const TimeZone& tz,

@@ -565,8 +565,10 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
     }
     const EvalContext ectx{lead.fields, now};
     std::string holder, cap_failed;
-    if (!routing::passes_filters(campaign->filters, ectx, &failed_filters) ||
-        !routing::passes_filters(supplier->filters, ectx, &failed_filters)) {
+    // Both levels are evaluated, so the message names every filter the lead failed.
+    bool campaign_ok = routing::passes_filters(campaign->filters, ectx, &failed_filters);
+    bool supplier_ok = routing::passes_filters(supplier->filters, ectx, &failed_filters);
+    if (!campaign_ok || !supplier_ok) {
       std::vector<std::string> names(failed_filters.begin(), failed_filters.end());
       fail_lead(Code::kFiltered, "Lead not accepted due to filters: " + join(names));
     } else if (dedup_keys = DedupTable::keys(*campaign, lead.fields);
@@ -634,7 +636,7 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
   const std::string answer = encode_result(r);
   for (const auto& [rk, window] : request_keys) {
     if (std::find(claimed.begin(), claimed.end(), rk) == claimed.end()) continue;
-    extras.requests.push_back({rk, RequestGuard::persisted_value(req.body_hash, answer), now + window});
+    extras.requests.push_back({rk, RequestGuard::persisted_value(req.body_hash, answer, now + window), now + window});
   }
 
   // 6. Durable before the answer (invariant 1); claims are released only once the keys are stored.

@@ -1,13 +1,16 @@
 #include "engine/request_guard.h"
 
+#include "core/text.h"
+
 namespace pp::engine {
 
 namespace {
 constexpr char kSep = '\x1e';
 }
 
-std::string RequestGuard::persisted_value(const std::string& body_hash, const std::string& answer) {
-  return body_hash + kSep + answer;
+std::string RequestGuard::persisted_value(const std::string& body_hash, const std::string& answer,
+                                          UnixMs expires) {
+  return std::to_string(expires) + kSep + body_hash + kSep + answer;
 }
 
 void RequestGuard::prune(UnixMs now) {
@@ -29,9 +32,12 @@ RequestGuard::Claim RequestGuard::claim(const std::string& key, const std::strin
   if (it == entries_.end()) {
     // Not in memory: a remembered answer from before a restart?
     if (auto stored = store_.get_expiring(storage::Space::kRequests, key, now)) {
-      size_t sep = stored->find(kSep);
-      if (sep != std::string::npos) {
-        Entry e{stored->substr(0, sep), stored->substr(sep + 1), true, now + window_ms};
+      size_t s1 = stored->find(kSep);
+      size_t s2 = s1 == std::string::npos ? s1 : stored->find(kSep, s1 + 1);
+      auto expires = s1 == std::string::npos ? std::nullopt : parse_int(std::string_view(*stored).substr(0, s1));
+      if (s2 != std::string::npos && expires) {
+        // Keeps the original expiry: a restart does not extend the window.
+        Entry e{stored->substr(s1 + 1, s2 - s1 - 1), stored->substr(s2 + 1), true, *expires};
         it = entries_.emplace(key, std::move(e)).first;
       }
     }

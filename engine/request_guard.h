@@ -35,8 +35,9 @@ class RequestGuard {
   // Forgets a claim whose request produced no stored lead (the next try starts afresh).
   void abandon(const std::string& key);
 
-  // The value persisted for a completed request: body hash and answer.
-  static std::string persisted_value(const std::string& body_hash, const std::string& answer);
+  // The value persisted for a completed request: its expiry, body hash and answer.
+  static std::string persisted_value(const std::string& body_hash, const std::string& answer,
+                                     UnixMs expires);
 
  private:
   struct Entry {

@@ -31,7 +31,8 @@ inline boost::json::object base_config(boost::json::array buyers) {
     "outbound": {"allow_private_networks": true},
     "clients": [{"id": 1, "company": "Supplier Co"}, {"id": 2, "company": "Buyer One"},
                 {"id": 3, "company": "Buyer Two"}, {"id": 4, "company": "Buyer Three"}],
-    "api_tokens": [{"name": "admin", "token": "test-admin-token", "role": "admin"}],
+    "api_tokens": [{"name": "admin", "token": "test-admin-token", "role": "admin"},
+                   {"name": "reports", "token": "test-read-token", "role": "read"}],
     "campaigns": [{
       "id": 100, "name": "Test Campaign", "type": "direct_post", "delivery_deadline_ms": 10000,
       "fields": [
@@ -78,7 +79,8 @@ class AppFixture : public ::testing::Test {
     if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_);
   }
 
-  void start(const boost::json::object& cfg, const std::string& data_dir = {}) {
+  void start(const boost::json::object& cfg, const std::string& data_dir = {},
+             const Clock* clock = nullptr) {
     data_dir_ = data_dir.empty() ? temp_dir("it") : data_dir;
     api::AppOptions o;
     o.config_text = boost::json::serialize(cfg);
@@ -86,6 +88,7 @@ class AppFixture : public ::testing::Test {
     o.port = 0;
     o.threads = 2;
     o.extra_ca_file = cert_dir() + "/ca.pem";
+    o.clock = clock;
     std::vector<std::string> errors;
     app_ = api::App::create(o, errors);
     ASSERT_TRUE(app_) << (errors.empty() ? "?" : errors[0]);
@@ -98,11 +101,20 @@ class AppFixture : public ::testing::Test {
   }
 
   static std::string lead_json(const std::string& first_name = "Ann",
-                               const std::string& state = "NY", int supplier = 200) {
+                               const std::string& state = "NY", int supplier = 200,
+                               const std::string& phone = "(410) 309-7989") {
     return R"({"lp_campaign_id":100,"lp_supplier_id":)" + std::to_string(supplier) +
            R"(,"lp_key":"supplier-key-)" + std::to_string(supplier) + R"(","first_name":")" +
-           first_name + R"(","email":"ann@example.org","phone":"(410) 309-7989","state":")" + state +
+           first_name + R"(","email":"ann@example.org","phone":")" + phone + R"(","state":")" + state +
            R"(","zip_code":"01341","lp_subid1":"fb"})";
+  }
+
+  HttpReply admin_get(const std::string& target, const std::string& token = "test-admin-token") {
+    return http_call(app_->port(), "GET", target, "", {{"Authorization", "Bearer " + token}});
+  }
+
+  boost::json::object& campaign_cfg(boost::json::object& cfg) {
+    return cfg["campaigns"].as_array()[0].as_object();
   }
 
   HttpReply get_lead(const std::string& id, const std::string& token = "test-admin-token") {

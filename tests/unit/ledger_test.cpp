@@ -1,0 +1,245 @@
+// Engine state over a real RocksDB store: cap ledger, duplicate table, request guard, pause state.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "engine/buyer_state.h"
+#include "engine/caps_ledger.h"
+#include "engine/dedup.h"
+#include "engine/request_guard.h"
+
+namespace pp::engine {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = (std::filesystem::temp_directory_path() / ("pp-ledger-" + std::to_string(rd()))).string();
+    open();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void open() {
+    std::string err;
+    store_ = storage::Store::open(dir_, {}, err);
+    ASSERT_TRUE(store_) << err;
+  }
+  void save(storage::LeadExtras extras) {
+    Lead l;
+    l.id = "AAAAAAAAAAAAAAAAAAA" + std::to_string(n_++ % 10);
+    std::promise<storage::Status> p;
+    store_->save_lead(l, DebugLog{}, std::move(extras), [&](storage::Status s) { p.set_value(s); });
+    ASSERT_TRUE(p.get_future().get().ok());
+  }
+  static TimeZone ny() {
+    TimeZone z;
+    TimeZone::lookup("America/New_York", z);
+    return z;
+  }
+
+  std::string dir_;
+  std::unique_ptr<storage::Store> store_;
+  int n_ = 0;
+};
+
+constexpr UnixMs kNow = 1795366800000;  // Sunday 2026-11-22 12:00 EST
+
+Caps day_cap(int64_t leads, int64_t budget_units = 0) {
+  Caps c;
+  c.leads.push_back({CapPeriod::kDay, -1, leads, "day"});
+  if (budget_units) c.budget.push_back({CapPeriod::kTotal, -1, budget_units, "total"});
+  return c;
+}
+
+TEST_F(StoreTest, CapsNeverOvershootUnderContention) {
+  CapLedger ledger(*store_);
+  Caps caps = day_cap(10);
+  std::atomic<int> granted{0};
+  std::vector<std::thread> ts;
+  std::mutex mu;
+  std::vector<std::pair<std::string, int64_t>> deltas;
+  for (int t = 0; t < 8; ++t) {
+    ts.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        std::string failed;
+        auto h = ledger.reserve(CapOwner::kBuyer, 1, caps, ny(), kNow, Money(), failed);
+        if (!h) {
+          EXPECT_EQ(failed, "day");
+          continue;
+        }
+        // Half of the deliveries fail and give their reservation back.
+        if (i % 2) {
+          ledger.release(*h);
+        } else {
+          std::lock_guard lk(mu);
+          ledger.commit(*h, Money(), deltas);
+          ++granted;
+        }
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(granted.load(), 10);
+  EXPECT_EQ(ledger.used(CapOwner::kBuyer, 1, false, caps.leads[0], ny(), kNow), 10);
+  // A new local day starts from zero.
+  EXPECT_EQ(ledger.used(CapOwner::kBuyer, 1, false, caps.leads[0], ny(), kNow + 86400000), 0);
+}
+
+TEST_F(StoreTest, CapCountersSurviveARestart) {
+  Caps caps = day_cap(3, Money::from_whole(20).units());
+  {
+    CapLedger ledger(*store_);
+    storage::LeadExtras extras;
+    for (int i = 0; i < 2; ++i) {
+      std::string failed;
+      auto h = ledger.reserve(CapOwner::kSupplier, 9, caps, ny(), kNow, Money::from_whole(8), failed);
+      ASSERT_TRUE(h);
+      ledger.commit(*h, Money::from_whole(8), extras.counter_deltas);
+    }
+    save(std::move(extras));
+  }
+  store_.reset();
+  open();
+  CapLedger again(*store_);
+  EXPECT_EQ(again.used(CapOwner::kSupplier, 9, false, caps.leads[0], ny(), kNow), 2);
+  EXPECT_EQ(again.used(CapOwner::kSupplier, 9, true, caps.budget[0], ny(), kNow), Money::from_whole(16).units());
+  std::string failed;
+  // 16 + 8 > 20: the budget refuses before the lead count would.
+  EXPECT_FALSE(again.reserve(CapOwner::kSupplier, 9, caps, ny(), kNow, Money::from_whole(8), failed));
+  EXPECT_EQ(failed, "budget total");
+  EXPECT_TRUE(again.reserve(CapOwner::kSupplier, 9, caps, ny(), kNow, Money::from_whole(4), failed));
+}
+
+TEST_F(StoreTest, UnlimitedAndWeekdayCaps) {
+  CapLedger ledger(*store_);
+  Caps caps;
+  caps.leads.push_back({CapPeriod::kDay, -1, 0, "day"});          // 0 = unlimited
+  caps.leads.push_back({CapPeriod::kWeekday, 1, 1, "monday"});    // Mondays: 1
+  std::string failed;
+  std::vector<std::pair<std::string, int64_t>> d;
+  for (int i = 0; i < 5; ++i) {  // Sunday: only the unlimited rule applies
+    auto h = ledger.reserve(CapOwner::kBuyer, 2, caps, ny(), kNow, Money(), failed);
+    ASSERT_TRUE(h);
+    ledger.commit(*h, Money(), d);
+  }
+  const UnixMs monday = kNow + 86400000;
+  auto h = ledger.reserve(CapOwner::kBuyer, 2, caps, ny(), monday, Money(), failed);
+  ASSERT_TRUE(h);
+  ledger.commit(*h, Money(), d);
+  EXPECT_FALSE(ledger.reserve(CapOwner::kBuyer, 2, caps, ny(), monday, Money(), failed));
+  EXPECT_EQ(failed, "monday");
+}
+
+CampaignConfig dupe_campaign(bool all) {
+  CampaignConfig c;
+  c.id = 5;
+  c.dupe_check.fields = {"phone", "email"};
+  c.dupe_check.match_all = all;
+  return c;
+}
+
+TEST_F(StoreTest, DuplicateKeysAnyAndAll) {
+  FieldList a{{"phone", "4105550100"}, {"email", "A@B.co"}};
+  FieldList b{{"phone", "4105550100"}, {"email", "other@b.co"}};
+  FieldList empty{{"phone", ""}, {"email", " "}};
+  auto any_a = DedupTable::keys(dupe_campaign(false), a);
+  auto any_b = DedupTable::keys(dupe_campaign(false), b);
+  ASSERT_EQ(any_a.size(), 2u);
+  EXPECT_EQ(any_a[0], any_b[0]);  // same phone
+  EXPECT_NE(any_a[1], any_b[1]);
+  EXPECT_TRUE(DedupTable::keys(dupe_campaign(false), empty).empty());
+  auto all_a = DedupTable::keys(dupe_campaign(true), a);
+  ASSERT_EQ(all_a.size(), 1u);
+  EXPECT_NE(all_a, DedupTable::keys(dupe_campaign(true), b));
+  FieldList a_upper{{"email", "a@b.CO"}, {"phone", "4105550100"}};
+  EXPECT_EQ(all_a, DedupTable::keys(dupe_campaign(true), a_upper));  // case and order do not matter
+  EXPECT_TRUE(DedupTable::keys(dupe_campaign(true), {{"phone", "4105550100"}}).empty());
+}
+
+TEST_F(StoreTest, DuplicateClaimsInFlightAndStored) {
+  DedupTable t(*store_);
+  auto keys = DedupTable::keys(dupe_campaign(false), {{"phone", "4105550100"}});
+  std::string holder;
+  EXPECT_TRUE(t.claim(keys, "lead-1", kNow, holder));
+  EXPECT_FALSE(t.claim(keys, "lead-2", kNow, holder));  // in flight
+  EXPECT_EQ(holder, "lead-1");
+  // lead-1 sells: its key is stored for 30 days, then released from the in-flight table.
+  storage::LeadExtras ex;
+  ex.dedup.push_back({keys[0], "lead-1", kNow + 30LL * 86400000});
+  save(std::move(ex));
+  t.release(keys, "lead-1");
+  EXPECT_FALSE(t.claim(keys, "lead-3", kNow + 1000, holder));  // stored
+  EXPECT_EQ(holder, "lead-1");
+  EXPECT_TRUE(t.claim(keys, "lead-4", kNow + 31LL * 86400000, holder));  // expired look-back
+  t.release(keys, "lead-4");
+  // An unsold lead releases without storing: the next identical lead may sell.
+  auto other = DedupTable::keys(dupe_campaign(false), {{"phone", "4105550199"}});
+  EXPECT_TRUE(t.claim(other, "lead-5", kNow, holder));
+  t.release(other, "lead-5");
+  EXPECT_TRUE(t.claim(other, "lead-6", kNow, holder));
+}
+
+TEST_F(StoreTest, RequestGuardReplaysConflictsAndSurvivesRestart) {
+  {
+    RequestGuard g(*store_);
+    auto c1 = g.claim("i/1/k", "hash-a", kNow, RequestGuard::kIdempotencyWindowMs);
+    EXPECT_EQ(c1.state, RequestGuard::State::kFirst);
+    EXPECT_EQ(g.claim("i/1/k", "hash-a", kNow, RequestGuard::kIdempotencyWindowMs).state,
+              RequestGuard::State::kInFlight);
+    EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow, RequestGuard::kIdempotencyWindowMs).state,
+              RequestGuard::State::kConflict);
+    g.complete("i/1/k", "answer-1");
+    auto again = g.claim("i/1/k", "hash-a", kNow + 1000, RequestGuard::kIdempotencyWindowMs);
+    EXPECT_EQ(again.state, RequestGuard::State::kReplay);
+    EXPECT_EQ(again.answer, "answer-1");
+    storage::LeadExtras ex;
+    ex.requests.push_back({"i/1/k",
+                           RequestGuard::persisted_value("hash-a", "answer-1", kNow + RequestGuard::kIdempotencyWindowMs),
+                           kNow + RequestGuard::kIdempotencyWindowMs});
+    save(std::move(ex));
+    g.abandon("nothing");
+  }
+  store_.reset();
+  open();
+  RequestGuard g(*store_);
+  auto r = g.claim("i/1/k", "hash-a", kNow + 3600000, RequestGuard::kIdempotencyWindowMs);
+  EXPECT_EQ(r.state, RequestGuard::State::kReplay);
+  EXPECT_EQ(r.answer, "answer-1");
+  EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow + 3600000, RequestGuard::kIdempotencyWindowMs).state,
+            RequestGuard::State::kConflict);
+  // After 24 h the key is free again.
+  EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow + 25LL * 3600000, RequestGuard::kIdempotencyWindowMs).state,
+            RequestGuard::State::kFirst);
+}
+
+TEST_F(StoreTest, PauseStateOverridesConfigurationAndPersists) {
+  BuyerConfig b;
+  b.id = 42;
+  {
+    BuyerState s(*store_);
+    EXPECT_FALSE(s.paused(b));
+    EXPECT_EQ(s.set_paused(b, false), BuyerState::Change::kAlready);
+    EXPECT_EQ(s.set_paused(b, true), BuyerState::Change::kDone);
+    EXPECT_TRUE(s.paused(b));
+    EXPECT_EQ(s.set_paused(b, true), BuyerState::Change::kAlready);
+  }
+  store_.reset();
+  open();
+  BuyerState s(*store_);
+  EXPECT_TRUE(s.paused(b));
+  EXPECT_EQ(s.set_paused(b, false), BuyerState::Change::kDone);
+  BuyerConfig configured_paused;
+  configured_paused.id = 43;
+  configured_paused.paused = true;
+  EXPECT_TRUE(s.paused(configured_paused));
+}
+
+}  // namespace
+}  // namespace pp::engine
