@@ -84,6 +84,15 @@ TEST_F(Demo, TourOutcomes) {
   // The post carried the ping answer's lead id ({{lp_ping_response:lead_id}}).
   EXPECT_NE(dbg->buyers[0].post->payload.find("\"ping_lead_id\":\"sbx-"), std::string::npos);
 
+  // The seed's caps fill up: supplier 55077 and ConversionCatalyst (55080) each sold one more.
+  HttpReply camp = http_call(demo_->port(), "GET", "/public/campaigns/21624", "",
+                             {{"Authorization", "Bearer demo-read-token"}});
+  json::object c = parse_object(camp.body);
+  EXPECT_EQ(json::serialize(c["suppliers"].as_array()[0].as_object().at("caps")),
+            R"({"leads":[{"limit":50,"used":"2","type":"day"},{"limit":200,"used":"2","type":"total"}],"budget":[]})");
+  EXPECT_EQ(json::serialize(c["buyers"].as_array()[0].as_object().at("caps")),
+            R"({"leads":[{"limit":25,"used":"1","type":"day"},{"limit":5000,"used":"1","type":"total"}],"budget":[]})");
+
   json::object rej = post("Reject", "NY");
   EXPECT_EQ(rej["code"], 1005);
   json::object dup = post("Duplicate", "NY");
