@@ -3,6 +3,8 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <mutex>
+
 namespace pp {
 
 UnixMs SystemClock::now_ms() const {
@@ -17,6 +19,9 @@ const SystemClock& SystemClock::instance() {
 
 bool TimeZone::lookup(std::string_view name, TimeZone& out) {
   if (name.empty() || name.size() > 64) return false;
+  // The first use initialises date-tz's database; do it once, here, before any concurrent use.
+  static std::once_flag tzdb_once;
+  std::call_once(tzdb_once, [] { (void)date::get_tzdb(); });
   try {
     const date::time_zone* z = date::locate_zone(std::string(name));
     out.tz_ = z;

@@ -71,9 +71,18 @@ class ExpiryFilter final : public rocksdb::CompactionFilter {
 };
 
 // Cap counters of past periods: "<owner>/<id>/<l|b>/<type>/<period start ms>".
+// Counters are written as merge operands, so both the merged values and the operands are checked.
 class CounterExpiryFilter final : public rocksdb::CompactionFilter {
  public:
   bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*, bool*) const override {
+    return expired(key);
+  }
+  bool FilterMergeOperand(int, const rocksdb::Slice& key, const rocksdb::Slice&) const override {
+    return expired(key);
+  }
+
+ private:
+  static bool expired(const rocksdb::Slice& key) {
     std::string_view k(key.data(), key.size());
     size_t last = k.rfind('/');
     if (last == std::string_view::npos) return false;
@@ -213,6 +222,20 @@ class RocksStore final : public Store {
     auto s = db_->Get(rocksdb::ReadOptions(), state_, rocksdb::Slice(key.data(), key.size()), &v);
     if (!s.ok()) return std::nullopt;
     return v;
+  }
+
+  size_t count_entries(Space space) override {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), space == Space::kDedup ? dedup_ : requests_));
+    size_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    return n;
+  }
+
+  void compact_expiring() override {
+    rocksdb::CompactRangeOptions o;
+    o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (auto* cf : {dedup_, requests_, counters_}) db_->CompactRange(o, cf, nullptr, nullptr);
   }
 
   StoreStats stats() const override {

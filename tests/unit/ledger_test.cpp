@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <random>
@@ -217,6 +218,28 @@ TEST_F(StoreTest, RequestGuardReplaysConflictsAndSurvivesRestart) {
   // After 24 h the key is free again.
   EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow + 25LL * 3600000, RequestGuard::kIdempotencyWindowMs).state,
             RequestGuard::State::kFirst);
+}
+
+TEST_F(StoreTest, ExpiredKeysAndOldCountersLeaveStorage) {
+  const UnixMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  storage::LeadExtras ex;
+  ex.dedup.push_back({"d/1/phone/old", "L1", now - 1000});
+  ex.dedup.push_back({"d/1/phone/new", "L2", now + 3600000});
+  ex.requests.push_back({"p/1/old", "x", now - 1});
+  ex.counter_deltas.push_back({"b/1/l/day/" + std::to_string(now - 90LL * 86400000), 3});  // 90 days old
+  ex.counter_deltas.push_back({"b/1/l/day/" + std::to_string(now), 2});
+  ex.counter_deltas.push_back({"b/1/l/total/0", 5});
+  save(std::move(ex));
+  EXPECT_EQ(store_->count_entries(storage::Space::kDedup), 2u);
+  EXPECT_FALSE(store_->get_expiring(storage::Space::kDedup, "d/1/phone/old", now));  // read-time
+  store_->compact_expiring();
+  EXPECT_EQ(store_->count_entries(storage::Space::kDedup), 1u);
+  EXPECT_EQ(store_->count_entries(storage::Space::kRequests), 0u);
+  EXPECT_TRUE(store_->get_expiring(storage::Space::kDedup, "d/1/phone/new", now));
+  EXPECT_EQ(store_->get_counter("b/1/l/day/" + std::to_string(now - 90LL * 86400000)), 0);
+  EXPECT_EQ(store_->get_counter("b/1/l/day/" + std::to_string(now)), 2);
+  EXPECT_EQ(store_->get_counter("b/1/l/total/0"), 5);
 }
 
 TEST_F(StoreTest, PauseStateOverridesConfigurationAndPersists) {
