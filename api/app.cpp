@@ -19,6 +19,8 @@ std::optional<std::string> read_file(const std::string& path) {
 }
 
 std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& errors) {
+  // spdlog's registry is a lazily built singleton: build it here, before any I/O thread logs.
+  (void)spdlog::default_logger_raw();
   ConfigLoadResult loaded = load_config(options.config_text);
   if (!loaded.config) {
     errors = std::move(loaded.errors);

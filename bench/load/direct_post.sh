@@ -44,7 +44,7 @@ cfg = {
 json.dump(cfg, open(path, "w"))
 PY
 cat > "$WORK/lead.json" <<'JSON'
-{"lp_campaign_id":1,"lp_supplier_id":10,"lp_key":"bench-supplier-key","lp_subid1":"bench","first_name":"Leanne","last_name":"Sanford","email":"ahamill@example.org","phone":"4103097989","state":"NM","zip_code":"01341","ip_address":"36e1:e77:b803:84d5:303:cf53:1cc8:31bb","landing_page_url":"https://example.org/aliquid","user_agent":"Mozilla/5.0 (X11; Linux i686; rv:7.0) Gecko/20170324 Firefox/36.0"}
+{"lp_campaign_id":1,"lp_supplier_id":10,"lp_key":"bench-supplier-key","lp_subid1":"bench","lp_subid2":"{{seq}}","first_name":"Leanne","last_name":"Sanford","email":"ahamill@example.org","phone":"4103097989","state":"NM","zip_code":"01341","ip_address":"36e1:e77:b803:84d5:303:cf53:1cc8:31bb","landing_page_url":"https://example.org/aliquid","user_agent":"Mozilla/5.0 (X11; Linux i686; rv:7.0) Gecko/20170324 Firefox/36.0"}
 JSON
 $B/pingpostd --config "$WORK/bench.json" --data "$WORK/data" --listen 127.0.0.1:$PP_PORT \
   --threads $THREADS --log-level warn &

@@ -2,6 +2,8 @@
 //   pp_loadgen --target 127.0.0.1:8080 --path /direct_post --body-file F [--connections 32]
 //              [--duration 10] [--threads 1] [--content-type application/json] [--expect TEXT]
 // Each connection sends the body, waits for the answer, and repeats until the duration ends.
+// "{{seq}}" in the body is replaced by a number unique to each request, so that payloads differ
+// (pingpost answers an identical payload within 60 s with the first answer).
 // Prints one JSON line: requests, errors, mismatches (answers not containing --expect), rps,
 // and latency percentiles in milliseconds.
 #include <boost/asio/as_tuple.hpp>
@@ -42,6 +44,20 @@ struct Opts {
   unsigned threads = 1;
 };
 
+std::atomic<uint64_t> g_seq{0};
+
+std::string render_body(const std::string& body) {
+  size_t p = body.find("{{seq}}");
+  if (p == std::string::npos) return body;
+  std::string out = body;
+  std::string n = std::to_string(g_seq.fetch_add(1, std::memory_order_relaxed));
+  while (p != std::string::npos) {
+    out.replace(p, 7, n);
+    p = out.find("{{seq}}", p + n.size());
+  }
+  return out;
+}
+
 struct Stats {
   std::vector<double> lat_ms;
   uint64_t errors = 0;
@@ -70,7 +86,7 @@ asio::awaitable<void> client(const Opts& o, Clock::time_point end, Stats& st) {
     http::request<http::string_body> req{http::verb::post, o.path, 11};
     req.set(http::field::host, o.host);
     req.set(http::field::content_type, o.content_type);
-    req.body() = o.body;
+    req.body() = render_body(o.body);
     req.keep_alive(true);
     req.prepare_payload();
     auto t0 = Clock::now();
