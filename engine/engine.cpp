@@ -649,7 +649,7 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
     spdlog::error("lead {} could not be stored: {}", lead.id, st.message);
     co_return unstored(Code::kUnavailable, "Lead could not be stored; retry later");
   }
-  for (const auto& k : claimed) requests_.complete(k, answer);
+  for (const auto& k : claimed) requests_.complete(k);
   stored_.fetch_add(1, std::memory_order_relaxed);
   if (lead.status == LeadStatus::kAccepted) accepted_.fetch_add(1, std::memory_order_relaxed);
 

@@ -1,8 +1,11 @@
 #pragma once
 // Duplicate *request* guard (A7): an identical payload from the same supplier within 60 s, or a
 // repeated Idempotency-Key within 24 h, gets the first request's answer instead of a second lead.
-// A repeat that arrives while the first is still in flight waits for its answer. Answers are
-// persisted with the lead (expiring), so an Idempotency-Key survives a restart.
+// A repeat that arrives while the first is still in flight waits for its answer.
+//
+// Memory holds only the requests in flight; a completed answer is persisted with its lead (an
+// expiring key) and read back from storage, so memory stays bounded by the leads in flight and an
+// Idempotency-Key survives a restart. A claim is forgotten only after its answer is durable.
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -30,8 +33,8 @@ class RequestGuard {
   // `key` names the request ("p/<supplier>/<payload hash>" or "i/<supplier>/<key>");
   // `body_hash` tells two bodies apart under one Idempotency-Key.
   Claim claim(const std::string& key, const std::string& body_hash, UnixMs now, int64_t window_ms);
-  // Records the answer of a claimed request (in memory; the caller persists it with the lead).
-  void complete(const std::string& key, const std::string& answer);
+  // The claimed request's answer is durable (persisted with its lead): forget the claim.
+  void complete(const std::string& key);
   // Forgets a claim whose request produced no stored lead (the next try starts afresh).
   void abandon(const std::string& key);
 
@@ -40,18 +43,9 @@ class RequestGuard {
                                      UnixMs expires);
 
  private:
-  struct Entry {
-    std::string body_hash;
-    std::string answer;
-    bool done = false;
-    UnixMs expires = 0;
-  };
-  void prune(UnixMs now);  // mu_ held
-
   storage::Store& store_;
   std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;
-  uint64_t claims_ = 0;
+  std::unordered_map<std::string, std::string> in_flight_;  // key -> body hash
 };
 
 }  // namespace pp::engine

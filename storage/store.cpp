@@ -130,14 +130,20 @@ class RocksStore final : public Store {
     // Debug logs are large raw payloads, read rarely: compress harder.
     debug_cf.compression = rocksdb::kZSTD;
 
+    // Duplicate and request lookups almost always miss: bloom filters make misses cheap.
+    rocksdb::BlockBasedTableOptions expiring_table;
+    expiring_table.block_cache = leads_table.block_cache;
+    expiring_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    rocksdb::ColumnFamilyOptions expiring_cf;
+    expiring_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(expiring_table));
+    expiring_cf.compaction_filter = &expiry_filter_;
+    expiring_cf.periodic_compaction_seconds = 86400;  // expiry happens even without new writes
+
     rocksdb::ColumnFamilyOptions counters_cf;
+    counters_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(expiring_table));
     counters_cf.merge_operator = std::make_shared<AddOperator>();
     counters_cf.compaction_filter = &counter_filter_;
     counters_cf.periodic_compaction_seconds = 86400;
-
-    rocksdb::ColumnFamilyOptions expiring_cf;
-    expiring_cf.compaction_filter = &expiry_filter_;
-    expiring_cf.periodic_compaction_seconds = 86400;  // expiry happens even without new writes
 
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},

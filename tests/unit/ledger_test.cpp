@@ -188,36 +188,34 @@ TEST_F(StoreTest, DuplicateClaimsInFlightAndStored) {
 }
 
 TEST_F(StoreTest, RequestGuardReplaysConflictsAndSurvivesRestart) {
+  const int64_t day = RequestGuard::kIdempotencyWindowMs;
   {
     RequestGuard g(*store_);
-    auto c1 = g.claim("i/1/k", "hash-a", kNow, RequestGuard::kIdempotencyWindowMs);
-    EXPECT_EQ(c1.state, RequestGuard::State::kFirst);
-    EXPECT_EQ(g.claim("i/1/k", "hash-a", kNow, RequestGuard::kIdempotencyWindowMs).state,
-              RequestGuard::State::kInFlight);
-    EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow, RequestGuard::kIdempotencyWindowMs).state,
-              RequestGuard::State::kConflict);
-    g.complete("i/1/k", "answer-1");
-    auto again = g.claim("i/1/k", "hash-a", kNow + 1000, RequestGuard::kIdempotencyWindowMs);
+    EXPECT_EQ(g.claim("i/1/k", "hash-a", kNow, day).state, RequestGuard::State::kFirst);
+    EXPECT_EQ(g.claim("i/1/k", "hash-a", kNow, day).state, RequestGuard::State::kInFlight);
+    EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow, day).state, RequestGuard::State::kConflict);
+    // The answer is stored with the lead, then the claim is forgotten.
+    storage::LeadExtras ex;
+    ex.requests.push_back({"i/1/k", RequestGuard::persisted_value("hash-a", "answer-1", kNow + day), kNow + day});
+    save(std::move(ex));
+    g.complete("i/1/k");
+    auto again = g.claim("i/1/k", "hash-a", kNow + 1000, day);
     EXPECT_EQ(again.state, RequestGuard::State::kReplay);
     EXPECT_EQ(again.answer, "answer-1");
-    storage::LeadExtras ex;
-    ex.requests.push_back({"i/1/k",
-                           RequestGuard::persisted_value("hash-a", "answer-1", kNow + RequestGuard::kIdempotencyWindowMs),
-                           kNow + RequestGuard::kIdempotencyWindowMs});
-    save(std::move(ex));
-    g.abandon("nothing");
+    // An abandoned claim (no lead stored) lets the next try start afresh.
+    EXPECT_EQ(g.claim("p/1/x", "h", kNow, 60000).state, RequestGuard::State::kFirst);
+    g.abandon("p/1/x");
+    EXPECT_EQ(g.claim("p/1/x", "h", kNow, 60000).state, RequestGuard::State::kFirst);
   }
   store_.reset();
   open();
   RequestGuard g(*store_);
-  auto r = g.claim("i/1/k", "hash-a", kNow + 3600000, RequestGuard::kIdempotencyWindowMs);
+  auto r = g.claim("i/1/k", "hash-a", kNow + 3600000, day);
   EXPECT_EQ(r.state, RequestGuard::State::kReplay);
   EXPECT_EQ(r.answer, "answer-1");
-  EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow + 3600000, RequestGuard::kIdempotencyWindowMs).state,
-            RequestGuard::State::kConflict);
+  EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow + 3600000, day).state, RequestGuard::State::kConflict);
   // After 24 h the key is free again.
-  EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow + 25LL * 3600000, RequestGuard::kIdempotencyWindowMs).state,
-            RequestGuard::State::kFirst);
+  EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow + 25LL * 3600000, day).state, RequestGuard::State::kFirst);
 }
 
 TEST_F(StoreTest, ExpiredKeysAndOldCountersLeaveStorage) {
