@@ -120,6 +120,23 @@ namespace {
 class Loader {
  public:
   std::vector<std::string> errors;
+  // The campaign's fields while its conditions are parsed (operators are checked by field type).
+  const std::vector<FieldSpec>* current_fields = nullptr;
+
+  // Whether `op` makes sense for a field of type `t`. Fields the campaign does not declare
+  // (computed, additional, lp_subid) have no type and accept every operator.
+  static bool op_fits(CondOp op, FieldType t) {
+    switch (op) {
+      case CondOp::kGreater:
+      case CondOp::kGreaterEq:
+      case CondOp::kLess:
+      case CondOp::kLessEq:
+      case CondOp::kBetween: return t == FieldType::kNumeric || t == FieldType::kAge;
+      case CondOp::kAgeBetween:
+        return t == FieldType::kDob || t == FieldType::kDate || t == FieldType::kAge;
+      default: return true;
+    }
+  }
 
   void error(const std::string& path, const std::string& msg) { errors.push_back(path + ": " + msg); }
 
@@ -371,6 +388,15 @@ class Loader {
       else if (one->is_int64()) values.push_back(std::to_string(one->get_int64()));
       else if (one->is_double()) values.push_back(json::serialize(*one));
       else error(at(path, "value"), "must be a string or number");
+    }
+    if (current_fields) {
+      for (const auto& f : *current_fields) {
+        if (f.name == *field && !op_fits(op, f.type)) {
+          error(at(path, "op"), "operator '" + std::string(to_string(op)) + "' does not apply to field '" +
+                                    *field + "' of type " + std::string(to_string(f.type)));
+          return std::nullopt;
+        }
+      }
     }
     std::string err;
     auto c = Condition::rule(*field, op, std::move(values), err);
@@ -868,7 +894,6 @@ ConfigLoadResult load_config(std::string_view text) {
       }
       cc.delivery_deadline_ms = L.positive(*c, "delivery_deadline_ms", p, 30000, 600000);
       cc.distribution = L.distribution(*c, p);
-      cc.filters = L.filters(*c, p, cc.tz);
       cc.dupe_check = L.dupe_check(*c, p);
 
       std::set<std::string> field_names;
@@ -880,6 +905,10 @@ ConfigLoadResult load_config(std::string_view text) {
           cc.fields.push_back(std::move(f));
         }
       }
+
+      // Conditions from here on are checked against the campaign's field types.
+      L.current_fields = &cc.fields;
+      cc.filters = L.filters(*c, p, cc.tz);
 
       if (const json::array* cf = L.array(*c, "computed_fields", p, false)) {
         for (size_t k = 0; k < cf->size(); ++k) {
@@ -982,6 +1011,7 @@ ConfigLoadResult load_config(std::string_view text) {
       for (const auto& f : cc.dupe_check.fields) {
         if (!field_names.count(f)) L.error(Loader::at(p, "dupe_check.fields"), "unknown field '" + f + "'");
       }
+      L.current_fields = nullptr;
       if (cfg->campaign_index.count(cc.id)) L.error(Loader::at(p, "id"), "duplicate campaign id " + std::to_string(cc.id));
       cfg->campaign_index[cc.id] = cfg->campaigns.size();
       cfg->campaigns.push_back(std::move(cc));

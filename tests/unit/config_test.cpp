@@ -93,6 +93,51 @@ TEST(Config, TemplateErrorsAreReportedBySnapshot) {
   EXPECT_TRUE(has_error(errors, "$.campaigns[0].buyers[1].post_response: invalid regex"));
 }
 
+TEST(Config, RulesSectionsAndOperatorTypes) {
+  const char* cfg = R"({
+    "account": {"timezone": "America/New_York"},
+    "clients": [{"id": 1, "company": "C"}],
+    "campaigns": [{"id": 7, "name": "X",
+      "fields": [{"name": "state", "type": "state"}, {"name": "debt", "type": "numeric"},
+                 {"name": "dob", "type": "dob"}],
+      "filters": [{"field": "state", "op": "gt", "value": 3},
+                  {"field": "debt", "op": "between", "values": ["1", "2"]},
+                  {"field": "dob", "op": "age_between", "values": ["18", "65"]},
+                  {"field": "state", "op": "age_between", "values": ["18", "65"]},
+                  {"action": "deny", "field": "state", "op": "equals", "value": "NY"},
+                  {"schedule": {"days": ["mon", "someday"], "hours": [{"from": "9:00", "to": "17:00"}]}},
+                  {"field": "note", "op": "regex", "value": "(oops"}],
+      "dupe_check": {"fields": ["phone"], "match": "some", "level": "everywhere"},
+      "distribution": {"method": "buyer_groups", "groups": [{"id": 1, "method": "buyer_groups", "if_sold": "maybe"}]},
+      "suppliers": [{"id": 3, "client_id": 1, "lp_key": "abcdefgh",
+                     "caps": {"leads": [{"type": "fortnight", "limit": 5}, {"type": "day", "limit": -1}],
+                              "budget": [{"type": "week", "limit": "ten"}]}}],
+      "buyers": [{"id": 4, "client_id": 1, "type": "lead_store", "group_id": 9, "weight": 0}]}]
+  })";
+  auto r = load_config(cfg);
+  ASSERT_FALSE(r.config);
+  const auto& e = r.errors;
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[0].op: operator 'gt' does not apply to field 'state' of type state"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[3].op: operator 'age_between' does not apply to field 'state'"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[4].action: must be allow or block"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[5].schedule.days: unknown day 'someday'"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[5].schedule.hours[0].from: must be a time HH:MM"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[6]: invalid regex"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].dupe_check.match: must be any or all"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].dupe_check.level: must be campaign or buyer"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].dupe_check.fields: unknown field 'phone'"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].distribution.groups[0].method: must be waterfall"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].distribution.groups[0].if_sold: must be stop or continue"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].suppliers[0].caps.leads[0].type: must be hour, day"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].suppliers[0].caps.leads[1].limit: must be a whole number"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].suppliers[0].caps.budget[0].limit: must be an amount"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].weight: must be between 1 and 1000"));
+  EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].group_id: must name one of the campaign's buyer groups"));
+  // The valid ones did not produce errors.
+  EXPECT_FALSE(has_error(e, "filters[1]"));
+  EXPECT_FALSE(has_error(e, "filters[2]"));
+}
+
 TEST(Config, NotJson) {
   auto r = load_config("{nope");
   ASSERT_EQ(r.errors.size(), 1u);

@@ -118,6 +118,25 @@ TEST_F(StoreTest, CapCountersSurviveARestart) {
   EXPECT_TRUE(again.reserve(CapOwner::kSupplier, 9, caps, ny(), kNow, Money::from_whole(4), failed));
 }
 
+TEST_F(StoreTest, DailyCapResetsAtLocalMidnightAcrossLondonsShortDay) {
+  TimeZone lon;
+  ASSERT_TRUE(TimeZone::lookup("Europe/London", lon));
+  CapLedger ledger(*store_);
+  Caps caps = day_cap(1);
+  std::vector<std::pair<std::string, int64_t>> d;
+  auto take = [&](UnixMs t) {
+    std::string failed;
+    auto h = ledger.reserve(CapOwner::kBuyer, 3, caps, lon, t, Money(), failed);
+    if (h) ledger.commit(*h, Money(), d);
+    return h.has_value();
+  };
+  EXPECT_TRUE(take(1774740600000));   // Sat 2026-03-28 23:30 GMT
+  EXPECT_FALSE(take(1774742399000));  // 23:59:59 GMT, same day
+  EXPECT_TRUE(take(1774744200000));   // Sun 2026-03-29 00:30 GMT: a new (23-hour) day
+  EXPECT_FALSE(take(1774823400000));  // Sun 23:30 BST = 22:30 UTC, still Sunday
+  EXPECT_TRUE(take(1774825800000));   // Mon 00:10 BST = Sun 23:10 UTC: Monday in London
+}
+
 TEST_F(StoreTest, UnlimitedAndWeekdayCaps) {
   CapLedger ledger(*store_);
   Caps caps;
