@@ -69,14 +69,11 @@ SandboxAnswer sandbox_answer(const Request& req, uint64_t seq) {
   std::string state = to_upper(field("state"));
   std::string reject_states = to_upper(query_param(req, "reject_states"));
   if (!state.empty() && !reject_states.empty()) {
-    for (size_t p = 0; p <= reject_states.size();) {
-      size_t c = reject_states.find(',', p);
-      if (c == std::string::npos) c = reject_states.size();
-      if (trim(std::string_view(reject_states).substr(p, c - p)) == state) {
+    for (std::string_view s : split(reject_states, ",")) {
+      if (trim(s) == state) {
         a.response = status_json("rejected", "sandbox: state not covered");
         return a;
       }
-      p = c + 1;
     }
   }
   std::string body;

@@ -43,18 +43,6 @@ constexpr std::array<TransformerDef, 19> kTransformers{{
     {"digits_only", Transformer::Kind::kDigits, 0, 0},
 }};
 
-std::vector<std::string> split(std::string_view s, std::string_view sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    size_t p = s.find(sep, start);
-    out.emplace_back(s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
-    if (p == std::string_view::npos) break;
-    start = p + sep.size();
-  }
-  return out;
-}
-
 // Formats a date/time with PHP-style letters (Y, y, m, n, d, j, H, G, i, s, M, D, A, a) as the
 // reference product's "date" transformer does; any other character is copied.
 std::string php_date_format(std::string_view fmt, int y, unsigned mo, unsigned d, unsigned hh,
@@ -168,7 +156,7 @@ std::optional<Template> Template::compile(std::string_view text, std::string& er
       return std::nullopt;
     }
     std::string_view inner = trim(text.substr(open + 2, close - open - 2));
-    std::vector<std::string> parts = split(inner, "||");
+    std::vector<std::string_view> parts = split(inner, "||");
     Segment seg;
     seg.is_tag = true;
     seg.text = std::string(trim(parts[0]));
@@ -181,7 +169,9 @@ std::optional<Template> Template::compile(std::string_view text, std::string& er
       size_t colon = spec.find(':');
       std::string_view name = spec.substr(0, colon);
       std::vector<std::string> args;
-      if (colon != std::string_view::npos) args = split(spec.substr(colon + 1), "@@");
+      if (colon != std::string_view::npos) {
+        for (std::string_view a : split(spec.substr(colon + 1), "@@")) args.emplace_back(a);
+      }
       const TransformerDef* def = nullptr;
       for (const auto& d : kTransformers) {
         if (d.name == name) def = &d;

@@ -150,6 +150,18 @@ std::optional<int64_t> parse_int(std::string_view s) {
   return v;
 }
 
+std::vector<std::string_view> split(std::string_view s, std::string_view sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (;;) {
+    size_t p = s.find(sep, start);
+    out.push_back(s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
+    if (p == std::string_view::npos) break;
+    start = p + sep.size();
+  }
+  return out;
+}
+
 std::string strip_crlf(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -33,6 +33,9 @@ bool constant_time_equals(std::string_view a, std::string_view b);
 // Parses a whole base-10 integer; nullopt on anything else or overflow.
 std::optional<int64_t> parse_int(std::string_view s);
 
+// Splits on every occurrence of `sep` ("a,,b" -> "a", "", "b"); the views point into `s`.
+std::vector<std::string_view> split(std::string_view s, std::string_view sep);
+
 // Removes CR and LF (header values built from lead data must not split headers).
 std::string strip_crlf(std::string_view s);
 

@@ -57,14 +57,7 @@ std::string encode_result(const IntakeResult& r) {
   return s;
 }
 std::optional<IntakeResult> decode_result(std::string_view s) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  for (;;) {
-    size_t p = s.find(kFieldSep, start);
-    parts.push_back(s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
-    if (p == std::string_view::npos) break;
-    start = p + 1;
-  }
+  std::vector<std::string_view> parts = split(s, std::string_view(&kFieldSep, 1));
   if (parts.size() != 6) return std::nullopt;
   auto st = parse_int(parts[0]);
   auto code = parse_int(parts[2]);
