@@ -626,6 +626,55 @@ class Loader {
     return d;
   }
 
+  std::optional<Margin> margin(const json::object& o, std::string_view key, const std::string& path) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) return std::nullopt;
+    std::string mp = at(path, key);
+    const json::object* mo = object(v, mp, true);
+    if (!mo) return std::nullopt;
+    unknown_keys(*mo, mp, {"type", "value"});
+    Margin m;
+    std::string type = string(*mo, "type", mp, false).value_or("percent");
+    if (type == "fixed") m.percent = false;
+    else if (type != "percent") error(at(mp, "type"), "must be percent or fixed");
+    const json::value* val = mo->if_contains("value");
+    std::optional<Money> amount = val ? money(*val, at(mp, "value")) : std::nullopt;
+    if (!val) error(at(mp, "value"), "is required");
+    if (amount) {
+      if (*amount < Money() || (m.percent && *amount > Money::from_whole(100))) {
+        error(at(mp, "value"), m.percent ? "must be between 0 and 100" : "must not be negative");
+      }
+      m.value = m.percent ? amount->units() / 100 : amount->units();  // percent -> basis points
+    }
+    return m;
+  }
+
+  ExchangeConfig exchange(const json::object& o, const std::string& path) {
+    ExchangeConfig x;
+    const json::object* eo = object(o.if_contains("exchange"), at(path, "exchange"), false);
+    if (!eo) return x;
+    std::string ep = at(path, "exchange");
+    unknown_keys(*eo, ep, {"auction_timeout_ms", "network_buffer_ms", "min_buyer_time_ms",
+                           "ping_ttl_ms", "margin", "sale", "shared_max_buyers"});
+    x.auction_timeout_ms = positive(*eo, "auction_timeout_ms", ep, x.auction_timeout_ms, 120000);
+    auto buffer = integer(*eo, "network_buffer_ms", ep, false);
+    if (buffer && (*buffer < 0 || *buffer > 10000)) error(at(ep, "network_buffer_ms"), "must be between 0 and 10000");
+    if (buffer) x.network_buffer_ms = uint32_t(std::clamp<int64_t>(*buffer, 0, 10000));
+    x.min_buyer_time_ms = positive(*eo, "min_buyer_time_ms", ep, x.min_buyer_time_ms, 60000);
+    x.ping_ttl_ms = positive(*eo, "ping_ttl_ms", ep, x.ping_ttl_ms, 86400000);
+    if (auto m = margin(*eo, "margin", ep)) x.margin = *m;
+    std::string sale = string(*eo, "sale", ep, false).value_or("exclusive");
+    if (sale == "shared") x.shared = true;
+    else if (sale != "exclusive") error(at(ep, "sale"), "must be exclusive or shared");
+    auto max = integer(*eo, "shared_max_buyers", ep, false).value_or(0);
+    if (max < 0 || max > 100) error(at(ep, "shared_max_buyers"), "must be between 0 and 100");
+    x.shared_max_buyers = uint32_t(std::clamp<int64_t>(max, 0, 100));
+    if (x.network_buffer_ms + x.min_buyer_time_ms >= x.auction_timeout_ms) {
+      error(ep, "auction_timeout_ms must exceed network_buffer_ms + min_buyer_time_ms");
+    }
+    return x;
+  }
+
   // ---- buyer HTTP ---------------------------------------------------------------------------
   HttpTemplateConfig http_template(const json::object& o, const std::string& path) {
     HttpTemplateConfig t;
@@ -878,7 +927,7 @@ ConfigLoadResult load_config(std::string_view text) {
       if (!c) continue;
       L.unknown_keys(*c, p, {"id", "name", "public_name", "type", "timezone", "fields",
                              "suppliers", "buyers", "distribution", "delivery_deadline_ms",
-                             "computed_fields", "filters", "dupe_check"});
+                             "computed_fields", "filters", "dupe_check", "exchange"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
@@ -895,6 +944,7 @@ ConfigLoadResult load_config(std::string_view text) {
       cc.delivery_deadline_ms = L.positive(*c, "delivery_deadline_ms", p, 30000, 600000);
       cc.distribution = L.distribution(*c, p);
       cc.dupe_check = L.dupe_check(*c, p);
+      cc.exchange = L.exchange(*c, p);
 
       std::set<std::string> field_names;
       if (const json::array* fs = L.array(*c, "fields", p, true)) {
@@ -932,7 +982,8 @@ ConfigLoadResult load_config(std::string_view text) {
           const json::object* s = L.object(&(*ss)[k], sp, true);
           if (!s) continue;
           L.unknown_keys(*s, sp, {"id", "client_id", "name", "nickname", "lp_key", "lp_key_sha256",
-                                  "hash", "paused", "test_mode", "price", "filters", "caps"});
+                                  "hash", "paused", "test_mode", "price", "filters", "caps",
+                                  "margin", "min_buyer_bid"});
           SupplierConfig sc;
           sc.id = L.integer(*s, "id", sp, true).value_or(0);
           sc.client_id = L.integer(*s, "client_id", sp, true).value_or(0);
@@ -944,6 +995,10 @@ ConfigLoadResult load_config(std::string_view text) {
           sc.price = L.pricing(s->if_contains("price"), Loader::at(sp, "price"), true, cc.tz);
           sc.filters = L.filters(*s, sp, cc.tz);
           sc.caps = L.caps(*s, sp);
+          sc.margin = L.margin(*s, "margin", sp);
+          if (const json::value* mb = s->if_contains("min_buyer_bid")) {
+            if (auto m = L.money(*mb, Loader::at(sp, "min_buyer_bid"))) sc.min_buyer_bid = *m;
+          }
           const ClientConfig* client = cfg->find_client(sc.client_id);
           if (!client) L.error(Loader::at(sp, "client_id"), "unknown client " + std::to_string(sc.client_id));
           sc.name = L.string(*s, "name", sp, false).value_or(client ? client->company : "");
@@ -959,7 +1014,7 @@ ConfigLoadResult load_config(std::string_view text) {
           if (!b) continue;
           L.unknown_keys(*b, bp, {"id", "client_id", "name", "nickname", "type", "priority",
                                   "paused", "price", "post", "post_response", "ping", "ping_response",
-                                  "filters", "caps", "weight", "group_id"});
+                                  "filters", "caps", "weight", "group_id", "margin", "bid_penalty"});
           BuyerConfig bc;
           bc.id = L.integer(*b, "id", bp, true).value_or(0);
           bc.client_id = L.integer(*b, "client_id", bp, true).value_or(0);
@@ -977,6 +1032,13 @@ ConfigLoadResult load_config(std::string_view text) {
           if (weight < 1 || weight > 1000) L.error(Loader::at(bp, "weight"), "must be between 1 and 1000");
           bc.weight = int(std::clamp<int64_t>(weight, 1, 1000));
           bc.group_id = L.integer(*b, "group_id", bp, false).value_or(0);
+          bc.margin = L.margin(*b, "margin", bp);
+          if (const json::value* pen = b->if_contains("bid_penalty")) {
+            if (auto m = L.money(*pen, Loader::at(bp, "bid_penalty"))) {
+              if (*m < Money() || *m > Money::from_whole(100)) L.error(Loader::at(bp, "bid_penalty"), "must be a percent between 0 and 100");
+              bc.bid_penalty_bp = m->units() / 100;
+            }
+          }
           if (cc.distribution.method == DistributionMethod::kBuyerGroups) {
             bool known = std::any_of(cc.distribution.groups.begin(), cc.distribution.groups.end(),
                                      [&](const BuyerGroupConfig& g) { return g.id == bc.group_id; });

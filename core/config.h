@@ -91,6 +91,23 @@ struct DupeCheckConfig {
   bool enabled() const { return !fields.empty(); }
 };
 
+// A margin taken from a bid (D2): a percent of the bid, or a fixed amount.
+struct Margin {
+  bool percent = true;
+  int64_t value = 0;  // percent: basis points (1000 = 10%); fixed: Money units
+};
+
+// Ping/post exchange settings of a campaign (D1-D4).
+struct ExchangeConfig {
+  uint32_t auction_timeout_ms = 1000;  // the whole ping stage, from the supplier's ping
+  uint32_t network_buffer_ms = 25;     // kept back from each buyer's share of the time left
+  uint32_t min_buyer_time_ms = 50;     // a buyer with less time than this is not pinged
+  uint32_t ping_ttl_ms = 300000;       // how long a ping id can be posted (once)
+  Margin margin;                       // campaign default; buyers and suppliers may override
+  bool shared = false;                 // shared sale: the supplier picks bids, several buyers buy
+  uint32_t shared_max_buyers = 0;      // shared: at most this many sales (0 = no limit)
+};
+
 enum class BodyFormat : uint8_t { kNone, kForm, kJson, kXml };
 std::string_view to_string(BodyFormat f);
 std::string_view content_type(BodyFormat f);
@@ -147,6 +164,8 @@ struct BuyerConfig {
   DeliveryType type = DeliveryType::kDirectPost;
   int priority = 0;  // waterfall order: lower first; ties by configuration order
   int weight = 1;    // weighted round robin
+  std::optional<Margin> margin;  // exchange: overrides the campaign's margin
+  int64_t bid_penalty_bp = 0;    // exchange: ranking penalty, basis points of the bid after margin
   int64_t group_id = 0;  // buyer groups
   bool paused = false;
   Pricing price;
@@ -170,6 +189,8 @@ struct SupplierConfig {
   Pricing price;
   std::vector<Filter> filters;
   Caps caps;
+  std::optional<Margin> margin;  // exchange: beats buyer and campaign margins
+  Money min_buyer_bid;           // exchange: bids below this (raw) are not offered
 };
 
 // A field computed from others after validation (A5), e.g. full_name = "{{first_name}} {{last_name}}"
@@ -222,6 +243,7 @@ struct CampaignConfig {
   std::vector<Filter> filters;
   DupeCheckConfig dupe_check;
   DistributionConfig distribution;
+  ExchangeConfig exchange;
   // Upper bound on the whole delivery of one lead (all buyer attempts together).
   uint32_t delivery_deadline_ms = 30000;
 
