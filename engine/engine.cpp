@@ -1,5 +1,8 @@
 #include "engine/engine.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -13,6 +16,7 @@
 #include "engine/async_store.h"
 #include "engine/lead_context.h"
 #include "routing/filters.h"
+#include "routing/ranking.h"
 #include "routing/pricing.h"
 
 namespace pp::engine {
@@ -134,6 +138,33 @@ int64_t micros_since(SteadyClock::time_point t0) {
 
 }  // namespace
 
+// The ping stage of an auction: every ping runs as its own coroutine on the lead's executor and
+// writes only into this shared state (never into the lead), so the auction can close at its
+// deadline while a ping is still out; a late answer lands here and is ignored.
+struct AuctionState {
+  struct Slot {
+    size_t buyer_index = 0;
+    buyers::OutboundRequest request;
+    Step step;
+    bool done = false;
+  };
+  explicit AuctionState(const asio::any_io_executor& ex) : timer(ex) {}
+  std::vector<Slot> slots;
+  size_t pending = 0;
+  asio::steady_timer timer;  // expires at the auction deadline; cancelled when all pings are in
+  SnapshotPtr snapshot;      // keeps the compiled mappings alive for late answers
+};
+
+asio::awaitable<void> ping_one(std::shared_ptr<AuctionState> st, size_t slot,
+                               buyers::Transport& transport, const buyers::CompiledMapping* mapping) {
+  buyers::HttpResult res = co_await transport.send(st->slots[slot].request);
+  auto& s = st->slots[slot];
+  s.step.http = std::move(res);
+  s.step.mapped = mapping->map(s.step.http);
+  s.done = true;
+  if (--st->pending == 0) st->timer.cancel();
+}
+
 // Delivery of one lead: the distribution plan executed buyer by buyer, with each buyer's own
 // filters, duplicate claim and cap reservation taken just before it is tried.
 struct Engine::Delivery {
@@ -148,6 +179,8 @@ struct Engine::Delivery {
   const std::vector<std::string>& lead_keys;  // duplicate-check keys of the lead
   storage::LeadExtras& extras;
   std::vector<std::string> buyer_claims;  // buyer-level keys claimed in flight
+  SnapshotPtr snap_ptr{};
+  Money exchange_payout{};  // exchange: what the supplier earns (bids after margin of the sales)
 
   asio::awaitable<Step> call(const buyers::CompiledRequest& req, const buyers::CompiledMapping& map,
                              const LeadContext& ctx, HttpExchangeLog& log) {
@@ -227,6 +260,229 @@ struct Engine::Delivery {
     fail_outcome(o, s, "post");
     d.decision = std::string("not sold: ") + o.error_message;
     co_return false;
+  }
+
+  // Exchange: sells one ranked bid. `ping_body` is the buyer's ping answer (ping_post buyers).
+  asio::awaitable<bool> deliver_bid(const CompiledBuyer& cb, BuyerOutcome& o, BuyerDebug& d,
+                                    const std::string* ping_body, Money bid) {
+    const BuyerConfig& b = *cb.config;
+    const auto t0 = SteadyClock::now();
+    if (b.type == DeliveryType::kLeadStore) {
+      o.status = BuyerStatus::kAccepted;
+      o.sell_price = bid;
+      d.decision = "won at " + bid.to_string() + "; stored for the buyer (lead_store)";
+      co_return true;
+    }
+    LeadContext ctx(lead, campaign, now);
+    ctx.set_buyer(b.id);
+    ctx.set_ping_response(ping_body);
+    HttpExchangeLog log;
+    Step s = co_await call(*cb.post, *cb.post_mapping, ctx, log);
+    d.post = std::move(log);
+    o.exec_time_us += micros_since(t0);
+    if (s.mapped.verdict == buyers::Verdict::kAccepted) {
+      // A real-time buyer may confirm a different price in its post answer.
+      Money price = b.price.kind == Pricing::Kind::kRealTime && s.mapped.price ? *s.mapped.price : bid;
+      o.status = BuyerStatus::kAccepted;
+      o.sell_price = price;
+      o.buyer_lead_id = s.mapped.buyer_lead_id;
+      if (!s.mapped.redirect_url.empty() && lead.redirect_url.empty()) lead.redirect_url = s.mapped.redirect_url;
+      d.decision = "won; accepted at " + price.to_string();
+      co_return true;
+    }
+    fail_outcome(o, s, "post");
+    d.decision = "won; post not accepted: " + o.error_message;
+    co_return false;
+  }
+
+  // The exchange (D1-D5): ping every eligible buyer at once under one deadline, rank the bids,
+  // post to the best and fall back to the next while time remains.
+  asio::awaitable<void> run_exchange(const SupplierConfig& supplier, SteadyClock::time_point auction_deadline) {
+    const size_t n = campaign.buyers.size();
+    const EvalContext ectx{lead.fields, now};
+    const ExchangeConfig& xc = campaign.exchange;
+    std::vector<std::optional<BuyerOutcome>> outcome(n);
+    std::vector<BuyerDebug> dbg(n);
+    std::vector<int> slot_of(n, -1);
+    std::vector<size_t> skipped;  // in configuration order
+    std::vector<routing::Bid> bids;
+    auto ex = co_await asio::this_coro::executor;
+    auto st = std::make_shared<AuctionState>(ex);
+    st->snapshot = snap_ptr;
+    std::vector<std::string_view> failed;
+
+    for (size_t i = 0; i < n; ++i) {
+      const BuyerConfig& b = campaign.buyers[i];
+      dbg[i].buyer_id = b.id;
+      dbg[i].type = b.type;
+      BuyerOutcome o;
+      o.buyer_id = b.id;
+      routing::Eligibility e = routing::check_buyer(b, engine.buyer_state_.paused(b));
+      const CompiledBuyer* cb = snap.buyer(b.id);
+      if (e.eligible && cb == nullptr) {
+        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured), "Buyer is not configured"};
+      }
+      if (e.eligible) {
+        failed.clear();
+        if (!routing::passes_filters(b.filters, ectx, &failed)) {
+          std::vector<std::string> names(failed.begin(), failed.end());
+          e = {false, BuyerStatus::kSkipped, code_int(Code::kFiltered), "Filtered: " + join(names)};
+        }
+      }
+      if (e.eligible && b.type == DeliveryType::kPingPost && cb->ping) {
+        auto share = auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms) - SteadyClock::now();
+        if (share < std::chrono::milliseconds(xc.min_buyer_time_ms)) {
+          e = {false, BuyerStatus::kSkipped, code_int(Code::kPingTimeout), "Not enough time left to ping"};
+        } else {
+          LeadContext ctx(lead, campaign, now);
+          ctx.set_buyer(b.id);
+          AuctionState::Slot slot;
+          slot.buyer_index = i;
+          slot.request = cb->ping->render(ctx, snap.config().outbound.user_agent);
+          slot.request.deadline = auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms);
+          slot_of[i] = int(st->slots.size());
+          st->slots.push_back(std::move(slot));
+          outcome[i] = o;
+          continue;
+        }
+      } else if (e.eligible) {
+        // Buyers without a ping bid their own price (static or conditional) (D: direct_post and
+        // lead_store buyers in an exchange).
+        if (auto price = routing::quoted_buyer_price(b.price, ectx)) {
+          bids.push_back({i, *price});
+          outcome[i] = o;
+          continue;
+        }
+        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured), "No price without a ping"};
+      }
+      o.status = e.status;
+      o.error_code = e.error_code;
+      o.error_message = e.reason;
+      dbg[i].decision = "skipped: " + e.reason;
+      outcome[i] = o;
+      skipped.push_back(i);
+    }
+
+    // Ping stage: all at once; the auction closes when every ping is in or at its deadline.
+    st->pending = st->slots.size();
+    if (st->pending > 0) {
+      st->timer.expires_at(auction_deadline);
+      for (size_t k = 0; k < st->slots.size(); ++k) {
+        const CompiledBuyer* cb = snap.buyer(campaign.buyers[st->slots[k].buyer_index].id);
+        engine.buyer_calls_.fetch_add(1, std::memory_order_relaxed);
+        asio::co_spawn(ex, ping_one(st, k, transport, &*cb->ping_mapping), asio::detached);
+      }
+      co_await st->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    std::vector<size_t> ping_failures;
+    for (const auto& slot : st->slots) {
+      size_t i = slot.buyer_index;
+      BuyerOutcome& o = *outcome[i];
+      if (!slot.done) {
+        o.status = BuyerStatus::kError;
+        o.error_code = code_int(Code::kPingTimeout);
+        o.error_message = "PING timeout exceeded";
+        HttpExchangeLog log = make_log(slot.request, buyers::HttpResult{});
+        log.transport_error = "no answer before the auction closed";
+        dbg[i].ping = std::move(log);
+        dbg[i].decision = "no bid: the auction closed first";
+        ping_failures.push_back(i);
+        continue;
+      }
+      dbg[i].ping = make_log(slot.request, slot.step.http);
+      o.exec_time_us = slot.step.http.elapsed_us;
+      if (slot.step.mapped.verdict == buyers::Verdict::kAccepted && slot.step.mapped.price) {
+        bids.push_back({i, *slot.step.mapped.price});
+        continue;
+      }
+      if (slot.step.mapped.verdict == buyers::Verdict::kAccepted) {
+        o.status = BuyerStatus::kError;
+        o.error_code = code_int(Code::kBuyerHttpError);
+        o.error_message = "Accepted the ping without a bid";
+      } else {
+        fail_outcome(o, slot.step, "ping");
+        if (o.error_code == code_int(Code::kBuyerTimeout)) {
+          o.error_code = code_int(Code::kPingTimeout);
+          o.error_message = "PING timeout exceeded";
+        }
+      }
+      dbg[i].decision = "no bid: " + o.error_message;
+      ping_failures.push_back(i);
+    }
+
+    // Ranking, then posts in rank order.
+    std::vector<routing::RankedBid> ranked = routing::rank_bids(campaign, supplier, bids);
+    const uint32_t total_limit = routing::total_sales_limit(campaign);
+    uint32_t max_sales = xc.shared ? (xc.shared_max_buyers ? xc.shared_max_buyers : uint32_t(ranked.size())) : 1;
+    if (total_limit != 0) max_sales = std::min(max_sales, total_limit);
+    uint32_t sales = 0;
+    std::vector<size_t> order;
+    for (const auto& r : ranked) {
+      size_t i = r.buyer_index;
+      order.push_back(i);
+      BuyerOutcome& o = *outcome[i];
+      BuyerDebug& d = dbg[i];
+      d.has_bid = true;
+      d.bid_raw = r.raw;
+      d.bid_adjusted = r.after_margin;
+      const BuyerConfig& b = campaign.buyers[i];
+      if (!r.offered || sales >= max_sales) {
+        o.status = BuyerStatus::kOutbid;
+        o.error_message = r.offered ? "Outbid" : "Bid below the minimum buyer bid";
+        d.decision = "outbid: " + r.reason;
+        continue;
+      }
+      if (SteadyClock::now() + std::chrono::milliseconds(5) >= deadline) {
+        o.status = BuyerStatus::kPinged;
+        o.error_code = code_int(Code::kBuyerTimeout);
+        o.error_message = "Delivery deadline reached before the post";
+        d.decision = "bid, not posted: " + r.reason;
+        continue;
+      }
+      std::vector<std::string> bkeys;
+      if (campaign.dupe_check.buyer_level && !lead_keys.empty()) {
+        bkeys = DedupTable::for_buyer(lead_keys, b.id);
+        std::string holder;
+        if (!engine.dedup_.claim(bkeys, lead.id, now, holder)) {
+          o.status = BuyerStatus::kDuplicated;
+          o.error_code = code_int(Code::kDuplicated);
+          o.error_message = "Duplicate: the buyer already has this lead (" + holder + ")";
+          d.decision = "skipped: duplicate for this buyer";
+          continue;
+        }
+        buyer_claims.insert(buyer_claims.end(), bkeys.begin(), bkeys.end());
+      }
+      std::string cap_failed;
+      auto hold = engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, r.raw, cap_failed);
+      if (!hold) {
+        engine.dedup_.release(bkeys, lead.id);
+        o.status = BuyerStatus::kSkipped;
+        o.error_code = code_int(Code::kBuyerCapReached);
+        o.error_message = "Cap reached: " + cap_failed;
+        d.decision = "skipped: cap reached";
+        continue;
+      }
+      const std::string* ping_body = slot_of[i] >= 0 ? &st->slots[size_t(slot_of[i])].step.http.body : nullptr;
+      d.decision = r.reason;
+      bool sold = co_await deliver_bid(*snap.buyer(b.id), o, d, ping_body, r.raw);
+      if (sold) {
+        engine.caps_.commit(*hold, lead.test ? Money() : o.sell_price, extras.counter_deltas);
+        for (const auto& k : bkeys) {
+          extras.dedup.push_back({k, lead.id, now + int64_t(campaign.dupe_check.days) * 86400000});
+        }
+        exchange_payout += r.after_margin;
+        ++sales;
+      } else {
+        engine.caps_.release(*hold);
+        engine.dedup_.release(bkeys, lead.id);
+      }
+    }
+    for (size_t i : ping_failures) order.push_back(i);
+    for (size_t i : skipped) order.push_back(i);
+    for (size_t i : order) {
+      lead.buyers.push_back(std::move(*outcome[i]));
+      debug.buyers.push_back(std::move(dbg[i]));
+    }
   }
 
   void skip(BuyerOutcome o, BuyerDebug d, BuyerStatus st, int code, std::string reason) {
@@ -423,11 +679,13 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
   if (supplier == nullptr || !key_ok) {
     co_return unstored(Code::kBadCredentials, "Invalid credentials: check lp_campaign_id, lp_supplier_id and lp_key");
   }
-  if (campaign->type != CampaignType::kDirectPost) {
+  if (campaign->type == CampaignType::kOneToOne) {
     co_return unstored(Code::kWrongEndpoint,
                        "Campaign " + std::to_string(campaign->id) + " is a " +
                            std::string(to_string(campaign->type)) + " campaign: use /ping and /post");
   }
+  // A full lead posted to an exchange campaign is pinged and posted in one go.
+  const bool exchange = campaign->type == CampaignType::kPingPostExchange;
 
   // 2. Duplicate requests (A7): a repeat gets the first answer; a repeat in flight waits for it.
   std::vector<std::pair<std::string, int64_t>> request_keys;
@@ -576,13 +834,20 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
       fail_lead(Code::kCapReached, "Supplier cap reached: " + cap_failed);
     } else {
       auto deadline = t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms);
-      Delivery del{*this, *snap, *campaign, lead, debug, transport, deadline, now, dedup_keys, extras, {}};
-      co_await del.run();
+      Delivery del{*this, *snap, *campaign, lead, debug, transport, deadline, now, dedup_keys, extras, {}, snap};
+      if (exchange) {
+        // A full lead posted to an exchange campaign: ping and post in one go (A2).
+        auto auction_deadline = std::min(deadline, SteadyClock::now() + std::chrono::milliseconds(campaign->exchange.auction_timeout_ms));
+        co_await del.run_exchange(*supplier, auction_deadline);
+      } else {
+        co_await del.run();
+      }
       buyer_claims = std::move(del.buyer_claims);
 
-      size_t sold_count = 0, attempted = 0, rejected = 0, duplicated = 0;
+      size_t sold_count = 0, attempted = 0, rejected = 0, duplicated = 0, ping_timeouts = 0;
       Money revenue;
       for (const auto& o : lead.buyers) {
+        if (o.error_code == code_int(Code::kPingTimeout)) ++ping_timeouts;
         if (o.status == BuyerStatus::kAccepted) {
           ++sold_count;
           revenue += o.sell_price;
@@ -595,7 +860,9 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
         lead.status = LeadStatus::kAccepted;
         lead.error_code = 0;
         lead.revenue = revenue;
-        lead.cost = routing::supplier_payout(supplier->price, ectx, lead.revenue, true);
+        // In an exchange the supplier's price is always real-time: the winning bids after margin.
+        lead.cost = exchange ? del.exchange_payout
+                             : routing::supplier_payout(supplier->price, ectx, lead.revenue, true);
         if (lead.test) {  // A6: test leads are never billed
           lead.revenue = Money();
           lead.cost = Money();
@@ -609,6 +876,8 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
         }
       } else if (attempted > 0 && duplicated == attempted) {
         fail_lead(Code::kDuplicated, "Duplicated by buyer", LeadStatus::kDuplicated);
+      } else if (exchange && attempted > 0 && ping_timeouts == attempted) {
+        fail_lead(Code::kPingTimeout, "PING timeout exceeded");
       } else if (attempted == 1 && rejected == 1) {
         fail_lead(Code::kRejectedByBuyer, "Rejected by buyer");
       } else {

@@ -1,0 +1,235 @@
+// The ping/post exchange through /direct_post (issue 4, first part): concurrent pings under one
+// deadline, ranking with margins, post to the winner with fallback, Outbid/Pinged statuses.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "app_fixture.h"
+
+namespace pp::testkit {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::milliseconds;
+
+// A ping_post buyer: pings {state, zip}, bids "bid"; posts the lead with the ping's lead id.
+json::object ping_buyer(int64_t id, const FakeBuyer& fb, int priority) {
+  json::object b = json::parse(R"({
+    "type": "ping_post", "client_id": 2, "price": {"type": "realtime"},
+    "ping": {"method": "POST", "format": "json", "timeout_ms": 5000,
+             "fields": {"state": "{{state}}", "zip": "{{zip_code}}"}},
+    "ping_response": {"format": "json", "accepted": {"path": "status", "equals": ["accepted"]},
+                      "duplicate": {"path": "status", "equals": ["duplicate"]}, "price": "bid"},
+    "post": {"method": "POST", "format": "json", "timeout_ms": 2000,
+             "fields": {"phone": "{{phone}}", "ping_ref": "{{lp_ping_response:ref}}"}},
+    "post_response": {"format": "json", "accepted": {"path": "status", "equals": ["accepted"]},
+                      "reason": "reason"}
+  })").as_object();
+  b["id"] = id;
+  b["priority"] = priority;
+  b["ping"].as_object()["url"] = fb.url("/ping");
+  b["post"].as_object()["url"] = fb.url("/post");
+  return b;
+}
+
+FakeReply bid(const std::string& amount, const std::string& ref) {
+  return FakeReply::json(R"({"status":"accepted","bid":")" + amount + R"(","ref":")" + ref + R"("})");
+}
+
+class Exchange : public AppFixture {
+ protected:
+  json::object exchange_config(json::array buyers, int auction_ms = 500) {
+    auto cfg = base_config(std::move(buyers));
+    json::object& c = campaign_cfg(cfg);
+    c["type"] = "ping_post_exchange";
+    c["exchange"] = json::parse(R"({"network_buffer_ms": 20, "min_buyer_time_ms": 50,
+                                    "margin": {"type": "percent", "value": 10}})");
+    c["exchange"].as_object()["auction_timeout_ms"] = auction_ms;
+    return cfg;
+  }
+  std::optional<Lead> sell(const std::string& body = lead_json()) {
+    json::object a = parse_object(post_lead(body).body);
+    last_answer_ = a;
+    if (!a.contains("lead_id") || !a.at("lead_id").is_string()) return std::nullopt;
+    return app_->engine().find_lead(std::string(a.at("lead_id").as_string()));
+  }
+  const BuyerOutcome* outcome(const Lead& l, BuyerId id) {
+    for (const auto& o : l.buyers) {
+      if (o.buyer_id == id) return &o;
+    }
+    return nullptr;
+  }
+  json::object last_answer_;
+};
+
+TEST_F(Exchange, HighestBidWinsAfterConcurrentPings) {
+  FakeBuyer b1, b2, b3;
+  b1.on("/ping", bid("10", "r1"));
+  b2.on("/ping", bid("25", "r2"));
+  b3.on("/ping", bid("15", "r3"));
+  for (auto* b : {&b1, &b2, &b3}) b->on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  start(exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2), ping_buyer(303, b3, 3)}));
+  auto lead = sell();
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(last_answer_["status"], "ACCEPTED");
+  EXPECT_EQ(last_answer_["payout"].as_double(), 22.5);  // 25 after the campaign's 10% margin
+  EXPECT_EQ(lead->revenue, Money::from_whole(25));
+  EXPECT_EQ(lead->cost, Money::parse("22.5").value());
+  ASSERT_EQ(lead->buyers.size(), 3u);
+  EXPECT_EQ(lead->buyers[0].buyer_id, 302);
+  EXPECT_EQ(lead->buyers[0].status, BuyerStatus::kAccepted);
+  EXPECT_EQ(lead->buyers[1].buyer_id, 303);
+  EXPECT_EQ(lead->buyers[1].status, BuyerStatus::kOutbid);
+  EXPECT_EQ(lead->buyers[2].status, BuyerStatus::kOutbid);
+  // Every buyer was pinged once; only the winner got the post, carrying its ping answer's ref.
+  EXPECT_EQ(b1.count("/ping") + b2.count("/ping") + b3.count("/ping"), 3u);
+  EXPECT_EQ(b1.count("/post") + b3.count("/post"), 0u);
+  ASSERT_EQ(b2.count("/post"), 1u);
+  EXPECT_EQ(parse_object(b2.received().back().body)["ping_ref"], "r2");
+  // The ping carries no personal data.
+  EXPECT_EQ(b1.received()[0].body.find("4103097989"), std::string::npos);
+  // Debug log: raw and adjusted bids, the ping and post exchanges.
+  auto dbg = app_->engine().find_debug(lead->id);
+  ASSERT_TRUE(dbg);
+  EXPECT_EQ(dbg->buyers[0].bid_raw, Money::from_whole(25));
+  EXPECT_EQ(dbg->buyers[0].bid_adjusted, Money::parse("22.5").value());
+  EXPECT_TRUE(dbg->buyers[0].ping && dbg->buyers[0].post);
+  EXPECT_TRUE(dbg->buyers[1].ping);
+  EXPECT_FALSE(dbg->buyers[1].post);
+  EXPECT_NE(dbg->buyers[1].decision.find("outbid"), std::string::npos);
+}
+
+TEST_F(Exchange, SilentBuyerCannotHoldTheAuction) {
+  FakeBuyer silent, fast;
+  FakeReply s;
+  s.silent = true;
+  silent.on("/ping", s);
+  fast.on("/ping", bid("8", "f"));
+  fast.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  start(exchange_config({ping_buyer(301, silent, 1), ping_buyer(302, fast, 2)}, 400));
+  auto t0 = std::chrono::steady_clock::now();
+  auto lead = sell();
+  auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(lead->status, LeadStatus::kAccepted);
+  // The silent buyer would hold its connection for an hour: the 400 ms auction closed without it.
+  EXPECT_LT(took, milliseconds(2400));
+  const BuyerOutcome* o = outcome(*lead, 301);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->status, BuyerStatus::kError);
+  EXPECT_EQ(o->error_code, 1035);
+  EXPECT_EQ(o->error_message, "PING timeout exceeded");
+}
+
+TEST_F(Exchange, GarbageAndOversizedPingAnswersAreNoBids) {
+  FakeBuyer garbage, huge, good;
+  garbage.on("/ping", FakeReply{200, "<html>nope</html>", "text/html"});
+  FakeReply big;
+  big.body_bytes = 1 << 20;
+  huge.on("/ping", big);
+  good.on("/ping", bid("5", "g"));
+  good.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  start(exchange_config({ping_buyer(301, garbage, 1), ping_buyer(302, huge, 2), ping_buyer(303, good, 3)}));
+  auto lead = sell();
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(lead->status, LeadStatus::kAccepted);
+  EXPECT_EQ(outcome(*lead, 301)->error_message, "Buyer error: invalid JSON answer");
+  EXPECT_EQ(outcome(*lead, 302)->error_message, "Buyer error: response too large");
+  EXPECT_EQ(outcome(*lead, 303)->status, BuyerStatus::kAccepted);
+}
+
+TEST_F(Exchange, WinnerRejectsThenTheNextBidWins) {
+  FakeBuyer b1, b2, b3;
+  b1.on("/ping", bid("30", "a"));
+  b1.on("/post", FakeReply::json(R"({"status":"rejected","reason":"cap"})"));
+  b2.on("/ping", bid("20", "b"));
+  b2.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  b3.on("/ping", bid("10", "c"));
+  b3.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  start(exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2), ping_buyer(303, b3, 3)}));
+  auto lead = sell();
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(lead->revenue, Money::from_whole(20));
+  EXPECT_EQ(lead->cost, Money::from_whole(18));
+  EXPECT_EQ(lead->buyers[0].buyer_id, 301);
+  EXPECT_EQ(lead->buyers[0].error_code, 1006);
+  EXPECT_EQ(lead->buyers[0].error_message, "Rejected by buyer: cap");
+  EXPECT_EQ(lead->buyers[1].status, BuyerStatus::kAccepted);
+  EXPECT_EQ(lead->buyers[2].status, BuyerStatus::kOutbid);
+  EXPECT_EQ(b3.count("/post"), 0u);
+}
+
+TEST_F(Exchange, NoBidsAndAllTimeouts) {
+  FakeBuyer no1, no2;
+  no1.on("/ping", FakeReply::json(R"({"status":"rejected"})"));
+  no2.on("/ping", FakeReply::json(R"({"status":"duplicate"})"));
+  start(exchange_config({ping_buyer(301, no1, 1), ping_buyer(302, no2, 2)}));
+  auto lead = sell();
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(last_answer_["code"], 1005);
+  EXPECT_EQ(outcome(*lead, 301)->error_message, "Rejected by buyer on ping");
+  EXPECT_EQ(outcome(*lead, 302)->status, BuyerStatus::kDuplicated);
+
+  app_.reset();
+  std::filesystem::remove_all(data_dir_);
+  FakeBuyer slow1, slow2;
+  FakeReply late = bid("9", "x");
+  late.delay = milliseconds(3000);
+  slow1.on("/ping", late);
+  slow2.on("/ping", late);
+  start(exchange_config({ping_buyer(301, slow1, 1), ping_buyer(302, slow2, 2)}, 300));
+  auto timed_out = sell(lead_json("Late"));
+  ASSERT_TRUE(timed_out);
+  EXPECT_EQ(last_answer_["code"], 1035);
+  EXPECT_EQ(last_answer_["message"], "PING timeout exceeded");
+}
+
+TEST_F(Exchange, StaticBuyersBidTheirPriceAndTheMinimumBidApplies) {
+  FakeBuyer pinger, direct;
+  pinger.on("/ping", bid("11", "p"));
+  pinger.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  direct.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  json::object static_buyer = http_buyer(302, 3, direct.url("/post"), 2, "12");
+  static_buyer["margin"] = json::parse(R"({"type":"fixed","value":"3"})");  // buyer override
+  auto cfg = exchange_config({ping_buyer(301, pinger, 1), static_buyer});
+  start(cfg);
+  auto lead = sell();
+  ASSERT_TRUE(lead);
+  // 12 - $3 = 9 ranks below 11 - 10% = 9.9: the pinged buyer wins.
+  EXPECT_EQ(lead->buyers[0].buyer_id, 301);
+  EXPECT_EQ(lead->cost, Money::parse("9.9").value());
+  EXPECT_EQ(outcome(*lead, 302)->status, BuyerStatus::kOutbid);
+  EXPECT_EQ(direct.count("/post"), 0u);
+
+  app_.reset();
+  std::filesystem::remove_all(data_dir_);
+  campaign_cfg(cfg)["suppliers"].as_array()[0].as_object()["min_buyer_bid"] = "15";
+  start(cfg);
+  auto none = sell(lead_json("Min"));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, LeadStatus::kError);
+  EXPECT_EQ(outcome(*none, 301)->error_message, "Bid below the minimum buyer bid");
+  EXPECT_EQ(pinger.count("/post"), 1u);  // only from the first lead
+}
+
+TEST_F(Exchange, SharedSaleSellsToTheTopBids) {
+  FakeBuyer b1, b2, b3;
+  b1.on("/ping", bid("10", "1"));
+  b2.on("/ping", bid("20", "2"));
+  b3.on("/ping", bid("30", "3"));
+  for (auto* b : {&b1, &b2, &b3}) b->on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  auto cfg = exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2), ping_buyer(303, b3, 3)});
+  campaign_cfg(cfg)["exchange"].as_object()["sale"] = "shared";
+  campaign_cfg(cfg)["exchange"].as_object()["shared_max_buyers"] = 2;
+  start(cfg);
+  auto lead = sell();
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(lead->revenue, Money::from_whole(50));
+  EXPECT_EQ(lead->cost, Money::from_whole(45));
+  EXPECT_EQ(outcome(*lead, 303)->status, BuyerStatus::kAccepted);
+  EXPECT_EQ(outcome(*lead, 302)->status, BuyerStatus::kAccepted);
+  EXPECT_EQ(outcome(*lead, 301)->status, BuyerStatus::kOutbid);
+}
+
+}  // namespace
+}  // namespace pp::testkit
