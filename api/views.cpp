@@ -146,7 +146,9 @@ std::string render_lead(const Lead& l, const Config& cfg) {
     w.kv("id", int64_t(b.buyer_id));
     w.kv("name", bc ? bc->name : std::string());
     client_object(w, cfg, bc ? bc->client_id : 0);
-    w.kv("status", to_upper_string(b.status));
+    // The lead view shows auction losers as PINGED (seed 000's Solar Exchange lead); the debug
+    // log keeps the finer "Outbid".
+    w.kv("status", b.status == BuyerStatus::kOutbid ? std::string_view("PINGED") : to_upper_string(b.status));
     w.kv("error_code", b.error_code);
     w.kv("error_message", b.error_message);
     w.kv("sell_price", b.sell_price);

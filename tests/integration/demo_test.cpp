@@ -100,5 +100,34 @@ TEST_F(Demo, TourOutcomes) {
   EXPECT_EQ(dup["code"], 1008);
 }
 
+// Seed 000's Solar Exchange example lead: LeadSynergy wins at 19, the supplier is paid 13.3 (a 30%
+// margin), and the other two buyers show as PINGED.
+TEST_F(Demo, SolarExchangeReproducesTheSeedsExampleLead) {
+  std::string body = R"({"lp_campaign_id":21626,"lp_supplier_id":55086,"lp_key":"solar-engagemore-key",
+    "lp_subid1":"sub1_a","lp_subid2":"sub2_one","zip_code":"01341","home_owner":"Yes","first_name":"Leanne",
+    "last_name":"Sanford","email":"ahamill@example.org","phone":"4103097989","state":"NM"})";
+  HttpReply r = http_call(demo_->port(), "POST", "/direct_post", body, {{"Content-Type", "application/json"}});
+  json::object a = parse_object(r.body);
+  ASSERT_EQ(a["status"], "ACCEPTED") << r.body;
+  EXPECT_EQ(a["payout"].as_double(), 13.3);
+  HttpReply lead = http_call(demo_->port(), "GET", "/public/lead/" + std::string(a["lead_id"].as_string()),
+                             "", {{"Authorization", "Bearer demo-admin-token"}});
+  json::object l = parse_object(lead.body);
+  EXPECT_EQ(l["cost"].as_double(), 13.3);
+  EXPECT_EQ(l["revenue"], 19);
+  EXPECT_EQ(l["campaign_name"], "Solar Exchange");
+  EXPECT_EQ(json::serialize(l["supplier"]),
+            R"({"id":55086,"name":"EngageMore Advertising","client":{"id":12528,"name":"EngageMore Advertising"}})");
+  const json::array& buyers = l["buyers"].as_array();
+  ASSERT_EQ(buyers.size(), 3u);
+  EXPECT_EQ(json::serialize(buyers[0]),
+            R"({"id":55088,"name":"LeadSynergy Network","client":{"id":4083,"name":"LeadSynergy Network"},)"
+            R"("status":"ACCEPTED","error_code":0,"error_message":"","sell_price":19,"returned":false,"return_reason":""})");
+  EXPECT_EQ(buyers[1].as_object().at("id"), 55087);
+  EXPECT_EQ(buyers[1].as_object().at("status"), "PINGED");
+  EXPECT_EQ(buyers[2].as_object().at("id"), 55090);
+  EXPECT_EQ(buyers[2].as_object().at("status"), "PINGED");
+}
+
 }  // namespace
 }  // namespace pp::testkit

@@ -35,7 +35,7 @@ TEST(Views, LeadMatchesSeedShape) {
   l.tags = {"test"};
   l.fields = {{"lp_subid1", "sub1_a"}, {"zip_code", "01341"}};
   BuyerOutcome ok{55082, BuyerStatus::kAccepted, 0, "", Money::from_whole(19)};
-  BuyerOutcome pinged{55080, BuyerStatus::kPinged};
+  BuyerOutcome pinged{55080, BuyerStatus::kOutbid};
   BuyerOutcome skipped{55083, BuyerStatus::kSkipped, 1039, "Buyer is paused"};
   l.buyers = {ok, pinged, skipped};
   json::value v = json::parse(render_lead(l, *cfg));
