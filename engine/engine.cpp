@@ -14,6 +14,7 @@
 #include "core/hash.h"
 #include "core/text.h"
 #include "engine/async_store.h"
+#include "engine/auction.h"
 #include "engine/lead_context.h"
 #include "routing/filters.h"
 #include "routing/ranking.h"
@@ -295,16 +296,20 @@ struct Engine::Delivery {
     co_return false;
   }
 
-  // The exchange (D1-D5): ping every eligible buyer at once under one deadline, rank the bids,
-  // post to the best and fall back to the next while time remains.
-  asio::awaitable<void> run_exchange(const SupplierConfig& supplier, SteadyClock::time_point auction_deadline) {
+  // The exchange (D1-D5).
+  // The ping stage (D1, D2): every eligible buyer asked at once under one deadline, bids ranked.
+  asio::awaitable<AuctionResult> auction(const SupplierConfig& supplier, SteadyClock::time_point auction_deadline) {
+    AuctionResult res;
     const size_t n = campaign.buyers.size();
     const EvalContext ectx{lead.fields, now};
     const ExchangeConfig& xc = campaign.exchange;
-    std::vector<std::optional<BuyerOutcome>> outcome(n);
-    std::vector<BuyerDebug> dbg(n);
+    res.outcome.assign(n, std::nullopt);
+    res.dbg.assign(n, BuyerDebug{});
+    res.ping_body.assign(n, std::nullopt);
+    auto& outcome = res.outcome;
+    auto& dbg = res.dbg;
+    auto& skipped = res.skipped;  // in configuration order
     std::vector<int> slot_of(n, -1);
-    std::vector<size_t> skipped;  // in configuration order
     std::vector<routing::Bid> bids;
     auto ex = co_await asio::this_coro::executor;
     auto st = std::make_shared<AuctionState>(ex);
@@ -374,7 +379,7 @@ struct Engine::Delivery {
       }
       co_await st->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    std::vector<size_t> ping_failures;
+    auto& ping_failures = res.ping_failures;
     for (const auto& slot : st->slots) {
       size_t i = slot.buyer_index;
       BuyerOutcome& o = *outcome[i];
@@ -391,6 +396,7 @@ struct Engine::Delivery {
       }
       dbg[i].ping = make_log(slot.request, slot.step.http);
       o.exec_time_us = slot.step.http.elapsed_us;
+      res.ping_body[i] = slot.step.http.body;
       if (slot.step.mapped.verdict == buyers::Verdict::kAccepted && slot.step.mapped.price) {
         bids.push_back({i, *slot.step.mapped.price});
         continue;
@@ -410,21 +416,44 @@ struct Engine::Delivery {
       ping_failures.push_back(i);
     }
 
-    // Ranking, then posts in rank order.
-    std::vector<routing::RankedBid> ranked = routing::rank_bids(campaign, supplier, bids);
+    res.ranked = routing::rank_bids(campaign, supplier, bids);
+    for (const auto& r : res.ranked) {
+      res.bid_ids.push_back(thread_id_generator().uuid_v4());
+      BuyerDebug& d = res.dbg[r.buyer_index];
+      d.has_bid = true;
+      d.bid_raw = r.raw;
+      d.bid_adjusted = r.after_margin;
+    }
+    co_return res;
+  }
+
+  // The sell stage (D3, D4): posts in rank order — or, when the supplier chose bids, in the order
+  // it chose them (`chosen`: indexes into res.ranked) — with fallback while time remains; then
+  // records every buyer on the lead. Exclusive sales sell once; shared sales up to their limit.
+  asio::awaitable<void> sell(AuctionResult& res, const std::vector<size_t>* chosen) {
+    const ExchangeConfig& xc = campaign.exchange;
+    auto& outcome = res.outcome;
+    auto& dbg = res.dbg;
+    std::vector<size_t> try_order;  // indexes into res.ranked
+    if (chosen) {
+      try_order = *chosen;
+    } else {
+      for (size_t k = 0; k < res.ranked.size(); ++k) try_order.push_back(k);
+    }
+    std::vector<bool> tried(res.ranked.size(), false);
     const uint32_t total_limit = routing::total_sales_limit(campaign);
-    uint32_t max_sales = xc.shared ? (xc.shared_max_buyers ? xc.shared_max_buyers : uint32_t(ranked.size())) : 1;
+    uint32_t max_sales = xc.shared ? (xc.shared_max_buyers ? xc.shared_max_buyers : uint32_t(res.ranked.size())) : 1;
     if (total_limit != 0) max_sales = std::min(max_sales, total_limit);
     uint32_t sales = 0;
     std::vector<size_t> order;
-    for (const auto& r : ranked) {
+    for (size_t k : try_order) {
+      if (k >= res.ranked.size() || tried[k]) continue;
+      tried[k] = true;
+      const routing::RankedBid& r = res.ranked[k];
       size_t i = r.buyer_index;
       order.push_back(i);
       BuyerOutcome& o = *outcome[i];
       BuyerDebug& d = dbg[i];
-      d.has_bid = true;
-      d.bid_raw = r.raw;
-      d.bid_adjusted = r.after_margin;
       const BuyerConfig& b = campaign.buyers[i];
       if (!r.offered || sales >= max_sales) {
         o.status = BuyerStatus::kOutbid;
@@ -462,7 +491,7 @@ struct Engine::Delivery {
         d.decision = "skipped: cap reached";
         continue;
       }
-      const std::string* ping_body = slot_of[i] >= 0 ? &st->slots[size_t(slot_of[i])].step.http.body : nullptr;
+      const std::string* ping_body = res.ping_body[i] ? &*res.ping_body[i] : nullptr;
       d.decision = r.reason;
       bool sold = co_await deliver_bid(*snap.buyer(b.id), o, d, ping_body, r.raw);
       if (sold) {
@@ -477,12 +506,26 @@ struct Engine::Delivery {
         engine.dedup_.release(bkeys, lead.id);
       }
     }
-    for (size_t i : ping_failures) order.push_back(i);
-    for (size_t i : skipped) order.push_back(i);
+    // Bids the supplier did not choose (or that were never reached) are outbid.
+    for (size_t k = 0; k < res.ranked.size(); ++k) {
+      if (tried[k]) continue;
+      size_t i = res.ranked[k].buyer_index;
+      outcome[i]->status = BuyerStatus::kOutbid;
+      outcome[i]->error_message = chosen ? "Not chosen" : "Outbid";
+      dbg[i].decision = (chosen ? "not chosen: " : "outbid: ") + res.ranked[k].reason;
+      order.push_back(i);
+    }
+    for (size_t i : res.ping_failures) order.push_back(i);
+    for (size_t i : res.skipped) order.push_back(i);
     for (size_t i : order) {
       lead.buyers.push_back(std::move(*outcome[i]));
       debug.buyers.push_back(std::move(dbg[i]));
     }
+  }
+
+  asio::awaitable<void> run_exchange(const SupplierConfig& supplier, SteadyClock::time_point auction_deadline) {
+    AuctionResult res = co_await auction(supplier, auction_deadline);
+    co_await sell(res, nullptr);
   }
 
   void skip(BuyerOutcome o, BuyerDebug d, BuyerStatus st, int code, std::string reason) {
