@@ -127,6 +127,30 @@ std::optional<engine::IntakeRequest> parse_intake(const Request& req, Response& 
   return in;
 }
 
+std::string render_ping_answer(const engine::PingAnswer& a) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object();
+  w.kv("status", to_string(a.status));
+  if (a.ping_id.empty()) w.key("ping_id").null();
+  else w.kv("ping_id", a.ping_id);
+  w.kv("code", a.code);
+  w.kv("error_code", a.code);
+  w.kv("message", a.message);
+  if (!a.ping_id.empty()) {
+    w.kv("bid", a.offer);
+    w.kv("payout", a.offer);
+    w.kv("expires_in", int64_t(a.expires_in_s));
+    if (a.shared) {
+      w.key("bids").begin_array();
+      for (const auto& b : a.bids) w.begin_object().kv("bid_id", b.bid_id).kv("payout", b.payout).end_object();
+      w.end_array();
+    }
+  }
+  w.end_object();
+  return out;
+}
+
 std::string render_intake_result(const engine::IntakeResult& r) {
   std::string out;
   JsonWriter w(out);

@@ -15,6 +15,10 @@ std::optional<engine::IntakeRequest> parse_intake(const Request& req, Response& 
 //  "payout":12.5[,"redirect_url":"..."]}
 std::string render_intake_result(const engine::IntakeResult& r);
 
+// {"status":"ACCEPTED","ping_id":"...","code":0,"message":"...","bid":13.3,"payout":13.3,
+//  "expires_in":300[,"bids":[{"bid_id":"...","payout":13.3},...]]} (shared sales list every bid).
+std::string render_ping_answer(const engine::PingAnswer& a);
+
 // Parses a JSON object of scalar values into ordered name/value pairs (numbers and booleans as
 // their JSON text, null as ""). Nested objects/arrays are an error.
 bool parse_flat_json(std::string_view body, FieldList& out, std::string& error);

@@ -21,6 +21,14 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     if (req.method != "POST") co_return error_response(405, "Use POST");
     co_return co_await direct_post(req, transport);
   }
+  if (p == "/ping") {
+    if (req.method != "POST") co_return error_response(405, "Use POST");
+    co_return co_await supplier_ping(req, transport);
+  }
+  if (p == "/post") {
+    if (req.method != "POST") co_return error_response(405, "Use POST");
+    co_return co_await supplier_post(req, transport);
+  }
   if (p.rfind("/public/", 0) == 0) {
     auto snap = engine_.snapshot();
     auto role = authenticate(req, snap->config());
@@ -58,6 +66,22 @@ asio::awaitable<Response> Router::direct_post(const Request& req, buyers::Transp
   auto in = parse_intake(req, err);
   if (!in) co_return err;
   engine::IntakeResult r = co_await engine_.direct_post(std::move(*in), transport);
+  co_return json_response(r.http_status, render_intake_result(r));
+}
+
+asio::awaitable<Response> Router::supplier_ping(const Request& req, buyers::Transport& transport) {
+  Response err;
+  auto in = parse_intake(req, err);
+  if (!in) co_return err;
+  engine::PingAnswer a = co_await engine_.ping(std::move(*in), transport);
+  co_return json_response(200, render_ping_answer(a));
+}
+
+asio::awaitable<Response> Router::supplier_post(const Request& req, buyers::Transport& transport) {
+  Response err;
+  auto in = parse_intake(req, err);
+  if (!in) co_return err;
+  engine::IntakeResult r = co_await engine_.post(std::move(*in), transport);
   co_return json_response(r.http_status, render_intake_result(r));
 }
 

@@ -19,6 +19,8 @@ class Router {
 
  private:
   boost::asio::awaitable<Response> direct_post(const Request& req, buyers::Transport& transport);
+  boost::asio::awaitable<Response> supplier_ping(const Request& req, buyers::Transport& transport);
+  boost::asio::awaitable<Response> supplier_post(const Request& req, buyers::Transport& transport);
   Response public_lead(const Request& req, std::string_view id);
   Response public_campaigns(const Request& req, std::string_view rest, Role role);
 

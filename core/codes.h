@@ -19,6 +19,9 @@ enum class Code : int {
   kWrongEndpoint = 1010,        // the campaign type does not accept this endpoint
   kUnavailable = 1011,          // the lead could not be stored; retry later
   kIdempotencyConflict = 1012,  // an Idempotency-Key reused with a different body (HTTP 409)
+  kUnknownPing = 1013,          // lp_ping_id unknown (or not this campaign's and supplier's)
+  kPingExpired = 1014,          // lp_ping_id expired
+  kPingUsed = 1016,             // lp_ping_id already posted
   kFailedValidation = 1015,     // a third-party validation failed
   kPingTimeout = 1035,          // PING timeout exceeded
   kBuyerTimeout = 1036,         // (per buyer) the buyer did not answer in time

@@ -54,6 +54,22 @@ bool DedupTable::claim(const std::vector<std::string>& keys, const std::string& 
   return true;
 }
 
+bool DedupTable::held(const std::vector<std::string>& keys, UnixMs now, std::string& holder) {
+  std::lock_guard lk(mu_);
+  for (const auto& k : keys) {
+    auto it = in_flight_.find(k);
+    if (it != in_flight_.end()) {
+      holder = it->second;
+      return true;
+    }
+    if (auto stored = store_.get_expiring(storage::Space::kDedup, k, now)) {
+      holder = *stored;
+      return true;
+    }
+  }
+  return false;
+}
+
 void DedupTable::release(const std::vector<std::string>& keys, const std::string& lead_id) {
   if (keys.empty()) return;
   std::lock_guard lk(mu_);

@@ -27,6 +27,8 @@ class DedupTable {
   bool claim(const std::vector<std::string>& keys, const std::string& lead_id, UnixMs now,
              std::string& holder);
   void release(const std::vector<std::string>& keys, const std::string& lead_id);
+  // Whether any key is held (in flight or stored), without claiming (pre-ping, A3).
+  bool held(const std::vector<std::string>& keys, UnixMs now, std::string& holder);
 
  private:
   storage::Store& store_;

@@ -139,6 +139,87 @@ int64_t micros_since(SteadyClock::time_point t0) {
 
 }  // namespace
 
+// Authenticates a supplier request: an error answer, or the campaign and supplier. Nothing is
+// stored for a request that cannot be attributed.
+std::optional<IntakeResult> authenticate(const IntakeRequest& req, const Config& cfg,
+                                         const CampaignConfig*& campaign,
+                                         const SupplierConfig*& supplier) {
+  const std::string* cid_s = find_field(req.params, "lp_campaign_id");
+  const std::string* sid_s = find_field(req.params, "lp_supplier_id");
+  const std::string* key = find_field(req.params, "lp_key");
+  for (auto [p, name] : {std::pair{cid_s, "lp_campaign_id"}, std::pair{sid_s, "lp_supplier_id"},
+                         std::pair{key, "lp_key"}}) {
+    if (p == nullptr || trim(*p).empty()) {
+      return unstored(Code::kMissingField, std::string("Missing required parameter ") + name);
+    }
+  }
+  auto cid = parse_int(*cid_s);
+  auto sid = parse_int(*sid_s);
+  campaign = cid ? cfg.find_campaign(*cid) : nullptr;
+  if (campaign == nullptr) return unstored(Code::kBadCredentials, "Invalid lp_campaign_id");
+  supplier = sid ? campaign->find_supplier(*sid) : nullptr;
+  // Hash and compare even when the supplier is unknown, so timing does not tell which part failed.
+  const std::string presented = sha256_hex(trim(*key));
+  const std::string& expected = supplier ? supplier->key_sha256 : presented;
+  bool key_ok = constant_time_equals(presented, expected);
+  if (supplier == nullptr || !key_ok) {
+    return unstored(Code::kBadCredentials, "Invalid credentials: check lp_campaign_id, lp_supplier_id and lp_key");
+  }
+  return std::nullopt;
+}
+
+enum class FieldStage { kPost, kPing };
+
+// Reads, validates and normalises the supplier's fields, in the order sent. On a ping only the
+// campaign's ping fields are read (anything else, personal data above all, is dropped).
+void read_fields(const IntakeRequest& req, const CampaignConfig& campaign, const Config& cfg,
+                 FieldStage stage, FieldList& out, std::vector<std::string>& missing,
+                 std::vector<std::string>& invalid) {
+  if (req.params.size() > cfg.server.max_fields) {
+    invalid.push_back("too many fields (" + std::to_string(req.params.size()) + ", at most " +
+                      std::to_string(cfg.server.max_fields) + ")");
+    return;
+  }
+  const bool ping = stage == FieldStage::kPing;
+  for (const auto& [name, raw] : req.params) {
+    if (is_system_param(name) || name == "lp_ping_id" || name == "lp_bid_id" ||
+        name == "lp_consent_bids" || find_field(out, name) != nullptr)
+      continue;
+    // Computed fields are the engine's: a supplier cannot set them.
+    if (std::any_of(campaign.computed_fields.begin(), campaign.computed_fields.end(),
+                    [&](const ComputedFieldConfig& c) { return c.name == name; }))
+      continue;
+    if (raw.size() > cfg.server.max_field_value_bytes) {
+      invalid.push_back(name + " (value too long)");
+      continue;
+    }
+    if (is_subid(name)) {
+      std::string_view v = trim(raw);
+      if (v.size() > kMaxSubidLength) invalid.push_back(name + " (longer than 75 characters)");
+      else out.emplace_back(name, std::string(v));
+      continue;
+    }
+    const FieldSpec* spec = campaign.find_field_spec(name);
+    if (ping && (spec == nullptr || !(spec->on_ping || spec->required_on_ping))) continue;
+    if (spec == nullptr || trim(raw).empty()) {
+      // Additional fields are kept as sent (bounded above); empty campaign fields are "missing".
+      if (spec == nullptr && name.size() <= 64) out.emplace_back(name, std::string(trim(raw)));
+      continue;
+    }
+    FieldCheck fc = validate_field(*spec, raw);
+    if (fc.ok) out.emplace_back(name, std::move(fc.value));
+    else invalid.push_back(name + " (" + fc.error + ")");
+  }
+  for (const auto& f : campaign.fields) {
+    bool required = ping ? f.required_on_ping : f.required;
+    if (required && find_field(out, f.name) == nullptr) {
+      bool was_invalid = false;
+      for (const auto& i : invalid) was_invalid = was_invalid || i.rfind(f.name + " (", 0) == 0;
+      if (!was_invalid) missing.push_back(f.name);
+    }
+  }
+}
+
 // The ping stage of an auction: every ping runs as its own coroutine on the lead's executor and
 // writes only into this shared state (never into the lead), so the auction can close at its
 // deadline while a ping is still out; a late answer lands here and is ignored.
@@ -688,7 +769,136 @@ int64_t Engine::cap_used(CapOwner owner, int64_t id, bool budget, const CapRule&
   return caps_.used(owner, id, budget, rule, tz, clock_.now_ms());
 }
 
+asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& transport) {
+  in_flight_.fetch_add(1);
+  struct InFlight {
+    std::atomic<int64_t>& n;
+    ~InFlight() { n.fetch_sub(1); }
+  } in_flight_guard{in_flight_};
+  const SnapshotPtr snap = snapshot();
+  const Config& cfg = snap->config();
+  const auto t0 = SteadyClock::now();
+  auto error = [](const IntakeResult& r) {
+    PingAnswer a;
+    a.status = r.status;
+    a.code = r.code;
+    a.message = r.message;
+    return a;
+  };
+  auto fail = [&](Code c, std::string m) { return error(unstored(c, std::move(m))); };
+
+  const CampaignConfig* campaign = nullptr;
+  const SupplierConfig* supplier = nullptr;
+  if (auto err = authenticate(req, cfg, campaign, supplier)) co_return error(*err);
+  const UnixMs now = clock_.now_ms();
+
+  std::vector<std::string> missing, invalid;
+  FieldList fields;
+  read_fields(req, *campaign, cfg, FieldStage::kPing, fields, missing, invalid);
+
+  if (campaign->type == CampaignType::kDirectPost) {
+    // Pre-ping duplicate check (A3): would a lead with these values be a duplicate?
+    if (!campaign->dupe_check.enabled()) {
+      co_return fail(Code::kWrongEndpoint, "Campaign " + std::to_string(campaign->id) +
+                                               " has no duplicate check to pre-ping: use /direct_post");
+    }
+    FieldList values;
+    for (const auto& [name, raw] : req.params) {
+      const FieldSpec* spec = campaign->find_field_spec(name);
+      if (spec == nullptr) continue;
+      FieldCheck fc = validate_field(*spec, raw);
+      if (fc.ok) values.emplace_back(name, std::move(fc.value));
+    }
+    std::string holder;
+    if (dedup_.held(DedupTable::keys(*campaign, values), now, holder)) {
+      PingAnswer a;
+      a.status = LeadStatus::kDuplicated;
+      a.code = code_int(Code::kDuplicated);
+      a.message = "Duplicate lead";
+      co_return a;
+    }
+    PingAnswer a;
+    a.status = LeadStatus::kAccepted;
+    a.message = "Not a duplicate";
+    co_return a;
+  }
+
+  if (supplier->paused) co_return fail(Code::kSupplierPaused, "Supplier is paused");
+  if (!missing.empty()) {
+    co_return fail(Code::kMissingField, "Missing required field" + std::string(missing.size() > 1 ? "s: " : ": ") + join(missing));
+  }
+  if (!invalid.empty()) {
+    co_return fail(Code::kInvalidField, "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid));
+  }
+  const EvalContext ectx{fields, now};
+  std::vector<std::string_view> failed;
+  bool campaign_ok = routing::passes_filters(campaign->filters, ectx, &failed);
+  bool supplier_ok = routing::passes_filters(supplier->filters, ectx, &failed);
+  if (!campaign_ok || !supplier_ok) {
+    std::vector<std::string> names(failed.begin(), failed.end());
+    co_return fail(Code::kFiltered, "Lead not accepted due to filters: " + join(names));
+  }
+  {
+    // Room under the supplier's caps now (the post reserves for real).
+    std::string cap_failed;
+    auto hold = caps_.reserve(CapOwner::kSupplier, supplier->id, supplier->caps, campaign->tz, now,
+                              Money(), cap_failed);
+    if (!hold) co_return fail(Code::kCapReached, "Supplier cap reached: " + cap_failed);
+    caps_.release(*hold);
+  }
+
+  // The ping stage over the ping fields.
+  Lead lead;
+  lead.created_ms = now;
+  lead.campaign_id = campaign->id;
+  lead.supplier_id = supplier->id;
+  lead.fields = std::move(fields);
+  DebugLog debug;
+  storage::LeadExtras extras;
+  std::vector<std::string> no_keys;
+  auto auction_deadline = t0 + std::chrono::milliseconds(campaign->exchange.auction_timeout_ms);
+  Delivery del{*this, *snap, *campaign, lead, debug, transport, auction_deadline, now, no_keys, extras, {}, snap};
+  AuctionResult res = co_await del.auction(*supplier, auction_deadline);
+
+  PingAnswer a;
+  for (size_t k = 0; k < res.ranked.size(); ++k) {
+    if (res.ranked[k].offered) a.bids.push_back({res.bid_ids[k], res.ranked[k].after_margin});
+  }
+  spdlog::info("ping campaign={} supplier={} bids={} ms={:.1f}", campaign->id, supplier->id,
+               a.bids.size(), double(micros_since(t0)) / 1000.0);
+  if (a.bids.empty()) {
+    a.code = code_int(Code::kNoBuyers);
+    a.message = "No bids";
+    a.bids.clear();
+    co_return a;
+  }
+  PingRecord rec;
+  rec.ping_id = thread_id_generator().uuid_v4();
+  rec.campaign_id = campaign->id;
+  rec.supplier_id = supplier->id;
+  rec.expires_ms = now + campaign->exchange.ping_ttl_ms;
+  rec.ping_fields = std::move(lead.fields);
+  rec.auction = std::move(res);
+  a.status = LeadStatus::kAccepted;
+  a.message = "Ping accepted";
+  a.ping_id = rec.ping_id;
+  a.offer = a.bids.front().payout;
+  a.shared = campaign->exchange.shared;
+  a.expires_in_s = campaign->exchange.ping_ttl_ms / 1000;
+  pings_.put(std::move(rec));
+  co_return a;
+}
+
 asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Transport& transport) {
+  return deliver(std::move(req), transport, /*from_ping=*/false);
+}
+
+asio::awaitable<IntakeResult> Engine::post(IntakeRequest req, buyers::Transport& transport) {
+  return deliver(std::move(req), transport, /*from_ping=*/true);
+}
+
+asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transport& transport,
+                                              bool from_ping) {
   received_.fetch_add(1, std::memory_order_relaxed);
   in_flight_.fetch_add(1);
   struct InFlight {
@@ -701,28 +911,14 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
   const auto t0 = SteadyClock::now();
 
   // 1. Authentication: nothing is stored for a request we cannot attribute.
-  const std::string* cid_s = find_field(req.params, "lp_campaign_id");
-  const std::string* sid_s = find_field(req.params, "lp_supplier_id");
-  const std::string* key = find_field(req.params, "lp_key");
-  for (auto [p, name] : {std::pair{cid_s, "lp_campaign_id"}, std::pair{sid_s, "lp_supplier_id"},
-                         std::pair{key, "lp_key"}}) {
-    if (p == nullptr || trim(*p).empty()) {
-      co_return unstored(Code::kMissingField, std::string("Missing required parameter ") + name);
-    }
+  const CampaignConfig* campaign = nullptr;
+  const SupplierConfig* supplier = nullptr;
+  if (auto err = authenticate(req, cfg, campaign, supplier)) co_return *err;
+  if (from_ping && campaign->type == CampaignType::kDirectPost) {
+    co_return unstored(Code::kWrongEndpoint, "Campaign " + std::to_string(campaign->id) +
+                                                 " is a direct_post campaign: use /direct_post");
   }
-  auto cid = parse_int(*cid_s);
-  auto sid = parse_int(*sid_s);
-  const CampaignConfig* campaign = cid ? cfg.find_campaign(*cid) : nullptr;
-  if (campaign == nullptr) co_return unstored(Code::kBadCredentials, "Invalid lp_campaign_id");
-  const SupplierConfig* supplier = sid ? campaign->find_supplier(*sid) : nullptr;
-  // Hash and compare even when the supplier is unknown, so timing does not tell which part failed.
-  const std::string presented = sha256_hex(trim(*key));
-  const std::string& expected = supplier ? supplier->key_sha256 : presented;
-  bool key_ok = constant_time_equals(presented, expected);
-  if (supplier == nullptr || !key_ok) {
-    co_return unstored(Code::kBadCredentials, "Invalid credentials: check lp_campaign_id, lp_supplier_id and lp_key");
-  }
-  if (campaign->type == CampaignType::kOneToOne) {
+  if (!from_ping && campaign->type == CampaignType::kOneToOne) {
     co_return unstored(Code::kWrongEndpoint,
                        "Campaign " + std::to_string(campaign->id) + " is a " +
                            std::string(to_string(campaign->type)) + " campaign: use /ping and /post");
@@ -772,6 +968,25 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
     }
   }
 
+  // A post names its ping: an unknown, expired or reused ping id is an error (nothing stored).
+  PingRecord ping_record;
+  std::string ping_id;
+  if (from_ping) {
+    const std::string* pid = find_field(req.params, "lp_ping_id");
+    auto fail = [&](Code c, std::string m) {
+      for (const auto& k : claimed) requests_.abandon(k);
+      return unstored(c, std::move(m));
+    };
+    if (pid == nullptr || trim(*pid).empty()) co_return fail(Code::kMissingField, "Missing required parameter lp_ping_id");
+    ping_id = std::string(trim(*pid));
+    switch (pings_.take(ping_id, campaign->id, supplier->id, clock_.now_ms(), ping_record)) {
+      case PingStore::Take::kOk: break;
+      case PingStore::Take::kUnknown: co_return fail(Code::kUnknownPing, "Unknown lp_ping_id");
+      case PingStore::Take::kExpired: co_return fail(Code::kPingExpired, "lp_ping_id has expired");
+      case PingStore::Take::kUsed: co_return fail(Code::kPingUsed, "lp_ping_id was already posted");
+    }
+  }
+
   // 3. The lead.
   IdGenerator& ids = thread_id_generator();
   Lead lead;
@@ -790,44 +1005,8 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
   // 4. Fields: validate and normalise; keep the supplier's order.
   std::vector<std::string> missing;
   std::vector<std::string> invalid;
-  if (req.params.size() > cfg.server.max_fields) {
-    invalid.push_back("too many fields (" + std::to_string(req.params.size()) + ", at most " +
-                      std::to_string(cfg.server.max_fields) + ")");
-  } else {
-    for (auto& [name, raw] : req.params) {
-      if (is_system_param(name) || find_field(lead.fields, name) != nullptr) continue;
-      // Computed fields are the engine's: a supplier cannot set them.
-      if (std::any_of(campaign->computed_fields.begin(), campaign->computed_fields.end(),
-                      [&](const ComputedFieldConfig& c) { return c.name == name; }))
-        continue;
-      if (raw.size() > cfg.server.max_field_value_bytes) {
-        invalid.push_back(name + " (value too long)");
-        continue;
-      }
-      if (is_subid(name)) {
-        std::string_view v = trim(raw);
-        if (v.size() > kMaxSubidLength) invalid.push_back(name + " (longer than 75 characters)");
-        else lead.fields.emplace_back(name, std::string(v));
-        continue;
-      }
-      const FieldSpec* spec = campaign->find_field_spec(name);
-      if (spec == nullptr || trim(raw).empty()) {
-        // Additional fields are kept as sent (bounded above); empty campaign fields are "missing".
-        if (spec == nullptr && name.size() <= 64) lead.fields.emplace_back(name, std::string(trim(raw)));
-        continue;
-      }
-      FieldCheck fc = validate_field(*spec, raw);
-      if (fc.ok) lead.fields.emplace_back(name, std::move(fc.value));
-      else invalid.push_back(name + " (" + fc.error + ")");
-    }
-  }
-  for (const auto& f : campaign->fields) {
-    if (f.required && find_field(lead.fields, f.name) == nullptr) {
-      bool was_invalid = false;
-      for (const auto& i : invalid) was_invalid = was_invalid || i.rfind(f.name + " (", 0) == 0;
-      if (!was_invalid) missing.push_back(f.name);
-    }
-  }
+  read_fields(req, *campaign, cfg, FieldStage::kPost, lead.fields, missing, invalid);
+  if (from_ping) lead.fields.emplace_back("lp_ping_id", ping_id);
 
   // 5. Rules, then delivery.
   storage::LeadExtras extras;
@@ -878,7 +1057,21 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
     } else {
       auto deadline = t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms);
       Delivery del{*this, *snap, *campaign, lead, debug, transport, deadline, now, dedup_keys, extras, {}, snap};
-      if (exchange) {
+      if (from_ping) {
+        // The post of a ping: sell the ping's auction, in the order of the bids the supplier chose
+        // (lp_bid_id, shared sales), else in rank order.
+        AuctionResult res = std::move(ping_record.auction);
+        std::vector<size_t> chosen;
+        if (const std::string* b = find_field(req.params, "lp_bid_id")) {
+          for (std::string_view id : split(*b, ",")) {
+            for (size_t k = 0; k < res.bid_ids.size(); ++k) {
+              if (res.bid_ids[k] == trim(id)) chosen.push_back(k);
+            }
+          }
+        }
+        bool named = find_field(req.params, "lp_bid_id") != nullptr;
+        co_await del.sell(res, named ? &chosen : nullptr);
+      } else if (exchange) {
         // A full lead posted to an exchange campaign: ping and post in one go (A2).
         auto auction_deadline = std::min(deadline, SteadyClock::now() + std::chrono::milliseconds(campaign->exchange.auction_timeout_ms));
         co_await del.run_exchange(*supplier, auction_deadline);
@@ -904,7 +1097,7 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
         lead.error_code = 0;
         lead.revenue = revenue;
         // In an exchange the supplier's price is always real-time: the winning bids after margin.
-        lead.cost = exchange ? del.exchange_payout
+        lead.cost = exchange || from_ping ? del.exchange_payout
                              : routing::supplier_payout(supplier->price, ectx, lead.revenue, true);
         if (lead.test) {  // A6: test leads are never billed
           lead.revenue = Money();
@@ -919,7 +1112,7 @@ asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Tra
         }
       } else if (attempted > 0 && duplicated == attempted) {
         fail_lead(Code::kDuplicated, "Duplicated by buyer", LeadStatus::kDuplicated);
-      } else if (exchange && attempted > 0 && ping_timeouts == attempted) {
+      } else if ((exchange || from_ping) && attempted > 0 && ping_timeouts == attempted) {
         fail_lead(Code::kPingTimeout, "PING timeout exceeded");
       } else if (attempted == 1 && rejected == 1) {
         fail_lead(Code::kRejectedByBuyer, "Rejected by buyer");

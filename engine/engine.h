@@ -16,6 +16,7 @@
 #include "buyers/transport.h"
 #include "core/lead.h"
 #include "core/time.h"
+#include "engine/auction.h"
 #include "engine/buyer_state.h"
 #include "engine/caps_ledger.h"
 #include "engine/dedup.h"
@@ -44,6 +45,22 @@ struct IntakeResult {
   int http_status = 200;  // 409 when an Idempotency-Key is reused with a different body
 };
 
+// The answer to a supplier's ping.
+struct PingAnswer {
+  LeadStatus status = LeadStatus::kError;  // ACCEPTED (bids), DUPLICATED (pre-ping), ERROR
+  int code = 0;
+  std::string message;
+  std::string ping_id;  // empty when there is nothing to post
+  Money offer;          // exclusive: the best bid after margin
+  struct Offered {
+    std::string bid_id;
+    Money payout;
+  };
+  std::vector<Offered> bids;  // shared: every offered bid
+  bool shared = false;
+  uint32_t expires_in_s = 0;
+};
+
 struct EngineCounters {
   uint64_t leads_received = 0;
   uint64_t leads_accepted = 0;
@@ -61,6 +78,15 @@ class Engine {
   // settle, store durably, answer. Completes only after the lead is on disk (invariant 1).
   boost::asio::awaitable<IntakeResult> direct_post(IntakeRequest request,
                                                    buyers::Transport& transport);
+
+  // POST /ping (A2): the ping fields only; pings every eligible buyer under the campaign's auction
+  // deadline and answers with a ping id and the offer (exclusive) or every bid (shared). For a
+  // direct-post campaign with a duplicate check, answers whether the lead would be a duplicate
+  // (pre-ping, A3). Nothing is stored; the ping waits in memory for its post.
+  boost::asio::awaitable<PingAnswer> ping(IntakeRequest request, buyers::Transport& transport);
+  // POST /post (A2): the full lead with lp_ping_id (and lp_bid_id for shared sales); sells the
+  // ping's auction. A ping id can be posted once, before it expires.
+  boost::asio::awaitable<IntakeResult> post(IntakeRequest request, buyers::Transport& transport);
 
   std::optional<Lead> find_lead(std::string_view id) const;
   std::optional<DebugLog> find_debug(std::string_view id) const;
@@ -81,6 +107,8 @@ class Engine {
 
  private:
   struct Delivery;  // per-lead delivery state (engine.cpp)
+  boost::asio::awaitable<IntakeResult> deliver(IntakeRequest request, buyers::Transport& transport,
+                                               bool from_ping);
 
   std::atomic<SnapshotPtr> snapshot_;
   storage::Store& store_;
@@ -89,6 +117,7 @@ class Engine {
   DedupTable dedup_;
   RequestGuard requests_;
   BuyerState buyer_state_;
+  PingStore pings_;
   std::mutex rotation_mu_;
   std::unordered_map<std::string, routing::RotationState> rotation_;  // "<campaign>/<group>"
   std::atomic<uint64_t> received_{0}, accepted_{0}, stored_{0}, store_failures_{0}, buyer_calls_{0};

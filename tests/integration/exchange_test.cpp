@@ -45,7 +45,30 @@ class Exchange : public AppFixture {
     c["exchange"] = json::parse(R"({"network_buffer_ms": 20, "min_buyer_time_ms": 50,
                                     "margin": {"type": "percent", "value": 10}})");
     c["exchange"].as_object()["auction_timeout_ms"] = auction_ms;
+    // state and zip_code travel on the ping; the rest only on the post
+    json::array& fields = c["fields"].as_array();
+    for (auto& f : fields) {
+      auto& fo = f.as_object();
+      if (fo["name"] == "state") fo["required_on_ping"] = true;
+      if (fo["name"] == "zip_code") fo["on_ping"] = true;
+    }
     return cfg;
+  }
+  json::object ping(const std::string& body) {
+    return parse_object(http_call(app_->port(), "POST", "/ping", body, {{"Content-Type", "application/json"}}).body);
+  }
+  json::object post_ping(const std::string& body) {
+    return parse_object(http_call(app_->port(), "POST", "/post", body, {{"Content-Type", "application/json"}}).body);
+  }
+  static std::string ping_json(const std::string& extra = "") {
+    return R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","state":"NY",)"
+           R"("zip_code":"01341","first_name":"Secret","phone":"4103097989")" + extra + "}";
+  }
+  static std::string post_json(const std::string& ping_id, const std::string& name = "Ann",
+                               const std::string& extra = "") {
+    std::string body = lead_json(name);
+    body.insert(body.size() - 1, R"(,"lp_ping_id":")" + ping_id + "\"" + extra);
+    return body;
   }
   std::optional<Lead> sell(const std::string& body = lead_json()) {
     json::object a = parse_object(post_lead(body).body);
@@ -229,6 +252,133 @@ TEST_F(Exchange, SharedSaleSellsToTheTopBids) {
   EXPECT_EQ(outcome(*lead, 303)->status, BuyerStatus::kAccepted);
   EXPECT_EQ(outcome(*lead, 302)->status, BuyerStatus::kAccepted);
   EXPECT_EQ(outcome(*lead, 301)->status, BuyerStatus::kOutbid);
+}
+
+TEST_F(Exchange, SupplierPingThenPost) {
+  FakeBuyer b1, b2;
+  b1.on("/ping", bid("25", "r1"));
+  b2.on("/ping", bid("15", "r2"));
+  for (auto* b : {&b1, &b2}) b->on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  start(exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2)}));
+  json::object p = ping(ping_json());
+  ASSERT_EQ(p["status"], "ACCEPTED") << json::serialize(p);
+  EXPECT_EQ(p["bid"].as_double(), 22.5);
+  EXPECT_EQ(p["payout"].as_double(), 22.5);
+  EXPECT_EQ(p["expires_in"], 300);
+  EXPECT_FALSE(p.contains("bids"));
+  std::string ping_id(p["ping_id"].as_string());
+  EXPECT_EQ(ping_id.size(), 36u);
+  EXPECT_EQ(b1.count("/ping"), 1u);
+  EXPECT_EQ(b1.count("/post"), 0u);  // nothing is sold on a ping
+
+  json::object a = post_ping(post_json(ping_id));
+  ASSERT_EQ(a["status"], "ACCEPTED") << json::serialize(a);
+  EXPECT_EQ(a["payout"].as_double(), 22.5);
+  auto lead = app_->engine().find_lead(std::string(a["lead_id"].as_string()));
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(*find_field(lead->fields, "lp_ping_id"), ping_id);
+  EXPECT_EQ(lead->buyers[0].buyer_id, 301);
+  EXPECT_EQ(lead->buyers[1].status, BuyerStatus::kOutbid);
+  EXPECT_EQ(b1.count("/ping"), 1u);  // the post does not ping again
+  EXPECT_EQ(b1.count("/post"), 1u);
+  EXPECT_EQ(parse_object(b1.received().back().body)["ping_ref"], "r1");
+  auto dbg = app_->engine().find_debug(lead->id);
+  ASSERT_TRUE(dbg && dbg->buyers[0].ping && dbg->buyers[0].post);
+  // Personal data never travels on a ping, even if the supplier sends it.
+  EXPECT_EQ(dbg->buyers[0].ping->payload.find("Secret"), std::string::npos);
+  EXPECT_EQ(dbg->buyers[0].ping->payload.find("4103097989"), std::string::npos);
+}
+
+TEST_F(Exchange, PingIdsAreSingleUseAndExpire) {
+  FakeBuyer b;
+  b.on("/ping", bid("10", "x"));
+  b.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  auto cfg = exchange_config({ping_buyer(301, b, 1)});
+  campaign_cfg(cfg)["exchange"].as_object()["ping_ttl_ms"] = 60000;
+  ManualClock clock(1795366800000);
+  start(cfg, {}, &clock);
+  std::string id(ping(ping_json())["ping_id"].as_string());
+  EXPECT_EQ(post_ping(post_json(id))["status"], "ACCEPTED");
+  json::object replay = post_ping(post_json(id, "Other body"));
+  EXPECT_EQ(replay["code"], 1016);
+  EXPECT_EQ(replay["message"], "lp_ping_id was already posted");
+  EXPECT_TRUE(replay["lead_id"].is_null());
+  EXPECT_EQ(post_ping(post_json("00000000-0000-4000-8000-000000000000"))["code"], 1013);
+  EXPECT_EQ(post_ping(lead_json("No ping"))["code"], 1001);
+  std::string late(ping(ping_json(R"(,"lp_subid1":"b")"))["ping_id"].as_string());
+  clock.advance_ms(61000);
+  json::object expired = post_ping(post_json(late, "Late"));
+  EXPECT_EQ(expired["code"], 1014);
+  EXPECT_EQ(expired["message"], "lp_ping_id has expired");
+  // Another supplier cannot post this campaign's ping.
+  std::string other(ping(ping_json(R"(,"lp_subid1":"c")"))["ping_id"].as_string());
+  std::string body = lead_json("Ann", "NY", 201);
+  body.insert(body.size() - 1, R"(,"lp_ping_id":")" + other + "\"");
+  EXPECT_EQ(post_ping(body)["code"], 1013);
+  EXPECT_EQ(b.count("/post"), 1u);
+}
+
+TEST_F(Exchange, SharedPingListsBidsAndThePostSellsTheChosenOnes) {
+  FakeBuyer b1, b2, b3;
+  b1.on("/ping", bid("10", "1"));
+  b2.on("/ping", bid("20", "2"));
+  b3.on("/ping", bid("30", "3"));
+  for (auto* b : {&b1, &b2, &b3}) b->on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  auto cfg = exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2), ping_buyer(303, b3, 3)});
+  campaign_cfg(cfg)["exchange"].as_object()["sale"] = "shared";
+  start(cfg);
+  json::object p = ping(ping_json());
+  ASSERT_EQ(p["status"], "ACCEPTED");
+  const json::array& bids = p["bids"].as_array();
+  ASSERT_EQ(bids.size(), 3u);
+  EXPECT_EQ(bids[0].as_object().at("payout"), 27);
+  EXPECT_EQ(bids[2].as_object().at("payout"), 9);
+  // The supplier picks the third and the first bid, in that order.
+  std::string chosen = std::string(bids[2].as_object().at("bid_id").as_string()) + "," +
+                       std::string(bids[0].as_object().at("bid_id").as_string());
+  json::object a = post_ping(post_json(std::string(p["ping_id"].as_string()), "Ann", R"(,"lp_bid_id":")" + chosen + "\""));
+  ASSERT_EQ(a["status"], "ACCEPTED");
+  auto lead = app_->engine().find_lead(std::string(a["lead_id"].as_string()));
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(lead->revenue, Money::from_whole(40));
+  EXPECT_EQ(lead->cost, Money::from_whole(36));
+  EXPECT_EQ(lead->buyers[0].buyer_id, 301);
+  EXPECT_EQ(lead->buyers[1].buyer_id, 303);
+  EXPECT_EQ(lead->buyers[2].buyer_id, 302);
+  EXPECT_EQ(lead->buyers[2].status, BuyerStatus::kOutbid);
+  EXPECT_EQ(lead->buyers[2].error_message, "Not chosen");
+  EXPECT_EQ(b2.count("/post"), 0u);
+}
+
+TEST_F(Exchange, PingValidationAndPrePing) {
+  FakeBuyer b;
+  b.on("/ping", bid("10", "x"));
+  start(exchange_config({ping_buyer(301, b, 1)}));
+  json::object missing = ping(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200"})");
+  EXPECT_EQ(missing["code"], 1001);
+  EXPECT_EQ(missing["message"], "Missing required field: state");
+  EXPECT_TRUE(missing["ping_id"].is_null());
+  EXPECT_EQ(ping(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"nope","state":"NY"})")["code"], 1003);
+  EXPECT_EQ(b.count("/ping"), 0u);
+
+  // A direct-post campaign: /ping is the pre-ping duplicate check; /post is not its endpoint.
+  app_.reset();
+  std::filesystem::remove_all(data_dir_);
+  FakeBuyer d;
+  d.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  auto cfg = base_config({http_buyer(301, 2, d.url("/post"), 1)});
+  campaign_cfg(cfg)["dupe_check"] = json::parse(R"({"fields":["phone"]})");
+  start(cfg);
+  auto preping = [&](const std::string& phone) {
+    return ping(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","phone":")" + phone + "\"}");
+  };
+  EXPECT_EQ(preping("4103097989")["status"], "ACCEPTED");
+  EXPECT_EQ(post_lead(lead_json()).status, 200);
+  json::object dup = preping("(410) 309-7989");
+  EXPECT_EQ(dup["status"], "DUPLICATED");
+  EXPECT_EQ(dup["code"], 1008);
+  EXPECT_EQ(preping("4105550123")["status"], "ACCEPTED");
+  EXPECT_EQ(post_ping(post_json("x"))["code"], 1010);
 }
 
 }  // namespace
