@@ -45,6 +45,12 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     }
     co_return error_response(404, "Not found");
   }
+  if (p == "/metrics") {
+    if (!authenticate(req, engine_.snapshot()->config())) co_return error_response(401, "Unauthenticated");
+    Response r = json_response(200, render_metrics());
+    r.content_type = "text/plain; version=0.0.4";
+    co_return r;
+  }
   if (p == "/health" || p == "/ready") {
     co_return json_response(200, R"({"status":"ok"})");
   }
@@ -83,6 +89,36 @@ asio::awaitable<Response> Router::supplier_post(const Request& req, buyers::Tran
   if (!in) co_return err;
   engine::IntakeResult r = co_await engine_.post(std::move(*in), transport);
   co_return json_response(r.http_status, render_intake_result(r));
+}
+
+std::string Router::render_metrics() {
+  // Prometheus text exposition format.
+  engine::EngineCounters c = engine_.counters();
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, int64_t v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name +
+           " " + std::to_string(v) + "\n";
+  };
+  metric("pingpost_leads_received_total", "counter", "Supplier lead requests received.", int64_t(c.leads_received));
+  metric("pingpost_leads_stored_total", "counter", "Leads durably stored.", int64_t(c.leads_stored));
+  metric("pingpost_leads_accepted_total", "counter", "Leads sold.", int64_t(c.leads_accepted));
+  metric("pingpost_store_failures_total", "counter", "Leads that could not be stored.", int64_t(c.store_failures));
+  metric("pingpost_buyer_calls_total", "counter", "HTTP calls to buyers (pings and posts).", int64_t(c.buyer_calls));
+  metric("pingpost_leads_in_flight", "gauge", "Leads being processed now.", c.in_flight);
+  out += "# HELP pingpost_buyer_circuit_open 1 when the buyer's circuit breaker skips it.\n"
+         "# TYPE pingpost_buyer_circuit_open gauge\n";
+  auto health = engine_.buyer_health();
+  for (const auto& h : health) {
+    out += "pingpost_buyer_circuit_open{buyer=\"" + std::to_string(h.buyer) + "\"} " +
+           (h.state == engine::BuyerHealth::State::kClosed ? "0" : "1") + "\n";
+  }
+  out += "# HELP pingpost_buyer_circuit_opened_total Times the buyer's circuit opened.\n"
+         "# TYPE pingpost_buyer_circuit_opened_total counter\n";
+  for (const auto& h : health) {
+    out += "pingpost_buyer_circuit_opened_total{buyer=\"" + std::to_string(h.buyer) + "\"} " +
+           std::to_string(h.opened_total) + "\n";
+  }
+  return out;
 }
 
 Response Router::public_campaigns(const Request&, std::string_view rest, Role role) {

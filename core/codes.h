@@ -30,6 +30,7 @@ enum class Code : int {
   kBuyerPaused = 1039,          // (per buyer) the buyer is paused
   kBuyerNotConfigured = 1040,   // (per buyer) delivery type incomplete / unsupported
   kBuyerCapReached = 1041,      // (per buyer) a buyer cap or budget is exhausted
+  kBuyerCircuitOpen = 1042,     // (per buyer) the buyer keeps failing: its circuit is open
 };
 
 constexpr int code_int(Code c) { return static_cast<int>(c); }

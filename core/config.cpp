@@ -873,7 +873,12 @@ ConfigLoadResult load_config(std::string_view text) {
 
   // outbound
   if (const json::object* o = L.object(ro->if_contains("outbound"), "$.outbound", false)) {
-    L.unknown_keys(*o, "$.outbound", {"ca_file", "user_agent", "allow_private_networks"});
+    L.unknown_keys(*o, "$.outbound", {"ca_file", "user_agent", "allow_private_networks",
+                                      "breaker_failures", "breaker_open_ms"});
+    auto bf = L.integer(*o, "breaker_failures", "$.outbound", false);
+    if (bf && (*bf < 0 || *bf > 1000)) L.error("$.outbound.breaker_failures", "must be between 0 and 1000");
+    if (bf) cfg->outbound.breaker_failures = uint32_t(std::clamp<int64_t>(*bf, 0, 1000));
+    cfg->outbound.breaker_open_ms = L.positive(*o, "breaker_open_ms", "$.outbound", cfg->outbound.breaker_open_ms, 3600000);
     cfg->outbound.ca_file = L.string(*o, "ca_file", "$.outbound", false).value_or("");
     cfg->outbound.user_agent = L.string(*o, "user_agent", "$.outbound", false).value_or(cfg->outbound.user_agent);
     cfg->outbound.allow_private_networks = L.boolean(*o, "allow_private_networks", "$.outbound", false);

@@ -266,6 +266,8 @@ struct OutboundConfig {
   std::string ca_file;  // extra trust anchors (PEM); system store is always used
   std::string user_agent = "pingpost/0.1";
   bool allow_private_networks = false;
+  uint32_t breaker_failures = 5;     // consecutive failures that open a buyer's circuit (0 = off)
+  uint32_t breaker_open_ms = 30000;  // how long an open circuit skips the buyer
 };
 
 struct Config {

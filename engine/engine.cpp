@@ -276,6 +276,28 @@ struct Engine::Delivery {
     co_return s;
   }
 
+  // Circuit breaker (C6): false (and the outcome filled) when the buyer's circuit is open.
+  bool admit(const BuyerConfig& b, BuyerOutcome& o, BuyerDebug& d) {
+    if (snap.config().outbound.breaker_failures == 0) return true;
+    switch (engine.health_.admit(b.id, engine.clock_.now_ms())) {
+      case BuyerHealth::Gate::kPass: return true;
+      case BuyerHealth::Gate::kProbe:
+        d.decision = "circuit half-open: this call is the probe; ";
+        return true;
+      case BuyerHealth::Gate::kOpen:
+        o.status = BuyerStatus::kSkipped;
+        o.error_code = code_int(Code::kBuyerCircuitOpen);
+        o.error_message = "Circuit open: the buyer keeps failing";
+        d.decision = "skipped: circuit open";
+        return false;
+    }
+    return true;
+  }
+  void record_health(const BuyerConfig& b, const Step& s) {
+    if (snap.config().outbound.breaker_failures == 0) return;
+    engine.health_.record(b.id, s.mapped.verdict != buyers::Verdict::kError, engine.clock_.now_ms());
+  }
+
   // Tries one buyer. Returns true when it bought the lead; `price` is then the sale price.
   asio::awaitable<bool> try_buyer(const CompiledBuyer& cb, BuyerOutcome& o, BuyerDebug& d) {
     const BuyerConfig& b = *cb.config;
@@ -292,11 +314,13 @@ struct Engine::Delivery {
       co_return true;
     }
 
+    if (!admit(b, o, d)) co_return false;
     std::optional<Money> bid;
     std::string ping_body;
     if (b.type == DeliveryType::kPingPost && cb.ping && cb.ping_mapping) {
       HttpExchangeLog log;
       Step s = co_await call(*cb.ping, *cb.ping_mapping, ctx, log);
+      record_health(b, s);
       d.ping = std::move(log);
       if (s.mapped.verdict != buyers::Verdict::kAccepted) {
         fail_outcome(o, s, "ping");
@@ -323,6 +347,7 @@ struct Engine::Delivery {
 
     HttpExchangeLog log;
     Step s = co_await call(*cb.post, *cb.post_mapping, ctx, log);
+    record_health(b, s);
     d.post = std::move(log);
     o.exec_time_us = micros_since(t0);
     if (s.mapped.verdict == buyers::Verdict::kAccepted) {
@@ -360,6 +385,7 @@ struct Engine::Delivery {
     ctx.set_ping_response(ping_body);
     HttpExchangeLog log;
     Step s = co_await call(*cb.post, *cb.post_mapping, ctx, log);
+    record_health(b, s);
     d.post = std::move(log);
     o.exec_time_us += micros_since(t0);
     if (s.mapped.verdict == buyers::Verdict::kAccepted) {
@@ -419,6 +445,10 @@ struct Engine::Delivery {
         auto share = auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms) - SteadyClock::now();
         if (share < std::chrono::milliseconds(xc.min_buyer_time_ms)) {
           e = {false, BuyerStatus::kSkipped, code_int(Code::kPingTimeout), "Not enough time left to ping"};
+        } else if (!admit(b, o, dbg[i])) {  // last: a granted probe must be followed by the call
+          outcome[i] = o;
+          skipped.push_back(i);
+          continue;
         } else {
           LeadContext ctx(lead, campaign, now);
           ctx.set_buyer(b.id);
@@ -464,6 +494,10 @@ struct Engine::Delivery {
     for (const auto& slot : st->slots) {
       size_t i = slot.buyer_index;
       BuyerOutcome& o = *outcome[i];
+      if (snap.config().outbound.breaker_failures != 0) {
+        bool healthy = slot.done && slot.step.mapped.verdict != buyers::Verdict::kError;
+        engine.health_.record(campaign.buyers[i].id, healthy, engine.clock_.now_ms());
+      }
       if (!slot.done) {
         o.status = BuyerStatus::kError;
         o.error_code = code_int(Code::kPingTimeout);
@@ -731,7 +765,9 @@ Engine::Engine(SnapshotPtr snapshot, storage::Store& store, const Clock& clock)
       caps_(store),
       dedup_(store),
       requests_(store),
-      buyer_state_(store) {}
+      buyer_state_(store),
+      health_(BuyerHealth::Options{snapshot_.load()->config().outbound.breaker_failures,
+                                   snapshot_.load()->config().outbound.breaker_open_ms}) {}
 
 EngineCounters Engine::counters() const {
   return EngineCounters{received_.load(), accepted_.load(), stored_.load(),

@@ -20,6 +20,7 @@
 #include "engine/buyer_state.h"
 #include "engine/caps_ledger.h"
 #include "engine/dedup.h"
+#include "engine/health.h"
 #include "engine/request_guard.h"
 #include "engine/snapshot.h"
 #include "routing/distribution.h"
@@ -103,6 +104,8 @@ class Engine {
   void swap_snapshot(SnapshotPtr next) { snapshot_.store(std::move(next), std::memory_order_release); }
 
   EngineCounters counters() const;
+  // Circuit breaker state per buyer (metrics).
+  std::vector<BuyerHealth::Snapshot> buyer_health() { return health_.snapshot(clock_.now_ms()); }
   int64_t in_flight() const { return in_flight_.load(); }
 
  private:
@@ -118,6 +121,7 @@ class Engine {
   RequestGuard requests_;
   BuyerState buyer_state_;
   PingStore pings_;
+  BuyerHealth health_;
   std::mutex rotation_mu_;
   std::unordered_map<std::string, routing::RotationState> rotation_;  // "<campaign>/<group>"
   std::atomic<uint64_t> received_{0}, accepted_{0}, stored_{0}, store_failures_{0}, buyer_calls_{0};

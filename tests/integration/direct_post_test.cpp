@@ -1,6 +1,7 @@
 // The direct-post path end to end: real server, real sockets, fake buyers on 127.0.0.1.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 
 #include "app_fixture.h"
@@ -362,6 +363,43 @@ TEST_F(DirectPost, ComputedFieldsFeedPayloadsAndPrices) {
   ASSERT_TRUE(lead);
   EXPECT_EQ(*find_field(lead->fields, "area_code"), "410");
   EXPECT_EQ(lead->revenue, Money::from_units(65000));
+}
+
+TEST_F(DirectPost, FailingBuyerIsThrottledByItsCircuitBreaker) {
+  FakeBuyer broken, good;
+  std::atomic<bool> healthy{false};
+  broken.on("/post", [&healthy](const Received&) {
+    return healthy ? FakeReply::json(kAccept) : FakeReply{500, "down"};
+  });
+  good.on("/post", FakeReply::json(kAccept));
+  auto cfg = base_config({http_buyer(301, 2, broken.url("/post"), 1), http_buyer(302, 3, good.url("/post"), 2)});
+  cfg["outbound"].as_object()["breaker_failures"] = 3;
+  cfg["outbound"].as_object()["breaker_open_ms"] = 10000;
+  ManualClock clock(1795366800000);
+  start(cfg, {}, &clock);
+  auto lead = [&](int i) {
+    json::object a = parse_object(post_lead(lead_json("N" + std::to_string(i))).body);
+    return app_->engine().find_lead(std::string(a["lead_id"].as_string()));
+  };
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(lead(i)->buyers[0].error_message, "Buyer error: HTTP 500");
+  EXPECT_EQ(broken.count("/post"), 3u);
+  // Open: the broken buyer is skipped without a call.
+  auto skipped = lead(3);
+  EXPECT_EQ(skipped->buyers[0].buyer_id, 301);
+  EXPECT_EQ(skipped->buyers[0].status, BuyerStatus::kSkipped);
+  EXPECT_EQ(skipped->buyers[0].error_code, 1042);
+  EXPECT_EQ(skipped->buyers[0].error_message, "Circuit open: the buyer keeps failing");
+  EXPECT_EQ(skipped->buyers[1].status, BuyerStatus::kAccepted);
+  EXPECT_EQ(broken.count("/post"), 3u);
+  HttpReply metrics = admin_get("/metrics");
+  EXPECT_NE(metrics.body.find("pingpost_buyer_circuit_open{buyer=\"301\"} 1"), std::string::npos) << metrics.body;
+  // After the cool-down one probe goes through; the buyer has recovered: closed again.
+  healthy = true;
+  clock.advance_ms(10001);
+  EXPECT_EQ(lead(4)->buyers[0].status, BuyerStatus::kAccepted);
+  EXPECT_EQ(lead(5)->buyers[0].buyer_id, 301);
+  EXPECT_EQ(broken.count("/post"), 5u);
+  EXPECT_NE(admin_get("/metrics").body.find("pingpost_buyer_circuit_open{buyer=\"301\"} 0"), std::string::npos);
 }
 
 TEST_F(DirectPost, SandboxBuyerFollowsItsRules) {
