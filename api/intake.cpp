@@ -145,6 +145,17 @@ std::string render_ping_answer(const engine::PingAnswer& a) {
       w.key("bids").begin_array();
       for (const auto& b : a.bids) w.begin_object().kv("bid_id", b.bid_id).kv("payout", b.payout).end_object();
       w.end_array();
+    } else if (a.one_to_one) {
+      // B1: each bid with its price, the company the consumer consents to, and mapped data.
+      w.key("bids").begin_array();
+      for (const auto& b : a.bids) {
+        w.begin_object().kv("bid_id", b.bid_id).kv("price", b.payout).kv("payout", b.payout);
+        w.kv("company_name", b.company_name);
+        w.key("data").begin_object();
+        for (const auto& [k, v] : b.extra) w.kv(k, v);
+        w.end_object().end_object();
+      }
+      w.end_array();
     }
   }
   w.end_object();

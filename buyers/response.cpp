@@ -172,6 +172,11 @@ std::optional<CompiledMapping> CompiledMapping::compile(const ResponseMappingCon
       !compile_extract(cfg.reason, m.reason_, error)) {
     return std::nullopt;
   }
+  for (const auto& [name, ex] : cfg.extra) {
+    Extract e;
+    if (!compile_extract(ex, e, error)) return std::nullopt;
+    m.extra_.emplace_back(name, std::move(e));
+  }
   return m;
 }
 
@@ -222,7 +227,8 @@ MappedResponse CompiledMapping::map(const HttpResult& res) const {
   Document doc(format_, res.body);
   bool needs_doc = format_ != ResponseFormat::kText &&
                    (!accepted_.path.empty() || !duplicate_.path.empty() || !price_.path.empty() ||
-                    !lead_id_.path.empty() || !redirect_.path.empty() || !reason_.path.empty());
+                    !lead_id_.path.empty() || !redirect_.path.empty() || !reason_.path.empty() ||
+                    !extra_.empty());
   if (needs_doc && !doc.parsed()) {
     out.verdict = Verdict::kError;
     out.reason = format_ == ResponseFormat::kJson ? "invalid JSON answer" : "invalid XML answer";
@@ -243,6 +249,9 @@ MappedResponse CompiledMapping::map(const HttpResult& res) const {
   }
   if (out.verdict != Verdict::kAccepted) {
     if (auto r = extract(reason_, doc)) out.reason = r->substr(0, 256);
+  }
+  for (const auto& [name, e] : extra_) {
+    if (auto v = extract(e, doc)) out.extra.emplace_back(name, v->substr(0, 1024));
   }
   return out;
 }

@@ -25,6 +25,7 @@ struct MappedResponse {
   std::string buyer_lead_id;
   std::string redirect_url;
   std::string reason;  // for kRejected / kError: why (never echoes personal data we sent)
+  std::vector<std::pair<std::string, std::string>> extra;  // mapped additional data (one-to-one)
 };
 
 class CompiledMapping {
@@ -60,6 +61,7 @@ class CompiledMapping {
   ResponseFormat format_ = ResponseFormat::kJson;
   Rule accepted_, duplicate_;
   Extract price_, lead_id_, redirect_, reason_;
+  std::vector<std::pair<std::string, Extract>> extra_;
 };
 
 // The value at a JSON dot path ("data.bid", "items[0].id") of `body`, as text; nullopt when the

@@ -751,7 +751,7 @@ class Loader {
     const json::object* o = object(v, path, true);
     if (!o) return r;
     unknown_keys(*o, path, {"format", "accepted", "duplicate", "price", "lead_id",
-                            "redirect_url", "reason"});
+                            "redirect_url", "reason", "extra"});
     std::string fmt = string(*o, "format", path, false).value_or("json");
     if (fmt == "json") r.format = ResponseFormat::kJson;
     else if (fmt == "xml") r.format = ResponseFormat::kXml;
@@ -763,6 +763,12 @@ class Loader {
     r.lead_id = extractor(*o, "lead_id", path);
     r.redirect_url = extractor(*o, "redirect_url", path);
     r.reason = extractor(*o, "reason", path);
+    if (const json::value* ev = o->if_contains("extra")) {
+      const json::object* eo = object(ev, at(path, "extra"), true);
+      if (eo) {
+        for (const auto& kv : *eo) r.extra.emplace_back(std::string(kv.key()), extractor(*eo, kv.key(), at(path, "extra")));
+      }
+    }
     return r;
   }
 
@@ -932,7 +938,7 @@ ConfigLoadResult load_config(std::string_view text) {
       if (!c) continue;
       L.unknown_keys(*c, p, {"id", "name", "public_name", "type", "timezone", "fields",
                              "suppliers", "buyers", "distribution", "delivery_deadline_ms",
-                             "computed_fields", "filters", "dupe_check", "exchange"});
+                             "computed_fields", "filters", "dupe_check", "exchange", "one_to_one"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
@@ -950,6 +956,17 @@ ConfigLoadResult load_config(std::string_view text) {
       cc.distribution = L.distribution(*c, p);
       cc.dupe_check = L.dupe_check(*c, p);
       cc.exchange = L.exchange(*c, p);
+      if (const json::object* oo = L.object(c->if_contains("one_to_one"), Loader::at(p, "one_to_one"), false)) {
+        std::string op = Loader::at(p, "one_to_one");
+        L.unknown_keys(*oo, op, {"min_bid", "max_bids", "dedupe_by_company"});
+        if (const json::value* mb = oo->if_contains("min_bid")) {
+          if (auto m = L.money(*mb, Loader::at(op, "min_bid"))) cc.one_to_one.min_bid = *m;
+        }
+        auto mx = L.integer(*oo, "max_bids", op, false).value_or(0);
+        if (mx < 0 || mx > 100) L.error(Loader::at(op, "max_bids"), "must be between 0 and 100");
+        cc.one_to_one.max_bids = uint32_t(std::clamp<int64_t>(mx, 0, 100));
+        cc.one_to_one.dedupe_by_company = L.boolean(*oo, "dedupe_by_company", op, true);
+      }
 
       std::set<std::string> field_names;
       if (const json::array* fs = L.array(*c, "fields", p, true)) {
@@ -1019,7 +1036,8 @@ ConfigLoadResult load_config(std::string_view text) {
           if (!b) continue;
           L.unknown_keys(*b, bp, {"id", "client_id", "name", "nickname", "type", "priority",
                                   "paused", "price", "post", "post_response", "ping", "ping_response",
-                                  "filters", "caps", "weight", "group_id", "margin", "bid_penalty"});
+                                  "filters", "caps", "weight", "group_id", "margin", "bid_penalty",
+                                  "company_name"});
           BuyerConfig bc;
           bc.id = L.integer(*b, "id", bp, true).value_or(0);
           bc.client_id = L.integer(*b, "client_id", bp, true).value_or(0);
@@ -1070,6 +1088,7 @@ ConfigLoadResult load_config(std::string_view text) {
           const ClientConfig* client = cfg->find_client(bc.client_id);
           if (!client) L.error(Loader::at(bp, "client_id"), "unknown client " + std::to_string(bc.client_id));
           bc.name = L.string(*b, "name", bp, false).value_or(client ? client->company : "");
+          bc.company_name = L.string(*b, "company_name", bp, false).value_or(client ? client->company : bc.name);
           if (!buyer_ids.insert(bc.id).second) L.error(Loader::at(bp, "id"), "duplicate buyer id " + std::to_string(bc.id));
           cc.buyers.push_back(std::move(bc));
         }

@@ -108,6 +108,13 @@ struct ExchangeConfig {
   uint32_t shared_max_buyers = 0;      // shared: at most this many sales (0 = no limit)
 };
 
+// One-to-one campaigns (B1): what the ping's bid list offers the consumer.
+struct OneToOneConfig {
+  Money min_bid;                   // bids below this (after margin) are not listed
+  uint32_t max_bids = 0;           // at most this many bids (0 = all)
+  bool dedupe_by_company = true;   // one bid per company (the best)
+};
+
 enum class BodyFormat : uint8_t { kNone, kForm, kJson, kXml };
 std::string_view to_string(BodyFormat f);
 std::string_view content_type(BodyFormat f);
@@ -154,6 +161,8 @@ struct ResponseMappingConfig {
   Extractor lead_id;    // the buyer's own id for the lead
   Extractor redirect_url;
   Extractor reason;     // rejection reason shown in error_message
+  // One-to-one pings: extra values passed to the supplier with the bid ("mapped additional data").
+  std::vector<std::pair<std::string, Extractor>> extra;
 };
 
 struct BuyerConfig {
@@ -166,6 +175,7 @@ struct BuyerConfig {
   int weight = 1;    // weighted round robin
   std::optional<Margin> margin;  // exchange: overrides the campaign's margin
   int64_t bid_penalty_bp = 0;    // exchange: ranking penalty, basis points of the bid after margin
+  std::string company_name;      // one-to-one: the company the consumer consents to (TCPA entity)
   int64_t group_id = 0;  // buyer groups
   bool paused = false;
   Pricing price;
@@ -244,6 +254,7 @@ struct CampaignConfig {
   DupeCheckConfig dupe_check;
   DistributionConfig distribution;
   ExchangeConfig exchange;
+  OneToOneConfig one_to_one;
   // Upper bound on the whole delivery of one lead (all buyer attempts together).
   uint32_t delivery_deadline_ms = 30000;
 

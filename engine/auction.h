@@ -22,6 +22,7 @@ struct AuctionResult {
   std::vector<size_t> ping_failures;                 // buyers pinged without a usable bid
   std::vector<size_t> skipped;                       // buyers not asked
   std::vector<std::string> bid_ids;                  // per ranked bid: the id the supplier sees
+  std::vector<std::vector<std::pair<std::string, std::string>>> extra;  // per buyer: mapped data
 };
 
 // A supplier's ping, waiting for its post (in memory; a restart forgets pings in flight).

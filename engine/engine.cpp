@@ -413,6 +413,7 @@ struct Engine::Delivery {
     res.outcome.assign(n, std::nullopt);
     res.dbg.assign(n, BuyerDebug{});
     res.ping_body.assign(n, std::nullopt);
+    res.extra.assign(n, {});
     auto& outcome = res.outcome;
     auto& dbg = res.dbg;
     auto& skipped = res.skipped;  // in configuration order
@@ -512,6 +513,7 @@ struct Engine::Delivery {
       dbg[i].ping = make_log(slot.request, slot.step.http);
       o.exec_time_us = slot.step.http.elapsed_us;
       res.ping_body[i] = slot.step.http.body;
+      res.extra[i] = slot.step.mapped.extra;
       if (slot.step.mapped.verdict == buyers::Verdict::kAccepted && slot.step.mapped.price) {
         bids.push_back({i, *slot.step.mapped.price});
         continue;
@@ -897,8 +899,23 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
   AuctionResult res = co_await del.auction(*supplier, auction_deadline);
 
   PingAnswer a;
+  a.one_to_one = campaign->type == CampaignType::kOneToOne;
+  const OneToOneConfig& oo = campaign->one_to_one;
+  std::vector<std::string> companies;
   for (size_t k = 0; k < res.ranked.size(); ++k) {
-    if (res.ranked[k].offered) a.bids.push_back({res.bid_ids[k], res.ranked[k].after_margin});
+    const routing::RankedBid& r = res.ranked[k];
+    if (!r.offered) continue;
+    const BuyerConfig& b = campaign->buyers[r.buyer_index];
+    if (a.one_to_one) {
+      // B1: a minimum bid, one bid per company (the best: bids come in rank order), a maximum.
+      if (!oo.min_bid.is_zero() && r.after_margin < oo.min_bid) continue;
+      if (oo.dedupe_by_company &&
+          std::find(companies.begin(), companies.end(), to_lower(b.company_name)) != companies.end())
+        continue;
+      if (oo.max_bids != 0 && a.bids.size() >= oo.max_bids) break;
+      companies.push_back(to_lower(b.company_name));
+    }
+    a.bids.push_back({res.bid_ids[k], r.after_margin, b.company_name, res.extra[r.buyer_index]});
   }
   spdlog::info("ping campaign={} supplier={} bids={} ms={:.1f}", campaign->id, supplier->id,
                a.bids.size(), double(micros_since(t0)) / 1000.0);
@@ -961,6 +978,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   }
   // A full lead posted to an exchange campaign is pinged and posted in one go.
   const bool exchange = campaign->type == CampaignType::kPingPostExchange;
+  const bool one_to_one = campaign->type == CampaignType::kOneToOne;
 
   // 2. Duplicate requests (A7): a repeat gets the first answer; a repeat in flight waits for it.
   std::vector<std::pair<std::string, int64_t>> request_keys;
@@ -1014,6 +1032,10 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
       return unstored(c, std::move(m));
     };
     if (pid == nullptr || trim(*pid).empty()) co_return fail(Code::kMissingField, "Missing required parameter lp_ping_id");
+    const std::string* consent = find_field(req.params, "lp_consent_bids");
+    if (one_to_one && (consent == nullptr || trim(*consent).empty())) {
+      co_return fail(Code::kMissingField, "Missing required parameter lp_consent_bids");
+    }
     ping_id = std::string(trim(*pid));
     switch (pings_.take(ping_id, campaign->id, supplier->id, clock_.now_ms(), ping_record)) {
       case PingStore::Take::kOk: break;
@@ -1043,6 +1065,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   std::vector<std::string> invalid;
   read_fields(req, *campaign, cfg, FieldStage::kPost, lead.fields, missing, invalid);
   if (from_ping) lead.fields.emplace_back("lp_ping_id", ping_id);
+  if (one_to_one) lead.fields.emplace_back("lp_consent_bids", std::string(trim(*find_field(req.params, "lp_consent_bids"))));
 
   // 5. Rules, then delivery.
   storage::LeadExtras extras;
@@ -1098,15 +1121,17 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
         // (lp_bid_id, shared sales), else in rank order.
         AuctionResult res = std::move(ping_record.auction);
         std::vector<size_t> chosen;
-        if (const std::string* b = find_field(req.params, "lp_bid_id")) {
-          for (std::string_view id : split(*b, ",")) {
+        // One-to-one: only the bids the consumer consented to, in that order (B1).
+        const char* choice_param = one_to_one ? "lp_consent_bids" : "lp_bid_id";
+        const std::string* choice = find_field(req.params, choice_param);
+        if (choice) {
+          for (std::string_view id : split(*choice, ",")) {
             for (size_t k = 0; k < res.bid_ids.size(); ++k) {
               if (res.bid_ids[k] == trim(id)) chosen.push_back(k);
             }
           }
         }
-        bool named = find_field(req.params, "lp_bid_id") != nullptr;
-        co_await del.sell(res, named ? &chosen : nullptr);
+        co_await del.sell(res, choice ? &chosen : nullptr);
       } else if (exchange) {
         // A full lead posted to an exchange campaign: ping and post in one go (A2).
         auto auction_deadline = std::min(deadline, SteadyClock::now() + std::chrono::milliseconds(campaign->exchange.auction_timeout_ms));

@@ -56,9 +56,12 @@ struct PingAnswer {
   struct Offered {
     std::string bid_id;
     Money payout;
+    std::string company_name;                                 // one-to-one
+    std::vector<std::pair<std::string, std::string>> extra;  // one-to-one: mapped data
   };
-  std::vector<Offered> bids;  // shared: every offered bid
+  std::vector<Offered> bids;  // shared / one-to-one: every offered bid
   bool shared = false;
+  bool one_to_one = false;
   uint32_t expires_in_s = 0;
 };
 

@@ -2,6 +2,7 @@
 // deadline, ranking with margins, post to the winner with fallback, Outbid/Pinged statuses.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 
 #include "app_fixture.h"
@@ -348,6 +349,73 @@ TEST_F(Exchange, SharedPingListsBidsAndThePostSellsTheChosenOnes) {
   EXPECT_EQ(lead->buyers[2].status, BuyerStatus::kOutbid);
   EXPECT_EQ(lead->buyers[2].error_message, "Not chosen");
   EXPECT_EQ(b2.count("/post"), 0u);
+}
+
+TEST_F(Exchange, OneToOnePingListsConsentableBidsAndThePostFollowsTheConsentOrder) {
+  FakeBuyer a, b, c, d;
+  a.on("/ping", bid("20", "a"));
+  b.on("/ping", bid("18", "b"));
+  c.on("/ping", FakeReply::json(R"({"status":"accepted","bid":"15","ref":"c","plan":"Solar Plus"})"));
+  d.on("/ping", bid("3", "d"));
+  std::atomic<bool> c_accepts{true};
+  for (auto* f : {&a, &b, &d}) f->on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  c.on("/post", [&c_accepts](const Received&) {
+    return FakeReply::json(c_accepts ? R"({"status":"accepted"})" : R"({"status":"rejected"})");
+  });
+  json::object ba = ping_buyer(301, a, 1), bb = ping_buyer(302, b, 2), bc = ping_buyer(303, c, 3),
+               bd = ping_buyer(304, d, 4);
+  ba["company_name"] = "Acme Solar";
+  bb["company_name"] = "ACME SOLAR";  // the same company: only its best bid is listed
+  bc["company_name"] = "Bright Homes";
+  bc["ping_response"].as_object()["extra"] = json::parse(R"({"plan": "plan"})");
+  auto cfg = exchange_config({ba, bb, bc, bd});
+  campaign_cfg(cfg)["type"] = "one_to_one";
+  campaign_cfg(cfg)["one_to_one"] = json::parse(R"({"min_bid": "5", "max_bids": 3})");
+  start(cfg);
+
+  json::object p = ping(ping_json());
+  ASSERT_EQ(p["status"], "ACCEPTED") << json::serialize(p);
+  const json::array& bids = p["bids"].as_array();
+  ASSERT_EQ(bids.size(), 2u);  // B deduplicated by company, D below the minimum
+  EXPECT_EQ(bids[0].as_object().at("company_name"), "Acme Solar");
+  EXPECT_EQ(bids[0].as_object().at("price"), 18);
+  EXPECT_EQ(bids[1].as_object().at("company_name"), "Bright Homes");
+  EXPECT_EQ(bids[1].as_object().at("price").as_double(), 13.5);
+  EXPECT_EQ(json::serialize(bids[1].as_object().at("data")), R"({"plan":"Solar Plus"})");
+  std::string acme(bids[0].as_object().at("bid_id").as_string());
+  std::string bright(bids[1].as_object().at("bid_id").as_string());
+  std::string ping_id(p["ping_id"].as_string());
+
+  // The consumer consented to Bright first, then Acme: Bright buys, Acme is not tried.
+  json::object no_consent = post_ping(post_json(ping_id, "No consent"));
+  EXPECT_EQ(no_consent["code"], 1001);
+  EXPECT_EQ(no_consent["message"], "Missing required parameter lp_consent_bids");
+  json::object sold = post_ping(post_json(ping_id, "Ann", R"(,"lp_consent_bids":")" + bright + "," + acme + "\""));
+  ASSERT_EQ(sold["status"], "ACCEPTED") << json::serialize(sold);
+  auto lead = app_->engine().find_lead(std::string(sold["lead_id"].as_string()));
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(lead->buyers[0].buyer_id, 303);
+  EXPECT_EQ(lead->buyers[0].status, BuyerStatus::kAccepted);
+  EXPECT_EQ(lead->revenue, Money::from_whole(15));
+  EXPECT_EQ(*find_field(lead->fields, "lp_consent_bids"), bright + "," + acme);
+  EXPECT_EQ(a.count("/post"), 0u);
+
+  // Bright rejects: the next consented bid (Acme) buys.
+  c_accepts = false;
+  json::object p3 = ping(ping_json(R"(,"lp_subid1":"z")"));
+  const json::array& bids3 = p3["bids"].as_array();
+  std::string acme3(bids3[0].as_object().at("bid_id").as_string());
+  std::string bright3(bids3[1].as_object().at("bid_id").as_string());
+  json::object fallback = post_ping(post_json(std::string(p3["ping_id"].as_string()), "Bo",
+                                              R"(,"lp_consent_bids":")" + bright3 + "," + acme3 + "\""));
+  ASSERT_EQ(fallback["status"], "ACCEPTED");
+  auto lead2 = app_->engine().find_lead(std::string(fallback["lead_id"].as_string()));
+  EXPECT_EQ(lead2->buyers[0].buyer_id, 303);
+  EXPECT_EQ(lead2->buyers[0].error_code, 1006);
+  EXPECT_EQ(lead2->buyers[1].buyer_id, 301);
+  EXPECT_EQ(lead2->buyers[1].status, BuyerStatus::kAccepted);
+  EXPECT_EQ(lead2->revenue, Money::from_whole(20));
+  EXPECT_EQ(b.count("/post"), 0u);  // never listed, never posted
 }
 
 TEST_F(Exchange, PingValidationAndPrePing) {
