@@ -1,6 +1,8 @@
 // pp_fakebuyer: a fake buyer process for load tests (loopback only).
-//   pp_fakebuyer --listen 127.0.0.1:9001 [--threads 1] [--latency-ms 0] [--accept-rate 1.0]
-//                [--price 10] [--body TEXT]
+//   pp_fakebuyer --listen 127.0.0.1:9001 [--ports 1] [--threads 1] [--latency-ms 0]
+//                [--accept-rate 1.0] [--price 10] [--body TEXT] [--silent 0]
+// --ports N listens on N consecutive ports (N buyers in one process); --silent 1 reads requests
+// and never answers (a buyer that hangs).
 // Answers every request with {"status":"accepted"|"rejected","price":"P","bid":"P","lead_id":"fb-N"}
 // after the given latency. --body answers a fixed text instead (the "limit" reference server).
 #include <boost/asio/as_tuple.hpp>
@@ -37,6 +39,8 @@ struct Opts {
   double accept_rate = 1.0;
   std::string price = "10";
   std::string body;
+  unsigned ports = 1;
+  bool silent = false;
 };
 
 std::atomic<uint64_t> g_seq{0};
@@ -50,6 +54,12 @@ asio::awaitable<void> session(tcp::socket sock, const Opts& o) {
     http::request<http::string_body> req;
     auto [ec, n] = co_await http::async_read(stream, buf, req, kNoThrow);
     if (ec) break;
+    if (o.silent) {
+      asio::steady_timer t(stream.get_executor());
+      t.expires_after(std::chrono::hours(1));
+      co_await t.async_wait(kNoThrow);
+      break;
+    }
     if (o.latency_ms > 0) {
       asio::steady_timer t(stream.get_executor());
       t.expires_after(std::chrono::milliseconds(o.latency_ms));
@@ -94,6 +104,8 @@ int main(int argc, char** argv) {
     else if (a == "--accept-rate") o.accept_rate = std::stod(v);
     else if (a == "--price") o.price = v;
     else if (a == "--body") o.body = v;
+    else if (a == "--ports") o.ports = unsigned(std::stoi(v));
+    else if (a == "--silent") o.silent = v == "1";
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
@@ -103,15 +115,17 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<tcp::acceptor>> accs;
   for (unsigned i = 0; i < o.threads; ++i) {
     ctxs.push_back(std::make_unique<asio::io_context>(1));
-    auto acc = std::make_unique<tcp::acceptor>(*ctxs.back());
-    tcp::endpoint ep(asio::ip::make_address(o.host), o.port);
-    acc->open(ep.protocol());
-    acc->set_option(asio::socket_base::reuse_address(true));
-    acc->set_option(reuse_port(true));
-    acc->bind(ep);
-    acc->listen();
-    asio::co_spawn(*ctxs.back(), accept_loop(*acc, o), asio::detached);
-    accs.push_back(std::move(acc));
+    for (unsigned p = 0; p < o.ports; ++p) {
+      auto acc = std::make_unique<tcp::acceptor>(*ctxs.back());
+      tcp::endpoint ep(asio::ip::make_address(o.host), uint16_t(o.port + p));
+      acc->open(ep.protocol());
+      acc->set_option(asio::socket_base::reuse_address(true));
+      acc->set_option(reuse_port(true));
+      acc->bind(ep);
+      acc->listen();
+      asio::co_spawn(*ctxs.back(), accept_loop(*acc, o), asio::detached);
+      accs.push_back(std::move(acc));
+    }
   }
   asio::signal_set sigs(*ctxs[0], SIGINT, SIGTERM);
   sigs.async_wait([&](auto, int) {
