@@ -442,6 +442,15 @@ struct Engine::Delivery {
           e = {false, BuyerStatus::kSkipped, code_int(Code::kFiltered), "Filtered: " + join(names)};
         }
       }
+      if (e.eligible && !b.caps.empty()) {
+        // A buyer with no room left under its caps is not asked (the sale reserves for real).
+        std::string cap_failed;
+        if (auto hold = engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, Money(), cap_failed)) {
+          engine.caps_.release(*hold);
+        } else {
+          e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached), "Cap reached: " + cap_failed};
+        }
+      }
       if (e.eligible && b.type == DeliveryType::kPingPost && cb->ping) {
         auto share = auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms) - SteadyClock::now();
         if (share < std::chrono::milliseconds(xc.min_buyer_time_ms)) {

@@ -418,6 +418,22 @@ TEST_F(Exchange, OneToOnePingListsConsentableBidsAndThePostFollowsTheConsentOrde
   EXPECT_EQ(b.count("/post"), 0u);  // never listed, never posted
 }
 
+TEST_F(Exchange, BuyersAtTheirCapAreNotPinged) {
+  FakeBuyer b1, b2;
+  b1.on("/ping", bid("30", "1"));
+  b2.on("/ping", bid("10", "2"));
+  for (auto* b : {&b1, &b2}) b->on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  json::object capped = ping_buyer(301, b1, 1);
+  capped["caps"] = json::parse(R"({"leads":[{"type":"day","limit":1}]})");
+  start(exchange_config({capped, ping_buyer(302, b2, 2)}));
+  EXPECT_EQ(sell(lead_json("One"))->buyers[0].buyer_id, 301);
+  auto second = sell(lead_json("Two"));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->buyers[0].buyer_id, 302);
+  EXPECT_EQ(outcome(*second, 301)->error_message, "Cap reached: day");
+  EXPECT_EQ(b1.count("/ping"), 1u);  // not pinged once full
+}
+
 TEST_F(Exchange, PingValidationAndPrePing) {
   FakeBuyer b;
   b.on("/ping", bid("10", "x"));
