@@ -105,6 +105,10 @@ std::string Router::render_metrics() {
   metric("pingpost_store_failures_total", "counter", "Leads that could not be stored.", int64_t(c.store_failures));
   metric("pingpost_buyer_calls_total", "counter", "HTTP calls to buyers (pings and posts).", int64_t(c.buyer_calls));
   metric("pingpost_leads_in_flight", "gauge", "Leads being processed now.", c.in_flight);
+  metric("pingpost_pings_total", "counter", "Supplier pings (exchange and one-to-one).", int64_t(c.pings));
+  metric("pingpost_pings_with_bids_total", "counter", "Supplier pings that got at least one bid.", int64_t(c.pings_with_bids));
+  metric("pingpost_prepings_total", "counter", "Pre-ping duplicate checks.", int64_t(c.prepings));
+  metric("pingpost_prepings_accepted_total", "counter", "Pre-pings that were not duplicates.", int64_t(c.prepings_accepted));
   out += "# HELP pingpost_buyer_circuit_open 1 when the buyer's circuit breaker skips it.\n"
          "# TYPE pingpost_buyer_circuit_open gauge\n";
   auto health = engine_.buyer_health();

@@ -781,8 +781,10 @@ Engine::Engine(SnapshotPtr snapshot, storage::Store& store, const Clock& clock)
                                    snapshot_.load()->config().outbound.breaker_open_ms}) {}
 
 EngineCounters Engine::counters() const {
-  return EngineCounters{received_.load(), accepted_.load(), stored_.load(),
-                        store_failures_.load(), buyer_calls_.load(), in_flight_.load()};
+  return EngineCounters{received_.load(),    accepted_.load(),        stored_.load(),
+                        store_failures_.load(), buyer_calls_.load(),  in_flight_.load(),
+                        pings_received_.load(), pings_with_bids_.load(), prepings_.load(),
+                        prepings_accepted_.load()};
 }
 
 std::optional<Lead> Engine::find_lead(std::string_view id) const {
@@ -857,6 +859,7 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
       if (fc.ok) values.emplace_back(name, std::move(fc.value));
     }
     std::string holder;
+    prepings_.fetch_add(1, std::memory_order_relaxed);
     if (dedup_.held(DedupTable::keys(*campaign, values), now, holder)) {
       PingAnswer a;
       a.status = LeadStatus::kDuplicated;
@@ -864,6 +867,7 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
       a.message = "Duplicate lead";
       co_return a;
     }
+    prepings_accepted_.fetch_add(1, std::memory_order_relaxed);
     PingAnswer a;
     a.status = LeadStatus::kAccepted;
     a.message = "Not a duplicate";
@@ -926,6 +930,8 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
     }
     a.bids.push_back({res.bid_ids[k], r.after_margin, b.company_name, res.extra[r.buyer_index]});
   }
+  pings_received_.fetch_add(1, std::memory_order_relaxed);
+  if (!a.bids.empty()) pings_with_bids_.fetch_add(1, std::memory_order_relaxed);
   spdlog::info("ping campaign={} supplier={} bids={} ms={:.1f}", campaign->id, supplier->id,
                a.bids.size(), double(micros_since(t0)) / 1000.0);
   if (a.bids.empty()) {

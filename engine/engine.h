@@ -72,6 +72,10 @@ struct EngineCounters {
   uint64_t store_failures = 0;
   uint64_t buyer_calls = 0;
   int64_t in_flight = 0;
+  uint64_t pings = 0;             // supplier pings to exchange / one-to-one campaigns
+  uint64_t pings_with_bids = 0;
+  uint64_t prepings = 0;          // pre-ping duplicate checks (A3)
+  uint64_t prepings_accepted = 0;
 };
 
 class Engine {
@@ -129,6 +133,7 @@ class Engine {
   std::unordered_map<std::string, routing::RotationState> rotation_;  // "<campaign>/<group>"
   std::atomic<uint64_t> received_{0}, accepted_{0}, stored_{0}, store_failures_{0}, buyer_calls_{0};
   std::atomic<int64_t> in_flight_{0};
+  std::atomic<uint64_t> pings_received_{0}, pings_with_bids_{0}, prepings_{0}, prepings_accepted_{0};
 };
 
 }  // namespace pp::engine

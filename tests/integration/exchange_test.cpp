@@ -462,6 +462,9 @@ TEST_F(Exchange, PingValidationAndPrePing) {
   EXPECT_EQ(dup["status"], "DUPLICATED");
   EXPECT_EQ(dup["code"], 1008);
   EXPECT_EQ(preping("4105550123")["status"], "ACCEPTED");
+  std::string metrics = admin_get("/metrics").body;
+  EXPECT_NE(metrics.find("pingpost_prepings_total 3"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("pingpost_prepings_accepted_total 2"), std::string::npos);
   EXPECT_EQ(post_ping(post_json("x"))["code"], 1010);
 }
 
