@@ -39,23 +39,17 @@ bool DedupTable::claim(const std::vector<std::string>& keys, const std::string& 
                        UnixMs now, std::string& holder) {
   if (keys.empty()) return true;
   std::lock_guard lk(mu_);
-  for (const auto& k : keys) {
-    auto it = in_flight_.find(k);
-    if (it != in_flight_.end()) {
-      holder = it->second;
-      return false;
-    }
-    if (auto stored = store_.get_expiring(storage::Space::kDedup, k, now)) {
-      holder = *stored;
-      return false;
-    }
-  }
+  if (held_locked(keys, now, holder)) return false;
   for (const auto& k : keys) in_flight_.emplace(k, lead_id);
   return true;
 }
 
 bool DedupTable::held(const std::vector<std::string>& keys, UnixMs now, std::string& holder) {
   std::lock_guard lk(mu_);
+  return held_locked(keys, now, holder);
+}
+
+bool DedupTable::held_locked(const std::vector<std::string>& keys, UnixMs now, std::string& holder) {
   for (const auto& k : keys) {
     auto it = in_flight_.find(k);
     if (it != in_flight_.end()) {

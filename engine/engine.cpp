@@ -819,11 +819,7 @@ int64_t Engine::cap_used(CapOwner owner, int64_t id, bool budget, const CapRule&
 }
 
 asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& transport) {
-  in_flight_.fetch_add(1);
-  struct InFlight {
-    std::atomic<int64_t>& n;
-    ~InFlight() { n.fetch_sub(1); }
-  } in_flight_guard{in_flight_};
+  InFlight in_flight_guard(in_flight_);
   const SnapshotPtr snap = snapshot();
   const Config& cfg = snap->config();
   const auto t0 = SteadyClock::now();
@@ -968,11 +964,7 @@ asio::awaitable<IntakeResult> Engine::post(IntakeRequest req, buyers::Transport&
 asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transport& transport,
                                               bool from_ping) {
   received_.fetch_add(1, std::memory_order_relaxed);
-  in_flight_.fetch_add(1);
-  struct InFlight {
-    std::atomic<int64_t>& n;
-    ~InFlight() { n.fetch_sub(1); }
-  } in_flight_guard{in_flight_};
+  InFlight in_flight_guard(in_flight_);
 
   const SnapshotPtr snap = snapshot();
   const Config& cfg = snap->config();

@@ -117,6 +117,14 @@ class Engine {
 
  private:
   struct Delivery;  // per-lead delivery state (engine.cpp)
+  // Counts a supplier request in flight for its lifetime (drain waits for zero).
+  struct InFlight {
+    explicit InFlight(std::atomic<int64_t>& n) : n_(n) { n_.fetch_add(1); }
+    ~InFlight() { n_.fetch_sub(1); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    std::atomic<int64_t>& n_;
+  };
   boost::asio::awaitable<IntakeResult> deliver(IntakeRequest request, buyers::Transport& transport,
                                                bool from_ping);
 
