@@ -8,7 +8,10 @@
 #include "api/intake.h"
 #include "api/sandbox.h"
 #include "api/views.h"
+#include <simdjson.h>
+
 #include "core/json_writer.h"
+#include "core/time.h"
 #include "core/text.h"
 
 namespace pp::api {
@@ -37,6 +40,10 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     if (p.rfind(kCampaigns, 0) == 0 && (p.size() == kCampaigns.size() || p[kCampaigns.size()] == '/')) {
       if (req.method != "GET") co_return error_response(405, "Use GET");
       co_return public_campaigns(req, std::string_view(p).substr(kCampaigns.size()), *role);
+    }
+    if (p == "/public/leads/debug") {
+      if (req.method != "POST") co_return error_response(405, "Use POST");
+      co_return public_debug(req);
     }
     constexpr std::string_view kLead = "/public/lead/";
     if (p.rfind(kLead, 0) == 0 && p.size() > kLead.size()) {
@@ -89,6 +96,53 @@ asio::awaitable<Response> Router::supplier_post(const Request& req, buyers::Tran
   if (!in) co_return err;
   engine::IntakeResult r = co_await engine_.post(std::move(*in), transport);
   co_return json_response(r.http_status, render_intake_result(r));
+}
+
+Response Router::public_debug(const Request& req) {
+  // F9: {"lead_ids": [up to 5 ids of 20 characters]}; unknown or too old ids go to "errors".
+  std::vector<std::string> ids;
+  {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(req.body).get(doc) != simdjson::SUCCESS) return error_response(400, "Malformed JSON body");
+    simdjson::dom::array arr;
+    if (doc["lead_ids"].get_array().get(arr) != simdjson::SUCCESS) {
+      return error_response(400, "lead_ids must be an array of lead ids");
+    }
+    for (auto e : arr) {
+      std::string_view s;
+      ids.push_back(e.get_string().get(s) == simdjson::SUCCESS ? std::string(s) : std::string());
+    }
+  }
+  if (ids.empty() || ids.size() > 5) return error_response(400, "lead_ids must hold 1 to 5 lead ids");
+  auto snap = engine_.snapshot();
+  const UnixMs now = SystemClock::instance().now_ms();
+  constexpr int64_t kRetentionMs = 90LL * 86400000;
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().key("leads").begin_array();
+  std::vector<std::pair<std::string, std::string>> errors;
+  for (const auto& id : ids) {
+    if (id.size() != kLeadIdLength) {
+      errors.emplace_back(id, "Lead ids are 20-character strings");
+      continue;
+    }
+    auto lead = engine_.find_lead(id);
+    auto debug = lead ? engine_.find_debug(id) : std::nullopt;
+    if (!lead || !debug) {
+      errors.emplace_back(id, "Lead not found");
+      continue;
+    }
+    if (lead->created_ms < now - kRetentionMs) {
+      errors.emplace_back(id, "Debug logs are kept for 90 days");
+      continue;
+    }
+    render_debug_lead(w, *lead, *debug, snap->config());
+  }
+  w.end_array().key("errors").begin_array();
+  for (const auto& [id, msg] : errors) w.begin_object().kv("lead_id", id).kv("message", msg).end_object();
+  w.end_array().end_object();
+  return json_response(200, std::move(out));
 }
 
 std::string Router::render_metrics() {

@@ -106,6 +106,103 @@ std::string render_campaigns(const Config& cfg, engine::Engine& engine) {
   return out;
 }
 
+namespace {
+
+std::string_view title_status(LeadStatus s) {
+  switch (s) {
+    case LeadStatus::kAccepted: return "Accepted";
+    case LeadStatus::kDuplicated: return "Duplicated";
+    case LeadStatus::kError: return "Error";
+  }
+  return "Error";
+}
+
+void headers_object(JsonWriter& w, const std::vector<std::pair<std::string, std::string>>& h) {
+  w.begin_object();
+  for (const auto& [k, v] : h) w.kv(k, v);
+  w.end_object();
+}
+
+void exchange_object(JsonWriter& w, const std::optional<HttpExchangeLog>& x) {
+  if (!x) {
+    w.null();
+    return;
+  }
+  w.begin_object();
+  w.kv("url", x->url);
+  w.kv("method", x->method);
+  w.kv("payload", x->payload);
+  w.kv("response", x->response);
+  w.kv("http_status", x->http_status);
+  w.key("exec_time").fixed(double(x->exec_time_us) / 1000.0, 2);
+  w.key("request_headers");
+  headers_object(w, x->request_headers);
+  w.key("response_headers");
+  headers_object(w, x->response_headers);
+  w.end_object();
+}
+
+}  // namespace
+
+void render_debug_lead(JsonWriter& w, const Lead& l, const DebugLog& debug, const Config& cfg) {
+  const CampaignConfig* campaign = cfg.find_campaign(l.campaign_id);
+  const SupplierConfig* supplier = campaign ? campaign->find_supplier(l.supplier_id) : nullptr;
+  w.begin_object();
+  w.kv("id", l.id);
+  w.kv("lead_date_ms", int64_t(l.created_ms));
+  w.kv("campaign_id", int64_t(l.campaign_id));
+  w.kv("status", title_status(l.status));
+  w.kv("error_code", l.error_code);
+  w.kv("error_message", l.error_message);
+  w.kv("returned", l.returned);
+  w.kv("return_reason", l.return_reason);
+  w.kv("test", l.test);
+  w.key("cost").money_string(l.cost);
+  w.key("revenue").money_string(l.revenue);
+  w.key("exec_time").fixed(double(l.exec_time_us) / 1000.0, 2);
+  w.key("lead_data").begin_object();
+  for (const auto& [k, v] : l.fields) w.kv(k, v);
+  w.end_object();
+  w.key("supplier").begin_object();
+  w.kv("id", int64_t(l.supplier_id));
+  w.kv("nickname", supplier && supplier->nickname ? *supplier->nickname : std::string());
+  client_object(w, cfg, supplier ? supplier->client_id : 0);
+  w.end_object();
+  w.key("buyers").begin_array();
+  for (size_t i = 0; i < l.buyers.size(); ++i) {
+    const BuyerOutcome& o = l.buyers[i];
+    const BuyerDebug* d = i < debug.buyers.size() && debug.buyers[i].buyer_id == o.buyer_id ? &debug.buyers[i] : nullptr;
+    const BuyerConfig* bc = campaign ? campaign->find_buyer(o.buyer_id) : nullptr;
+    w.begin_object();
+    w.kv("id", int64_t(o.buyer_id));
+    w.kv("nickname", bc && bc->nickname ? *bc->nickname : std::string());
+    client_object(w, cfg, bc ? bc->client_id : 0);
+    w.kv("type", to_string(d ? d->type : (bc ? bc->type : DeliveryType::kIncomplete)));
+    w.kv("status", to_title_string(o.status));
+    w.kv("error_code", o.error_code);
+    w.kv("error_message", o.error_message);
+    w.kv("paused", o.error_code == 1039);
+    w.kv("returned", o.returned);
+    w.kv("return_reason", o.return_reason);
+    w.kv("sell_price", o.sell_price);
+    w.kv("buyer_group_id", int64_t(bc ? bc->group_id : 0));
+    w.key("exec_time").fixed(double(o.exec_time_us) / 1000.0, 2);
+    w.key("bid");
+    if (d && d->has_bid) {
+      w.begin_object().key("raw").money_string(d->bid_raw).key("adjusted").money_string(d->bid_adjusted).end_object();
+    } else {
+      w.null();
+    }
+    w.key("ping");
+    exchange_object(w, d ? d->ping : std::nullopt);
+    w.key("post");
+    exchange_object(w, d ? d->post : std::nullopt);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
 std::string render_lead(const Lead& l, const Config& cfg) {
   const CampaignConfig* campaign = cfg.find_campaign(l.campaign_id);
   const SupplierConfig* supplier = campaign ? campaign->find_supplier(l.supplier_id) : nullptr;

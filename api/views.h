@@ -4,6 +4,7 @@
 
 #include "core/config.h"
 #include "core/lead.h"
+#include "core/json_writer.h"
 #include "engine/engine.h"
 
 namespace pp::api {
@@ -16,5 +17,9 @@ std::string render_lead(const Lead& lead, const Config& cfg);
 void render_campaign(std::string& out, const CampaignConfig& c, const Config& cfg,
                      engine::Engine& engine);
 std::string render_campaigns(const Config& cfg, engine::Engine& engine);
+
+// One element of "Lead Debug Log"'s `leads` (POST /public/leads/debug), seed 000's shape: statuses in
+// title case, lead cost/revenue and bids as strings, exec_time in milliseconds.
+void render_debug_lead(JsonWriter& w, const Lead& lead, const DebugLog& debug, const Config& cfg);
 
 }  // namespace pp::api

@@ -123,6 +123,72 @@ TEST_F(Exchange, HighestBidWinsAfterConcurrentPings) {
   EXPECT_NE(dbg->buyers[1].decision.find("outbid"), std::string::npos);
 }
 
+std::vector<std::string> keys_of(const json::object& o) {
+  std::vector<std::string> k;
+  for (const auto& kv : o) k.emplace_back(kv.key());
+  return k;
+}
+
+// POST /public/leads/debug in seed 000's shape, for an exchange lead.
+TEST_F(Exchange, DebugLogShowsEveryPingAndPostInTheSeedsShape) {
+  FakeBuyer b1, b2;
+  b1.on("/ping", bid("9.5", "a"));
+  b1.on("/post", FakeReply::json(R"({"status":"reject","reason":"daily cap reached"})"));
+  b2.on("/ping", bid("6.1", "b"));
+  b2.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  start(exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2)}));
+  auto lead = sell();
+  ASSERT_TRUE(lead);
+  HttpReply r = http_call(app_->port(), "POST", "/public/leads/debug",
+                          R"({"lead_ids":[")" + lead->id + R"(","AAAAAAAAAAAAAAAAAAAA","short"]})",
+                          {{"Authorization", "Bearer test-read-token"}, {"Content-Type", "application/json"}});
+  ASSERT_EQ(r.status, 200);
+  json::object d = parse_object(r.body);
+  EXPECT_EQ(keys_of(d), (std::vector<std::string>{"leads", "errors"}));
+  ASSERT_EQ(d["leads"].as_array().size(), 1u);
+  ASSERT_EQ(d["errors"].as_array().size(), 2u);
+  EXPECT_EQ(d["errors"].as_array()[0].as_object().at("lead_id"), "AAAAAAAAAAAAAAAAAAAA");
+  const json::object& l = d["leads"].as_array()[0].as_object();
+  EXPECT_EQ(keys_of(l), (std::vector<std::string>{"id", "lead_date_ms", "campaign_id", "status", "error_code",
+                                                  "error_message", "returned", "return_reason", "test", "cost",
+                                                  "revenue", "exec_time", "lead_data", "supplier", "buyers"}));
+  EXPECT_TRUE(l.at("lead_date_ms").is_int64());
+  EXPECT_EQ(l.at("status"), "Accepted");
+  EXPECT_EQ(l.at("revenue"), "6.1");   // strings, as the seed shows
+  EXPECT_EQ(l.at("cost"), "5.49");
+  EXPECT_TRUE(l.at("exec_time").is_number());
+  EXPECT_EQ(keys_of(l.at("supplier").as_object()), (std::vector<std::string>{"id", "nickname", "client"}));
+  const json::array& buyers = l.at("buyers").as_array();
+  ASSERT_EQ(buyers.size(), 2u);
+  const json::object& first = buyers[0].as_object();
+  EXPECT_EQ(keys_of(first), (std::vector<std::string>{"id", "nickname", "client", "type", "status", "error_code",
+                                                      "error_message", "paused", "returned", "return_reason",
+                                                      "sell_price", "buyer_group_id", "exec_time", "bid", "ping",
+                                                      "post"}));
+  EXPECT_EQ(first.at("type"), "ping_post");
+  EXPECT_EQ(first.at("status"), "Error");
+  EXPECT_EQ(first.at("error_code"), 1006);
+  EXPECT_EQ(json::serialize(first.at("bid")), R"({"raw":"9.5","adjusted":"8.55"})");
+  const json::object& ping = first.at("ping").as_object();
+  EXPECT_EQ(keys_of(ping), (std::vector<std::string>{"url", "method", "payload", "response", "http_status",
+                                                     "exec_time", "request_headers", "response_headers"}));
+  EXPECT_EQ(ping.at("method"), "post");
+  EXPECT_EQ(ping.at("payload"), R"({"state":"NY","zip":"01341"})");
+  EXPECT_EQ(ping.at("http_status"), 200);
+  EXPECT_EQ(ping.at("request_headers").as_object().at("Content-Type"), "application/json");
+  EXPECT_EQ(first.at("post").as_object().at("response"), R"({"status":"reject","reason":"daily cap reached"})");
+  EXPECT_EQ(buyers[1].as_object().at("status"), "Accepted");
+  EXPECT_EQ(buyers[1].as_object().at("sell_price").as_double(), 6.1);
+  // Bad requests.
+  auto debug_call = [&](const std::string& body) {
+    return http_call(app_->port(), "POST", "/public/leads/debug", body, {{"Authorization", "Bearer test-read-token"}});
+  };
+  EXPECT_EQ(debug_call(R"({"lead_ids":[]})").status, 400);
+  EXPECT_EQ(debug_call(R"({"lead_ids":["a","b","c","d","e","f"]})").status, 400);
+  EXPECT_EQ(debug_call("nope").status, 400);
+  EXPECT_EQ(http_call(app_->port(), "POST", "/public/leads/debug", R"({"lead_ids":[]})").status, 401);
+}
+
 TEST_F(Exchange, SilentBuyerCannotHoldTheAuction) {
   FakeBuyer silent, fast;
   FakeReply s;
