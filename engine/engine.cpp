@@ -133,6 +133,15 @@ void fail_outcome(BuyerOutcome& o, const Step& s, std::string_view stage) {
   }
 }
 
+// Records a buyer's outcome and the reason the engine gives for it in the debug log.
+void mark(BuyerOutcome& o, BuyerDebug& d, BuyerStatus status, int code, std::string message,
+          std::string decision) {
+  o.status = status;
+  o.error_code = code;
+  o.error_message = std::move(message);
+  d.decision = std::move(decision);
+}
+
 int64_t micros_since(SteadyClock::time_point t0) {
   return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t0).count();
 }
@@ -285,10 +294,7 @@ struct Engine::Delivery {
         d.decision = "circuit half-open: this call is the probe; ";
         return true;
       case BuyerHealth::Gate::kOpen:
-        o.status = BuyerStatus::kSkipped;
-        o.error_code = code_int(Code::kBuyerCircuitOpen);
-        o.error_message = "Circuit open: the buyer keeps failing";
-        d.decision = "skipped: circuit open";
+        mark(o, d, BuyerStatus::kSkipped, code_int(Code::kBuyerCircuitOpen), "Circuit open: the buyer keeps failing", "skipped: circuit open");
         return false;
     }
     return true;
@@ -481,10 +487,7 @@ struct Engine::Delivery {
         }
         e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured), "No price without a ping"};
       }
-      o.status = e.status;
-      o.error_code = e.error_code;
-      o.error_message = e.reason;
-      dbg[i].decision = "skipped: " + e.reason;
+      mark(o, dbg[i], e.status, e.error_code, e.reason, "skipped: " + e.reason);
       outcome[i] = o;
       skipped.push_back(i);
     }
@@ -588,10 +591,7 @@ struct Engine::Delivery {
         continue;
       }
       if (SteadyClock::now() + std::chrono::milliseconds(5) >= deadline) {
-        o.status = BuyerStatus::kPinged;
-        o.error_code = code_int(Code::kBuyerTimeout);
-        o.error_message = "Delivery deadline reached before the post";
-        d.decision = "bid, not posted: " + r.reason;
+        mark(o, d, BuyerStatus::kPinged, code_int(Code::kBuyerTimeout), "Delivery deadline reached before the post", "bid, not posted: " + r.reason);
         continue;
       }
       std::vector<std::string> bkeys;
@@ -599,10 +599,7 @@ struct Engine::Delivery {
         bkeys = DedupTable::for_buyer(lead_keys, b.id);
         std::string holder;
         if (!engine.dedup_.claim(bkeys, lead.id, now, holder)) {
-          o.status = BuyerStatus::kDuplicated;
-          o.error_code = code_int(Code::kDuplicated);
-          o.error_message = "Duplicate: the buyer already has this lead (" + holder + ")";
-          d.decision = "skipped: duplicate for this buyer";
+          mark(o, d, BuyerStatus::kDuplicated, code_int(Code::kDuplicated), "Duplicate: the buyer already has this lead (" + holder + ")", "skipped: duplicate for this buyer");
           continue;
         }
         buyer_claims.insert(buyer_claims.end(), bkeys.begin(), bkeys.end());
@@ -611,10 +608,7 @@ struct Engine::Delivery {
       auto hold = engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, r.raw, cap_failed);
       if (!hold) {
         engine.dedup_.release(bkeys, lead.id);
-        o.status = BuyerStatus::kSkipped;
-        o.error_code = code_int(Code::kBuyerCapReached);
-        o.error_message = "Cap reached: " + cap_failed;
-        d.decision = "skipped: cap reached";
+        mark(o, d, BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached), "Cap reached: " + cap_failed, "skipped: cap reached");
         continue;
       }
       const std::string* ping_body = res.ping_body[i] ? &*res.ping_body[i] : nullptr;
@@ -655,10 +649,8 @@ struct Engine::Delivery {
   }
 
   void skip(BuyerOutcome o, BuyerDebug d, BuyerStatus st, int code, std::string reason) {
-    o.status = st;
-    o.error_code = code;
-    o.error_message = std::move(reason);
-    d.decision = "skipped: " + o.error_message;
+    std::string decision = "skipped: " + reason;
+    mark(o, d, st, code, std::move(reason), std::move(decision));
     lead.buyers.push_back(std::move(o));
     debug.buyers.push_back(std::move(d));
   }

@@ -62,6 +62,9 @@ TEST_F(Rules, BuyerFiltersSkipOnlyThatBuyer) {
   EXPECT_EQ(lead->buyers[1].buyer_id, 301);
   EXPECT_EQ(lead->buyers[1].status, BuyerStatus::kSkipped);
   EXPECT_EQ(lead->buyers[1].error_message, "Filtered: state");
+  auto dbg = app_->engine().find_debug(lead->id);
+  ASSERT_TRUE(dbg);
+  EXPECT_EQ(dbg->buyers[1].decision, "skipped: Filtered: state");
   EXPECT_EQ(b1.count("/post"), 0u);
 }
 
