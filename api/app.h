@@ -20,7 +20,7 @@ struct AppOptions {
   uint16_t port = 8080;
   unsigned threads = 1;
   storage::StoreOptions store;
-  std::string extra_ca_file;  // overrides outbound.ca_file when set (tests)
+  std::string extra_ca_file;     // overrides outbound.ca_file when set (tests)
   const Clock* clock = nullptr;  // default: the system clock (tests inject a ManualClock)
 };
 

@@ -132,8 +132,10 @@ std::string render_ping_answer(const engine::PingAnswer& a) {
   JsonWriter w(out);
   w.begin_object();
   w.kv("status", to_string(a.status));
-  if (a.ping_id.empty()) w.key("ping_id").null();
-  else w.kv("ping_id", a.ping_id);
+  if (a.ping_id.empty())
+    w.key("ping_id").null();
+  else
+    w.kv("ping_id", a.ping_id);
   w.kv("code", a.code);
   w.kv("error_code", a.code);
   w.kv("message", a.message);
@@ -143,7 +145,8 @@ std::string render_ping_answer(const engine::PingAnswer& a) {
     w.kv("expires_in", int64_t(a.expires_in_s));
     if (a.shared) {
       w.key("bids").begin_array();
-      for (const auto& b : a.bids) w.begin_object().kv("bid_id", b.bid_id).kv("payout", b.payout).end_object();
+      for (const auto& b : a.bids)
+        w.begin_object().kv("bid_id", b.bid_id).kv("payout", b.payout).end_object();
       w.end_array();
     } else if (a.one_to_one) {
       // B1: each bid with its price, the company the consumer consents to, and mapped data.

@@ -2,12 +2,12 @@
 //   pingpostd --config FILE --data DIR --listen HOST:PORT [--threads N]
 //             [--log-format text|json] [--log-level trace|debug|info|warn|error]
 // SIGINT/SIGTERM drain: stop accepting, finish leads in flight, flush storage, exit 0.
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <iostream>
 #include <string>
@@ -22,7 +22,8 @@ namespace {
 // %* in a pattern: the log message as JSON string content (escaped, without quotes).
 class JsonMessageFlag final : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     std::string q;
     pp::json_escape_append(q, std::string_view(msg.payload.data(), msg.payload.size()));
     dest.append(q.data() + 1, q.data() + q.size() - 1);
@@ -52,12 +53,18 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--config") config_path = next();
-    else if (a == "--data") data_dir = next();
-    else if (a == "--listen") listen = next();
-    else if (a == "--threads") threads = unsigned(std::max<int64_t>(1, pp::parse_int(next()).value_or(1)));
-    else if (a == "--log-format") log_format = next();
-    else if (a == "--log-level") log_level = next();
+    if (a == "--config")
+      config_path = next();
+    else if (a == "--data")
+      data_dir = next();
+    else if (a == "--listen")
+      listen = next();
+    else if (a == "--threads")
+      threads = unsigned(std::max<int64_t>(1, pp::parse_int(next()).value_or(1)));
+    else if (a == "--log-format")
+      log_format = next();
+    else if (a == "--log-level")
+      log_level = next();
     else if (a == "--help" || a == "-h") {
       usage();
       return 0;

@@ -1,5 +1,7 @@
 #include "api/router.h"
 
+#include <simdjson.h>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -8,11 +10,9 @@
 #include "api/intake.h"
 #include "api/sandbox.h"
 #include "api/views.h"
-#include <simdjson.h>
-
 #include "core/json_writer.h"
-#include "core/time.h"
 #include "core/text.h"
+#include "core/time.h"
 
 namespace pp::api {
 
@@ -37,7 +37,8 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     auto role = authenticate(req, snap->config());
     if (!role) co_return error_response(401, "Unauthenticated");
     constexpr std::string_view kCampaigns = "/public/campaigns";
-    if (p.rfind(kCampaigns, 0) == 0 && (p.size() == kCampaigns.size() || p[kCampaigns.size()] == '/')) {
+    if (p.rfind(kCampaigns, 0) == 0 &&
+        (p.size() == kCampaigns.size() || p[kCampaigns.size()] == '/')) {
       if (req.method != "GET") co_return error_response(405, "Use GET");
       co_return public_campaigns(req, std::string_view(p).substr(kCampaigns.size()), *role);
     }
@@ -53,7 +54,8 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     co_return error_response(404, "Not found");
   }
   if (p == "/metrics") {
-    if (!authenticate(req, engine_.snapshot()->config())) co_return error_response(401, "Unauthenticated");
+    if (!authenticate(req, engine_.snapshot()->config()))
+      co_return error_response(401, "Unauthenticated");
     Response r = json_response(200, render_metrics());
     r.content_type = "text/plain; version=0.0.4";
     co_return r;
@@ -104,7 +106,8 @@ Response Router::public_debug(const Request& req) {
   {
     simdjson::dom::parser parser;
     simdjson::dom::element doc;
-    if (parser.parse(req.body).get(doc) != simdjson::SUCCESS) return error_response(400, "Malformed JSON body");
+    if (parser.parse(req.body).get(doc) != simdjson::SUCCESS)
+      return error_response(400, "Malformed JSON body");
     simdjson::dom::array arr;
     if (doc["lead_ids"].get_array().get(arr) != simdjson::SUCCESS) {
       return error_response(400, "lead_ids must be an array of lead ids");
@@ -114,7 +117,8 @@ Response Router::public_debug(const Request& req) {
       ids.push_back(e.get_string().get(s) == simdjson::SUCCESS ? std::string(s) : std::string());
     }
   }
-  if (ids.empty() || ids.size() > 5) return error_response(400, "lead_ids must hold 1 to 5 lead ids");
+  if (ids.empty() || ids.size() > 5)
+    return error_response(400, "lead_ids must hold 1 to 5 lead ids");
   auto snap = engine_.snapshot();
   const UnixMs now = SystemClock::instance().now_ms();
   constexpr int64_t kRetentionMs = 90LL * 86400000;
@@ -140,7 +144,8 @@ Response Router::public_debug(const Request& req) {
     render_debug_lead(w, *lead, *debug, snap->config());
   }
   w.end_array().key("errors").begin_array();
-  for (const auto& [id, msg] : errors) w.begin_object().kv("lead_id", id).kv("message", msg).end_object();
+  for (const auto& [id, msg] : errors)
+    w.begin_object().kv("lead_id", id).kv("message", msg).end_object();
   w.end_array().end_object();
   return json_response(200, std::move(out));
 }
@@ -150,28 +155,37 @@ std::string Router::render_metrics() {
   engine::EngineCounters c = engine_.counters();
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, int64_t v) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name +
-           " " + std::to_string(v) + "\n";
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(v) + "\n";
   };
-  metric("pingpost_leads_received_total", "counter", "Supplier lead requests received.", int64_t(c.leads_received));
-  metric("pingpost_leads_stored_total", "counter", "Leads durably stored.", int64_t(c.leads_stored));
+  metric("pingpost_leads_received_total", "counter", "Supplier lead requests received.",
+         int64_t(c.leads_received));
+  metric("pingpost_leads_stored_total", "counter", "Leads durably stored.",
+         int64_t(c.leads_stored));
   metric("pingpost_leads_accepted_total", "counter", "Leads sold.", int64_t(c.leads_accepted));
-  metric("pingpost_store_failures_total", "counter", "Leads that could not be stored.", int64_t(c.store_failures));
-  metric("pingpost_buyer_calls_total", "counter", "HTTP calls to buyers (pings and posts).", int64_t(c.buyer_calls));
+  metric("pingpost_store_failures_total", "counter", "Leads that could not be stored.",
+         int64_t(c.store_failures));
+  metric("pingpost_buyer_calls_total", "counter", "HTTP calls to buyers (pings and posts).",
+         int64_t(c.buyer_calls));
   metric("pingpost_leads_in_flight", "gauge", "Leads being processed now.", c.in_flight);
-  metric("pingpost_pings_total", "counter", "Supplier pings (exchange and one-to-one).", int64_t(c.pings));
-  metric("pingpost_pings_with_bids_total", "counter", "Supplier pings that got at least one bid.", int64_t(c.pings_with_bids));
+  metric("pingpost_pings_total", "counter", "Supplier pings (exchange and one-to-one).",
+         int64_t(c.pings));
+  metric("pingpost_pings_with_bids_total", "counter", "Supplier pings that got at least one bid.",
+         int64_t(c.pings_with_bids));
   metric("pingpost_prepings_total", "counter", "Pre-ping duplicate checks.", int64_t(c.prepings));
-  metric("pingpost_prepings_accepted_total", "counter", "Pre-pings that were not duplicates.", int64_t(c.prepings_accepted));
-  out += "# HELP pingpost_buyer_circuit_open 1 when the buyer's circuit breaker skips it.\n"
-         "# TYPE pingpost_buyer_circuit_open gauge\n";
+  metric("pingpost_prepings_accepted_total", "counter", "Pre-pings that were not duplicates.",
+         int64_t(c.prepings_accepted));
+  out +=
+      "# HELP pingpost_buyer_circuit_open 1 when the buyer's circuit breaker skips it.\n"
+      "# TYPE pingpost_buyer_circuit_open gauge\n";
   auto health = engine_.buyer_health();
   for (const auto& h : health) {
     out += "pingpost_buyer_circuit_open{buyer=\"" + std::to_string(h.buyer) + "\"} " +
            (h.state == engine::BuyerHealth::State::kClosed ? "0" : "1") + "\n";
   }
-  out += "# HELP pingpost_buyer_circuit_opened_total Times the buyer's circuit opened.\n"
-         "# TYPE pingpost_buyer_circuit_opened_total counter\n";
+  out +=
+      "# HELP pingpost_buyer_circuit_opened_total Times the buyer's circuit opened.\n"
+      "# TYPE pingpost_buyer_circuit_opened_total counter\n";
   for (const auto& h : health) {
     out += "pingpost_buyer_circuit_opened_total{buyer=\"" + std::to_string(h.buyer) + "\"} " +
            std::to_string(h.opened_total) + "\n";
@@ -199,7 +213,8 @@ Response Router::public_campaigns(const Request&, std::string_view rest, Role ro
   if (s2 == std::string_view::npos) return error_response(404, "Not found");
   std::string_view verb = action.substr(0, s2);
   if (verb != "pause_buyer" && verb != "resume_buyer") return error_response(404, "Not found");
-  if (role != Role::kAdmin) return error_response(403, "Forbidden: this token cannot change buyers");
+  if (role != Role::kAdmin)
+    return error_response(403, "Forbidden: this token cannot change buyers");
   auto bid = parse_int(action.substr(s2 + 1));
   if (!bid) return error_response(404, "Buyer not found");
   bool pause = verb == "pause_buyer";
@@ -208,9 +223,12 @@ Response Router::public_campaigns(const Request&, std::string_view rest, Role ro
       return json_response(200, R"({"status":"success","data":[]})");
     case engine::Engine::PauseResult::kAlready:
       return error_response(400, pause ? "Buyer is already paused" : "Buyer is already live");
-    case engine::Engine::PauseResult::kNoCampaign: return error_response(404, "Campaign not found");
-    case engine::Engine::PauseResult::kNoBuyer: return error_response(404, "Buyer not found");
-    case engine::Engine::PauseResult::kFailed: return error_response(503, "Could not store the change; retry");
+    case engine::Engine::PauseResult::kNoCampaign:
+      return error_response(404, "Campaign not found");
+    case engine::Engine::PauseResult::kNoBuyer:
+      return error_response(404, "Buyer not found");
+    case engine::Engine::PauseResult::kFailed:
+      return error_response(503, "Could not store the change; retry");
   }
   return error_response(500, "Internal error");
 }

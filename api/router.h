@@ -1,8 +1,7 @@
 #pragma once
 // Routes a request to its handler. Handlers are thin: parse, call the engine, render.
-#include <boost/asio/awaitable.hpp>
-
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
 
 #include "api/http_types.h"
 #include "buyers/transport.h"

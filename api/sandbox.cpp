@@ -57,7 +57,8 @@ SandboxAnswer sandbox_answer(const Request& req, uint64_t seq) {
     a.response = error_response(500, "sandbox: internal error");
     return a;
   } else if (first == "garbage") {
-    a.response = Response{200, "text/html", "<html><body>Service Unavailable</body></html>", {}, false};
+    a.response =
+        Response{200, "text/html", "<html><body>Service Unavailable</body></html>", {}, false};
     return a;
   } else if (first == "reject") {
     a.response = status_json("rejected", "sandbox: rejected by rule");

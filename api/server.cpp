@@ -1,5 +1,7 @@
 #include "api/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,8 +13,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
-
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -105,12 +105,14 @@ struct Server::Impl {
       http::request_parser<http::string_body> parser;
       parser.body_limit(opts.body_limit_bytes);
       parser.header_limit(opts.header_limit_bytes);
-      stream.expires_after(std::chrono::milliseconds(first ? opts.read_timeout_ms : opts.idle_timeout_ms));
+      stream.expires_after(
+          std::chrono::milliseconds(first ? opts.read_timeout_ms : opts.idle_timeout_ms));
       auto [ec, n] = co_await http::async_read(stream, buf, parser, kNoThrow);
       (void)n;
       if (ec) {
-        bool parse_error = ec.category() == http::make_error_code(http::error::bad_target).category() &&
-                           ec != http::error::end_of_stream && ec != http::error::partial_message;
+        bool parse_error =
+            ec.category() == http::make_error_code(http::error::bad_target).category() &&
+            ec != http::error::end_of_stream && ec != http::error::partial_message;
         if (parse_error) {
           bool ok = false;
           co_await write(stream, parse_error_response(ec), false, ok);
@@ -125,7 +127,8 @@ struct Server::Impl {
       size_t q = req.target.find('?');
       req.path = req.target.substr(0, q);
       if (q != std::string::npos) req.query = req.target.substr(q + 1);
-      for (const auto& f : msg) req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      for (const auto& f : msg)
+        req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
       req.body = std::move(msg.body());
       req.remote_address = remote;
       bool keep_alive = msg.keep_alive();

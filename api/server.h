@@ -20,8 +20,8 @@ struct ServerOptions {
   unsigned threads = 1;
   uint32_t body_limit_bytes = 65536;
   uint32_t header_limit_bytes = 8192;
-  uint32_t read_timeout_ms = 10000;   // to receive a whole request on a new connection
-  uint32_t idle_timeout_ms = 60000;   // keep-alive: to receive the next request
+  uint32_t read_timeout_ms = 10000;  // to receive a whole request on a new connection
+  uint32_t idle_timeout_ms = 60000;  // keep-alive: to receive the next request
   uint32_t write_timeout_ms = 10000;
   buyers::ClientOptions client;
 };

@@ -43,8 +43,10 @@ void caps_value(JsonWriter& w, const Caps& caps, CapOwner owner, int64_t id, con
 
 void nickname(JsonWriter& w, const std::optional<std::string>& n) {
   w.key("nickname");
-  if (n) w.value(*n);
-  else w.null();
+  if (n)
+    w.value(*n);
+  else
+    w.null();
 }
 
 }  // namespace
@@ -110,9 +112,12 @@ namespace {
 
 std::string_view title_status(LeadStatus s) {
   switch (s) {
-    case LeadStatus::kAccepted: return "Accepted";
-    case LeadStatus::kDuplicated: return "Duplicated";
-    case LeadStatus::kError: return "Error";
+    case LeadStatus::kAccepted:
+      return "Accepted";
+    case LeadStatus::kDuplicated:
+      return "Duplicated";
+    case LeadStatus::kError:
+      return "Error";
   }
   return "Error";
 }
@@ -171,7 +176,9 @@ void render_debug_lead(JsonWriter& w, const Lead& l, const DebugLog& debug, cons
   w.key("buyers").begin_array();
   for (size_t i = 0; i < l.buyers.size(); ++i) {
     const BuyerOutcome& o = l.buyers[i];
-    const BuyerDebug* d = i < debug.buyers.size() && debug.buyers[i].buyer_id == o.buyer_id ? &debug.buyers[i] : nullptr;
+    const BuyerDebug* d = i < debug.buyers.size() && debug.buyers[i].buyer_id == o.buyer_id
+                              ? &debug.buyers[i]
+                              : nullptr;
     const BuyerConfig* bc = campaign ? campaign->find_buyer(o.buyer_id) : nullptr;
     w.begin_object();
     w.kv("id", int64_t(o.buyer_id));
@@ -189,7 +196,12 @@ void render_debug_lead(JsonWriter& w, const Lead& l, const DebugLog& debug, cons
     w.key("exec_time").fixed(double(o.exec_time_us) / 1000.0, 2);
     w.key("bid");
     if (d && d->has_bid) {
-      w.begin_object().key("raw").money_string(d->bid_raw).key("adjusted").money_string(d->bid_adjusted).end_object();
+      w.begin_object()
+          .key("raw")
+          .money_string(d->bid_raw)
+          .key("adjusted")
+          .money_string(d->bid_adjusted)
+          .end_object();
     } else {
       w.null();
     }
@@ -245,7 +257,8 @@ std::string render_lead(const Lead& l, const Config& cfg) {
     client_object(w, cfg, bc ? bc->client_id : 0);
     // The lead view shows auction losers as PINGED (seed 000's Solar Exchange lead); the debug
     // log keeps the finer "Outbid".
-    w.kv("status", b.status == BuyerStatus::kOutbid ? std::string_view("PINGED") : to_upper_string(b.status));
+    w.kv("status",
+         b.status == BuyerStatus::kOutbid ? std::string_view("PINGED") : to_upper_string(b.status));
     w.kv("error_code", b.error_code);
     w.kv("error_message", b.error_message);
     w.kv("sell_price", b.sell_price);

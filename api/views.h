@@ -3,8 +3,8 @@
 #include <string>
 
 #include "core/config.h"
-#include "core/lead.h"
 #include "core/json_writer.h"
+#include "core/lead.h"
 #include "engine/engine.h"
 
 namespace pp::api {
@@ -18,8 +18,8 @@ void render_campaign(std::string& out, const CampaignConfig& c, const Config& cf
                      engine::Engine& engine);
 std::string render_campaigns(const Config& cfg, engine::Engine& engine);
 
-// One element of "Lead Debug Log"'s `leads` (POST /public/leads/debug), seed 000's shape: statuses in
-// title case, lead cost/revenue and bids as strings, exec_time in milliseconds.
+// One element of "Lead Debug Log"'s `leads` (POST /public/leads/debug), seed 000's shape: statuses
+// in title case, lead cost/revenue and bids as strings, exec_time in milliseconds.
 void render_debug_lead(JsonWriter& w, const Lead& lead, const DebugLog& debug, const Config& cfg);
 
 }  // namespace pp::api

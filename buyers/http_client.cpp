@@ -8,7 +8,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
 #include <stdexcept>
 #include <unordered_map>
 #include <vector>
@@ -243,11 +242,13 @@ HttpClient::HttpClient(asio::any_io_executor ex, ClientOptions options)
   impl_->opts = std::move(options);
   impl_->tls.set_default_verify_paths();
   impl_->tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                         ssl::context::no_tlsv1_1);
   if (!impl_->opts.ca_file.empty()) {
     beast::error_code ec;
     impl_->tls.load_verify_file(impl_->opts.ca_file, ec);
-    if (ec) throw std::runtime_error("cannot load CA file " + impl_->opts.ca_file + ": " + ec.message());
+    if (ec)
+      throw std::runtime_error("cannot load CA file " + impl_->opts.ca_file + ": " + ec.message());
   }
 }
 
@@ -295,7 +296,8 @@ asio::awaitable<HttpResult> HttpClient::send(OutboundRequest req) {
     std::unique_ptr<Conn> c = attempt == 0 ? impl_->take_idle(key) : nullptr;
     bool reused = c != nullptr;
     if (!c) {
-      c = co_await impl_->connect(u, std::min(Clock::now() + req.connect_timeout, req.deadline), res);
+      c = co_await impl_->connect(u, std::min(Clock::now() + req.connect_timeout, req.deadline),
+                                  res);
       if (!c) break;
     }
     res.reused_connection = reused;

@@ -12,7 +12,6 @@
 // - Redirects are never followed: a 3xx is returned like any other status.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-
 #include <chrono>
 #include <memory>
 #include <string>
@@ -23,10 +22,10 @@
 namespace pp::buyers {
 
 struct ClientOptions {
-  std::string ca_file;                       // extra PEM trust anchors; empty = system store only
-  size_t max_idle_per_host = 64;             // default 64
+  std::string ca_file;                        // extra PEM trust anchors; empty = system store only
+  size_t max_idle_per_host = 64;              // default 64
   std::chrono::milliseconds idle_ttl{30000};  // default 30 s
-  size_t max_header_bytes = 16384;           // response head cap, default 16 KiB
+  size_t max_header_bytes = 16384;            // response head cap, default 16 KiB
 };
 
 class HttpClient final : public Transport {

@@ -33,10 +33,10 @@ enum class TransportError : uint8_t {
   kConnectFailed,
   kConnectTimeout,
   kTlsFailed,
-  kTimeout,       // no complete answer within the deadline
-  kTooLarge,      // answer over max_response_bytes
-  kProtocol,      // not HTTP
-  kClosed,        // connection closed before a complete answer
+  kTimeout,   // no complete answer within the deadline
+  kTooLarge,  // answer over max_response_bytes
+  kProtocol,  // not HTTP
+  kClosed,    // connection closed before a complete answer
   kBlockedAddress,
 };
 std::string_view to_string(TransportError e);

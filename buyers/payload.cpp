@@ -7,17 +7,28 @@ namespace pp::buyers {
 
 std::string_view to_string(TransportError e) {
   switch (e) {
-    case TransportError::kNone: return "none";
-    case TransportError::kBadUrl: return "bad url";
-    case TransportError::kResolveFailed: return "resolve failed";
-    case TransportError::kConnectFailed: return "connect failed";
-    case TransportError::kConnectTimeout: return "connect timeout";
-    case TransportError::kTlsFailed: return "tls handshake failed";
-    case TransportError::kTimeout: return "timeout";
-    case TransportError::kTooLarge: return "response too large";
-    case TransportError::kProtocol: return "invalid http response";
-    case TransportError::kClosed: return "connection closed";
-    case TransportError::kBlockedAddress: return "blocked address";
+    case TransportError::kNone:
+      return "none";
+    case TransportError::kBadUrl:
+      return "bad url";
+    case TransportError::kResolveFailed:
+      return "resolve failed";
+    case TransportError::kConnectFailed:
+      return "connect failed";
+    case TransportError::kConnectTimeout:
+      return "connect timeout";
+    case TransportError::kTlsFailed:
+      return "tls handshake failed";
+    case TransportError::kTimeout:
+      return "timeout";
+    case TransportError::kTooLarge:
+      return "response too large";
+    case TransportError::kProtocol:
+      return "invalid http response";
+    case TransportError::kClosed:
+      return "connection closed";
+    case TransportError::kBlockedAddress:
+      return "blocked address";
   }
   return "error";
 }
@@ -70,7 +81,8 @@ OutboundRequest CompiledRequest::render(const TemplateContext& ctx,
 
   std::string body;
   switch (cfg_.format) {
-    case BodyFormat::kNone: break;
+    case BodyFormat::kNone:
+      break;
     case BodyFormat::kForm: {
       bool first = true;
       for (const auto& [k, t] : fields_) {

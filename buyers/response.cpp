@@ -28,9 +28,12 @@ std::string to_json_pointer(std::string_view path) {
   auto flush = [&] {
     out.push_back('/');
     for (char c : seg) {
-      if (c == '~') out += "~0";
-      else if (c == '/') out += "~1";
-      else out.push_back(c);
+      if (c == '~')
+        out += "~0";
+      else if (c == '/')
+        out += "~1";
+      else
+        out.push_back(c);
     }
     seg.clear();
   };
@@ -85,9 +88,9 @@ class CompiledMapping::Document {
       xml_init_once();
       xmlSetStructuredErrorFunc(nullptr, xml_silent);
       // No entity substitution, no DTD loading, no network: hostile XML stays inert.
-      xml_ = xmlReadMemory(body.data(), int(body.size()), "answer.xml", nullptr,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                               XML_PARSE_NOCDATA);
+      xml_ = xmlReadMemory(
+          body.data(), int(body.size()), "answer.xml", nullptr,
+          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
       parsed_ = xml_ != nullptr;
     } else {
       parsed_ = true;
@@ -118,7 +121,8 @@ class CompiledMapping::Document {
     std::string xpath = "string(" + (path.empty() || path[0] != '/' ? "/" + path : path) + ")";
     xmlXPathContextPtr ctx = xmlXPathNewContext(xml_);
     if (!ctx) return std::nullopt;
-    xmlXPathObjectPtr obj = xmlXPathEvalExpression(reinterpret_cast<const xmlChar*>(xpath.c_str()), ctx);
+    xmlXPathObjectPtr obj =
+        xmlXPathEvalExpression(reinterpret_cast<const xmlChar*>(xpath.c_str()), ctx);
     std::optional<std::string> out;
     if (obj && obj->type == XPATH_STRING && obj->stringval && obj->stringval[0] != 0) {
       out = std::string(reinterpret_cast<const char*>(obj->stringval));
@@ -183,14 +187,17 @@ std::optional<CompiledMapping> CompiledMapping::compile(const ResponseMappingCon
 bool CompiledMapping::test(const Rule& r, const Document& doc) const {
   // Text rules and regexes look at the whole body unless a path is given.
   std::optional<std::string> v;
-  if (r.path.empty()) v = std::string(doc.body());
-  else v = doc.at(r.path);
+  if (r.path.empty())
+    v = std::string(doc.body());
+  else
+    v = doc.at(r.path);
   if (!v) return false;
   std::string_view s = trim(*v);
   for (const auto& e : r.equals_lower) {
     if (iequals(s, e)) return true;
   }
-  if (!r.contains_lower.empty() && to_lower(s).find(r.contains_lower) != std::string::npos) return true;
+  if (!r.contains_lower.empty() && to_lower(s).find(r.contains_lower) != std::string::npos)
+    return true;
   if (r.regex && RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *r.regex)) return true;
   return false;
 }
@@ -235,16 +242,20 @@ MappedResponse CompiledMapping::map(const HttpResult& res) const {
     return out;
   }
 
-  if (accepted_.empty() || test(accepted_, doc)) out.verdict = Verdict::kAccepted;
-  else if (!duplicate_.empty() && test(duplicate_, doc)) out.verdict = Verdict::kDuplicate;
-  else out.verdict = Verdict::kRejected;
+  if (accepted_.empty() || test(accepted_, doc))
+    out.verdict = Verdict::kAccepted;
+  else if (!duplicate_.empty() && test(duplicate_, doc))
+    out.verdict = Verdict::kDuplicate;
+  else
+    out.verdict = Verdict::kRejected;
 
   if (auto p = extract(price_, doc)) out.price = Money::parse(*p);
   if (auto id = extract(lead_id_, doc)) out.buyer_lead_id = id->substr(0, 128);
   if (auto u = extract(redirect_, doc)) {
     std::string_view url = trim(*u);
     // Only absolute http(s) URLs are passed back to the supplier.
-    if (url.size() <= 2048 && (starts_with_icase(url, "http://") || starts_with_icase(url, "https://")))
+    if (url.size() <= 2048 &&
+        (starts_with_icase(url, "http://") || starts_with_icase(url, "https://")))
       out.redirect_url = std::string(url);
   }
   if (out.verdict != Verdict::kAccepted) {

@@ -30,7 +30,8 @@ struct MappedResponse {
 
 class CompiledMapping {
  public:
-  static std::optional<CompiledMapping> compile(const ResponseMappingConfig& cfg, std::string& error);
+  static std::optional<CompiledMapping> compile(const ResponseMappingConfig& cfg,
+                                                std::string& error);
 
   MappedResponse map(const HttpResult& result) const;
 
@@ -52,7 +53,6 @@ class CompiledMapping {
   class Document;  // the parsed answer (JSON via simdjson, XML via libxml2, or text)
 
  private:
-
   static bool compile_rule(const MatchRule& in, Rule& out, std::string& error);
   static bool compile_extract(const Extractor& in, Extract& out, std::string& error);
   bool test(const Rule& r, const Document& doc) const;

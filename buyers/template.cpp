@@ -1,9 +1,9 @@
 #include "buyers/template.h"
 
+#include <date/date.h>
+
 #include <array>
 #include <cstdio>
-
-#include <date/date.h>
 
 #include "core/fields.h"
 #include "core/hash.h"
@@ -49,30 +49,65 @@ std::string php_date_format(std::string_view fmt, int y, unsigned mo, unsigned d
                             unsigned mi, unsigned ss) {
   static constexpr std::array<std::string_view, 12> kMon{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  static constexpr std::array<std::string_view, 7> kDay{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<std::string_view, 7> kDay{"Sun", "Mon", "Tue", "Wed",
+                                                        "Thu", "Fri", "Sat"};
   std::string out;
   char b[16];
   for (char c : fmt) {
     switch (c) {
-      case 'Y': std::snprintf(b, sizeof b, "%04d", y); out += b; break;
-      case 'y': std::snprintf(b, sizeof b, "%02d", y % 100); out += b; break;
-      case 'm': std::snprintf(b, sizeof b, "%02u", mo); out += b; break;
-      case 'n': out += std::to_string(mo); break;
-      case 'd': std::snprintf(b, sizeof b, "%02u", d); out += b; break;
-      case 'j': out += std::to_string(d); break;
-      case 'H': std::snprintf(b, sizeof b, "%02u", hh); out += b; break;
-      case 'G': out += std::to_string(hh); break;
-      case 'i': std::snprintf(b, sizeof b, "%02u", mi); out += b; break;
-      case 's': std::snprintf(b, sizeof b, "%02u", ss); out += b; break;
-      case 'M': out += kMon[(mo - 1) % 12]; break;
+      case 'Y':
+        std::snprintf(b, sizeof b, "%04d", y);
+        out += b;
+        break;
+      case 'y':
+        std::snprintf(b, sizeof b, "%02d", y % 100);
+        out += b;
+        break;
+      case 'm':
+        std::snprintf(b, sizeof b, "%02u", mo);
+        out += b;
+        break;
+      case 'n':
+        out += std::to_string(mo);
+        break;
+      case 'd':
+        std::snprintf(b, sizeof b, "%02u", d);
+        out += b;
+        break;
+      case 'j':
+        out += std::to_string(d);
+        break;
+      case 'H':
+        std::snprintf(b, sizeof b, "%02u", hh);
+        out += b;
+        break;
+      case 'G':
+        out += std::to_string(hh);
+        break;
+      case 'i':
+        std::snprintf(b, sizeof b, "%02u", mi);
+        out += b;
+        break;
+      case 's':
+        std::snprintf(b, sizeof b, "%02u", ss);
+        out += b;
+        break;
+      case 'M':
+        out += kMon[(mo - 1) % 12];
+        break;
       case 'D': {
         date::weekday wd{date::sys_days{date::year(y) / date::month(mo) / date::day(d)}};
         out += kDay[wd.c_encoding()];
         break;
       }
-      case 'A': out += hh < 12 ? "AM" : "PM"; break;
-      case 'a': out += hh < 12 ? "am" : "pm"; break;
-      default: out.push_back(c);
+      case 'A':
+        out += hh < 12 ? "AM" : "PM";
+        break;
+      case 'a':
+        out += hh < 12 ? "am" : "pm";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -125,16 +160,24 @@ std::string base64(std::string_view in) {
 
 void escape_into(std::string& out, std::string_view v, Escape e) {
   switch (e) {
-    case Escape::kNone: out += v; break;
-    case Escape::kUrl: out += url_encode(v); break;
+    case Escape::kNone:
+      out += v;
+      break;
+    case Escape::kUrl:
+      out += url_encode(v);
+      break;
     case Escape::kJson: {
       std::string q;
       json_escape_append(q, v);
       out.append(q, 1, q.size() - 2);  // drop the quotes
       break;
     }
-    case Escape::kXml: out += xml_escape(v); break;
-    case Escape::kHeader: out += strip_crlf(v); break;
+    case Escape::kXml:
+      out += xml_escape(v);
+      break;
+    case Escape::kHeader:
+      out += strip_crlf(v);
+      break;
   }
 }
 
@@ -213,9 +256,15 @@ std::string Template::apply(const std::vector<Transformer>& chain, std::string v
                             const TemplateContext& ctx) {
   for (const auto& t : chain) {
     switch (t.kind) {
-      case Transformer::Kind::kUpper: v = to_upper(v); break;
-      case Transformer::Kind::kLower: v = to_lower(v); break;
-      case Transformer::Kind::kTrim: v = std::string(trim(v)); break;
+      case Transformer::Kind::kUpper:
+        v = to_upper(v);
+        break;
+      case Transformer::Kind::kLower:
+        v = to_lower(v);
+        break;
+      case Transformer::Kind::kTrim:
+        v = std::string(trim(v));
+        break;
       case Transformer::Kind::kUcFirst:
         if (!v.empty()) v[0] = ascii_upper(v[0]);
         break;
@@ -244,7 +293,9 @@ std::string Template::apply(const std::vector<Transformer>& chain, std::string v
         v = std::move(d);
         break;
       }
-      case Transformer::Kind::kDate: v = transform_date(v, t.args[0]); break;
+      case Transformer::Kind::kDate:
+        v = transform_date(v, t.args[0]);
+        break;
       case Transformer::Kind::kReplace: {
         const std::string& from = t.args[0];
         const std::string& to = t.args[1];
@@ -281,15 +332,27 @@ std::string Template::apply(const std::vector<Transformer>& chain, std::string v
         }
         break;
       }
-      case Transformer::Kind::kMd5: v = md5_hex(v); break;
-      case Transformer::Kind::kSha1: v = sha1_hex(v); break;
-      case Transformer::Kind::kSha256: v = sha256_hex(v); break;
+      case Transformer::Kind::kMd5:
+        v = md5_hex(v);
+        break;
+      case Transformer::Kind::kSha1:
+        v = sha1_hex(v);
+        break;
+      case Transformer::Kind::kSha256:
+        v = sha256_hex(v);
+        break;
       case Transformer::Kind::kDefault:
         if (trim(v).empty()) v = t.args[0];
         break;
-      case Transformer::Kind::kAge: v = transform_age(v, ctx.now_ms()); break;
-      case Transformer::Kind::kUrlEncode: v = url_encode(v); break;
-      case Transformer::Kind::kBase64: v = base64(v); break;
+      case Transformer::Kind::kAge:
+        v = transform_age(v, ctx.now_ms());
+        break;
+      case Transformer::Kind::kUrlEncode:
+        v = url_encode(v);
+        break;
+      case Transformer::Kind::kBase64:
+        v = base64(v);
+        break;
     }
   }
   return v;

@@ -35,8 +35,23 @@ class TemplateContext {
 
 struct Transformer {
   enum class Kind : uint8_t {
-    kUpper, kLower, kTrim, kUcFirst, kDigits, kPhone10, kNumber, kDate, kReplace, kChars,
-    kMd5, kSha1, kSha256, kDefault, kAge, kUrlEncode, kBase64,
+    kUpper,
+    kLower,
+    kTrim,
+    kUcFirst,
+    kDigits,
+    kPhone10,
+    kNumber,
+    kDate,
+    kReplace,
+    kChars,
+    kMd5,
+    kSha1,
+    kSha256,
+    kDefault,
+    kAge,
+    kUrlEncode,
+    kBase64,
   };
   Kind kind;
   std::vector<std::string> args;

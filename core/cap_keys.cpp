@@ -6,11 +6,21 @@ bool cap_counter_key(CapOwner owner, int64_t id, bool budget, const CapRule& rul
                      const TimeZone& tz, UnixMs t, std::string& key) {
   UnixMs start = 0;
   switch (rule.period) {
-    case CapPeriod::kHour: start = period_start(tz, CalendarPeriod::kHour, t); break;
-    case CapPeriod::kDay: start = period_start(tz, CalendarPeriod::kDay, t); break;
-    case CapPeriod::kWeek: start = period_start(tz, CalendarPeriod::kWeek, t); break;
-    case CapPeriod::kMonth: start = period_start(tz, CalendarPeriod::kMonth, t); break;
-    case CapPeriod::kTotal: start = 0; break;
+    case CapPeriod::kHour:
+      start = period_start(tz, CalendarPeriod::kHour, t);
+      break;
+    case CapPeriod::kDay:
+      start = period_start(tz, CalendarPeriod::kDay, t);
+      break;
+    case CapPeriod::kWeek:
+      start = period_start(tz, CalendarPeriod::kWeek, t);
+      break;
+    case CapPeriod::kMonth:
+      start = period_start(tz, CalendarPeriod::kMonth, t);
+      break;
+    case CapPeriod::kTotal:
+      start = 0;
+      break;
     case CapPeriod::kWeekday:
       if (local_weekday(tz, t) != rule.weekday) return false;
       start = period_start(tz, CalendarPeriod::kDay, t);

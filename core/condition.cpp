@@ -1,13 +1,13 @@
 #include "core/condition.h"
 
+#include <date/date.h>
+#include <date/tz.h>
+#include <re2/re2.h>
+
 #include <array>
 
 #include "core/fields.h"
 #include "core/text.h"
-
-#include <date/date.h>
-#include <date/tz.h>
-#include <re2/re2.h>
 
 namespace pp {
 
@@ -73,15 +73,20 @@ bool parse_cond_op(std::string_view s, CondOp& out) {
 int cond_op_arity(CondOp op) {
   switch (op) {
     case CondOp::kEmpty:
-    case CondOp::kNotEmpty: return 0;
+    case CondOp::kNotEmpty:
+      return 0;
     case CondOp::kGreater:
     case CondOp::kGreaterEq:
     case CondOp::kLess:
-    case CondOp::kLessEq: return 1;
+    case CondOp::kLessEq:
+      return 1;
     case CondOp::kBetween:
-    case CondOp::kAgeBetween: return 2;
-    case CondOp::kRegex: return 1;
-    default: return -1;
+    case CondOp::kAgeBetween:
+      return 2;
+    case CondOp::kRegex:
+      return 1;
+    default:
+      return -1;
   }
 }
 
@@ -164,13 +169,18 @@ bool Schedule::contains(UnixMs t) const {
 
 void Condition::collect_fields(std::vector<std::string>& out) const {
   switch (kind_) {
-    case Kind::kRule: out.push_back(field_); break;
-    case Kind::kSchedule: out.push_back("schedule"); break;
+    case Kind::kRule:
+      out.push_back(field_);
+      break;
+    case Kind::kSchedule:
+      out.push_back("schedule");
+      break;
     case Kind::kAll:
     case Kind::kAny:
       for (const auto& p : parts_) p.collect_fields(out);
       break;
-    case Kind::kAlways: break;
+    case Kind::kAlways:
+      break;
   }
 }
 
@@ -183,9 +193,12 @@ Condition Condition::any(std::vector<Condition> parts) {
 
 bool Condition::matches(const EvalContext& ctx) const {
   switch (kind_) {
-    case Kind::kAlways: return true;
-    case Kind::kRule: return match_rule(find_field(ctx.fields, field_), ctx.now);
-    case Kind::kSchedule: return schedule_->contains(ctx.now);
+    case Kind::kAlways:
+      return true;
+    case Kind::kRule:
+      return match_rule(find_field(ctx.fields, field_), ctx.now);
+    case Kind::kSchedule:
+      return schedule_->contains(ctx.now);
     case Kind::kAll:
       for (const auto& p : parts_) {
         if (!p.matches(ctx)) return false;
@@ -209,7 +222,8 @@ std::optional<int64_t> age_at(std::string_view v, UnixMs now) {
   auto today = date::year_month_day{date::floor<date::days>(
       std::chrono::system_clock::time_point(std::chrono::milliseconds(now)))};
   int64_t age = int(today.year()) - d->y;
-  if (unsigned(today.month()) < d->m || (unsigned(today.month()) == d->m && unsigned(today.day()) < d->d))
+  if (unsigned(today.month()) < d->m ||
+      (unsigned(today.month()) == d->m && unsigned(today.day()) < d->d))
     --age;
   return age;
 }
@@ -218,9 +232,12 @@ std::optional<int64_t> age_at(std::string_view v, UnixMs now) {
 bool Condition::match_rule(const std::string* value, UnixMs now) const {
   bool empty = value == nullptr || trim(*value).empty();
   switch (op_) {
-    case CondOp::kEmpty: return empty;
-    case CondOp::kNotEmpty: return !empty;
-    default: break;
+    case CondOp::kEmpty:
+      return empty;
+    case CondOp::kNotEmpty:
+      return !empty;
+    default:
+      break;
   }
   if (empty) {
     // A missing value equals nothing, so it passes only the negative operators.
@@ -257,19 +274,27 @@ bool Condition::match_rule(const std::string* value, UnixMs now) const {
       return RE2::PartialMatch(re2::StringPiece(v.data(), v.size()), *regex_);
     case CondOp::kAgeBetween: {
       auto age = age_at(v, now);
-      return age && Money::from_whole(*age) >= numbers_[0] && Money::from_whole(*age) <= numbers_[1];
+      return age && Money::from_whole(*age) >= numbers_[0] &&
+             Money::from_whole(*age) <= numbers_[1];
     }
-    default: break;
+    default:
+      break;
   }
   auto n = Money::parse(v);
   if (!n) return false;
   switch (op_) {
-    case CondOp::kGreater: return *n > numbers_[0];
-    case CondOp::kGreaterEq: return *n >= numbers_[0];
-    case CondOp::kLess: return *n < numbers_[0];
-    case CondOp::kLessEq: return *n <= numbers_[0];
-    case CondOp::kBetween: return *n >= numbers_[0] && *n <= numbers_[1];
-    default: return false;
+    case CondOp::kGreater:
+      return *n > numbers_[0];
+    case CondOp::kGreaterEq:
+      return *n >= numbers_[0];
+    case CondOp::kLess:
+      return *n < numbers_[0];
+    case CondOp::kLessEq:
+      return *n <= numbers_[0];
+    case CondOp::kBetween:
+      return *n >= numbers_[0] && *n <= numbers_[1];
+    default:
+      return false;
   }
 }
 

@@ -51,8 +51,8 @@ enum class CondOp : uint8_t {
   kBetween,      // numeric, inclusive: values[0] <= x <= values[1]
   kEmpty,        // missing or empty
   kNotEmpty,
-  kRegex,        // matches a regular expression (RE2: linear time, case-insensitive, partial)
-  kAgeBetween,   // a date of birth (or an age in years) within [min, max] years at evaluation time
+  kRegex,       // matches a regular expression (RE2: linear time, case-insensitive, partial)
+  kAgeBetween,  // a date of birth (or an age in years) within [min, max] years at evaluation time
 };
 
 std::string_view to_string(CondOp op);
@@ -67,8 +67,8 @@ class Condition {
 
   static Condition always() { return Condition(); }
   // Fails (nullopt + error) when a numeric operator gets a non-numeric value or the arity is wrong.
-  static std::optional<Condition> rule(std::string field, CondOp op, std::vector<std::string> values,
-                                       std::string& error);
+  static std::optional<Condition> rule(std::string field, CondOp op,
+                                       std::vector<std::string> values, std::string& error);
   static Condition all(std::vector<Condition> parts);
   static Condition any(std::vector<Condition> parts);
   static Condition schedule(Schedule s);

@@ -1,8 +1,7 @@
 #include "core/config.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cmath>
 #include <set>
 
@@ -17,38 +16,52 @@ std::string_view to_string(Role r) { return r == Role::kAdmin ? "admin" : "read"
 
 std::string_view to_string(BodyFormat f) {
   switch (f) {
-    case BodyFormat::kNone: return "none";
-    case BodyFormat::kForm: return "form";
-    case BodyFormat::kJson: return "json";
-    case BodyFormat::kXml: return "xml";
+    case BodyFormat::kNone:
+      return "none";
+    case BodyFormat::kForm:
+      return "form";
+    case BodyFormat::kJson:
+      return "json";
+    case BodyFormat::kXml:
+      return "xml";
   }
   return "none";
 }
 
 std::string_view content_type(BodyFormat f) {
   switch (f) {
-    case BodyFormat::kForm: return "application/x-www-form-urlencoded";
-    case BodyFormat::kJson: return "application/json";
-    case BodyFormat::kXml: return "application/xml";
-    case BodyFormat::kNone: return "";
+    case BodyFormat::kForm:
+      return "application/x-www-form-urlencoded";
+    case BodyFormat::kJson:
+      return "application/json";
+    case BodyFormat::kXml:
+      return "application/xml";
+    case BodyFormat::kNone:
+      return "";
   }
   return "";
 }
 
 std::string_view to_string(ResponseFormat f) {
   switch (f) {
-    case ResponseFormat::kJson: return "json";
-    case ResponseFormat::kXml: return "xml";
-    case ResponseFormat::kText: return "text";
+    case ResponseFormat::kJson:
+      return "json";
+    case ResponseFormat::kXml:
+      return "xml";
+    case ResponseFormat::kText:
+      return "text";
   }
   return "json";
 }
 
 std::string_view to_string(CampaignType t) {
   switch (t) {
-    case CampaignType::kDirectPost: return "direct_post";
-    case CampaignType::kPingPostExchange: return "ping_post_exchange";
-    case CampaignType::kOneToOne: return "one_to_one";
+    case CampaignType::kDirectPost:
+      return "direct_post";
+    case CampaignType::kPingPostExchange:
+      return "ping_post_exchange";
+    case CampaignType::kOneToOne:
+      return "one_to_one";
   }
   return "direct_post";
 }
@@ -62,7 +75,7 @@ constexpr std::pair<DistributionMethod, std::string_view> kMethods[] = {
     {DistributionMethod::kWeightedRoundRobin, "weighted_round_robin"},
     {DistributionMethod::kBuyerGroups, "buyer_groups"},
 };
-constexpr std::string_view kWeekdays[] = {"sunday", "monday", "tuesday", "wednesday",
+constexpr std::string_view kWeekdays[] = {"sunday",   "monday", "tuesday", "wednesday",
                                           "thursday", "friday", "saturday"};
 }  // namespace
 
@@ -131,14 +144,18 @@ class Loader {
       case CondOp::kGreaterEq:
       case CondOp::kLess:
       case CondOp::kLessEq:
-      case CondOp::kBetween: return t == FieldType::kNumeric || t == FieldType::kAge;
+      case CondOp::kBetween:
+        return t == FieldType::kNumeric || t == FieldType::kAge;
       case CondOp::kAgeBetween:
         return t == FieldType::kDob || t == FieldType::kDate || t == FieldType::kAge;
-      default: return true;
+      default:
+        return true;
     }
   }
 
-  void error(const std::string& path, const std::string& msg) { errors.push_back(path + ": " + msg); }
+  void error(const std::string& path, const std::string& msg) {
+    errors.push_back(path + ": " + msg);
+  }
 
   static std::string at(const std::string& path, std::string_view key) {
     return path + "." + std::string(key);
@@ -253,17 +270,20 @@ class Loader {
     }
     size_t i = 0;
     for (const auto& e : v->get_array()) {
-      if (e.is_string()) out.emplace_back(e.get_string());
-      else if (e.is_int64()) out.push_back(std::to_string(e.get_int64()));
-      else error(idx(at(path, key), i), "must be a string");
+      if (e.is_string())
+        out.emplace_back(e.get_string());
+      else if (e.is_int64())
+        out.push_back(std::to_string(e.get_int64()));
+      else
+        error(idx(at(path, key), i), "must be a string");
       ++i;
     }
     return out;
   }
 
   std::vector<std::pair<std::string, std::string>> string_map(const json::object& o,
-                                                               std::string_view key,
-                                                               const std::string& path) {
+                                                              std::string_view key,
+                                                              const std::string& path) {
     std::vector<std::pair<std::string, std::string>> out;
     const json::value* v = o.if_contains(key);
     if (v == nullptr) return out;
@@ -294,7 +314,8 @@ class Loader {
 
   // ---- conditions -------------------------------------------------------------------------
   // "HH:MM" -> minutes since midnight ("24:00" allowed as an end).
-  std::optional<uint16_t> clock_minutes(const json::object& o, std::string_view key, const std::string& path) {
+  std::optional<uint16_t> clock_minutes(const json::object& o, std::string_view key,
+                                        const std::string& path) {
     auto s = string(o, key, path, true);
     if (!s) return std::nullopt;
     if (s->size() == 5 && (*s)[2] == ':') {
@@ -307,14 +328,16 @@ class Loader {
     return std::nullopt;
   }
 
-  std::optional<Condition> schedule(const json::value& v, const std::string& path, const TimeZone& tz) {
+  std::optional<Condition> schedule(const json::value& v, const std::string& path,
+                                    const TimeZone& tz) {
     const json::object* o = object(&v, path, true);
     if (!o) return std::nullopt;
     unknown_keys(*o, path, {"timezone", "days", "hours"});
     Schedule sc;
     sc.tz = tz;
     if (auto z = string(*o, "timezone", path, false)) {
-      if (!TimeZone::lookup(*z, sc.tz)) error(at(path, "timezone"), "unknown IANA time zone '" + *z + "'");
+      if (!TimeZone::lookup(*z, sc.tz))
+        error(at(path, "timezone"), "unknown IANA time zone '" + *z + "'");
     }
     if (o->contains("days")) {
       sc.days = 0;
@@ -368,11 +391,13 @@ class Loader {
         return group == "all" ? Condition::all(std::move(parts)) : Condition::any(std::move(parts));
       }
     }
-    if (const json::value* sv = o->if_contains("schedule")) return schedule(*sv, at(path, "schedule"), tz);
+    if (const json::value* sv = o->if_contains("schedule"))
+      return schedule(*sv, at(path, "schedule"), tz);
     std::vector<std::string_view> known{"field", "op", "values", "value"};
     known.insert(known.end(), extra_keys.begin(), extra_keys.end());
     for (const auto& kv : *o) {
-      if (std::find(known.begin(), known.end(), kv.key()) == known.end()) error(at(path, kv.key()), "unknown key");
+      if (std::find(known.begin(), known.end(), kv.key()) == known.end())
+        error(at(path, kv.key()), "unknown key");
     }
     auto field = string(*o, "field", path, true);
     auto op_s = string(*o, "op", path, true);
@@ -384,16 +409,21 @@ class Loader {
     }
     std::vector<std::string> values = strings(*o, "values", path);
     if (const json::value* one = o->if_contains("value")) {
-      if (one->is_string()) values.emplace_back(one->get_string());
-      else if (one->is_int64()) values.push_back(std::to_string(one->get_int64()));
-      else if (one->is_double()) values.push_back(json::serialize(*one));
-      else error(at(path, "value"), "must be a string or number");
+      if (one->is_string())
+        values.emplace_back(one->get_string());
+      else if (one->is_int64())
+        values.push_back(std::to_string(one->get_int64()));
+      else if (one->is_double())
+        values.push_back(json::serialize(*one));
+      else
+        error(at(path, "value"), "must be a string or number");
     }
     if (current_fields) {
       for (const auto& f : *current_fields) {
         if (f.name == *field && !op_fits(op, f.type)) {
-          error(at(path, "op"), "operator '" + std::string(to_string(op)) + "' does not apply to field '" +
-                                    *field + "' of type " + std::string(to_string(f.type)));
+          error(at(path, "op"), "operator '" + std::string(to_string(op)) +
+                                    "' does not apply to field '" + *field + "' of type " +
+                                    std::string(to_string(f.type)));
           return std::nullopt;
         }
       }
@@ -405,7 +435,8 @@ class Loader {
   }
 
   // ---- pricing ------------------------------------------------------------------------------
-  Pricing pricing(const json::value* v, const std::string& path, bool supplier, const TimeZone& tz) {
+  Pricing pricing(const json::value* v, const std::string& path, bool supplier,
+                  const TimeZone& tz) {
     Pricing p;
     if (v == nullptr) return p;  // static 0
     if (!v->is_object()) {
@@ -451,7 +482,8 @@ class Loader {
         }
       }
     } else if (type == "realtime" || type == "real_time") {
-      if (supplier) error(at(path, "type"), "supplier prices cannot be real-time here; use revenue_share");
+      if (supplier)
+        error(at(path, "type"), "supplier prices cannot be real-time here; use revenue_share");
       p.kind = Pricing::Kind::kRealTime;
     } else if (type == "revenue_share") {
       if (!supplier) error(at(path, "type"), "revenue_share is for supplier prices");
@@ -482,8 +514,10 @@ class Loader {
       if (!f) continue;
       Filter filter;
       std::string action = string(*f, "action", fp, false).value_or("allow");
-      if (action == "block") filter.block = true;
-      else if (action != "allow") error(at(fp, "action"), "must be allow or block");
+      if (action == "block")
+        filter.block = true;
+      else if (action != "allow")
+        error(at(fp, "action"), "must be allow or block");
       auto c = condition((*a)[i], fp, tz, 0, {"action", "name"});
       if (!c) continue;
       filter.when = std::move(*c);
@@ -498,8 +532,8 @@ class Loader {
     return out;
   }
 
-  std::vector<CapRule> cap_rules(const json::object& o, std::string_view key, const std::string& path,
-                                 bool budget) {
+  std::vector<CapRule> cap_rules(const json::object& o, std::string_view key,
+                                 const std::string& path, bool budget) {
     std::vector<CapRule> out;
     const json::array* a = array(o, key, path, false);
     if (!a) return out;
@@ -510,17 +544,24 @@ class Loader {
       unknown_keys(*c, cp, {"type", "limit"});
       CapRule r;
       r.type = to_lower(string(*c, "type", cp, true).value_or("day"));
-      if (r.type == "hour") r.period = CapPeriod::kHour;
-      else if (r.type == "day") r.period = CapPeriod::kDay;
-      else if (r.type == "week") r.period = CapPeriod::kWeek;
-      else if (r.type == "month") r.period = CapPeriod::kMonth;
-      else if (r.type == "total") r.period = CapPeriod::kTotal;
+      if (r.type == "hour")
+        r.period = CapPeriod::kHour;
+      else if (r.type == "day")
+        r.period = CapPeriod::kDay;
+      else if (r.type == "week")
+        r.period = CapPeriod::kWeek;
+      else if (r.type == "month")
+        r.period = CapPeriod::kMonth;
+      else if (r.type == "total")
+        r.period = CapPeriod::kTotal;
       else {
         r.period = CapPeriod::kWeekday;
         for (size_t d = 0; d < 7; ++d) {
           if (r.type == kWeekdays[d]) r.weekday = int(d);
         }
-        if (r.weekday < 0) error(at(cp, "type"), "must be hour, day, week, month, total or a weekday (monday..sunday)");
+        if (r.weekday < 0)
+          error(at(cp, "type"),
+                "must be hour, day, week, month, total or a weekday (monday..sunday)");
       }
       const json::value* lim = c->if_contains("limit");
       if (!lim) {
@@ -543,7 +584,8 @@ class Loader {
   Caps caps(const json::object& o, const std::string& path) {
     Caps c;
     const json::value* v = o.if_contains("caps");
-    if (v == nullptr || (v->is_array() && v->get_array().empty())) return c;  // seed shows [] for none
+    if (v == nullptr || (v->is_array() && v->get_array().empty()))
+      return c;  // seed shows [] for none
     std::string cp = at(path, "caps");
     const json::object* co = object(v, cp, true);
     if (!co) return c;
@@ -563,11 +605,15 @@ class Loader {
     if (d.fields.empty()) error(at(dp, "fields"), "needs at least one field");
     d.days = positive(*dc, "days", dp, 30, 3650);
     std::string match = string(*dc, "match", dp, false).value_or("any");
-    if (match == "all") d.match_all = true;
-    else if (match != "any") error(at(dp, "match"), "must be any or all");
+    if (match == "all")
+      d.match_all = true;
+    else if (match != "any")
+      error(at(dp, "match"), "must be any or all");
     std::string level = string(*dc, "level", dp, false).value_or("campaign");
-    if (level == "buyer") d.buyer_level = true;
-    else if (level != "campaign") error(at(dp, "level"), "must be campaign or buyer");
+    if (level == "buyer")
+      d.buyer_level = true;
+    else if (level != "campaign")
+      error(at(dp, "level"), "must be campaign or buyer");
     return d;
   }
 
@@ -577,15 +623,18 @@ class Loader {
     if (v == nullptr) return d;
     std::string dp = at(path, "distribution");
     if (v->is_string()) {
-      if (!parse_distribution_method(v->get_string(), d.method)) error(dp, "unknown distribution method");
-      if (d.method == DistributionMethod::kBuyerGroups) error(dp, "buyer_groups needs an object with 'groups'");
+      if (!parse_distribution_method(v->get_string(), d.method))
+        error(dp, "unknown distribution method");
+      if (d.method == DistributionMethod::kBuyerGroups)
+        error(dp, "buyer_groups needs an object with 'groups'");
       return d;
     }
     const json::object* dobj = object(v, dp, true);
     if (!dobj) return d;
     unknown_keys(*dobj, dp, {"method", "sell_limit", "total_buyers_limit", "groups"});
     std::string m = string(*dobj, "method", dp, false).value_or("waterfall");
-    if (!parse_distribution_method(m, d.method)) error(at(dp, "method"), "unknown distribution method '" + m + "'");
+    if (!parse_distribution_method(m, d.method))
+      error(at(dp, "method"), "unknown distribution method '" + m + "'");
     auto non_negative = [&](std::string_view key) -> uint32_t {
       auto n = integer(*dobj, key, dp, false);
       if (n && (*n < 0 || *n > 1000)) {
@@ -596,7 +645,8 @@ class Loader {
     };
     d.sell_limit = non_negative("sell_limit");
     d.total_buyers_limit = non_negative("total_buyers_limit");
-    if (const json::array* gs = array(*dobj, "groups", dp, d.method == DistributionMethod::kBuyerGroups)) {
+    if (const json::array* gs =
+            array(*dobj, "groups", dp, d.method == DistributionMethod::kBuyerGroups)) {
       for (size_t i = 0; i < gs->size(); ++i) {
         std::string gp = idx(at(dp, "groups"), i);
         const json::object* g = object(&(*gs)[i], gp, true);
@@ -607,26 +657,34 @@ class Loader {
         bg.name = string(*g, "name", gp, false).value_or("");
         bg.position = int(integer(*g, "position", gp, false).value_or(int64_t(i + 1)));
         std::string gm = string(*g, "method", gp, false).value_or("waterfall");
-        if (!parse_distribution_method(gm, bg.method) || bg.method == DistributionMethod::kBuyerGroups)
-          error(at(gp, "method"), "must be waterfall, highest_bidder, send_to_all, round_robin or weighted_round_robin");
+        if (!parse_distribution_method(gm, bg.method) ||
+            bg.method == DistributionMethod::kBuyerGroups)
+          error(at(gp, "method"),
+                "must be waterfall, highest_bidder, send_to_all, round_robin or "
+                "weighted_round_robin");
         auto lim = integer(*g, "limit", gp, false).value_or(0);
         if (lim < 0 || lim > 1000) error(at(gp, "limit"), "must be between 0 and 1000");
         bg.limit = uint32_t(std::clamp<int64_t>(lim, 0, 1000));
         std::string if_sold = string(*g, "if_sold", gp, false).value_or("stop");
-        if (if_sold == "continue") bg.stop_if_sold = false;
-        else if (if_sold != "stop") error(at(gp, "if_sold"), "must be stop or continue");
+        if (if_sold == "continue")
+          bg.stop_if_sold = false;
+        else if (if_sold != "stop")
+          error(at(gp, "if_sold"), "must be stop or continue");
         for (const auto& other : d.groups) {
           if (other.id == bg.id) error(at(gp, "id"), "duplicate group id " + std::to_string(bg.id));
         }
         d.groups.push_back(std::move(bg));
       }
       std::stable_sort(d.groups.begin(), d.groups.end(),
-                       [](const BuyerGroupConfig& a, const BuyerGroupConfig& b) { return a.position < b.position; });
+                       [](const BuyerGroupConfig& a, const BuyerGroupConfig& b) {
+                         return a.position < b.position;
+                       });
     }
     return d;
   }
 
-  std::optional<Margin> margin(const json::object& o, std::string_view key, const std::string& path) {
+  std::optional<Margin> margin(const json::object& o, std::string_view key,
+                               const std::string& path) {
     const json::value* v = o.if_contains(key);
     if (v == nullptr || v->is_null()) return std::nullopt;
     std::string mp = at(path, key);
@@ -635,8 +693,10 @@ class Loader {
     unknown_keys(*mo, mp, {"type", "value"});
     Margin m;
     std::string type = string(*mo, "type", mp, false).value_or("percent");
-    if (type == "fixed") m.percent = false;
-    else if (type != "percent") error(at(mp, "type"), "must be percent or fixed");
+    if (type == "fixed")
+      m.percent = false;
+    else if (type != "percent")
+      error(at(mp, "type"), "must be percent or fixed");
     const json::value* val = mo->if_contains("value");
     std::optional<Money> amount = val ? money(*val, at(mp, "value")) : std::nullopt;
     if (!val) error(at(mp, "value"), "is required");
@@ -654,18 +714,22 @@ class Loader {
     const json::object* eo = object(o.if_contains("exchange"), at(path, "exchange"), false);
     if (!eo) return x;
     std::string ep = at(path, "exchange");
-    unknown_keys(*eo, ep, {"auction_timeout_ms", "network_buffer_ms", "min_buyer_time_ms",
-                           "ping_ttl_ms", "margin", "sale", "shared_max_buyers"});
+    unknown_keys(*eo, ep,
+                 {"auction_timeout_ms", "network_buffer_ms", "min_buyer_time_ms", "ping_ttl_ms",
+                  "margin", "sale", "shared_max_buyers"});
     x.auction_timeout_ms = positive(*eo, "auction_timeout_ms", ep, x.auction_timeout_ms, 120000);
     auto buffer = integer(*eo, "network_buffer_ms", ep, false);
-    if (buffer && (*buffer < 0 || *buffer > 10000)) error(at(ep, "network_buffer_ms"), "must be between 0 and 10000");
+    if (buffer && (*buffer < 0 || *buffer > 10000))
+      error(at(ep, "network_buffer_ms"), "must be between 0 and 10000");
     if (buffer) x.network_buffer_ms = uint32_t(std::clamp<int64_t>(*buffer, 0, 10000));
     x.min_buyer_time_ms = positive(*eo, "min_buyer_time_ms", ep, x.min_buyer_time_ms, 60000);
     x.ping_ttl_ms = positive(*eo, "ping_ttl_ms", ep, x.ping_ttl_ms, 86400000);
     if (auto m = margin(*eo, "margin", ep)) x.margin = *m;
     std::string sale = string(*eo, "sale", ep, false).value_or("exclusive");
-    if (sale == "shared") x.shared = true;
-    else if (sale != "exclusive") error(at(ep, "sale"), "must be exclusive or shared");
+    if (sale == "shared")
+      x.shared = true;
+    else if (sale != "exclusive")
+      error(at(ep, "sale"), "must be exclusive or shared");
     auto max = integer(*eo, "shared_max_buyers", ep, false).value_or(0);
     if (max < 0 || max > 100) error(at(ep, "shared_max_buyers"), "must be between 0 and 100");
     x.shared_max_buyers = uint32_t(std::clamp<int64_t>(max, 0, 100));
@@ -678,8 +742,9 @@ class Loader {
   // ---- buyer HTTP ---------------------------------------------------------------------------
   HttpTemplateConfig http_template(const json::object& o, const std::string& path) {
     HttpTemplateConfig t;
-    unknown_keys(o, path, {"method", "url", "headers", "format", "fields", "body",
-                           "connect_timeout_ms", "timeout_ms", "max_response_bytes"});
+    unknown_keys(o, path,
+                 {"method", "url", "headers", "format", "fields", "body", "connect_timeout_ms",
+                  "timeout_ms", "max_response_bytes"});
     t.method = to_upper(string(o, "method", path, false).value_or("POST"));
     if (t.method != "GET" && t.method != "POST" && t.method != "PUT") {
       error(at(path, "method"), "must be GET, POST or PUT");
@@ -691,12 +756,18 @@ class Loader {
       }
     }
     t.headers = string_map(o, "headers", path);
-    std::string fmt = string(o, "format", path, false).value_or(t.method == "GET" ? "none" : "json");
-    if (fmt == "form") t.format = BodyFormat::kForm;
-    else if (fmt == "json") t.format = BodyFormat::kJson;
-    else if (fmt == "xml") t.format = BodyFormat::kXml;
-    else if (fmt == "none") t.format = BodyFormat::kNone;
-    else error(at(path, "format"), "must be form, json, xml or none");
+    std::string fmt =
+        string(o, "format", path, false).value_or(t.method == "GET" ? "none" : "json");
+    if (fmt == "form")
+      t.format = BodyFormat::kForm;
+    else if (fmt == "json")
+      t.format = BodyFormat::kJson;
+    else if (fmt == "xml")
+      t.format = BodyFormat::kXml;
+    else if (fmt == "none")
+      t.format = BodyFormat::kNone;
+    else
+      error(at(path, "format"), "must be form, json, xml or none");
     t.fields = string_map(o, "fields", path);
     t.body = string(o, "body", path, false).value_or("");
     if (t.format == BodyFormat::kXml && t.body.empty()) {
@@ -750,13 +821,18 @@ class Loader {
     if (v == nullptr) return r;
     const json::object* o = object(v, path, true);
     if (!o) return r;
-    unknown_keys(*o, path, {"format", "accepted", "duplicate", "price", "lead_id",
-                            "redirect_url", "reason", "extra"});
+    unknown_keys(
+        *o, path,
+        {"format", "accepted", "duplicate", "price", "lead_id", "redirect_url", "reason", "extra"});
     std::string fmt = string(*o, "format", path, false).value_or("json");
-    if (fmt == "json") r.format = ResponseFormat::kJson;
-    else if (fmt == "xml") r.format = ResponseFormat::kXml;
-    else if (fmt == "text") r.format = ResponseFormat::kText;
-    else error(at(path, "format"), "must be json, xml or text");
+    if (fmt == "json")
+      r.format = ResponseFormat::kJson;
+    else if (fmt == "xml")
+      r.format = ResponseFormat::kXml;
+    else if (fmt == "text")
+      r.format = ResponseFormat::kText;
+    else
+      error(at(path, "format"), "must be json, xml or text");
     r.accepted = match_rule(*o, "accepted", path);
     r.duplicate = match_rule(*o, "duplicate", path);
     r.price = extractor(*o, "price", path);
@@ -766,7 +842,8 @@ class Loader {
     if (const json::value* ev = o->if_contains("extra")) {
       const json::object* eo = object(ev, at(path, "extra"), true);
       if (eo) {
-        for (const auto& kv : *eo) r.extra.emplace_back(std::string(kv.key()), extractor(*eo, kv.key(), at(path, "extra")));
+        for (const auto& kv : *eo)
+          r.extra.emplace_back(std::string(kv.key()), extractor(*eo, kv.key(), at(path, "extra")));
       }
     }
     return r;
@@ -781,8 +858,9 @@ class Loader {
     }
     const json::object* o = object(&v, path, true);
     if (!o) return f;
-    unknown_keys(*o, path, {"name", "type", "required", "required_on_ping", "on_ping",
-                            "max_length", "allowed_values", "description"});
+    unknown_keys(*o, path,
+                 {"name", "type", "required", "required_on_ping", "on_ping", "max_length",
+                  "allowed_values", "description"});
     f.name = string(*o, "name", path, true).value_or("");
     std::string type = string(*o, "type", path, false).value_or("text");
     if (!parse_field_type(type, f.type)) {
@@ -810,7 +888,8 @@ std::string key_hash(Loader& L, const json::object& o, const std::string& path,
   auto plain = L.string(o, plain_key, path, false);
   auto hashed = L.string(o, hashed_key, path, false);
   if (plain && hashed) {
-    L.error(path, "give either '" + std::string(plain_key) + "' or '" + std::string(hashed_key) + "', not both");
+    L.error(path, "give either '" + std::string(plain_key) + "' or '" + std::string(hashed_key) +
+                      "', not both");
   }
   if (hashed) {
     std::string h = to_lower(*hashed);
@@ -852,42 +931,52 @@ ConfigLoadResult load_config(std::string_view text) {
   // account
   if (const json::object* a = L.object(ro->if_contains("account"), "$.account", true)) {
     L.unknown_keys(*a, "$.account", {"name", "timezone", "currency", "public_base_url"});
-    cfg->account.public_base_url = L.string(*a, "public_base_url", "$.account", false).value_or(cfg->account.public_base_url);
+    cfg->account.public_base_url =
+        L.string(*a, "public_base_url", "$.account", false).value_or(cfg->account.public_base_url);
     cfg->account.name = L.string(*a, "name", "$.account", false).value_or("pingpost");
     std::string tz = L.string(*a, "timezone", "$.account", true).value_or("UTC");
     if (!TimeZone::lookup(tz, cfg->account.tz)) {
       L.error("$.account.timezone", "unknown IANA time zone '" + tz + "'");
     }
     cfg->account.currency = L.string(*a, "currency", "$.account", false).value_or("USD");
-    if (cfg->account.currency.size() != 3) L.error("$.account.currency", "must be a 3-letter ISO 4217 code");
+    if (cfg->account.currency.size() != 3)
+      L.error("$.account.currency", "must be a 3-letter ISO 4217 code");
   }
 
   // server
   if (const json::object* s = L.object(ro->if_contains("server"), "$.server", false)) {
-    L.unknown_keys(*s, "$.server", {"body_limit_bytes", "header_limit_bytes", "read_timeout_ms",
-                                    "idle_timeout_ms", "max_fields", "max_field_value_bytes",
-                                    "sandbox"});
+    L.unknown_keys(*s, "$.server",
+                   {"body_limit_bytes", "header_limit_bytes", "read_timeout_ms", "idle_timeout_ms",
+                    "max_fields", "max_field_value_bytes", "sandbox"});
     auto& sc = cfg->server;
-    sc.body_limit_bytes = L.positive(*s, "body_limit_bytes", "$.server", sc.body_limit_bytes, 16 << 20);
-    sc.header_limit_bytes = L.positive(*s, "header_limit_bytes", "$.server", sc.header_limit_bytes, 1 << 20);
+    sc.body_limit_bytes =
+        L.positive(*s, "body_limit_bytes", "$.server", sc.body_limit_bytes, 16 << 20);
+    sc.header_limit_bytes =
+        L.positive(*s, "header_limit_bytes", "$.server", sc.header_limit_bytes, 1 << 20);
     sc.read_timeout_ms = L.positive(*s, "read_timeout_ms", "$.server", sc.read_timeout_ms, 600000);
     sc.idle_timeout_ms = L.positive(*s, "idle_timeout_ms", "$.server", sc.idle_timeout_ms, 3600000);
     sc.max_fields = L.positive(*s, "max_fields", "$.server", sc.max_fields, 10000);
-    sc.max_field_value_bytes = L.positive(*s, "max_field_value_bytes", "$.server", sc.max_field_value_bytes, 1 << 20);
+    sc.max_field_value_bytes =
+        L.positive(*s, "max_field_value_bytes", "$.server", sc.max_field_value_bytes, 1 << 20);
     sc.sandbox = L.boolean(*s, "sandbox", "$.server", false);
   }
 
   // outbound
   if (const json::object* o = L.object(ro->if_contains("outbound"), "$.outbound", false)) {
-    L.unknown_keys(*o, "$.outbound", {"ca_file", "user_agent", "allow_private_networks",
-                                      "breaker_failures", "breaker_open_ms"});
+    L.unknown_keys(
+        *o, "$.outbound",
+        {"ca_file", "user_agent", "allow_private_networks", "breaker_failures", "breaker_open_ms"});
     auto bf = L.integer(*o, "breaker_failures", "$.outbound", false);
-    if (bf && (*bf < 0 || *bf > 1000)) L.error("$.outbound.breaker_failures", "must be between 0 and 1000");
+    if (bf && (*bf < 0 || *bf > 1000))
+      L.error("$.outbound.breaker_failures", "must be between 0 and 1000");
     if (bf) cfg->outbound.breaker_failures = uint32_t(std::clamp<int64_t>(*bf, 0, 1000));
-    cfg->outbound.breaker_open_ms = L.positive(*o, "breaker_open_ms", "$.outbound", cfg->outbound.breaker_open_ms, 3600000);
+    cfg->outbound.breaker_open_ms =
+        L.positive(*o, "breaker_open_ms", "$.outbound", cfg->outbound.breaker_open_ms, 3600000);
     cfg->outbound.ca_file = L.string(*o, "ca_file", "$.outbound", false).value_or("");
-    cfg->outbound.user_agent = L.string(*o, "user_agent", "$.outbound", false).value_or(cfg->outbound.user_agent);
-    cfg->outbound.allow_private_networks = L.boolean(*o, "allow_private_networks", "$.outbound", false);
+    cfg->outbound.user_agent =
+        L.string(*o, "user_agent", "$.outbound", false).value_or(cfg->outbound.user_agent);
+    cfg->outbound.allow_private_networks =
+        L.boolean(*o, "allow_private_networks", "$.outbound", false);
   }
 
   // clients
@@ -904,7 +993,8 @@ ConfigLoadResult load_config(std::string_view text) {
       cc.last_name = L.string(*c, "last_name", p, false).value_or("");
       cc.email = L.string(*c, "email", p, false).value_or("");
       cc.phone = L.string(*c, "phone", p, false).value_or("");
-      if (cfg->client_index.count(cc.id)) L.error(Loader::at(p, "id"), "duplicate client id " + std::to_string(cc.id));
+      if (cfg->client_index.count(cc.id))
+        L.error(Loader::at(p, "id"), "duplicate client id " + std::to_string(cc.id));
       cfg->client_index[cc.id] = cfg->clients.size();
       cfg->clients.push_back(std::move(cc));
     }
@@ -921,9 +1011,12 @@ ConfigLoadResult load_config(std::string_view text) {
       tc.name = L.string(*t, "name", p, true).value_or("");
       tc.token_sha256 = key_hash(L, *t, p, "token", "token_sha256");
       std::string role = L.string(*t, "role", p, false).value_or("read");
-      if (role == "admin") tc.role = Role::kAdmin;
-      else if (role == "read") tc.role = Role::kRead;
-      else L.error(Loader::at(p, "role"), "must be admin or read");
+      if (role == "admin")
+        tc.role = Role::kAdmin;
+      else if (role == "read")
+        tc.role = Role::kRead;
+      else
+        L.error(Loader::at(p, "role"), "must be admin or read");
       cfg->api_tokens.push_back(std::move(tc));
     }
   }
@@ -936,27 +1029,34 @@ ConfigLoadResult load_config(std::string_view text) {
       std::string p = Loader::idx("$.campaigns", i);
       const json::object* c = L.object(&(*cs)[i], p, true);
       if (!c) continue;
-      L.unknown_keys(*c, p, {"id", "name", "public_name", "type", "timezone", "fields",
-                             "suppliers", "buyers", "distribution", "delivery_deadline_ms",
-                             "computed_fields", "filters", "dupe_check", "exchange", "one_to_one"});
+      L.unknown_keys(*c, p,
+                     {"id", "name", "public_name", "type", "timezone", "fields", "suppliers",
+                      "buyers", "distribution", "delivery_deadline_ms", "computed_fields",
+                      "filters", "dupe_check", "exchange", "one_to_one"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
       cc.public_name = L.string(*c, "public_name", p, false).value_or(cc.name);
       std::string type = L.string(*c, "type", p, false).value_or("direct_post");
-      if (type == "direct_post") cc.type = CampaignType::kDirectPost;
-      else if (type == "ping_post_exchange") cc.type = CampaignType::kPingPostExchange;
-      else if (type == "one_to_one") cc.type = CampaignType::kOneToOne;
-      else L.error(Loader::at(p, "type"), "must be direct_post, ping_post_exchange or one_to_one");
+      if (type == "direct_post")
+        cc.type = CampaignType::kDirectPost;
+      else if (type == "ping_post_exchange")
+        cc.type = CampaignType::kPingPostExchange;
+      else if (type == "one_to_one")
+        cc.type = CampaignType::kOneToOne;
+      else
+        L.error(Loader::at(p, "type"), "must be direct_post, ping_post_exchange or one_to_one");
       cc.tz = cfg->account.tz;
       if (auto tz = L.string(*c, "timezone", p, false)) {
-        if (!TimeZone::lookup(*tz, cc.tz)) L.error(Loader::at(p, "timezone"), "unknown IANA time zone '" + *tz + "'");
+        if (!TimeZone::lookup(*tz, cc.tz))
+          L.error(Loader::at(p, "timezone"), "unknown IANA time zone '" + *tz + "'");
       }
       cc.delivery_deadline_ms = L.positive(*c, "delivery_deadline_ms", p, 30000, 600000);
       cc.distribution = L.distribution(*c, p);
       cc.dupe_check = L.dupe_check(*c, p);
       cc.exchange = L.exchange(*c, p);
-      if (const json::object* oo = L.object(c->if_contains("one_to_one"), Loader::at(p, "one_to_one"), false)) {
+      if (const json::object* oo =
+              L.object(c->if_contains("one_to_one"), Loader::at(p, "one_to_one"), false)) {
         std::string op = Loader::at(p, "one_to_one");
         L.unknown_keys(*oo, op, {"min_bid", "max_bids", "dedupe_by_company"});
         if (const json::value* mb = oo->if_contains("min_bid")) {
@@ -973,7 +1073,8 @@ ConfigLoadResult load_config(std::string_view text) {
         for (size_t k = 0; k < fs->size(); ++k) {
           std::string fp = Loader::idx(Loader::at(p, "fields"), k);
           FieldSpec f = L.field((*fs)[k], fp);
-          if (!field_names.insert(f.name).second) L.error(Loader::at(fp, "name"), "duplicate field '" + f.name + "'");
+          if (!field_names.insert(f.name).second)
+            L.error(Loader::at(fp, "name"), "duplicate field '" + f.name + "'");
           cc.fields.push_back(std::move(f));
         }
       }
@@ -991,9 +1092,12 @@ ConfigLoadResult load_config(std::string_view text) {
           ComputedFieldConfig f;
           f.name = L.string(*o, "name", fp, true).value_or("");
           f.template_text = L.string(*o, "template", fp, true).value_or("");
-          if (f.name.empty() || f.name.size() > 64) L.error(Loader::at(fp, "name"), "must be 1 to 64 characters");
-          if (starts_with_icase(f.name, "lp_")) L.error(Loader::at(fp, "name"), "the lp_ prefix is reserved for system fields");
-          if (!field_names.insert(f.name).second) L.error(Loader::at(fp, "name"), "duplicate field '" + f.name + "'");
+          if (f.name.empty() || f.name.size() > 64)
+            L.error(Loader::at(fp, "name"), "must be 1 to 64 characters");
+          if (starts_with_icase(f.name, "lp_"))
+            L.error(Loader::at(fp, "name"), "the lp_ prefix is reserved for system fields");
+          if (!field_names.insert(f.name).second)
+            L.error(Loader::at(fp, "name"), "duplicate field '" + f.name + "'");
           cc.computed_fields.push_back(std::move(f));
         }
       }
@@ -1003,9 +1107,10 @@ ConfigLoadResult load_config(std::string_view text) {
           std::string sp = Loader::idx(Loader::at(p, "suppliers"), k);
           const json::object* s = L.object(&(*ss)[k], sp, true);
           if (!s) continue;
-          L.unknown_keys(*s, sp, {"id", "client_id", "name", "nickname", "lp_key", "lp_key_sha256",
-                                  "hash", "paused", "test_mode", "price", "filters", "caps",
-                                  "margin", "min_buyer_bid"});
+          L.unknown_keys(
+              *s, sp,
+              {"id", "client_id", "name", "nickname", "lp_key", "lp_key_sha256", "hash", "paused",
+               "test_mode", "price", "filters", "caps", "margin", "min_buyer_bid"});
           SupplierConfig sc;
           sc.id = L.integer(*s, "id", sp, true).value_or(0);
           sc.client_id = L.integer(*s, "client_id", sp, true).value_or(0);
@@ -1022,9 +1127,11 @@ ConfigLoadResult load_config(std::string_view text) {
             if (auto m = L.money(*mb, Loader::at(sp, "min_buyer_bid"))) sc.min_buyer_bid = *m;
           }
           const ClientConfig* client = cfg->find_client(sc.client_id);
-          if (!client) L.error(Loader::at(sp, "client_id"), "unknown client " + std::to_string(sc.client_id));
+          if (!client)
+            L.error(Loader::at(sp, "client_id"), "unknown client " + std::to_string(sc.client_id));
           sc.name = L.string(*s, "name", sp, false).value_or(client ? client->company : "");
-          if (!supplier_ids.insert(sc.id).second) L.error(Loader::at(sp, "id"), "duplicate supplier id " + std::to_string(sc.id));
+          if (!supplier_ids.insert(sc.id).second)
+            L.error(Loader::at(sp, "id"), "duplicate supplier id " + std::to_string(sc.id));
           cc.suppliers.push_back(std::move(sc));
         }
       }
@@ -1034,17 +1141,19 @@ ConfigLoadResult load_config(std::string_view text) {
           std::string bp = Loader::idx(Loader::at(p, "buyers"), k);
           const json::object* b = L.object(&(*bs)[k], bp, true);
           if (!b) continue;
-          L.unknown_keys(*b, bp, {"id", "client_id", "name", "nickname", "type", "priority",
-                                  "paused", "price", "post", "post_response", "ping", "ping_response",
-                                  "filters", "caps", "weight", "group_id", "margin", "bid_penalty",
-                                  "company_name"});
+          L.unknown_keys(*b, bp,
+                         {"id", "client_id", "name", "nickname", "type", "priority", "paused",
+                          "price", "post", "post_response", "ping", "ping_response", "filters",
+                          "caps", "weight", "group_id", "margin", "bid_penalty", "company_name"});
           BuyerConfig bc;
           bc.id = L.integer(*b, "id", bp, true).value_or(0);
           bc.client_id = L.integer(*b, "client_id", bp, true).value_or(0);
           bc.nickname = L.string(*b, "nickname", bp, false);
           std::string t = L.string(*b, "type", bp, false).value_or("direct_post");
           if (!parse_delivery_type(t, bc.type)) {
-            L.error(Loader::at(bp, "type"), "must be direct_post, ping_post, lead_store, google_sheets, email or incomplete");
+            L.error(
+                Loader::at(bp, "type"),
+                "must be direct_post, ping_post, lead_store, google_sheets, email or incomplete");
           }
           bc.priority = int(L.integer(*b, "priority", bp, false).value_or(int64_t(k + 1)));
           bc.paused = L.boolean(*b, "paused", bp, false);
@@ -1052,53 +1161,69 @@ ConfigLoadResult load_config(std::string_view text) {
           bc.filters = L.filters(*b, bp, cc.tz);
           bc.caps = L.caps(*b, bp);
           auto weight = L.integer(*b, "weight", bp, false).value_or(1);
-          if (weight < 1 || weight > 1000) L.error(Loader::at(bp, "weight"), "must be between 1 and 1000");
+          if (weight < 1 || weight > 1000)
+            L.error(Loader::at(bp, "weight"), "must be between 1 and 1000");
           bc.weight = int(std::clamp<int64_t>(weight, 1, 1000));
           bc.group_id = L.integer(*b, "group_id", bp, false).value_or(0);
           bc.margin = L.margin(*b, "margin", bp);
           if (const json::value* pen = b->if_contains("bid_penalty")) {
             if (auto m = L.money(*pen, Loader::at(bp, "bid_penalty"))) {
-              if (*m < Money() || *m > Money::from_whole(100)) L.error(Loader::at(bp, "bid_penalty"), "must be a percent between 0 and 100");
+              if (*m < Money() || *m > Money::from_whole(100))
+                L.error(Loader::at(bp, "bid_penalty"), "must be a percent between 0 and 100");
               bc.bid_penalty_bp = m->units() / 100;
             }
           }
           if (cc.distribution.method == DistributionMethod::kBuyerGroups) {
-            bool known = std::any_of(cc.distribution.groups.begin(), cc.distribution.groups.end(),
-                                     [&](const BuyerGroupConfig& g) { return g.id == bc.group_id; });
-            if (!known) L.error(Loader::at(bp, "group_id"), "must name one of the campaign's buyer groups");
+            bool known =
+                std::any_of(cc.distribution.groups.begin(), cc.distribution.groups.end(),
+                            [&](const BuyerGroupConfig& g) { return g.id == bc.group_id; });
+            if (!known)
+              L.error(Loader::at(bp, "group_id"), "must name one of the campaign's buyer groups");
           }
           bool http = bc.type == DeliveryType::kDirectPost || bc.type == DeliveryType::kPingPost ||
                       bc.type == DeliveryType::kGoogleSheets;
           if (http) {
-            if (const json::object* po = L.object(b->if_contains("post"), Loader::at(bp, "post"), true)) {
+            if (const json::object* po =
+                    L.object(b->if_contains("post"), Loader::at(bp, "post"), true)) {
               bc.post = L.http_template(*po, Loader::at(bp, "post"));
             }
-            bc.post_response = L.response_mapping(b->if_contains("post_response"), Loader::at(bp, "post_response"));
+            bc.post_response = L.response_mapping(b->if_contains("post_response"),
+                                                  Loader::at(bp, "post_response"));
           }
           if (bc.type == DeliveryType::kPingPost) {
-            if (const json::object* po = L.object(b->if_contains("ping"), Loader::at(bp, "ping"), true)) {
+            if (const json::object* po =
+                    L.object(b->if_contains("ping"), Loader::at(bp, "ping"), true)) {
               bc.ping = L.http_template(*po, Loader::at(bp, "ping"));
             }
-            bc.ping_response = L.response_mapping(b->if_contains("ping_response"), Loader::at(bp, "ping_response"));
+            bc.ping_response = L.response_mapping(b->if_contains("ping_response"),
+                                                  Loader::at(bp, "ping_response"));
           }
           if (bc.price.kind == Pricing::Kind::kRealTime) {
-            const auto& m = bc.type == DeliveryType::kPingPost ? bc.ping_response : bc.post_response;
-            if (m.price.empty()) L.error(Loader::at(bp, "price"), "a real-time price needs a 'price' extractor in the response mapping");
+            const auto& m =
+                bc.type == DeliveryType::kPingPost ? bc.ping_response : bc.post_response;
+            if (m.price.empty())
+              L.error(Loader::at(bp, "price"),
+                      "a real-time price needs a 'price' extractor in the response mapping");
           }
           const ClientConfig* client = cfg->find_client(bc.client_id);
-          if (!client) L.error(Loader::at(bp, "client_id"), "unknown client " + std::to_string(bc.client_id));
+          if (!client)
+            L.error(Loader::at(bp, "client_id"), "unknown client " + std::to_string(bc.client_id));
           bc.name = L.string(*b, "name", bp, false).value_or(client ? client->company : "");
-          bc.company_name = L.string(*b, "company_name", bp, false).value_or(client ? client->company : bc.name);
-          if (!buyer_ids.insert(bc.id).second) L.error(Loader::at(bp, "id"), "duplicate buyer id " + std::to_string(bc.id));
+          bc.company_name =
+              L.string(*b, "company_name", bp, false).value_or(client ? client->company : bc.name);
+          if (!buyer_ids.insert(bc.id).second)
+            L.error(Loader::at(bp, "id"), "duplicate buyer id " + std::to_string(bc.id));
           cc.buyers.push_back(std::move(bc));
         }
       }
 
       for (const auto& f : cc.dupe_check.fields) {
-        if (!field_names.count(f)) L.error(Loader::at(p, "dupe_check.fields"), "unknown field '" + f + "'");
+        if (!field_names.count(f))
+          L.error(Loader::at(p, "dupe_check.fields"), "unknown field '" + f + "'");
       }
       L.current_fields = nullptr;
-      if (cfg->campaign_index.count(cc.id)) L.error(Loader::at(p, "id"), "duplicate campaign id " + std::to_string(cc.id));
+      if (cfg->campaign_index.count(cc.id))
+        L.error(Loader::at(p, "id"), "duplicate campaign id " + std::to_string(cc.id));
       cfg->campaign_index[cc.id] = cfg->campaigns.size();
       cfg->campaigns.push_back(std::move(cc));
     }

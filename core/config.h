@@ -110,9 +110,9 @@ struct ExchangeConfig {
 
 // One-to-one campaigns (B1): what the ping's bid list offers the consumer.
 struct OneToOneConfig {
-  Money min_bid;                   // bids below this (after margin) are not listed
-  uint32_t max_bids = 0;           // at most this many bids (0 = all)
-  bool dedupe_by_company = true;   // one bid per company (the best)
+  Money min_bid;                  // bids below this (after margin) are not listed
+  uint32_t max_bids = 0;          // at most this many bids (0 = all)
+  bool dedupe_by_company = true;  // one bid per company (the best)
 };
 
 enum class BodyFormat : uint8_t { kNone, kForm, kJson, kXml };
@@ -129,7 +129,7 @@ struct HttpTemplateConfig {
   // JSON and XML: a raw body template; tag values are escaped for the format. Wins over `fields`.
   std::string body;
   uint32_t connect_timeout_ms = 2000;
-  uint32_t timeout_ms = 10000;          // whole exchange after connect: write + read response
+  uint32_t timeout_ms = 10000;  // whole exchange after connect: write + read response
   uint32_t max_response_bytes = 262144;
 };
 
@@ -137,7 +137,8 @@ enum class ResponseFormat : uint8_t { kJson, kXml, kText };
 std::string_view to_string(ResponseFormat f);
 
 // A test on the buyer's answer: the value at `path` (JSON dot path or XML element path; the whole
-// body for text) equals one of `equals` (case-insensitive), contains `contains`, or matches `regex`.
+// body for text) equals one of `equals` (case-insensitive), contains `contains`, or matches
+// `regex`.
 struct MatchRule {
   std::string path;
   std::vector<std::string> equals;
@@ -160,7 +161,7 @@ struct ResponseMappingConfig {
   Extractor price;      // real-time price / bid
   Extractor lead_id;    // the buyer's own id for the lead
   Extractor redirect_url;
-  Extractor reason;     // rejection reason shown in error_message
+  Extractor reason;  // rejection reason shown in error_message
   // One-to-one pings: extra values passed to the supplier with the bid ("mapped additional data").
   std::vector<std::pair<std::string, Extractor>> extra;
 };
@@ -171,12 +172,12 @@ struct BuyerConfig {
   std::string name;
   std::optional<std::string> nickname;
   DeliveryType type = DeliveryType::kDirectPost;
-  int priority = 0;  // waterfall order: lower first; ties by configuration order
-  int weight = 1;    // weighted round robin
+  int priority = 0;              // waterfall order: lower first; ties by configuration order
+  int weight = 1;                // weighted round robin
   std::optional<Margin> margin;  // exchange: overrides the campaign's margin
   int64_t bid_penalty_bp = 0;    // exchange: ranking penalty, basis points of the bid after margin
   std::string company_name;      // one-to-one: the company the consumer consents to (TCPA entity)
-  int64_t group_id = 0;  // buyer groups
+  int64_t group_id = 0;          // buyer groups
   bool paused = false;
   Pricing price;
   std::vector<Filter> filters;
@@ -203,8 +204,9 @@ struct SupplierConfig {
   Money min_buyer_bid;           // exchange: bids below this (raw) are not offered
 };
 
-// A field computed from others after validation (A5), e.g. full_name = "{{first_name}} {{last_name}}"
-// or age = "{{date_of_birth||age}}". Usable in payloads, pricing and filters; stored with the lead.
+// A field computed from others after validation (A5), e.g. full_name = "{{first_name}}
+// {{last_name}}" or age = "{{date_of_birth||age}}". Usable in payloads, pricing and filters; stored
+// with the lead.
 struct ComputedFieldConfig {
   std::string name;
   std::string template_text;
@@ -235,8 +237,8 @@ struct BuyerGroupConfig {
 
 struct DistributionConfig {
   DistributionMethod method = DistributionMethod::kWaterfall;
-  uint32_t sell_limit = 0;          // send_to_all: 0 = every eligible buyer
-  uint32_t total_buyers_limit = 0;  // sales per lead across the campaign; 0 = no limit
+  uint32_t sell_limit = 0;               // send_to_all: 0 = every eligible buyer
+  uint32_t total_buyers_limit = 0;       // sales per lead across the campaign; 0 = no limit
   std::vector<BuyerGroupConfig> groups;  // kBuyerGroups, sorted by position
 };
 
@@ -266,9 +268,9 @@ struct CampaignConfig {
 struct ServerConfig {
   uint32_t body_limit_bytes = 65536;
   uint32_t header_limit_bytes = 8192;
-  uint32_t read_timeout_ms = 10000;     // to receive one whole request
-  uint32_t idle_timeout_ms = 60000;     // keep-alive idle
-  uint32_t max_fields = 200;            // per lead
+  uint32_t read_timeout_ms = 10000;  // to receive one whole request
+  uint32_t idle_timeout_ms = 60000;  // keep-alive idle
+  uint32_t max_fields = 200;         // per lead
   uint32_t max_field_value_bytes = 4096;
   bool sandbox = false;  // serve the sandbox buyer under /sandbox/ (demo and tests)
 };

@@ -1,11 +1,10 @@
 #include "core/fields.h"
 
 #include <arpa/inet.h>
+#include <date/date.h>
 
 #include <array>
 #include <cstdio>
-
-#include <date/date.h>
 
 #include "core/money.h"
 #include "core/text.h"
@@ -88,9 +87,12 @@ bool valid_email(std::string_view s) {
 
 bool valid_url(std::string_view s) {
   std::string_view rest;
-  if (starts_with_icase(s, "http://")) rest = s.substr(7);
-  else if (starts_with_icase(s, "https://")) rest = s.substr(8);
-  else return false;
+  if (starts_with_icase(s, "http://"))
+    rest = s.substr(7);
+  else if (starts_with_icase(s, "https://"))
+    rest = s.substr(8);
+  else
+    return false;
   size_t end = rest.find_first_of("/?#");
   std::string_view host = rest.substr(0, end);
   if (host.empty()) return false;
@@ -167,7 +169,8 @@ FieldCheck validate_field(const FieldSpec& spec, std::string_view raw) {
   std::string_view v = trim(raw);
   switch (spec.type) {
     case FieldType::kText:
-      if (v.size() > spec.max_length) return fail("longer than " + std::to_string(spec.max_length) + " characters");
+      if (v.size() > spec.max_length)
+        return fail("longer than " + std::to_string(spec.max_length) + " characters");
       return ok(std::string(v));
 
     case FieldType::kNumeric: {
@@ -196,7 +199,8 @@ FieldCheck validate_field(const FieldSpec& spec, std::string_view raw) {
     case FieldType::kPhone: {
       std::string digits;
       for (char c : v) {
-        if (c >= '0' && c <= '9') digits.push_back(c);
+        if (c >= '0' && c <= '9')
+          digits.push_back(c);
         else if (std::string_view(" ()-.+").find(c) == std::string_view::npos)
           return fail("not a 10-digit US phone number");
         if (digits.size() > 11) return fail("not a 10-digit US phone number");
@@ -227,7 +231,8 @@ FieldCheck validate_field(const FieldSpec& spec, std::string_view raw) {
       if (!d || (v[10] != ' ' && v[10] != 'T') || v[13] != ':')
         return fail("not a date and time (YYYY-MM-DD HH:MM:SS)");
       unsigned hh = 0, mm = 0, ss = 0;
-      if (!parse_uint(v.substr(11, 2), hh) || !parse_uint(v.substr(14, 2), mm) || hh > 23 || mm > 59)
+      if (!parse_uint(v.substr(11, 2), hh) || !parse_uint(v.substr(14, 2), mm) || hh > 23 ||
+          mm > 59)
         return fail("not a date and time (YYYY-MM-DD HH:MM:SS)");
       std::string_view rest = v.substr(16);
       if (!rest.empty() && rest[0] == ':') {
@@ -240,7 +245,8 @@ FieldCheck validate_field(const FieldSpec& spec, std::string_view raw) {
         while (k < rest.size() && rest[k] >= '0' && rest[k] <= '9') ++k;
         rest.remove_prefix(k);
       }
-      if (!(rest.empty() || rest == "Z" || ((rest[0] == '+' || rest[0] == '-') && rest.size() <= 6)))
+      if (!(rest.empty() || rest == "Z" ||
+            ((rest[0] == '+' || rest[0] == '-') && rest.size() <= 6)))
         return fail("not a date and time (YYYY-MM-DD HH:MM:SS)");
       return ok(format_date(*d) + " " + two(hh) + ":" + two(mm) + ":" + two(ss));
     }

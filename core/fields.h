@@ -31,10 +31,10 @@ bool parse_field_type(std::string_view s, FieldType& out);
 struct FieldSpec {
   std::string name;  // case-sensitive
   FieldType type = FieldType::kText;
-  bool required = false;          // required on the post (and on a direct post)
-  bool required_on_ping = false;  // exchange campaigns: required on the ping
-  bool on_ping = false;           // sent on the ping (never personal data)
-  uint32_t max_length = 255;      // for text-like types; after trimming
+  bool required = false;                    // required on the post (and on a direct post)
+  bool required_on_ping = false;            // exchange campaigns: required on the ping
+  bool on_ping = false;                     // sent on the ping (never personal data)
+  uint32_t max_length = 255;                // for text-like types; after trimming
   std::vector<std::string> allowed_values;  // kList
   std::string description;
 };

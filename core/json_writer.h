@@ -34,8 +34,8 @@ class JsonWriter {
   JsonWriter& value(int v) { return value(static_cast<int64_t>(v)); }
   JsonWriter& value(uint64_t v);
   JsonWriter& value(bool b);
-  JsonWriter& value(Money m);  // as a JSON number: 13.3
-  JsonWriter& money_string(Money m);  // as a JSON string: "13.3" (debug log shape)
+  JsonWriter& value(Money m);                 // as a JSON number: 13.3
+  JsonWriter& money_string(Money m);          // as a JSON string: "13.3" (debug log shape)
   JsonWriter& fixed(double v, int decimals);  // for timings (ms); never for money
   JsonWriter& null();
   JsonWriter& raw(std::string_view json);  // pre-serialized JSON value

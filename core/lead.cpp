@@ -4,45 +4,66 @@ namespace pp {
 
 std::string_view to_string(LeadStatus s) {
   switch (s) {
-    case LeadStatus::kAccepted: return "ACCEPTED";
-    case LeadStatus::kDuplicated: return "DUPLICATED";
-    case LeadStatus::kError: return "ERROR";
+    case LeadStatus::kAccepted:
+      return "ACCEPTED";
+    case LeadStatus::kDuplicated:
+      return "DUPLICATED";
+    case LeadStatus::kError:
+      return "ERROR";
   }
   return "ERROR";
 }
 
 std::string_view to_upper_string(BuyerStatus s) {
   switch (s) {
-    case BuyerStatus::kAccepted: return "ACCEPTED";
-    case BuyerStatus::kSkipped: return "SKIPPED";
-    case BuyerStatus::kDuplicated: return "DUPLICATED";
-    case BuyerStatus::kError: return "ERROR";
-    case BuyerStatus::kPinged: return "PINGED";
-    case BuyerStatus::kOutbid: return "OUTBID";
+    case BuyerStatus::kAccepted:
+      return "ACCEPTED";
+    case BuyerStatus::kSkipped:
+      return "SKIPPED";
+    case BuyerStatus::kDuplicated:
+      return "DUPLICATED";
+    case BuyerStatus::kError:
+      return "ERROR";
+    case BuyerStatus::kPinged:
+      return "PINGED";
+    case BuyerStatus::kOutbid:
+      return "OUTBID";
   }
   return "ERROR";
 }
 
 std::string_view to_title_string(BuyerStatus s) {
   switch (s) {
-    case BuyerStatus::kAccepted: return "Accepted";
-    case BuyerStatus::kSkipped: return "Skipped";
-    case BuyerStatus::kDuplicated: return "Duplicated";
-    case BuyerStatus::kError: return "Error";
-    case BuyerStatus::kPinged: return "Pinged";
-    case BuyerStatus::kOutbid: return "Outbid";
+    case BuyerStatus::kAccepted:
+      return "Accepted";
+    case BuyerStatus::kSkipped:
+      return "Skipped";
+    case BuyerStatus::kDuplicated:
+      return "Duplicated";
+    case BuyerStatus::kError:
+      return "Error";
+    case BuyerStatus::kPinged:
+      return "Pinged";
+    case BuyerStatus::kOutbid:
+      return "Outbid";
   }
   return "Error";
 }
 
 std::string_view to_string(DeliveryType t) {
   switch (t) {
-    case DeliveryType::kDirectPost: return "direct_post";
-    case DeliveryType::kPingPost: return "ping_post";
-    case DeliveryType::kLeadStore: return "lead_store";
-    case DeliveryType::kGoogleSheets: return "google_sheets";
-    case DeliveryType::kEmail: return "email";
-    case DeliveryType::kIncomplete: return "incomplete";
+    case DeliveryType::kDirectPost:
+      return "direct_post";
+    case DeliveryType::kPingPost:
+      return "ping_post";
+    case DeliveryType::kLeadStore:
+      return "lead_store";
+    case DeliveryType::kGoogleSheets:
+      return "google_sheets";
+    case DeliveryType::kEmail:
+      return "email";
+    case DeliveryType::kIncomplete:
+      return "incomplete";
   }
   return "incomplete";
 }

@@ -1,6 +1,5 @@
 #include "core/money.h"
 
-
 namespace pp {
 
 namespace {

@@ -84,7 +84,8 @@ UnixMs period_start(const TimeZone& z, CalendarPeriod p, UnixMs t) {
       int64_t local = t + off_ms;
       return local - (local - floor_div(local, 3600000) * 3600000) - off_ms;
     }
-    case CalendarPeriod::kDay: return local_midnight_to_utc(z, local_day(z, t));
+    case CalendarPeriod::kDay:
+      return local_midnight_to_utc(z, local_day(z, t));
     case CalendarPeriod::kWeek: {
       date::local_days d = local_day(z, t);
       unsigned wd = date::weekday(d).iso_encoding();  // Monday = 1
@@ -106,7 +107,8 @@ UnixMs period_end(const TimeZone& z, CalendarPeriod p, UnixMs t) {
       UnixMs guess = s + 3600000;
       return period_start(z, p, guess) == guess ? guess : period_start(z, p, guess + 3600000 - 1);
     }
-    case CalendarPeriod::kDay: return local_midnight_to_utc(z, local_day(z, t) + date::days(1));
+    case CalendarPeriod::kDay:
+      return local_midnight_to_utc(z, local_day(z, t) + date::days(1));
     case CalendarPeriod::kWeek: {
       date::local_days d = local_day(z, t);
       unsigned wd = date::weekday(d).iso_encoding();

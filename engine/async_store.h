@@ -1,10 +1,9 @@
 #pragma once
 // Awaitable adapter over storage::Store::save_lead: the completion, which runs on the commit
 // thread, is posted back to the awaiting coroutine's executor.
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
-
 #include <memory>
 
 #include "storage/store.h"

@@ -12,8 +12,10 @@ void PingStore::prune(int64_t now) {
     }
   }
   for (auto it = gone_.begin(); it != gone_.end();) {
-    if (it->second.forget_at_ms < now) it = gone_.erase(it);
-    else ++it;
+    if (it->second.forget_at_ms < now)
+      it = gone_.erase(it);
+    else
+      ++it;
   }
 }
 
@@ -24,8 +26,8 @@ void PingStore::put(PingRecord r) {
   live_.emplace(std::move(id), std::move(r));
 }
 
-PingStore::Take PingStore::take(const std::string& ping_id, CampaignId campaign, SupplierId supplier,
-                                int64_t now, PingRecord& out) {
+PingStore::Take PingStore::take(const std::string& ping_id, CampaignId campaign,
+                                SupplierId supplier, int64_t now, PingRecord& out) {
   std::lock_guard lk(mu_);
   auto it = live_.find(ping_id);
   if (it == live_.end()) {
@@ -33,7 +35,8 @@ PingStore::Take PingStore::take(const std::string& ping_id, CampaignId campaign,
     if (g == gone_.end()) return Take::kUnknown;
     return g->second.posted ? Take::kUsed : Take::kExpired;
   }
-  if (it->second.campaign_id != campaign || it->second.supplier_id != supplier) return Take::kUnknown;
+  if (it->second.campaign_id != campaign || it->second.supplier_id != supplier)
+    return Take::kUnknown;
   if (it->second.expires_ms < now) {
     gone_.emplace(ping_id, Gone{now + 3600000, false});
     live_.erase(it);

@@ -15,13 +15,13 @@ namespace pp::engine {
 // What an auction's ping stage produced, self-contained (it outlives the request that ran it when
 // a supplier pings and posts later). Vectors are indexed by campaign.buyers.
 struct AuctionResult {
-  std::vector<routing::RankedBid> ranked;            // best first; not-offered bids last
-  std::vector<std::optional<BuyerOutcome>> outcome;  // per buyer: its outcome so far
-  std::vector<BuyerDebug> dbg;                       // per buyer: ping log, decision
-  std::vector<std::optional<std::string>> ping_body; // per buyer: its ping answer, if any
-  std::vector<size_t> ping_failures;                 // buyers pinged without a usable bid
-  std::vector<size_t> skipped;                       // buyers not asked
-  std::vector<std::string> bid_ids;                  // per ranked bid: the id the supplier sees
+  std::vector<routing::RankedBid> ranked;             // best first; not-offered bids last
+  std::vector<std::optional<BuyerOutcome>> outcome;   // per buyer: its outcome so far
+  std::vector<BuyerDebug> dbg;                        // per buyer: ping log, decision
+  std::vector<std::optional<std::string>> ping_body;  // per buyer: its ping answer, if any
+  std::vector<size_t> ping_failures;                  // buyers pinged without a usable bid
+  std::vector<size_t> skipped;                        // buyers not asked
+  std::vector<std::string> bid_ids;                   // per ranked bid: the id the supplier sees
   std::vector<std::vector<std::pair<std::string, std::string>>> extra;  // per buyer: mapped data
 };
 

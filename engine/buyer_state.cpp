@@ -19,7 +19,8 @@ bool BuyerState::paused(const BuyerConfig& b) {
 BuyerState::Change BuyerState::set_paused(const BuyerConfig& b, bool paused) {
   std::lock_guard lk(mu_);
   if (override_for(b.id).value_or(b.paused) == paused) return Change::kAlready;
-  if (!store_.put_state("pause/" + std::to_string(b.id), paused ? "1" : "0").ok()) return Change::kFailed;
+  if (!store_.put_state("pause/" + std::to_string(b.id), paused ? "1" : "0").ok())
+    return Change::kFailed;
   cache_[b.id] = paused;
   return Change::kDone;
 }

@@ -28,15 +28,16 @@ std::vector<std::string> DedupTable::keys(const CampaignConfig& c, const FieldLi
   return out;
 }
 
-std::vector<std::string> DedupTable::for_buyer(const std::vector<std::string>& keys, BuyerId buyer) {
+std::vector<std::string> DedupTable::for_buyer(const std::vector<std::string>& keys,
+                                               BuyerId buyer) {
   std::vector<std::string> out;
   out.reserve(keys.size());
   for (const auto& k : keys) out.push_back(k + "/b/" + std::to_string(buyer));
   return out;
 }
 
-bool DedupTable::claim(const std::vector<std::string>& keys, const std::string& lead_id,
-                       UnixMs now, std::string& holder) {
+bool DedupTable::claim(const std::vector<std::string>& keys, const std::string& lead_id, UnixMs now,
+                       std::string& holder) {
   if (keys.empty()) return true;
   std::lock_guard lk(mu_);
   if (held_locked(keys, now, holder)) return false;
@@ -49,7 +50,8 @@ bool DedupTable::held(const std::vector<std::string>& keys, UnixMs now, std::str
   return held_locked(keys, now, holder);
 }
 
-bool DedupTable::held_locked(const std::vector<std::string>& keys, UnixMs now, std::string& holder) {
+bool DedupTable::held_locked(const std::vector<std::string>& keys, UnixMs now,
+                             std::string& holder) {
   for (const auto& k : keys) {
     auto it = in_flight_.find(k);
     if (it != in_flight_.end()) {

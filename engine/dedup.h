@@ -31,7 +31,8 @@ class DedupTable {
   bool held(const std::vector<std::string>& keys, UnixMs now, std::string& holder);
 
  private:
-  bool held_locked(const std::vector<std::string>& keys, UnixMs now, std::string& holder);  // mu_ held
+  bool held_locked(const std::vector<std::string>& keys, UnixMs now,
+                   std::string& holder);  // mu_ held
 
   storage::Store& store_;
   std::mutex mu_;

@@ -1,14 +1,14 @@
 #include "engine/engine.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
 
 #include "core/codes.h"
 #include "core/hash.h"
@@ -17,8 +17,8 @@
 #include "engine/auction.h"
 #include "engine/lead_context.h"
 #include "routing/filters.h"
-#include "routing/ranking.h"
 #include "routing/pricing.h"
+#include "routing/ranking.h"
 
 namespace pp::engine {
 
@@ -58,7 +58,8 @@ constexpr char kFieldSep = '\x1f';
 std::string encode_result(const IntakeResult& r) {
   std::string s;
   s += std::to_string(int(r.status)) + kFieldSep + r.lead_id + kFieldSep + std::to_string(r.code) +
-       kFieldSep + r.message + kFieldSep + std::to_string(r.payout.units()) + kFieldSep + r.redirect_url;
+       kFieldSep + r.message + kFieldSep + std::to_string(r.payout.units()) + kFieldSep +
+       r.redirect_url;
   return s;
 }
 std::optional<IntakeResult> decode_result(std::string_view s) {
@@ -172,7 +173,8 @@ std::optional<IntakeResult> authenticate(const IntakeRequest& req, const Config&
   const std::string& expected = supplier ? supplier->key_sha256 : presented;
   bool key_ok = constant_time_equals(presented, expected);
   if (supplier == nullptr || !key_ok) {
-    return unstored(Code::kBadCredentials, "Invalid credentials: check lp_campaign_id, lp_supplier_id and lp_key");
+    return unstored(Code::kBadCredentials,
+                    "Invalid credentials: check lp_campaign_id, lp_supplier_id and lp_key");
   }
   return std::nullopt;
 }
@@ -204,8 +206,10 @@ void read_fields(const IntakeRequest& req, const CampaignConfig& campaign, const
     }
     if (is_subid(name)) {
       std::string_view v = trim(raw);
-      if (v.size() > kMaxSubidLength) invalid.push_back(name + " (longer than 75 characters)");
-      else out.emplace_back(name, std::string(v));
+      if (v.size() > kMaxSubidLength)
+        invalid.push_back(name + " (longer than 75 characters)");
+      else
+        out.emplace_back(name, std::string(v));
       continue;
     }
     const FieldSpec* spec = campaign.find_field_spec(name);
@@ -216,8 +220,10 @@ void read_fields(const IntakeRequest& req, const CampaignConfig& campaign, const
       continue;
     }
     FieldCheck fc = validate_field(*spec, raw);
-    if (fc.ok) out.emplace_back(name, std::move(fc.value));
-    else invalid.push_back(name + " (" + fc.error + ")");
+    if (fc.ok)
+      out.emplace_back(name, std::move(fc.value));
+    else
+      invalid.push_back(name + " (" + fc.error + ")");
   }
   for (const auto& f : campaign.fields) {
     bool required = ping ? f.required_on_ping : f.required;
@@ -247,7 +253,8 @@ struct AuctionState {
 };
 
 asio::awaitable<void> ping_one(std::shared_ptr<AuctionState> st, size_t slot,
-                               buyers::Transport& transport, const buyers::CompiledMapping* mapping) {
+                               buyers::Transport& transport,
+                               const buyers::CompiledMapping* mapping) {
   buyers::HttpResult res = co_await transport.send(st->slots[slot].request);
   auto& s = st->slots[slot];
   s.step.http = std::move(res);
@@ -289,19 +296,22 @@ struct Engine::Delivery {
   bool admit(const BuyerConfig& b, BuyerOutcome& o, BuyerDebug& d) {
     if (snap.config().outbound.breaker_failures == 0) return true;
     switch (engine.health_.admit(b.id, engine.clock_.now_ms())) {
-      case BuyerHealth::Gate::kPass: return true;
+      case BuyerHealth::Gate::kPass:
+        return true;
       case BuyerHealth::Gate::kProbe:
         d.decision = "circuit half-open: this call is the probe; ";
         return true;
       case BuyerHealth::Gate::kOpen:
-        mark(o, d, BuyerStatus::kSkipped, code_int(Code::kBuyerCircuitOpen), "Circuit open: the buyer keeps failing", "skipped: circuit open");
+        mark(o, d, BuyerStatus::kSkipped, code_int(Code::kBuyerCircuitOpen),
+             "Circuit open: the buyer keeps failing", "skipped: circuit open");
         return false;
     }
     return true;
   }
   void record_health(const BuyerConfig& b, const Step& s) {
     if (snap.config().outbound.breaker_failures == 0) return;
-    engine.health_.record(b.id, s.mapped.verdict != buyers::Verdict::kError, engine.clock_.now_ms());
+    engine.health_.record(b.id, s.mapped.verdict != buyers::Verdict::kError,
+                          engine.clock_.now_ms());
   }
 
   // Tries one buyer. Returns true when it bought the lead; `price` is then the sale price.
@@ -396,11 +406,13 @@ struct Engine::Delivery {
     o.exec_time_us += micros_since(t0);
     if (s.mapped.verdict == buyers::Verdict::kAccepted) {
       // A real-time buyer may confirm a different price in its post answer.
-      Money price = b.price.kind == Pricing::Kind::kRealTime && s.mapped.price ? *s.mapped.price : bid;
+      Money price =
+          b.price.kind == Pricing::Kind::kRealTime && s.mapped.price ? *s.mapped.price : bid;
       o.status = BuyerStatus::kAccepted;
       o.sell_price = price;
       o.buyer_lead_id = s.mapped.buyer_lead_id;
-      if (!s.mapped.redirect_url.empty() && lead.redirect_url.empty()) lead.redirect_url = s.mapped.redirect_url;
+      if (!s.mapped.redirect_url.empty() && lead.redirect_url.empty())
+        lead.redirect_url = s.mapped.redirect_url;
       d.decision = "won; accepted at " + price.to_string();
       co_return true;
     }
@@ -411,7 +423,8 @@ struct Engine::Delivery {
 
   // The exchange (D1-D5).
   // The ping stage (D1, D2): every eligible buyer asked at once under one deadline, bids ranked.
-  asio::awaitable<AuctionResult> auction(const SupplierConfig& supplier, SteadyClock::time_point auction_deadline) {
+  asio::awaitable<AuctionResult> auction(const SupplierConfig& supplier,
+                                         SteadyClock::time_point auction_deadline) {
     AuctionResult res;
     const size_t n = campaign.buyers.size();
     const EvalContext ectx{lead.fields, now};
@@ -439,7 +452,8 @@ struct Engine::Delivery {
       routing::Eligibility e = routing::check_buyer(b, engine.buyer_state_.paused(b));
       const CompiledBuyer* cb = snap.buyer(b.id);
       if (e.eligible && cb == nullptr) {
-        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured), "Buyer is not configured"};
+        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
+             "Buyer is not configured"};
       }
       if (e.eligible) {
         failed.clear();
@@ -451,16 +465,20 @@ struct Engine::Delivery {
       if (e.eligible && !b.caps.empty()) {
         // A buyer with no room left under its caps is not asked (the sale reserves for real).
         std::string cap_failed;
-        if (auto hold = engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, Money(), cap_failed)) {
+        if (auto hold = engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now,
+                                             Money(), cap_failed)) {
           engine.caps_.release(*hold);
         } else {
-          e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached), "Cap reached: " + cap_failed};
+          e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached),
+               "Cap reached: " + cap_failed};
         }
       }
       if (e.eligible && b.type == DeliveryType::kPingPost && cb->ping) {
-        auto share = auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms) - SteadyClock::now();
+        auto share =
+            auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms) - SteadyClock::now();
         if (share < std::chrono::milliseconds(xc.min_buyer_time_ms)) {
-          e = {false, BuyerStatus::kSkipped, code_int(Code::kPingTimeout), "Not enough time left to ping"};
+          e = {false, BuyerStatus::kSkipped, code_int(Code::kPingTimeout),
+               "Not enough time left to ping"};
         } else if (!admit(b, o, dbg[i])) {  // last: a granted probe must be followed by the call
           outcome[i] = o;
           skipped.push_back(i);
@@ -471,7 +489,8 @@ struct Engine::Delivery {
           AuctionState::Slot slot;
           slot.buyer_index = i;
           slot.request = cb->ping->render(ctx, snap.config().outbound.user_agent);
-          slot.request.deadline = auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms);
+          slot.request.deadline =
+              auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms);
           slot_of[i] = int(st->slots.size());
           st->slots.push_back(std::move(slot));
           outcome[i] = o;
@@ -485,7 +504,8 @@ struct Engine::Delivery {
           outcome[i] = o;
           continue;
         }
-        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured), "No price without a ping"};
+        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
+             "No price without a ping"};
       }
       mark(o, dbg[i], e.status, e.error_code, e.reason, "skipped: " + e.reason);
       outcome[i] = o;
@@ -571,7 +591,8 @@ struct Engine::Delivery {
     }
     std::vector<bool> tried(res.ranked.size(), false);
     const uint32_t total_limit = routing::total_sales_limit(campaign);
-    uint32_t max_sales = xc.shared ? (xc.shared_max_buyers ? xc.shared_max_buyers : uint32_t(res.ranked.size())) : 1;
+    uint32_t max_sales =
+        xc.shared ? (xc.shared_max_buyers ? xc.shared_max_buyers : uint32_t(res.ranked.size())) : 1;
     if (total_limit != 0) max_sales = std::min(max_sales, total_limit);
     uint32_t sales = 0;
     std::vector<size_t> order;
@@ -591,7 +612,8 @@ struct Engine::Delivery {
         continue;
       }
       if (SteadyClock::now() + std::chrono::milliseconds(5) >= deadline) {
-        mark(o, d, BuyerStatus::kPinged, code_int(Code::kBuyerTimeout), "Delivery deadline reached before the post", "bid, not posted: " + r.reason);
+        mark(o, d, BuyerStatus::kPinged, code_int(Code::kBuyerTimeout),
+             "Delivery deadline reached before the post", "bid, not posted: " + r.reason);
         continue;
       }
       std::vector<std::string> bkeys;
@@ -599,16 +621,20 @@ struct Engine::Delivery {
         bkeys = DedupTable::for_buyer(lead_keys, b.id);
         std::string holder;
         if (!engine.dedup_.claim(bkeys, lead.id, now, holder)) {
-          mark(o, d, BuyerStatus::kDuplicated, code_int(Code::kDuplicated), "Duplicate: the buyer already has this lead (" + holder + ")", "skipped: duplicate for this buyer");
+          mark(o, d, BuyerStatus::kDuplicated, code_int(Code::kDuplicated),
+               "Duplicate: the buyer already has this lead (" + holder + ")",
+               "skipped: duplicate for this buyer");
           continue;
         }
         buyer_claims.insert(buyer_claims.end(), bkeys.begin(), bkeys.end());
       }
       std::string cap_failed;
-      auto hold = engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, r.raw, cap_failed);
+      auto hold =
+          engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, r.raw, cap_failed);
       if (!hold) {
         engine.dedup_.release(bkeys, lead.id);
-        mark(o, d, BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached), "Cap reached: " + cap_failed, "skipped: cap reached");
+        mark(o, d, BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached),
+             "Cap reached: " + cap_failed, "skipped: cap reached");
         continue;
       }
       const std::string* ping_body = res.ping_body[i] ? &*res.ping_body[i] : nullptr;
@@ -643,7 +669,8 @@ struct Engine::Delivery {
     }
   }
 
-  asio::awaitable<void> run_exchange(const SupplierConfig& supplier, SteadyClock::time_point auction_deadline) {
+  asio::awaitable<void> run_exchange(const SupplierConfig& supplier,
+                                     SteadyClock::time_point auction_deadline) {
     AuctionResult res = co_await auction(supplier, auction_deadline);
     co_await sell(res, nullptr);
   }
@@ -668,7 +695,8 @@ struct Engine::Delivery {
       const BuyerConfig& b = campaign.buyers[i];
       routing::Eligibility e = routing::check_buyer(b, engine.buyer_state_.paused(b));
       if (e.eligible && snap.buyer(b.id) == nullptr) {
-        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured), "Buyer is not configured"};
+        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
+             "Buyer is not configured"};
       }
       if (e.eligible) {
         failed.clear();
@@ -688,9 +716,10 @@ struct Engine::Delivery {
     std::vector<routing::PlannedGroup> plan;
     {
       std::lock_guard lk(engine.rotation_mu_);
-      plan = routing::plan_distribution(campaign, cand, [&](int64_t group) -> routing::RotationState& {
-        return engine.rotation_[std::to_string(campaign.id) + "/" + std::to_string(group)];
-      });
+      plan =
+          routing::plan_distribution(campaign, cand, [&](int64_t group) -> routing::RotationState& {
+            return engine.rotation_[std::to_string(campaign.id) + "/" + std::to_string(group)];
+          });
     }
 
     const uint32_t total_limit = routing::total_sales_limit(campaign);
@@ -737,7 +766,8 @@ struct Engine::Delivery {
           // Test leads use up lead counts but never budget (they are never billed).
           engine.caps_.commit(*hold, lead.test ? Money() : o.sell_price, extras.counter_deltas);
           for (const auto& k : bkeys) {
-            extras.dedup.push_back({k, lead.id, now + int64_t(campaign.dupe_check.days) * 86400000});
+            extras.dedup.push_back(
+                {k, lead.id, now + int64_t(campaign.dupe_check.days) * 86400000});
           }
           ++sales;
           ++group_sales;
@@ -773,9 +803,9 @@ Engine::Engine(SnapshotPtr snapshot, storage::Store& store, const Clock& clock)
                                    snapshot_.load()->config().outbound.breaker_open_ms}) {}
 
 EngineCounters Engine::counters() const {
-  return EngineCounters{received_.load(),    accepted_.load(),        stored_.load(),
-                        store_failures_.load(), buyer_calls_.load(),  in_flight_.load(),
-                        pings_received_.load(), pings_with_bids_.load(), prepings_.load(),
+  return EngineCounters{received_.load(),         accepted_.load(),        stored_.load(),
+                        store_failures_.load(),   buyer_calls_.load(),     in_flight_.load(),
+                        pings_received_.load(),   pings_with_bids_.load(), prepings_.load(),
                         prepings_accepted_.load()};
 }
 
@@ -799,8 +829,10 @@ Engine::PauseResult Engine::set_buyer_paused(CampaignId campaign, BuyerId buyer,
     case BuyerState::Change::kDone:
       spdlog::info("buyer {} of campaign {} {}", buyer, campaign, paused ? "paused" : "resumed");
       return PauseResult::kDone;
-    case BuyerState::Change::kAlready: return PauseResult::kAlready;
-    case BuyerState::Change::kFailed: return PauseResult::kFailed;
+    case BuyerState::Change::kAlready:
+      return PauseResult::kAlready;
+    case BuyerState::Change::kFailed:
+      return PauseResult::kFailed;
   }
   return PauseResult::kFailed;
 }
@@ -836,8 +868,9 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
   if (campaign->type == CampaignType::kDirectPost) {
     // Pre-ping duplicate check (A3): would a lead with these values be a duplicate?
     if (!campaign->dupe_check.enabled()) {
-      co_return fail(Code::kWrongEndpoint, "Campaign " + std::to_string(campaign->id) +
-                                               " has no duplicate check to pre-ping: use /direct_post");
+      co_return fail(Code::kWrongEndpoint,
+                     "Campaign " + std::to_string(campaign->id) +
+                         " has no duplicate check to pre-ping: use /direct_post");
     }
     FieldList values;
     for (const auto& [name, raw] : req.params) {
@@ -864,10 +897,14 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
 
   if (supplier->paused) co_return fail(Code::kSupplierPaused, "Supplier is paused");
   if (!missing.empty()) {
-    co_return fail(Code::kMissingField, "Missing required field" + std::string(missing.size() > 1 ? "s: " : ": ") + join(missing));
+    co_return fail(
+        Code::kMissingField,
+        "Missing required field" + std::string(missing.size() > 1 ? "s: " : ": ") + join(missing));
   }
   if (!invalid.empty()) {
-    co_return fail(Code::kInvalidField, "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid));
+    co_return fail(
+        Code::kInvalidField,
+        "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid));
   }
   const EvalContext ectx{fields, now};
   std::vector<std::string_view> failed;
@@ -896,7 +933,8 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
   storage::LeadExtras extras;
   std::vector<std::string> no_keys;
   auto auction_deadline = t0 + std::chrono::milliseconds(campaign->exchange.auction_timeout_ms);
-  Delivery del{*this, *snap, *campaign, lead, debug, transport, auction_deadline, now, no_keys, extras, {}, snap};
+  Delivery del{*this, *snap,   *campaign, lead, debug, transport, auction_deadline,
+               now,   no_keys, extras,    {},   snap};
   AuctionResult res = co_await del.auction(*supplier, auction_deadline);
 
   PingAnswer a;
@@ -910,8 +948,8 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
     if (a.one_to_one) {
       // B1: a minimum bid, one bid per company (the best: bids come in rank order), a maximum.
       if (!oo.min_bid.is_zero() && r.after_margin < oo.min_bid) continue;
-      if (oo.dedupe_by_company &&
-          std::find(companies.begin(), companies.end(), to_lower(b.company_name)) != companies.end())
+      if (oo.dedupe_by_company && std::find(companies.begin(), companies.end(),
+                                            to_lower(b.company_name)) != companies.end())
         continue;
       if (oo.max_bids != 0 && a.bids.size() >= oo.max_bids) break;
       companies.push_back(to_lower(b.company_name));
@@ -971,9 +1009,9 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
                                                  " is a direct_post campaign: use /direct_post");
   }
   if (!from_ping && campaign->type == CampaignType::kOneToOne) {
-    co_return unstored(Code::kWrongEndpoint,
-                       "Campaign " + std::to_string(campaign->id) + " is a " +
-                           std::string(to_string(campaign->type)) + " campaign: use /ping and /post");
+    co_return unstored(Code::kWrongEndpoint, "Campaign " + std::to_string(campaign->id) + " is a " +
+                                                 std::string(to_string(campaign->type)) +
+                                                 " campaign: use /ping and /post");
   }
   // A full lead posted to an exchange campaign is pinged and posted in one go.
   const bool exchange = campaign->type == CampaignType::kPingPostExchange;
@@ -983,14 +1021,16 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   std::vector<std::pair<std::string, int64_t>> request_keys;
   const std::string supplier_prefix = std::to_string(supplier->id) + "/";
   if (!req.body_hash.empty()) {
-    request_keys.emplace_back("p/" + supplier_prefix + req.body_hash, RequestGuard::kPayloadWindowMs);
+    request_keys.emplace_back("p/" + supplier_prefix + req.body_hash,
+                              RequestGuard::kPayloadWindowMs);
   }
   if (!req.idempotency_key.empty()) {
     request_keys.emplace_back("i/" + supplier_prefix + sha256_hex(req.idempotency_key),
                               RequestGuard::kIdempotencyWindowMs);
   }
   std::vector<std::string> claimed;
-  const auto wait_until = t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms) + std::chrono::seconds(5);
+  const auto wait_until =
+      t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms) + std::chrono::seconds(5);
   for (const auto& [rk, window] : request_keys) {
     for (;;) {
       RequestGuard::Claim c = requests_.claim(rk, req.body_hash, clock_.now_ms(), window);
@@ -1013,7 +1053,8 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
       if (c.state == RequestGuard::State::kConflict) break;  // payload keys embed the hash
       if (SteadyClock::now() > wait_until) {
         for (const auto& k : claimed) requests_.abandon(k);
-        co_return unstored(Code::kUnavailable, "The same request is still being processed; retry later");
+        co_return unstored(Code::kUnavailable,
+                           "The same request is still being processed; retry later");
       }
       asio::steady_timer timer(co_await asio::this_coro::executor);
       timer.expires_after(std::chrono::milliseconds(5));
@@ -1030,17 +1071,22 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
       for (const auto& k : claimed) requests_.abandon(k);
       return unstored(c, std::move(m));
     };
-    if (pid == nullptr || trim(*pid).empty()) co_return fail(Code::kMissingField, "Missing required parameter lp_ping_id");
+    if (pid == nullptr || trim(*pid).empty())
+      co_return fail(Code::kMissingField, "Missing required parameter lp_ping_id");
     const std::string* consent = find_field(req.params, "lp_consent_bids");
     if (one_to_one && (consent == nullptr || trim(*consent).empty())) {
       co_return fail(Code::kMissingField, "Missing required parameter lp_consent_bids");
     }
     ping_id = std::string(trim(*pid));
     switch (pings_.take(ping_id, campaign->id, supplier->id, clock_.now_ms(), ping_record)) {
-      case PingStore::Take::kOk: break;
-      case PingStore::Take::kUnknown: co_return fail(Code::kUnknownPing, "Unknown lp_ping_id");
-      case PingStore::Take::kExpired: co_return fail(Code::kPingExpired, "lp_ping_id has expired");
-      case PingStore::Take::kUsed: co_return fail(Code::kPingUsed, "lp_ping_id was already posted");
+      case PingStore::Take::kOk:
+        break;
+      case PingStore::Take::kUnknown:
+        co_return fail(Code::kUnknownPing, "Unknown lp_ping_id");
+      case PingStore::Take::kExpired:
+        co_return fail(Code::kPingExpired, "lp_ping_id has expired");
+      case PingStore::Take::kUsed:
+        co_return fail(Code::kPingUsed, "lp_ping_id was already posted");
     }
   }
 
@@ -1064,7 +1110,9 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   std::vector<std::string> invalid;
   read_fields(req, *campaign, cfg, FieldStage::kPost, lead.fields, missing, invalid);
   if (from_ping) lead.fields.emplace_back("lp_ping_id", ping_id);
-  if (one_to_one) lead.fields.emplace_back("lp_consent_bids", std::string(trim(*find_field(req.params, "lp_consent_bids"))));
+  if (one_to_one)
+    lead.fields.emplace_back("lp_consent_bids",
+                             std::string(trim(*find_field(req.params, "lp_consent_bids"))));
 
   // 5. Rules, then delivery.
   storage::LeadExtras extras;
@@ -1082,11 +1130,15 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   if (supplier->paused) {
     fail_lead(Code::kSupplierPaused, "Supplier is paused");
   } else if (!missing.empty()) {
-    fail_lead(Code::kMissingField, "Missing required field" + std::string(missing.size() > 1 ? "s: " : ": ") + join(missing));
+    fail_lead(
+        Code::kMissingField,
+        "Missing required field" + std::string(missing.size() > 1 ? "s: " : ": ") + join(missing));
   } else if (!invalid.empty()) {
-    fail_lead(Code::kInvalidField, "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid));
+    fail_lead(Code::kInvalidField,
+              "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid));
   } else {
-    // Computed fields (A5), rendered raw from the validated fields; filters and prices may use them.
+    // Computed fields (A5), rendered raw from the validated fields; filters and prices may use
+    // them.
     if (const auto& computed = snap->computed_fields(campaign->id); !computed.empty()) {
       LeadContext ctx(lead, *campaign, now);
       for (const auto& [name, tpl] : computed) {
@@ -1106,15 +1158,16 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
                !campaign->dupe_check.buyer_level &&
                !(dedup_claimed = dedup_.claim(dedup_keys, lead.id, now, holder))) {
       fail_lead(Code::kDuplicated, "Duplicate lead (" + holder + ")", LeadStatus::kDuplicated);
-    } else if (supplier_hold = caps_.reserve(CapOwner::kSupplier, supplier->id, supplier->caps,
-                                             campaign->tz, now,
-                                             routing::quoted_buyer_price(supplier->price, ectx).value_or(Money()),
-                                             cap_failed);
+    } else if (supplier_hold = caps_.reserve(
+                   CapOwner::kSupplier, supplier->id, supplier->caps, campaign->tz, now,
+                   routing::quoted_buyer_price(supplier->price, ectx).value_or(Money()),
+                   cap_failed);
                !supplier_hold) {
       fail_lead(Code::kCapReached, "Supplier cap reached: " + cap_failed);
     } else {
       auto deadline = t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms);
-      Delivery del{*this, *snap, *campaign, lead, debug, transport, deadline, now, dedup_keys, extras, {}, snap};
+      Delivery del{*this,    *snap, *campaign,  lead,   debug, transport,
+                   deadline, now,   dedup_keys, extras, {},    snap};
       if (from_ping) {
         // The post of a ping: sell the ping's auction, in the order of the bids the supplier chose
         // (lp_bid_id, shared sales), else in rank order.
@@ -1133,7 +1186,9 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
         co_await del.sell(res, choice ? &chosen : nullptr);
       } else if (exchange) {
         // A full lead posted to an exchange campaign: ping and post in one go (A2).
-        auto auction_deadline = std::min(deadline, SteadyClock::now() + std::chrono::milliseconds(campaign->exchange.auction_timeout_ms));
+        auto auction_deadline = std::min(
+            deadline,
+            SteadyClock::now() + std::chrono::milliseconds(campaign->exchange.auction_timeout_ms));
         co_await del.run_exchange(*supplier, auction_deadline);
       } else {
         co_await del.run();
@@ -1157,8 +1212,9 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
         lead.error_code = 0;
         lead.revenue = revenue;
         // In an exchange the supplier's price is always real-time: the winning bids after margin.
-        lead.cost = exchange || from_ping ? del.exchange_payout
-                             : routing::supplier_payout(supplier->price, ectx, lead.revenue, true);
+        lead.cost = exchange || from_ping
+                        ? del.exchange_payout
+                        : routing::supplier_payout(supplier->price, ectx, lead.revenue, true);
         if (lead.test) {  // A6: test leads are never billed
           lead.revenue = Money();
           lead.cost = Money();
@@ -1167,7 +1223,8 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
         caps_.commit(*supplier_hold, lead.cost, extras.counter_deltas);
         if (!campaign->dupe_check.buyer_level) {
           for (const auto& k : dedup_keys) {
-            extras.dedup.push_back({k, lead.id, now + int64_t(campaign->dupe_check.days) * 86400000});
+            extras.dedup.push_back(
+                {k, lead.id, now + int64_t(campaign->dupe_check.days) * 86400000});
           }
         }
       } else if (attempted > 0 && duplicated == attempted) {
@@ -1194,11 +1251,13 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   const std::string answer = encode_result(r);
   for (const auto& [rk, window] : request_keys) {
     if (std::find(claimed.begin(), claimed.end(), rk) == claimed.end()) continue;
-    extras.requests.push_back({rk, RequestGuard::persisted_value(req.body_hash, answer, now + window), now + window});
+    extras.requests.push_back(
+        {rk, RequestGuard::persisted_value(req.body_hash, answer, now + window), now + window});
   }
 
   // 6. Durable before the answer (invariant 1); claims are released only once the keys are stored.
-  storage::Status st = co_await async_save_lead(store_, lead, debug, std::move(extras), asio::use_awaitable);
+  storage::Status st =
+      co_await async_save_lead(store_, lead, debug, std::move(extras), asio::use_awaitable);
   if (dedup_claimed) dedup_.release(dedup_keys, lead.id);
   dedup_.release(buyer_claims, lead.id);
   if (!st.ok()) {

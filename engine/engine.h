@@ -4,14 +4,13 @@
 //
 // Thread safety: Engine is shared by every I/O thread. Its state is the atomically swapped
 // configuration snapshot and atomic counters; a coroutine never holds a lock across co_await.
-#include <boost/asio/awaitable.hpp>
-
 #include <atomic>
-#include <mutex>
-#include <unordered_map>
+#include <boost/asio/awaitable.hpp>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "buyers/transport.h"
 #include "core/lead.h"
@@ -56,7 +55,7 @@ struct PingAnswer {
   struct Offered {
     std::string bid_id;
     Money payout;
-    std::string company_name;                                 // one-to-one
+    std::string company_name;                                // one-to-one
     std::vector<std::pair<std::string, std::string>> extra;  // one-to-one: mapped data
   };
   std::vector<Offered> bids;  // shared / one-to-one: every offered bid
@@ -72,9 +71,9 @@ struct EngineCounters {
   uint64_t store_failures = 0;
   uint64_t buyer_calls = 0;
   int64_t in_flight = 0;
-  uint64_t pings = 0;             // supplier pings to exchange / one-to-one campaigns
+  uint64_t pings = 0;  // supplier pings to exchange / one-to-one campaigns
   uint64_t pings_with_bids = 0;
-  uint64_t prepings = 0;          // pre-ping duplicate checks (A3)
+  uint64_t prepings = 0;  // pre-ping duplicate checks (A3)
   uint64_t prepings_accepted = 0;
 };
 
@@ -104,11 +103,14 @@ class Engine {
   PauseResult set_buyer_paused(CampaignId campaign, BuyerId buyer, bool paused);
   bool buyer_paused(const BuyerConfig& b) { return buyer_state_.paused(b); }
   // Committed use of a cap rule right now (campaign views).
-  int64_t cap_used(CapOwner owner, int64_t id, bool budget, const CapRule& rule, const TimeZone& tz);
+  int64_t cap_used(CapOwner owner, int64_t id, bool budget, const CapRule& rule,
+                   const TimeZone& tz);
 
   SnapshotPtr snapshot() const { return snapshot_.load(std::memory_order_acquire); }
   // Leads already in flight finish on the snapshot they started with.
-  void swap_snapshot(SnapshotPtr next) { snapshot_.store(std::move(next), std::memory_order_release); }
+  void swap_snapshot(SnapshotPtr next) {
+    snapshot_.store(std::move(next), std::memory_order_release);
+  }
 
   EngineCounters counters() const;
   // Circuit breaker state per buyer (metrics).
@@ -141,7 +143,8 @@ class Engine {
   std::unordered_map<std::string, routing::RotationState> rotation_;  // "<campaign>/<group>"
   std::atomic<uint64_t> received_{0}, accepted_{0}, stored_{0}, store_failures_{0}, buyer_calls_{0};
   std::atomic<int64_t> in_flight_{0};
-  std::atomic<uint64_t> pings_received_{0}, pings_with_bids_{0}, prepings_{0}, prepings_accepted_{0};
+  std::atomic<uint64_t> pings_received_{0}, pings_with_bids_{0}, prepings_{0},
+      prepings_accepted_{0};
 };
 
 }  // namespace pp::engine

@@ -40,7 +40,8 @@ std::vector<BuyerHealth::Snapshot> BuyerHealth::snapshot(UnixMs now) {
   std::vector<Snapshot> out;
   std::lock_guard lk(mu_);
   for (const auto& [id, e] : entries_) {
-    State s = !e.open ? State::kClosed : (now < e.open_until && !e.probing ? State::kOpen : State::kHalfOpen);
+    State s = !e.open ? State::kClosed
+                      : (now < e.open_until && !e.probing ? State::kOpen : State::kHalfOpen);
     out.push_back({id, s, e.failures, e.opened_total});
   }
   return out;

@@ -16,7 +16,7 @@ namespace pp::engine {
 class BuyerHealth {
  public:
   struct Options {
-    uint32_t failures = 5;   // consecutive failures that open the circuit; default 5
+    uint32_t failures = 5;    // consecutive failures that open the circuit; default 5
     int64_t open_ms = 30000;  // how long an open circuit skips the buyer; default 30 s
   };
   enum class Gate { kPass, kProbe, kOpen };

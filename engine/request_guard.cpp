@@ -26,7 +26,8 @@ RequestGuard::Claim RequestGuard::claim(const std::string& key, const std::strin
   if (auto stored = store_.get_expiring(storage::Space::kRequests, key, now)) {
     size_t s1 = stored->find(kSep);
     size_t s2 = s1 == std::string::npos ? s1 : stored->find(kSep, s1 + 1);
-    auto expires = s1 == std::string::npos ? std::nullopt : parse_int(std::string_view(*stored).substr(0, s1));
+    auto expires =
+        s1 == std::string::npos ? std::nullopt : parse_int(std::string_view(*stored).substr(0, s1));
     if (s2 != std::string::npos && expires && *expires >= now) {
       if (stored->compare(s1 + 1, s2 - s1 - 1, body_hash) != 0) return {State::kConflict, {}};
       return {State::kReplay, stored->substr(s2 + 1)};

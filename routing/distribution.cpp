@@ -6,7 +6,8 @@
 namespace pp::routing {
 
 Eligibility check_buyer(const BuyerConfig& buyer, bool paused) {
-  if (paused) return {false, BuyerStatus::kSkipped, code_int(Code::kBuyerPaused), "Buyer is paused"};
+  if (paused)
+    return {false, BuyerStatus::kSkipped, code_int(Code::kBuyerPaused), "Buyer is paused"};
   switch (buyer.type) {
     case DeliveryType::kIncomplete:
       return {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
@@ -14,16 +15,16 @@ Eligibility check_buyer(const BuyerConfig& buyer, bool paused) {
     case DeliveryType::kEmail:
       return {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
               "Email delivery is not available yet"};
-    default: return {};
+    default:
+      return {};
   }
 }
 
 std::vector<size_t> waterfall_order(const CampaignConfig& c) {
   std::vector<size_t> order(c.buyers.size());
   std::iota(order.begin(), order.end(), size_t(0));
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return c.buyers[a].priority < c.buyers[b].priority;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return c.buyers[a].priority < c.buyers[b].priority; });
   return order;
 }
 

@@ -87,7 +87,8 @@ std::vector<PlannedGroup> plan_distribution(const CampaignConfig& c, const Candi
     g.group_id = grp.id;
     g.method = grp.method;
     g.buyers = order_buyers(c, grp.method, group_members(c, grp.id), cand, state_for(grp.id));
-    bool multi = grp.method == DistributionMethod::kSendToAll || grp.method == DistributionMethod::kRoundRobin;
+    bool multi = grp.method == DistributionMethod::kSendToAll ||
+                 grp.method == DistributionMethod::kRoundRobin;
     g.max_sales = multi ? grp.limit : 1;
     g.stop_if_sold = grp.stop_if_sold;
     plan.push_back(std::move(g));

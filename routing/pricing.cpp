@@ -17,13 +17,15 @@ std::optional<Money> rule_price(const Pricing& p, const EvalContext& ctx) {
 
 std::optional<Money> quoted_buyer_price(const Pricing& p, const EvalContext& ctx) {
   switch (p.kind) {
-    case Pricing::Kind::kStatic: return p.amount;
+    case Pricing::Kind::kStatic:
+      return p.amount;
     case Pricing::Kind::kConditional: {
       auto r = rule_price(p, ctx);
       return r ? *r : p.amount;
     }
     case Pricing::Kind::kRealTime:
-    case Pricing::Kind::kRevenueShare: return std::nullopt;
+    case Pricing::Kind::kRevenueShare:
+      return std::nullopt;
   }
   return std::nullopt;
 }
@@ -37,13 +39,16 @@ std::optional<Money> final_buyer_price(const Pricing& p, const EvalContext& ctx,
 Money supplier_payout(const Pricing& p, const EvalContext& ctx, Money revenue, bool sold) {
   if (!sold) return Money();
   switch (p.kind) {
-    case Pricing::Kind::kStatic: return p.amount;
+    case Pricing::Kind::kStatic:
+      return p.amount;
     case Pricing::Kind::kConditional: {
       auto r = rule_price(p, ctx);
       return r ? *r : p.amount;
     }
-    case Pricing::Kind::kRevenueShare: return revenue.percent_bp(p.share_bp);
-    case Pricing::Kind::kRealTime: return Money();
+    case Pricing::Kind::kRevenueShare:
+      return revenue.percent_bp(p.share_bp);
+    case Pricing::Kind::kRealTime:
+      return Money();
   }
   return Money();
 }

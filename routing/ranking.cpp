@@ -4,7 +4,8 @@
 
 namespace pp::routing {
 
-const Margin& effective_margin(const CampaignConfig& c, const BuyerConfig& b, const SupplierConfig& s) {
+const Margin& effective_margin(const CampaignConfig& c, const BuyerConfig& b,
+                               const SupplierConfig& s) {
   if (s.margin) return *s.margin;
   if (b.margin) return *b.margin;
   return c.exchange.margin;

@@ -4,8 +4,9 @@
 //   bid after margin  = raw - margin        (supplier override > buyer override > campaign default;
 //                                            percent of the raw bid, or a fixed amount; never < 0)
 //   rank value        = after margin - bid penalty (percent of the bid after margin)
-// Bids whose raw value is below the supplier's minimum buyer bid are not offered. Order: rank value,
-// then raw bid, highest first; then buyer priority, then configuration order (deterministic).
+// Bids whose raw value is below the supplier's minimum buyer bid are not offered. Order: rank
+// value, then raw bid, highest first; then buyer priority, then configuration order
+// (deterministic).
 #include <string>
 #include <vector>
 
@@ -28,7 +29,8 @@ struct RankedBid {
   std::string reason;  // why the bid stands where it does (debug log)
 };
 
-const Margin& effective_margin(const CampaignConfig& c, const BuyerConfig& b, const SupplierConfig& s);
+const Margin& effective_margin(const CampaignConfig& c, const BuyerConfig& b,
+                               const SupplierConfig& s);
 Money apply_margin(Money raw, const Margin& m);
 
 // Ranks bids; bids that are not offered (below the minimum) come last, with offered=false.

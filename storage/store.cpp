@@ -2,8 +2,8 @@
 
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
-#include <rocksdb/merge_operator.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -64,7 +64,8 @@ class AddOperator final : public rocksdb::AssociativeMergeOperator {
 // Expiring values start with their 8-byte expiry (UTC ms).
 class ExpiryFilter final : public rocksdb::CompactionFilter {
  public:
-  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*, bool*) const override {
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*,
+              bool*) const override {
     return value.size() >= 8 && decode_i64(std::string_view(value.data(), 8)) < now_ms();
   }
   const char* Name() const override { return "pingpost.Expiry"; }
@@ -74,7 +75,8 @@ class ExpiryFilter final : public rocksdb::CompactionFilter {
 // Counters are written as merge operands, so both the merged values and the operands are checked.
 class CounterExpiryFilter final : public rocksdb::CompactionFilter {
  public:
-  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*, bool*) const override {
+  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*,
+              bool*) const override {
     return expired(key);
   }
   bool FilterMergeOperand(int, const rocksdb::Slice& key, const rocksdb::Slice&) const override {
@@ -203,7 +205,8 @@ class RocksStore final : public Store {
 
   int64_t get_counter(std::string_view key) override {
     std::string v;
-    auto s = db_->Get(rocksdb::ReadOptions(), counters_, rocksdb::Slice(key.data(), key.size()), &v);
+    auto s =
+        db_->Get(rocksdb::ReadOptions(), counters_, rocksdb::Slice(key.data(), key.size()), &v);
     return s.ok() ? decode_i64(v) : 0;
   }
 
@@ -211,7 +214,8 @@ class RocksStore final : public Store {
     std::string v;
     auto* cf = space == Space::kDedup ? dedup_ : requests_;
     auto s = db_->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key.data(), key.size()), &v);
-    if (!s.ok() || v.size() < 8 || decode_i64(std::string_view(v).substr(0, 8)) < now) return std::nullopt;
+    if (!s.ok() || v.size() < 8 || decode_i64(std::string_view(v).substr(0, 8)) < now)
+      return std::nullopt;
     return v.substr(8);
   }
 
@@ -244,9 +248,7 @@ class RocksStore final : public Store {
     for (auto* cf : {dedup_, requests_, counters_}) db_->CompactRange(o, cf, nullptr, nullptr);
   }
 
-  StoreStats stats() const override {
-    return StoreStats{commits_.load(), leads_written_.load()};
-  }
+  StoreStats stats() const override { return StoreStats{commits_.load(), leads_written_.load()}; }
 
   void close() override {
     {
@@ -294,9 +296,12 @@ class RocksStore final : public Store {
       for (auto& p : group) {
         merged.Put(leads_, p.key, p.lead);
         merged.Put(debug_, p.key, p.debug);
-        for (const auto& [k, d] : p.extras.counter_deltas) merged.Merge(counters_, k, encode_i64(d));
-        for (const auto& e : p.extras.dedup) merged.Put(dedup_, e.key, encode_i64(e.expires_ms) + e.value);
-        for (const auto& e : p.extras.requests) merged.Put(requests_, e.key, encode_i64(e.expires_ms) + e.value);
+        for (const auto& [k, d] : p.extras.counter_deltas)
+          merged.Merge(counters_, k, encode_i64(d));
+        for (const auto& e : p.extras.dedup)
+          merged.Put(dedup_, e.key, encode_i64(e.expires_ms) + e.value);
+        for (const auto& e : p.extras.requests)
+          merged.Put(requests_, e.key, encode_i64(e.expires_ms) + e.value);
       }
       rocksdb::WriteOptions wo;
       wo.sync = opts_.sync;

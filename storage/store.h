@@ -56,7 +56,7 @@ struct LeadExtras {
 };
 
 struct StoreStats {
-  uint64_t commits = 0;       // synced writes issued
+  uint64_t commits = 0;  // synced writes issued
   uint64_t leads_written = 0;
 };
 
@@ -79,7 +79,8 @@ class Store {
   // Cap counters (sum of every delta written); 0 when never written or expired.
   virtual int64_t get_counter(std::string_view key) = 0;
   // An expiring value, unless absent or expired at `now_ms`.
-  virtual std::optional<std::string> get_expiring(Space space, std::string_view key, int64_t now_ms) = 0;
+  virtual std::optional<std::string> get_expiring(Space space, std::string_view key,
+                                                  int64_t now_ms) = 0;
   // Small durable settings (e.g. live buyer pause flags). put_state is synchronous and synced.
   virtual Status put_state(std::string_view key, std::string_view value) = 0;
   virtual std::optional<std::string> get_state(std::string_view key) = 0;

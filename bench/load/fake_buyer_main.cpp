@@ -3,8 +3,10 @@
 //                [--accept-rate 1.0] [--price 10] [--body TEXT] [--silent 0]
 // --ports N listens on N consecutive ports (N buyers in one process); --silent 1 reads requests
 // and never answers (a buyer that hangs).
-// Answers every request with {"status":"accepted"|"rejected","price":"P","bid":"P","lead_id":"fb-N"}
-// after the given latency. --body answers a fixed text instead (the "limit" reference server).
+// Answers every request with
+// {"status":"accepted"|"rejected","price":"P","bid":"P","lead_id":"fb-N"} after the given latency.
+// --body answers a fixed text instead (the "limit" reference server).
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,8 +17,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <atomic>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -71,8 +71,8 @@ asio::awaitable<void> session(tcp::socket sock, const Opts& o) {
       res.body() = o.body;
     } else {
       bool ok = coin(rng) < o.accept_rate;
-      res.body() = std::string(R"({"status":")") + (ok ? "accepted" : "rejected") + R"(","price":")" +
-                   o.price + R"(","bid":")" + o.price + R"(","lead_id":"fb-)" +
+      res.body() = std::string(R"({"status":")") + (ok ? "accepted" : "rejected") +
+                   R"(","price":")" + o.price + R"(","bid":")" + o.price + R"(","lead_id":"fb-)" +
                    std::to_string(g_seq.fetch_add(1)) + "\"}";
     }
     res.keep_alive(req.keep_alive());
@@ -99,13 +99,20 @@ int main(int argc, char** argv) {
       auto c = v.rfind(':');
       o.host = v.substr(0, c);
       o.port = uint16_t(std::stoi(v.substr(c + 1)));
-    } else if (a == "--threads") o.threads = unsigned(std::stoi(v));
-    else if (a == "--latency-ms") o.latency_ms = std::stoi(v);
-    else if (a == "--accept-rate") o.accept_rate = std::stod(v);
-    else if (a == "--price") o.price = v;
-    else if (a == "--body") o.body = v;
-    else if (a == "--ports") o.ports = unsigned(std::stoi(v));
-    else if (a == "--silent") o.silent = v == "1";
+    } else if (a == "--threads")
+      o.threads = unsigned(std::stoi(v));
+    else if (a == "--latency-ms")
+      o.latency_ms = std::stoi(v);
+    else if (a == "--accept-rate")
+      o.accept_rate = std::stod(v);
+    else if (a == "--price")
+      o.price = v;
+    else if (a == "--body")
+      o.body = v;
+    else if (a == "--ports")
+      o.ports = unsigned(std::stoi(v));
+    else if (a == "--silent")
+      o.silent = v == "1";
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;

@@ -6,6 +6,8 @@
 // (pingpost answers an identical payload within 60 s with the first answer).
 // Prints one JSON line: requests, errors, mismatches (answers not containing --expect), rps,
 // and latency percentiles in milliseconds.
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,12 +16,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <algorithm>
-#include <memory>
-#include <atomic>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -108,7 +107,8 @@ asio::awaitable<void> client(const Opts& o, Clock::time_point end, Stats& st) {
       continue;
     }
     st.lat_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    if (res.result_int() != 200 || (!o.expect.empty() && res.body().find(o.expect) == std::string::npos))
+    if (res.result_int() != 200 ||
+        (!o.expect.empty() && res.body().find(o.expect) == std::string::npos))
       ++st.mismatches;
     if (!res.keep_alive()) {
       beast::error_code ig;
@@ -128,18 +128,25 @@ int main(int argc, char** argv) {
       auto c = v.rfind(':');
       o.host = v.substr(0, c);
       o.port = uint16_t(std::stoi(v.substr(c + 1)));
-    } else if (a == "--path") o.path = v;
-    else if (a == "--body") o.body = v;
+    } else if (a == "--path")
+      o.path = v;
+    else if (a == "--body")
+      o.body = v;
     else if (a == "--body-file") {
       std::ifstream in(v);
       std::stringstream ss;
       ss << in.rdbuf();
       o.body = ss.str();
-    } else if (a == "--content-type") o.content_type = v;
-    else if (a == "--expect") o.expect = v;
-    else if (a == "--connections") o.connections = std::stoi(v);
-    else if (a == "--duration") o.duration_s = std::min(120.0, std::stod(v));
-    else if (a == "--threads") o.threads = unsigned(std::stoi(v));
+    } else if (a == "--content-type")
+      o.content_type = v;
+    else if (a == "--expect")
+      o.expect = v;
+    else if (a == "--connections")
+      o.connections = std::stoi(v);
+    else if (a == "--duration")
+      o.duration_s = std::min(120.0, std::stod(v));
+    else if (a == "--threads")
+      o.threads = unsigned(std::stoi(v));
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
@@ -156,7 +163,8 @@ int main(int argc, char** argv) {
   for (unsigned t = 0; t < o.threads; ++t) {
     ts.emplace_back([&, t] {
       asio::io_context ioc(1);
-      int share = o.connections / int(o.threads) + (int(t) < o.connections % int(o.threads) ? 1 : 0);
+      int share =
+          o.connections / int(o.threads) + (int(t) < o.connections % int(o.threads) ? 1 : 0);
       for (int c = 0; c < share; ++c) asio::co_spawn(ioc, client(o, end, stats[t]), asio::detached);
       ioc.run();
     });
@@ -175,10 +183,11 @@ int main(int argc, char** argv) {
     size_t i = std::min(all.lat_ms.size() - 1, size_t(p * double(all.lat_ms.size())));
     return all.lat_ms[i];
   };
-  std::printf("{\"requests\":%zu,\"errors\":%llu,\"mismatches\":%llu,\"seconds\":%.2f,\"rps\":%.0f,"
-              "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
-              all.lat_ms.size(), (unsigned long long)all.errors, (unsigned long long)all.mismatches,
-              secs, double(all.lat_ms.size()) / secs, pct(0.5), pct(0.99), pct(0.999),
-              all.lat_ms.empty() ? 0.0 : all.lat_ms.back());
+  std::printf(
+      "{\"requests\":%zu,\"errors\":%llu,\"mismatches\":%llu,\"seconds\":%.2f,\"rps\":%.0f,"
+      "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
+      all.lat_ms.size(), (unsigned long long)all.errors, (unsigned long long)all.mismatches, secs,
+      double(all.lat_ms.size()) / secs, pct(0.5), pct(0.99), pct(0.999),
+      all.lat_ms.empty() ? 0.0 : all.lat_ms.back());
   return 0;
 }

@@ -2,17 +2,18 @@
 // rendering, answer mapping. Report ratios measured in one run, never absolute thresholds.
 #include <benchmark/benchmark.h>
 
-
+#include "api/app.h"
 #include "api/intake.h"
 #include "buyers/payload.h"
 #include "buyers/response.h"
-#include "api/app.h"
 #include "core/config.h"
 #include "engine/lead_context.h"
 
 namespace {
 
-std::string demo_text() { return *pp::api::read_file(std::string(PP_SOURCE_DIR) + "/configs/demo.json"); }
+std::string demo_text() {
+  return *pp::api::read_file(std::string(PP_SOURCE_DIR) + "/configs/demo.json");
+}
 
 const std::string kLead =
     R"({"lp_campaign_id":21624,"lp_supplier_id":55077,"lp_key":"mva-landing-page-key","lp_subid1":"fb",)"
@@ -87,7 +88,8 @@ void BM_MapJsonAnswer(benchmark::State& st) {
   auto m = pp::buyers::CompiledMapping::compile(c, err);
   pp::buyers::HttpResult res;
   res.status = 200;
-  res.body = R"({"status":"accepted","lead_id":"sbx-1","price":"12.50","redirect_url":"https://example.com/t"})";
+  res.body =
+      R"({"status":"accepted","lead_id":"sbx-1","price":"12.50","redirect_url":"https://example.com/t"})";
   for (auto _ : st) {
     auto out = m->map(res);
     benchmark::DoNotOptimize(out);

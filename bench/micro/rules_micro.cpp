@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <new>
 #include <memory>
+#include <new>
 #include <regex>
 
 #include "core/condition.h"
@@ -51,10 +51,17 @@ std::vector<RawRule> raw_filters(int salt) {
 }
 
 FieldList lead() {
-  return {{"first_name", "Leanne"},   {"last_name", "Sanford"},  {"email", "ahamill@example.org"},
-          {"phone", "4103097989"},     {"state", "NM"},           {"zip_code", "01341"},
-          {"date_of_birth", "1980-04-02"}, {"debt_amount", "12000"}, {"home_owner", "Yes"},
-          {"credit_rating", "good"},   {"landing_page_url", "https://example.org/aliquid"}};
+  return {{"first_name", "Leanne"},
+          {"last_name", "Sanford"},
+          {"email", "ahamill@example.org"},
+          {"phone", "4103097989"},
+          {"state", "NM"},
+          {"zip_code", "01341"},
+          {"date_of_birth", "1980-04-02"},
+          {"debt_amount", "12000"},
+          {"home_owner", "Yes"},
+          {"credit_rating", "good"},
+          {"landing_page_url", "https://example.org/aliquid"}};
 }
 
 CampaignConfig compiled_campaign() {
@@ -95,7 +102,8 @@ void BM_EligibilityAndPricing50x10(benchmark::State& st) {
     }
     benchmark::DoNotOptimize(total);
   }
-  st.counters["allocs/op"] = benchmark::Counter(double(g_allocs.load() - a0) / double(st.iterations()));
+  st.counters["allocs/op"] =
+      benchmark::Counter(double(g_allocs.load() - a0) / double(st.iterations()));
 }
 BENCHMARK(BM_EligibilityAndPricing50x10);
 
@@ -171,7 +179,8 @@ void BM_ReferenceNaive50x10(benchmark::State& st) {
     }
     benchmark::DoNotOptimize(total);
   }
-  st.counters["allocs/op"] = benchmark::Counter(double(g_allocs.load() - a0) / double(st.iterations()));
+  st.counters["allocs/op"] =
+      benchmark::Counter(double(g_allocs.load() - a0) / double(st.iterations()));
 }
 BENCHMARK(BM_ReferenceNaive50x10);
 

@@ -46,10 +46,14 @@ class Demo : public ::testing::Test {
     return app;
   }
   json::object post(const std::string& first_name, const std::string& state) {
-    std::string body = R"({"lp_campaign_id":21624,"lp_supplier_id":55077,"lp_key":"mva-landing-page-key",
-      "lp_subid1":"tour","first_name":")" + first_name + R"(","last_name":"Sanford",
-      "email":"leanne@example.org","phone":"(410) 309-7989","state":")" + state + R"(","zip_code":"01341"})";
-    HttpReply r = http_call(demo_->port(), "POST", "/direct_post", body, {{"Content-Type", "application/json"}});
+    std::string body =
+        R"({"lp_campaign_id":21624,"lp_supplier_id":55077,"lp_key":"mva-landing-page-key",
+      "lp_subid1":"tour","first_name":")" +
+        first_name + R"(","last_name":"Sanford",
+      "email":"leanne@example.org","phone":"(410) 309-7989","state":")" +
+        state + R"(","zip_code":"01341"})";
+    HttpReply r = http_call(demo_->port(), "POST", "/direct_post", body,
+                            {{"Content-Type", "application/json"}});
     EXPECT_EQ(r.status, 200) << r.error;
     return parse_object(r.body);
   }
@@ -62,14 +66,17 @@ TEST_F(Demo, TourOutcomes) {
   json::object ca = post("Leanne", "CA");
   EXPECT_EQ(ca["status"], "ACCEPTED");
   EXPECT_EQ(ca["payout"].as_double(), 5.5);
-  EXPECT_EQ(std::string(ca["redirect_url"].as_string()).rfind("https://example.com/thank-you", 0), 0u);
-  HttpReply lead = http_call(demo_->port(), "GET", "/public/lead/" + std::string(ca["lead_id"].as_string()),
-                             "", {{"Authorization", "Bearer demo-admin-token"}});
+  EXPECT_EQ(std::string(ca["redirect_url"].as_string()).rfind("https://example.com/thank-you", 0),
+            0u);
+  HttpReply lead =
+      http_call(demo_->port(), "GET", "/public/lead/" + std::string(ca["lead_id"].as_string()), "",
+                {{"Authorization", "Bearer demo-admin-token"}});
   json::object l = parse_object(lead.body);
   EXPECT_EQ(l["revenue"], 14);
   auto& buyers = l["buyers"].as_array();
   ASSERT_EQ(buyers.size(), 2u);
-  EXPECT_EQ(buyers[0].as_object().at("error_message"), "Rejected by buyer on ping: sandbox: state not covered");
+  EXPECT_EQ(buyers[0].as_object().at("error_message"),
+            "Rejected by buyer on ping: sandbox: state not covered");
   EXPECT_EQ(buyers[1].as_object().at("name"), "NexGen Leads");
 
   json::object ny = post("Leanne", "NY");
@@ -88,10 +95,12 @@ TEST_F(Demo, TourOutcomes) {
   HttpReply camp = http_call(demo_->port(), "GET", "/public/campaigns/21624", "",
                              {{"Authorization", "Bearer demo-read-token"}});
   json::object c = parse_object(camp.body);
-  EXPECT_EQ(json::serialize(c["suppliers"].as_array()[0].as_object().at("caps")),
-            R"({"leads":[{"limit":50,"used":"2","type":"day"},{"limit":200,"used":"2","type":"total"}],"budget":[]})");
-  EXPECT_EQ(json::serialize(c["buyers"].as_array()[0].as_object().at("caps")),
-            R"({"leads":[{"limit":25,"used":"1","type":"day"},{"limit":5000,"used":"1","type":"total"}],"budget":[]})");
+  EXPECT_EQ(
+      json::serialize(c["suppliers"].as_array()[0].as_object().at("caps")),
+      R"({"leads":[{"limit":50,"used":"2","type":"day"},{"limit":200,"used":"2","type":"total"}],"budget":[]})");
+  EXPECT_EQ(
+      json::serialize(c["buyers"].as_array()[0].as_object().at("caps")),
+      R"({"leads":[{"limit":25,"used":"1","type":"day"},{"limit":5000,"used":"1","type":"total"}],"budget":[]})");
 
   json::object rej = post("Reject", "NY");
   EXPECT_EQ(rej["code"], 1005);
@@ -103,26 +112,31 @@ TEST_F(Demo, TourOutcomes) {
 // Seed 000's Solar Exchange example lead: LeadSynergy wins at 19, the supplier is paid 13.3 (a 30%
 // margin), and the other two buyers show as PINGED.
 TEST_F(Demo, SolarExchangeReproducesTheSeedsExampleLead) {
-  std::string body = R"({"lp_campaign_id":21626,"lp_supplier_id":55086,"lp_key":"solar-engagemore-key",
+  std::string body =
+      R"({"lp_campaign_id":21626,"lp_supplier_id":55086,"lp_key":"solar-engagemore-key",
     "lp_subid1":"sub1_a","lp_subid2":"sub2_one","zip_code":"01341","home_owner":"Yes","first_name":"Leanne",
     "last_name":"Sanford","email":"ahamill@example.org","phone":"4103097989","state":"NM"})";
-  HttpReply r = http_call(demo_->port(), "POST", "/direct_post", body, {{"Content-Type", "application/json"}});
+  HttpReply r = http_call(demo_->port(), "POST", "/direct_post", body,
+                          {{"Content-Type", "application/json"}});
   json::object a = parse_object(r.body);
   ASSERT_EQ(a["status"], "ACCEPTED") << r.body;
   EXPECT_EQ(a["payout"].as_double(), 13.3);
-  HttpReply lead = http_call(demo_->port(), "GET", "/public/lead/" + std::string(a["lead_id"].as_string()),
-                             "", {{"Authorization", "Bearer demo-admin-token"}});
+  HttpReply lead =
+      http_call(demo_->port(), "GET", "/public/lead/" + std::string(a["lead_id"].as_string()), "",
+                {{"Authorization", "Bearer demo-admin-token"}});
   json::object l = parse_object(lead.body);
   EXPECT_EQ(l["cost"].as_double(), 13.3);
   EXPECT_EQ(l["revenue"], 19);
   EXPECT_EQ(l["campaign_name"], "Solar Exchange");
-  EXPECT_EQ(json::serialize(l["supplier"]),
-            R"({"id":55086,"name":"EngageMore Advertising","client":{"id":12528,"name":"EngageMore Advertising"}})");
+  EXPECT_EQ(
+      json::serialize(l["supplier"]),
+      R"({"id":55086,"name":"EngageMore Advertising","client":{"id":12528,"name":"EngageMore Advertising"}})");
   const json::array& buyers = l["buyers"].as_array();
   ASSERT_EQ(buyers.size(), 3u);
-  EXPECT_EQ(json::serialize(buyers[0]),
-            R"({"id":55088,"name":"LeadSynergy Network","client":{"id":4083,"name":"LeadSynergy Network"},)"
-            R"("status":"ACCEPTED","error_code":0,"error_message":"","sell_price":19,"returned":false,"return_reason":""})");
+  EXPECT_EQ(
+      json::serialize(buyers[0]),
+      R"({"id":55088,"name":"LeadSynergy Network","client":{"id":4083,"name":"LeadSynergy Network"},)"
+      R"("status":"ACCEPTED","error_code":0,"error_message":"","sell_price":19,"returned":false,"return_reason":""})");
   EXPECT_EQ(buyers[1].as_object().at("id"), 55087);
   EXPECT_EQ(buyers[1].as_object().at("status"), "PINGED");
   EXPECT_EQ(buyers[2].as_object().at("id"), 55090);

@@ -13,7 +13,8 @@ namespace {
 namespace json = boost::json;
 using std::chrono::milliseconds;
 
-const char* kAccept = R"({"status":"accepted","id":"B-77","redirect":"https://buyer.example/thanks"})";
+const char* kAccept =
+    R"({"status":"accepted","id":"B-77","redirect":"https://buyer.example/thanks"})";
 const char* kReject = R"({"status":"rejected","reason":"no coverage"})";
 
 class DirectPost : public AppFixture {};
@@ -74,7 +75,8 @@ TEST_F(DirectPost, RejectThenNextBuyerInPriorityOrder) {
   b1.on("/post", FakeReply::json(kReject));
   b2.on("/post", FakeReply::json(kAccept));
   // Configuration order is b2 first, but priorities put b1 first.
-  start(base_config({http_buyer(302, 3, b2.url("/post"), 2, "9"), http_buyer(301, 2, b1.url("/post"), 1)}));
+  start(base_config(
+      {http_buyer(302, 3, b2.url("/post"), 2, "9"), http_buyer(301, 2, b1.url("/post"), 1)}));
 
   json::object a = parse_object(post_lead(lead_json()).body);
   EXPECT_EQ(a["status"], "ACCEPTED");
@@ -129,11 +131,10 @@ TEST_F(DirectPost, SilentGarbageOversizedAndClosingBuyersFallThrough) {
   c.close = true;
   closer.on("/post", c);
   good.on("/post", FakeReply::json(kAccept));
-  start(base_config({http_buyer(301, 2, silent.url("/post"), 1, "10", 300),
-                     http_buyer(302, 2, garbage.url("/post"), 2),
-                     http_buyer(303, 2, huge.url("/post"), 3),
-                     http_buyer(304, 2, closer.url("/post"), 4),
-                     http_buyer(305, 3, good.url("/post"), 5, "7")}));
+  start(base_config(
+      {http_buyer(301, 2, silent.url("/post"), 1, "10", 300),
+       http_buyer(302, 2, garbage.url("/post"), 2), http_buyer(303, 2, huge.url("/post"), 3),
+       http_buyer(304, 2, closer.url("/post"), 4), http_buyer(305, 3, good.url("/post"), 5, "7")}));
 
   json::object a = parse_object(post_lead(lead_json()).body);
   ASSERT_EQ(a["status"], "ACCEPTED");
@@ -157,7 +158,8 @@ TEST_F(DirectPost, AllBuyersFailIsStoredAsNoBuyers) {
   FakeBuyer b1, b2;
   b1.on("/post", FakeReply::json(kReject));
   b2.on("/post", FakeReply{500, "oops"});
-  start(base_config({http_buyer(301, 2, b1.url("/post"), 1), http_buyer(302, 3, b2.url("/post"), 2)}));
+  start(base_config(
+      {http_buyer(301, 2, b1.url("/post"), 1), http_buyer(302, 3, b2.url("/post"), 2)}));
   json::object a = parse_object(post_lead(lead_json()).body);
   EXPECT_EQ(a["status"], "ERROR");
   EXPECT_EQ(a["code"], 1005);
@@ -175,7 +177,7 @@ TEST_F(DirectPost, SingleBuyerRejectionAnswers1006AndDuplicatesAnswerDuplicated)
   FakeBuyer b;
   b.on("/post", [](const Received& r) {
     return FakeReply::json(r.body.find("\"Dup\"") != std::string::npos ? R"({"status":"duplicate"})"
-                                                                        : kReject);
+                                                                       : kReject);
   });
   start(base_config({http_buyer(301, 2, b.url("/post"), 1)}));
   json::object a = parse_object(post_lead(lead_json()).body);
@@ -188,9 +190,11 @@ TEST_F(DirectPost, SingleBuyerRejectionAnswers1006AndDuplicatesAnswerDuplicated)
 }
 
 TEST_F(DirectPost, HttpsBuyerWithTestCa) {
-  FakeBuyer tls_buyer(FakeBuyer::Options{true, cert_dir() + "/server.pem", cert_dir() + "/server.key"});
+  FakeBuyer tls_buyer(
+      FakeBuyer::Options{true, cert_dir() + "/server.pem", cert_dir() + "/server.key"});
   tls_buyer.on("/post", FakeReply::json(kAccept));
-  FakeBuyer untrusted(FakeBuyer::Options{true, cert_dir() + "/untrusted.pem", cert_dir() + "/untrusted.key"});
+  FakeBuyer untrusted(
+      FakeBuyer::Options{true, cert_dir() + "/untrusted.pem", cert_dir() + "/untrusted.key"});
   untrusted.on("/post", FakeReply::json(kAccept));
   ASSERT_EQ(tls_buyer.url("/post").rfind("https://", 0), 0u);
   start(base_config({http_buyer(301, 2, untrusted.url("/post"), 1),
@@ -201,7 +205,8 @@ TEST_F(DirectPost, HttpsBuyerWithTestCa) {
   ASSERT_TRUE(lead);
   // The self-signed buyer fails certificate verification and never sees the lead.
   EXPECT_EQ(lead->buyers[0].status, BuyerStatus::kError);
-  EXPECT_NE(lead->buyers[0].error_message.find("tls"), std::string::npos) << lead->buyers[0].error_message;
+  EXPECT_NE(lead->buyers[0].error_message.find("tls"), std::string::npos)
+      << lead->buyers[0].error_message;
   EXPECT_EQ(untrusted.count("/post"), 0u);
   EXPECT_EQ(lead->buyers[1].status, BuyerStatus::kAccepted);
   EXPECT_EQ(tls_buyer.count("/post"), 1u);
@@ -211,15 +216,19 @@ TEST_F(DirectPost, ValidationErrorsAreStoredWithReasons) {
   FakeBuyer b;
   b.on("/post", FakeReply::json(kAccept));
   start(base_config({http_buyer(301, 2, b.url("/post"), 1)}));
-  json::object inv = parse_object(post_lead(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200",
-      "first_name":"A","email":"not-an-email","phone":"123","state":"ZZ"})").body);
+  json::object inv = parse_object(
+      post_lead(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200",
+      "first_name":"A","email":"not-an-email","phone":"123","state":"ZZ"})")
+          .body);
   EXPECT_EQ(inv["status"], "ERROR");
   EXPECT_EQ(inv["code"], 1002);
-  EXPECT_EQ(inv["message"], "Invalid fields: email (not a valid email address), phone (not a 10-digit "
-                            "US phone number), state (not a 2-letter US state)");
+  EXPECT_EQ(inv["message"],
+            "Invalid fields: email (not a valid email address), phone (not a 10-digit "
+            "US phone number), state (not a 2-letter US state)");
   EXPECT_TRUE(app_->engine().find_lead(std::string(inv["lead_id"].as_string())));
   json::object miss = parse_object(post_lead(R"({"lp_campaign_id":100,"lp_supplier_id":200,
-      "lp_key":"supplier-key-200","first_name":"A","email":""})").body);
+      "lp_key":"supplier-key-200","first_name":"A","email":""})")
+                                       .body);
   EXPECT_EQ(miss["code"], 1001);
   EXPECT_EQ(miss["message"], "Missing required fields: email, phone, state");
   EXPECT_EQ(b.count("/post"), 0u);  // invalid leads never reach a buyer
@@ -232,10 +241,11 @@ TEST_F(DirectPost, CredentialsAndMalformedRequestsStoreNothing) {
     std::string body;
     int code;
   };
-  for (const Case& c : {Case{R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"wrong-key"})", 1003},
-                        Case{R"({"lp_campaign_id":999,"lp_supplier_id":200,"lp_key":"supplier-key-200"})", 1003},
-                        Case{R"({"lp_campaign_id":100,"lp_supplier_id":201,"lp_key":"supplier-key-200"})", 1003},
-                        Case{R"({"lp_supplier_id":200,"lp_key":"supplier-key-200"})", 1001}}) {
+  for (const Case& c :
+       {Case{R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"wrong-key"})", 1003},
+        Case{R"({"lp_campaign_id":999,"lp_supplier_id":200,"lp_key":"supplier-key-200"})", 1003},
+        Case{R"({"lp_campaign_id":100,"lp_supplier_id":201,"lp_key":"supplier-key-200"})", 1003},
+        Case{R"({"lp_supplier_id":200,"lp_key":"supplier-key-200"})", 1001}}) {
     HttpReply r = post_lead(c.body);
     EXPECT_EQ(r.status, 200);
     json::object a = parse_object(r.body);
@@ -256,9 +266,10 @@ TEST_F(DirectPost, FormBodiesAndTestLeadsAreNeverBilled) {
   b.on("/post", FakeReply::json(kAccept));
   start(base_config({http_buyer(301, 2, b.url("/post"), 1, "10")}));
   // lp_action=test on a live supplier
-  HttpReply r = post_lead("lp_campaign_id=100&lp_supplier_id=200&lp_key=supplier-key-200&lp_action=test"
-                          "&first_name=Ann&email=ann%40example.org&phone=4103097989&state=ny",
-                          "application/x-www-form-urlencoded");
+  HttpReply r = post_lead(
+      "lp_campaign_id=100&lp_supplier_id=200&lp_key=supplier-key-200&lp_action=test"
+      "&first_name=Ann&email=ann%40example.org&phone=4103097989&state=ny",
+      "application/x-www-form-urlencoded");
   json::object a = parse_object(r.body);
   EXPECT_EQ(a["status"], "ACCEPTED");
   EXPECT_EQ(a["payout"], 0);
@@ -278,7 +289,8 @@ TEST_F(DirectPost, PausedSupplierIsStoredAsAnError) {
   FakeBuyer b;
   b.on("/post", FakeReply::json(kAccept));
   auto cfg = base_config({http_buyer(301, 2, b.url("/post"), 1)});
-  cfg["campaigns"].as_array()[0].as_object()["suppliers"].as_array()[0].as_object()["paused"] = true;
+  cfg["campaigns"].as_array()[0].as_object()["suppliers"].as_array()[0].as_object()["paused"] =
+      true;
   start(cfg);
   json::object a = parse_object(post_lead(lead_json()).body);
   EXPECT_EQ(a["status"], "ERROR");
@@ -372,7 +384,8 @@ TEST_F(DirectPost, FailingBuyerIsThrottledByItsCircuitBreaker) {
     return healthy ? FakeReply::json(kAccept) : FakeReply{500, "down"};
   });
   good.on("/post", FakeReply::json(kAccept));
-  auto cfg = base_config({http_buyer(301, 2, broken.url("/post"), 1), http_buyer(302, 3, good.url("/post"), 2)});
+  auto cfg = base_config(
+      {http_buyer(301, 2, broken.url("/post"), 1), http_buyer(302, 3, good.url("/post"), 2)});
   cfg["outbound"].as_object()["breaker_failures"] = 3;
   cfg["outbound"].as_object()["breaker_open_ms"] = 10000;
   ManualClock clock(1795366800000);
@@ -392,14 +405,16 @@ TEST_F(DirectPost, FailingBuyerIsThrottledByItsCircuitBreaker) {
   EXPECT_EQ(skipped->buyers[1].status, BuyerStatus::kAccepted);
   EXPECT_EQ(broken.count("/post"), 3u);
   HttpReply metrics = admin_get("/metrics");
-  EXPECT_NE(metrics.body.find("pingpost_buyer_circuit_open{buyer=\"301\"} 1"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("pingpost_buyer_circuit_open{buyer=\"301\"} 1"), std::string::npos)
+      << metrics.body;
   // After the cool-down one probe goes through; the buyer has recovered: closed again.
   healthy = true;
   clock.advance_ms(10001);
   EXPECT_EQ(lead(4)->buyers[0].status, BuyerStatus::kAccepted);
   EXPECT_EQ(lead(5)->buyers[0].buyer_id, 301);
   EXPECT_EQ(broken.count("/post"), 5u);
-  EXPECT_NE(admin_get("/metrics").body.find("pingpost_buyer_circuit_open{buyer=\"301\"} 0"), std::string::npos);
+  EXPECT_NE(admin_get("/metrics").body.find("pingpost_buyer_circuit_open{buyer=\"301\"} 0"),
+            std::string::npos);
 }
 
 TEST_F(DirectPost, SandboxBuyerFollowsItsRules) {
@@ -407,16 +422,20 @@ TEST_F(DirectPost, SandboxBuyerFollowsItsRules) {
   start(base_config({}));
   uint16_t port = app_->port();
   auto call = [&](const std::string& q, const std::string& body) {
-    return http_call(port, "POST", "/sandbox/post" + q, body, {{"Content-Type", "application/json"}});
+    return http_call(port, "POST", "/sandbox/post" + q, body,
+                     {{"Content-Type", "application/json"}});
   };
   EXPECT_EQ(parse_object(call("?price=12.5", R"({"first_name":"Ann"})").body)["price"], "12.5");
   EXPECT_EQ(parse_object(call("", R"({"first_name":"Reject"})").body)["status"], "rejected");
   EXPECT_EQ(parse_object(call("", R"({"first_name":"duplicate"})").body)["status"], "duplicate");
   EXPECT_EQ(call("", R"({"first_name":"error"})").status, 500);
   EXPECT_EQ(call("", R"({"first_name":"garbage"})").body.rfind("<html>", 0), 0u);
-  EXPECT_EQ(parse_object(call("?reject_states=CA,TX", R"({"state":"tx"})").body)["status"], "rejected");
+  EXPECT_EQ(parse_object(call("?reject_states=CA,TX", R"({"state":"tx"})").body)["status"],
+            "rejected");
   EXPECT_EQ(parse_object(http_call(port, "POST", "/sandbox/ping?price=3", R"({"state":"NY"})",
-                                   {{"Content-Type", "application/json"}}).body)["bid"], "3");
+                                   {{"Content-Type", "application/json"}})
+                             .body)["bid"],
+            "3");
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ json::object ping_buyer(int64_t id, const FakeBuyer& fb, int priority) {
              "fields": {"phone": "{{phone}}", "ping_ref": "{{lp_ping_response:ref}}"}},
     "post_response": {"format": "json", "accepted": {"path": "status", "equals": ["accepted"]},
                       "reason": "reason"}
-  })").as_object();
+  })")
+                       .as_object();
   b["id"] = id;
   b["priority"] = priority;
   b["ping"].as_object()["url"] = fb.url("/ping");
@@ -34,7 +35,8 @@ json::object ping_buyer(int64_t id, const FakeBuyer& fb, int priority) {
 }
 
 FakeReply bid(const std::string& amount, const std::string& ref) {
-  return FakeReply::json(R"({"status":"accepted","bid":")" + amount + R"(","ref":")" + ref + R"("})");
+  return FakeReply::json(R"({"status":"accepted","bid":")" + amount + R"(","ref":")" + ref +
+                         R"("})");
 }
 
 class Exchange : public AppFixture {
@@ -56,14 +58,19 @@ class Exchange : public AppFixture {
     return cfg;
   }
   json::object ping(const std::string& body) {
-    return parse_object(http_call(app_->port(), "POST", "/ping", body, {{"Content-Type", "application/json"}}).body);
+    return parse_object(
+        http_call(app_->port(), "POST", "/ping", body, {{"Content-Type", "application/json"}})
+            .body);
   }
   json::object post_ping(const std::string& body) {
-    return parse_object(http_call(app_->port(), "POST", "/post", body, {{"Content-Type", "application/json"}}).body);
+    return parse_object(
+        http_call(app_->port(), "POST", "/post", body, {{"Content-Type", "application/json"}})
+            .body);
   }
   static std::string ping_json(const std::string& extra = "") {
     return R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","state":"NY",)"
-           R"("zip_code":"01341","first_name":"Secret","phone":"4103097989")" + extra + "}";
+           R"("zip_code":"01341","first_name":"Secret","phone":"4103097989")" +
+           extra + "}";
   }
   static std::string post_json(const std::string& ping_id, const std::string& name = "Ann",
                                const std::string& extra = "") {
@@ -139,9 +146,10 @@ TEST_F(Exchange, DebugLogShowsEveryPingAndPostInTheSeedsShape) {
   start(exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2)}));
   auto lead = sell();
   ASSERT_TRUE(lead);
-  HttpReply r = http_call(app_->port(), "POST", "/public/leads/debug",
-                          R"({"lead_ids":[")" + lead->id + R"(","AAAAAAAAAAAAAAAAAAAA","short"]})",
-                          {{"Authorization", "Bearer test-read-token"}, {"Content-Type", "application/json"}});
+  HttpReply r = http_call(
+      app_->port(), "POST", "/public/leads/debug",
+      R"({"lead_ids":[")" + lead->id + R"(","AAAAAAAAAAAAAAAAAAAA","short"]})",
+      {{"Authorization", "Bearer test-read-token"}, {"Content-Type", "application/json"}});
   ASSERT_EQ(r.status, 200);
   json::object d = parse_object(r.body);
   EXPECT_EQ(keys_of(d), (std::vector<std::string>{"leads", "errors"}));
@@ -149,44 +157,51 @@ TEST_F(Exchange, DebugLogShowsEveryPingAndPostInTheSeedsShape) {
   ASSERT_EQ(d["errors"].as_array().size(), 2u);
   EXPECT_EQ(d["errors"].as_array()[0].as_object().at("lead_id"), "AAAAAAAAAAAAAAAAAAAA");
   const json::object& l = d["leads"].as_array()[0].as_object();
-  EXPECT_EQ(keys_of(l), (std::vector<std::string>{"id", "lead_date_ms", "campaign_id", "status", "error_code",
-                                                  "error_message", "returned", "return_reason", "test", "cost",
-                                                  "revenue", "exec_time", "lead_data", "supplier", "buyers"}));
+  EXPECT_EQ(keys_of(l),
+            (std::vector<std::string>{"id", "lead_date_ms", "campaign_id", "status", "error_code",
+                                      "error_message", "returned", "return_reason", "test", "cost",
+                                      "revenue", "exec_time", "lead_data", "supplier", "buyers"}));
   EXPECT_TRUE(l.at("lead_date_ms").is_int64());
   EXPECT_EQ(l.at("status"), "Accepted");
-  EXPECT_EQ(l.at("revenue"), "6.1");   // strings, as the seed shows
+  EXPECT_EQ(l.at("revenue"), "6.1");  // strings, as the seed shows
   EXPECT_EQ(l.at("cost"), "5.49");
   EXPECT_TRUE(l.at("exec_time").is_number());
-  EXPECT_EQ(keys_of(l.at("supplier").as_object()), (std::vector<std::string>{"id", "nickname", "client"}));
+  EXPECT_EQ(keys_of(l.at("supplier").as_object()),
+            (std::vector<std::string>{"id", "nickname", "client"}));
   const json::array& buyers = l.at("buyers").as_array();
   ASSERT_EQ(buyers.size(), 2u);
   const json::object& first = buyers[0].as_object();
-  EXPECT_EQ(keys_of(first), (std::vector<std::string>{"id", "nickname", "client", "type", "status", "error_code",
-                                                      "error_message", "paused", "returned", "return_reason",
-                                                      "sell_price", "buyer_group_id", "exec_time", "bid", "ping",
-                                                      "post"}));
+  EXPECT_EQ(keys_of(first),
+            (std::vector<std::string>{"id", "nickname", "client", "type", "status", "error_code",
+                                      "error_message", "paused", "returned", "return_reason",
+                                      "sell_price", "buyer_group_id", "exec_time", "bid", "ping",
+                                      "post"}));
   EXPECT_EQ(first.at("type"), "ping_post");
   EXPECT_EQ(first.at("status"), "Error");
   EXPECT_EQ(first.at("error_code"), 1006);
   EXPECT_EQ(json::serialize(first.at("bid")), R"({"raw":"9.5","adjusted":"8.55"})");
   const json::object& ping = first.at("ping").as_object();
-  EXPECT_EQ(keys_of(ping), (std::vector<std::string>{"url", "method", "payload", "response", "http_status",
-                                                     "exec_time", "request_headers", "response_headers"}));
+  EXPECT_EQ(keys_of(ping),
+            (std::vector<std::string>{"url", "method", "payload", "response", "http_status",
+                                      "exec_time", "request_headers", "response_headers"}));
   EXPECT_EQ(ping.at("method"), "post");
   EXPECT_EQ(ping.at("payload"), R"({"state":"NY","zip":"01341"})");
   EXPECT_EQ(ping.at("http_status"), 200);
   EXPECT_EQ(ping.at("request_headers").as_object().at("Content-Type"), "application/json");
-  EXPECT_EQ(first.at("post").as_object().at("response"), R"({"status":"reject","reason":"daily cap reached"})");
+  EXPECT_EQ(first.at("post").as_object().at("response"),
+            R"({"status":"reject","reason":"daily cap reached"})");
   EXPECT_EQ(buyers[1].as_object().at("status"), "Accepted");
   EXPECT_EQ(buyers[1].as_object().at("sell_price").as_double(), 6.1);
   // Bad requests.
   auto debug_call = [&](const std::string& body) {
-    return http_call(app_->port(), "POST", "/public/leads/debug", body, {{"Authorization", "Bearer test-read-token"}});
+    return http_call(app_->port(), "POST", "/public/leads/debug", body,
+                     {{"Authorization", "Bearer test-read-token"}});
   };
   EXPECT_EQ(debug_call(R"({"lead_ids":[]})").status, 400);
   EXPECT_EQ(debug_call(R"({"lead_ids":["a","b","c","d","e","f"]})").status, 400);
   EXPECT_EQ(debug_call("nope").status, 400);
-  EXPECT_EQ(http_call(app_->port(), "POST", "/public/leads/debug", R"({"lead_ids":[]})").status, 401);
+  EXPECT_EQ(http_call(app_->port(), "POST", "/public/leads/debug", R"({"lead_ids":[]})").status,
+            401);
 }
 
 TEST_F(Exchange, SilentBuyerCannotHoldTheAuction) {
@@ -219,7 +234,8 @@ TEST_F(Exchange, GarbageAndOversizedPingAnswersAreNoBids) {
   huge.on("/ping", big);
   good.on("/ping", bid("5", "g"));
   good.on("/post", FakeReply::json(R"({"status":"accepted"})"));
-  start(exchange_config({ping_buyer(301, garbage, 1), ping_buyer(302, huge, 2), ping_buyer(303, good, 3)}));
+  start(exchange_config(
+      {ping_buyer(301, garbage, 1), ping_buyer(302, huge, 2), ping_buyer(303, good, 3)}));
   auto lead = sell();
   ASSERT_TRUE(lead);
   EXPECT_EQ(lead->status, LeadStatus::kAccepted);
@@ -308,7 +324,8 @@ TEST_F(Exchange, SharedSaleSellsToTheTopBids) {
   b2.on("/ping", bid("20", "2"));
   b3.on("/ping", bid("30", "3"));
   for (auto* b : {&b1, &b2, &b3}) b->on("/post", FakeReply::json(R"({"status":"accepted"})"));
-  auto cfg = exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2), ping_buyer(303, b3, 3)});
+  auto cfg =
+      exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2), ping_buyer(303, b3, 3)});
   campaign_cfg(cfg)["exchange"].as_object()["sale"] = "shared";
   campaign_cfg(cfg)["exchange"].as_object()["shared_max_buyers"] = 2;
   start(cfg);
@@ -391,7 +408,8 @@ TEST_F(Exchange, SharedPingListsBidsAndThePostSellsTheChosenOnes) {
   b2.on("/ping", bid("20", "2"));
   b3.on("/ping", bid("30", "3"));
   for (auto* b : {&b1, &b2, &b3}) b->on("/post", FakeReply::json(R"({"status":"accepted"})"));
-  auto cfg = exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2), ping_buyer(303, b3, 3)});
+  auto cfg =
+      exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2), ping_buyer(303, b3, 3)});
   campaign_cfg(cfg)["exchange"].as_object()["sale"] = "shared";
   start(cfg);
   json::object p = ping(ping_json());
@@ -403,7 +421,8 @@ TEST_F(Exchange, SharedPingListsBidsAndThePostSellsTheChosenOnes) {
   // The supplier picks the third and the first bid, in that order.
   std::string chosen = std::string(bids[2].as_object().at("bid_id").as_string()) + "," +
                        std::string(bids[0].as_object().at("bid_id").as_string());
-  json::object a = post_ping(post_json(std::string(p["ping_id"].as_string()), "Ann", R"(,"lp_bid_id":")" + chosen + "\""));
+  json::object a = post_ping(
+      post_json(std::string(p["ping_id"].as_string()), "Ann", R"(,"lp_bid_id":")" + chosen + "\""));
   ASSERT_EQ(a["status"], "ACCEPTED");
   auto lead = app_->engine().find_lead(std::string(a["lead_id"].as_string()));
   ASSERT_TRUE(lead);
@@ -421,7 +440,8 @@ TEST_F(Exchange, OneToOnePingListsConsentableBidsAndThePostFollowsTheConsentOrde
   FakeBuyer a, b, c, d;
   a.on("/ping", bid("20", "a"));
   b.on("/ping", bid("18", "b"));
-  c.on("/ping", FakeReply::json(R"({"status":"accepted","bid":"15","ref":"c","plan":"Solar Plus"})"));
+  c.on("/ping",
+       FakeReply::json(R"({"status":"accepted","bid":"15","ref":"c","plan":"Solar Plus"})"));
   d.on("/ping", bid("3", "d"));
   std::atomic<bool> c_accepts{true};
   for (auto* f : {&a, &b, &d}) f->on("/post", FakeReply::json(R"({"status":"accepted"})"));
@@ -456,7 +476,8 @@ TEST_F(Exchange, OneToOnePingListsConsentableBidsAndThePostFollowsTheConsentOrde
   json::object no_consent = post_ping(post_json(ping_id, "No consent"));
   EXPECT_EQ(no_consent["code"], 1001);
   EXPECT_EQ(no_consent["message"], "Missing required parameter lp_consent_bids");
-  json::object sold = post_ping(post_json(ping_id, "Ann", R"(,"lp_consent_bids":")" + bright + "," + acme + "\""));
+  json::object sold =
+      post_ping(post_json(ping_id, "Ann", R"(,"lp_consent_bids":")" + bright + "," + acme + "\""));
   ASSERT_EQ(sold["status"], "ACCEPTED") << json::serialize(sold);
   auto lead = app_->engine().find_lead(std::string(sold["lead_id"].as_string()));
   ASSERT_TRUE(lead);
@@ -472,8 +493,9 @@ TEST_F(Exchange, OneToOnePingListsConsentableBidsAndThePostFollowsTheConsentOrde
   const json::array& bids3 = p3["bids"].as_array();
   std::string acme3(bids3[0].as_object().at("bid_id").as_string());
   std::string bright3(bids3[1].as_object().at("bid_id").as_string());
-  json::object fallback = post_ping(post_json(std::string(p3["ping_id"].as_string()), "Bo",
-                                              R"(,"lp_consent_bids":")" + bright3 + "," + acme3 + "\""));
+  json::object fallback =
+      post_ping(post_json(std::string(p3["ping_id"].as_string()), "Bo",
+                          R"(,"lp_consent_bids":")" + bright3 + "," + acme3 + "\""));
   ASSERT_EQ(fallback["status"], "ACCEPTED");
   auto lead2 = app_->engine().find_lead(std::string(fallback["lead_id"].as_string()));
   EXPECT_EQ(lead2->buyers[0].buyer_id, 303);
@@ -504,11 +526,14 @@ TEST_F(Exchange, PingValidationAndPrePing) {
   FakeBuyer b;
   b.on("/ping", bid("10", "x"));
   start(exchange_config({ping_buyer(301, b, 1)}));
-  json::object missing = ping(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200"})");
+  json::object missing =
+      ping(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200"})");
   EXPECT_EQ(missing["code"], 1001);
   EXPECT_EQ(missing["message"], "Missing required field: state");
   EXPECT_TRUE(missing["ping_id"].is_null());
-  EXPECT_EQ(ping(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"nope","state":"NY"})")["code"], 1003);
+  EXPECT_EQ(
+      ping(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"nope","state":"NY"})")["code"],
+      1003);
   EXPECT_EQ(b.count("/ping"), 0u);
 
   // A direct-post campaign: /ping is the pre-ping duplicate check; /post is not its endpoint.
@@ -520,7 +545,9 @@ TEST_F(Exchange, PingValidationAndPrePing) {
   campaign_cfg(cfg)["dupe_check"] = json::parse(R"({"fields":["phone"]})");
   start(cfg);
   auto preping = [&](const std::string& phone) {
-    return ping(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","phone":")" + phone + "\"}");
+    return ping(
+        R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","phone":")" +
+        phone + "\"}");
   };
   EXPECT_EQ(preping("4103097989")["status"], "ACCEPTED");
   EXPECT_EQ(post_lead(lead_json()).status, 200);

@@ -1,11 +1,12 @@
 // The outbound client against fake buyers over real sockets.
+#include "buyers/http_client.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
-#include "buyers/http_client.h"
 #include "fake_buyer.h"
 
 namespace pp::testkit {
@@ -157,7 +158,8 @@ TEST_F(ClientTest, HttpsVerifiesChainAndName) {
   HttpResult wrong_name =
       send(req("https://localhost.localdomain:" + std::to_string(good.port()) + "/p"));
   EXPECT_NE(wrong_name.error, TransportError::kNone);
-  FakeBuyer bad(FakeBuyer::Options{true, cert_dir() + "/untrusted.pem", cert_dir() + "/untrusted.key"});
+  FakeBuyer bad(
+      FakeBuyer::Options{true, cert_dir() + "/untrusted.pem", cert_dir() + "/untrusted.key"});
   bad.on("/p", FakeReply::json("{}"));
   EXPECT_EQ(send(req(bad.url("/p"))).error, TransportError::kTlsFailed);
   EXPECT_EQ(bad.count("/p"), 0u);

@@ -1,8 +1,7 @@
 // pingpostd as a process: start-up errors, SIGTERM drain with a lead in flight, restart, and no
 // personal data or keys in its info-level logs.
-#include <gtest/gtest.h>
-
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,7 +64,8 @@ struct Process {
   int wait_exit() {
     int status = 0;
     for (int i = 0; i < 1500; ++i) {  // up to 30 s
-      if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      if (waitpid(pid, &status, WNOHANG) == pid)
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       std::this_thread::sleep_for(20ms);
     }
     kill(pid, SIGKILL);
@@ -83,10 +83,13 @@ TEST(Process, BadConfigurationExitsWithEveryProblem) {
                              dir + "/log");
   EXPECT_EQ(p.wait_exit(), 1);
   std::string log = p.log();
-  EXPECT_NE(log.find("$.account.timezone: unknown IANA time zone 'Nowhere/City'"), std::string::npos) << log;
+  EXPECT_NE(log.find("$.account.timezone: unknown IANA time zone 'Nowhere/City'"),
+            std::string::npos)
+      << log;
   EXPECT_NE(log.find("$.campaigns[0].name: is required"), std::string::npos);
   EXPECT_NE(log.find("$.campaigns[0].suppliers[0].client_id: unknown client 3"), std::string::npos);
-  EXPECT_NE(log.find("$.campaigns[0].suppliers[0]: needs 'lp_key' or 'lp_key_sha256'"), std::string::npos);
+  EXPECT_NE(log.find("$.campaigns[0].suppliers[0]: needs 'lp_key' or 'lp_key_sha256'"),
+            std::string::npos);
   std::filesystem::remove_all(dir);
 }
 
@@ -97,14 +100,16 @@ TEST(Process, SigtermDrainsTheLeadInFlightThenRestarts) {
   buyer.on("/post", slow);
   std::string dir = temp_dir("proc");
   std::string cfg_path = dir + "/cfg.json";
-  std::ofstream(cfg_path) << json::serialize(base_config({http_buyer(301, 2, buyer.url("/post"), 1)}));
-  std::vector<std::string> args{"--config", cfg_path, "--data", dir + "/data", "--listen",
-                                "127.0.0.1:0", "--threads", "2", "--log-format", "json"};
+  std::ofstream(cfg_path) << json::serialize(
+      base_config({http_buyer(301, 2, buyer.url("/post"), 1)}));
+  std::vector<std::string> args{"--config",    cfg_path,    "--data", dir + "/data",  "--listen",
+                                "127.0.0.1:0", "--threads", "2",      "--log-format", "json"};
   Process p = Process::spawn(args, dir + "/log1");
   uint16_t port = p.wait_port();
   ASSERT_NE(port, 0) << p.log();
 
-  const std::string lead = R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200",
+  const std::string lead =
+      R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200",
       "first_name":"Zebediah","email":"zebediah.canary@example.org","phone":"4105550199","state":"NY"})";
   auto pending = std::async(std::launch::async, [&] {
     return http_call(port, "POST", "/direct_post", lead, {{"Content-Type", "application/json"}});
@@ -134,8 +139,8 @@ TEST(Process, SigtermDrainsTheLeadInFlightThenRestarts) {
   Process q = Process::spawn(args, dir + "/log2");
   uint16_t port2 = q.wait_port();
   ASSERT_NE(port2, 0) << q.log();
-  HttpReply got = http_call(port2, "GET", "/public/lead/" + std::string(a["lead_id"].as_string()), "",
-                            {{"Authorization", "Bearer test-admin-token"}});
+  HttpReply got = http_call(port2, "GET", "/public/lead/" + std::string(a["lead_id"].as_string()),
+                            "", {{"Authorization", "Bearer test-admin-token"}});
   EXPECT_EQ(got.status, 200);
   EXPECT_EQ(parse_object(got.body)["status"], "ACCEPTED");
   kill(q.pid, SIGINT);

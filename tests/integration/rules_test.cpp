@@ -30,9 +30,10 @@ TEST_F(Rules, CampaignAndSupplierFiltersStoreTheLeadWithTheirNames) {
   FakeBuyer b;
   b.on("/post", FakeReply::json(kAccept));
   auto cfg = base_config({http_buyer(301, 2, b.url("/post"), 1)});
-  campaign_cfg(cfg)["filters"] = json::parse(R"([{"field":"state","op":"equals","values":["NY","NJ"]}])");
-  campaign_cfg(cfg)["suppliers"].as_array()[0].as_object()["filters"] =
-      json::parse(R"([{"action":"block","name":"test emails","field":"email","op":"contains","values":["@test."]}])");
+  campaign_cfg(cfg)["filters"] =
+      json::parse(R"([{"field":"state","op":"equals","values":["NY","NJ"]}])");
+  campaign_cfg(cfg)["suppliers"].as_array()[0].as_object()["filters"] = json::parse(
+      R"([{"action":"block","name":"test emails","field":"email","op":"contains","values":["@test."]}])");
   start(cfg);
   EXPECT_EQ(post(lead_json("Ann", "NY"))["status"], "ACCEPTED");
   json::object tx = post(lead_json("Ann", "TX"));
@@ -89,17 +90,21 @@ TEST_F(Rules, ScheduleFiltersFollowTheInjectedClock) {
 TEST_F(Rules, CampaignLevelDuplicatesAgainstSoldLeadsOnly) {
   FakeBuyer b;
   b.on("/post", [](const Received& r) {
-    return FakeReply::json(r.body.find("Reject") != std::string::npos ? R"({"status":"no"})" : kAccept);
+    return FakeReply::json(r.body.find("Reject") != std::string::npos ? R"({"status":"no"})"
+                                                                      : kAccept);
   });
   auto cfg = base_config({http_buyer(301, 2, b.url("/post"), 1)});
-  campaign_cfg(cfg)["dupe_check"] = json::parse(R"({"fields":["phone","email"],"days":30,"match":"all"})");
+  campaign_cfg(cfg)["dupe_check"] =
+      json::parse(R"({"fields":["phone","email"],"days":30,"match":"all"})");
   start(cfg);
   json::object first = post(lead_json("Ann", "NY", 200, "4105550100"));
   ASSERT_EQ(first["status"], "ACCEPTED");
-  json::object again = post(lead_json("Ann B", "NY", 200, "410-555-0100"));  // normalises to the same
+  json::object again =
+      post(lead_json("Ann B", "NY", 200, "410-555-0100"));  // normalises to the same
   EXPECT_EQ(again["status"], "DUPLICATED");
   EXPECT_EQ(again["code"], 1008);
-  EXPECT_EQ(again["message"].as_string(), "Duplicate lead (" + std::string(first["lead_id"].as_string()) + ")");
+  EXPECT_EQ(again["message"].as_string(),
+            "Duplicate lead (" + std::string(first["lead_id"].as_string()) + ")");
   EXPECT_TRUE(lead_of(again));  // stored as DUPLICATED
   // A lead that did not sell leaves no key: the next identical one may sell.
   EXPECT_EQ(post(lead_json("Reject", "NY", 200, "4105550111"))["code"], 1006);
@@ -115,7 +120,8 @@ TEST_F(Rules, BuyerLevelDuplicatesSkipOnlyBuyersThatBoughtIt) {
   FakeBuyer b1, b2;
   b1.on("/post", FakeReply::json(kAccept));
   b2.on("/post", FakeReply::json(kAccept));
-  auto cfg = base_config({http_buyer(301, 2, b1.url("/post"), 1), http_buyer(302, 3, b2.url("/post"), 2)});
+  auto cfg =
+      base_config({http_buyer(301, 2, b1.url("/post"), 1), http_buyer(302, 3, b2.url("/post"), 2)});
   campaign_cfg(cfg)["dupe_check"] = json::parse(R"({"fields":["phone"],"level":"buyer"})");
   start(cfg);
   EXPECT_EQ(lead_of(post(lead_json("Ann")))->buyers[0].buyer_id, 301);
@@ -193,10 +199,11 @@ TEST_F(Rules, SupplierAndBuyerCapsAndTheirViews) {
   b1.on("/post", FakeReply::json(kAccept));
   b2.on("/post", FakeReply::json(kAccept));
   json::object capped = http_buyer(301, 2, b1.url("/post"), 1);
-  capped["caps"] = json::parse(R"({"leads":[{"type":"day","limit":1},{"type":"total","limit":0}],"budget":[]})");
+  capped["caps"] =
+      json::parse(R"({"leads":[{"type":"day","limit":1},{"type":"total","limit":0}],"budget":[]})");
   auto cfg = base_config({capped, http_buyer(302, 3, b2.url("/post"), 2)});
-  campaign_cfg(cfg)["suppliers"].as_array()[0].as_object()["caps"] =
-      json::parse(R"({"leads":[{"type":"day","limit":2}],"budget":[{"type":"week","limit":"100"}]})");
+  campaign_cfg(cfg)["suppliers"].as_array()[0].as_object()["caps"] = json::parse(
+      R"({"leads":[{"type":"day","limit":2}],"budget":[{"type":"week","limit":"100"}]})");
   start(cfg);
   auto l1 = lead_of(post(lead_json("A", "NY", 200, "4105550101")));
   auto l2 = lead_of(post(lead_json("B", "NY", 200, "4105550102")));
@@ -212,11 +219,13 @@ TEST_F(Rules, SupplierAndBuyerCapsAndTheirViews) {
 
   json::object c = parse_object(admin_get("/public/campaigns/100").body);
   const json::object& s = c["suppliers"].as_array()[0].as_object();
-  EXPECT_EQ(json::serialize(s.at("caps")),
-            R"({"leads":[{"limit":2,"used":"2","type":"day"}],"budget":[{"limit":100,"used":"8.5","type":"week"}]})");
+  EXPECT_EQ(
+      json::serialize(s.at("caps")),
+      R"({"leads":[{"limit":2,"used":"2","type":"day"}],"budget":[{"limit":100,"used":"8.5","type":"week"}]})");
   const json::array& buyers = c["buyers"].as_array();
-  EXPECT_EQ(json::serialize(buyers[0].as_object().at("caps")),
-            R"({"leads":[{"limit":1,"used":"1","type":"day"},{"limit":0,"used":"1","type":"total"}],"budget":[]})");
+  EXPECT_EQ(
+      json::serialize(buyers[0].as_object().at("caps")),
+      R"({"leads":[{"limit":1,"used":"1","type":"day"},{"limit":0,"used":"1","type":"total"}],"budget":[]})");
   EXPECT_EQ(json::serialize(buyers[1].as_object().at("caps")), "[]");
 }
 
@@ -248,9 +257,12 @@ TEST_F(Rules, ConcurrentLeadsNeverOvershootCapsOrSellADuplicateTwice) {
       int accepted = 0, duplicated = 0, other = 0;
       for (auto& f : calls) {
         json::object a = parse_object(f.get().body);
-        if (a["status"] == "ACCEPTED") ++accepted;
-        else if (a["status"] == "DUPLICATED") ++duplicated;
-        else ++other;
+        if (a["status"] == "ACCEPTED")
+          ++accepted;
+        else if (a["status"] == "DUPLICATED")
+          ++duplicated;
+        else
+          ++other;
       }
       if (phone_test) {
         EXPECT_EQ(accepted, 1) << "round " << round;
@@ -290,8 +302,9 @@ TEST_F(Rules, SendToAllSellsUpToTheSellLimit) {
 TEST_F(Rules, RoundRobinRotatesTheFirstBuyer) {
   FakeBuyer b;
   b.on("/post", FakeReply::json(kAccept));
-  auto cfg = base_config({http_buyer(301, 2, b.url("/post"), 1), http_buyer(302, 3, b.url("/post"), 2),
-                          http_buyer(303, 4, b.url("/post"), 3)});
+  auto cfg =
+      base_config({http_buyer(301, 2, b.url("/post"), 1), http_buyer(302, 3, b.url("/post"), 2),
+                   http_buyer(303, 4, b.url("/post"), 3)});
   campaign_cfg(cfg)["distribution"] = "round_robin";
   start(cfg);
   std::vector<BuyerId> firsts;
@@ -306,8 +319,10 @@ TEST_F(Rules, RoundRobinRotatesTheFirstBuyer) {
 TEST_F(Rules, BuyerGroupsStopOrContinueAndTheTotalLimit) {
   FakeBuyer b;
   b.on("/post", FakeReply::json(kAccept));
-  json::object x1 = http_buyer(301, 2, b.url("/post"), 1, "20"), x2 = http_buyer(302, 3, b.url("/post"), 2, "30");
-  json::object s1 = http_buyer(303, 4, b.url("/post"), 3, "5"), s2 = http_buyer(304, 4, b.url("/post"), 4, "6");
+  json::object x1 = http_buyer(301, 2, b.url("/post"), 1, "20"),
+               x2 = http_buyer(302, 3, b.url("/post"), 2, "30");
+  json::object s1 = http_buyer(303, 4, b.url("/post"), 3, "5"),
+               s2 = http_buyer(304, 4, b.url("/post"), 4, "6");
   x1["group_id"] = 1;
   x2["group_id"] = 1;
   s1["group_id"] = 2;
@@ -329,7 +344,8 @@ TEST_F(Rules, BuyerGroupsStopOrContinueAndTheTotalLimit) {
   // With "stop" and a campaign-wide limit of 2.
   app_.reset();
   std::filesystem::remove_all(data_dir_);
-  campaign_cfg(cfg)["distribution"].as_object()["groups"].as_array()[0].as_object()["if_sold"] = "stop";
+  campaign_cfg(cfg)["distribution"].as_object()["groups"].as_array()[0].as_object()["if_sold"] =
+      "stop";
   auto cfg_stop = cfg;
   start(cfg_stop);
   auto sold_to = [&](const std::string& name) {
@@ -346,7 +362,8 @@ TEST_F(Rules, BuyerGroupsStopOrContinueAndTheTotalLimit) {
   EXPECT_EQ(sold, (std::vector<BuyerId>{302}));
   app_.reset();
   std::filesystem::remove_all(data_dir_);
-  campaign_cfg(cfg)["distribution"].as_object()["groups"].as_array()[0].as_object()["if_sold"] = "continue";
+  campaign_cfg(cfg)["distribution"].as_object()["groups"].as_array()[0].as_object()["if_sold"] =
+      "continue";
   campaign_cfg(cfg)["distribution"].as_object()["total_buyers_limit"] = 2;
   start(cfg);
   EXPECT_EQ(sold_to("G3"), (std::vector<BuyerId>{302, 303}));
@@ -358,7 +375,8 @@ TEST_F(Rules, PauseAndResumeBuyerAnswersAsTheSeed) {
   FakeBuyer b1, b2;
   b1.on("/post", FakeReply::json(kAccept));
   b2.on("/post", FakeReply::json(kAccept));
-  auto cfg = base_config({http_buyer(301, 2, b1.url("/post"), 1), http_buyer(302, 3, b2.url("/post"), 2)});
+  auto cfg =
+      base_config({http_buyer(301, 2, b1.url("/post"), 1), http_buyer(302, 3, b2.url("/post"), 2)});
   std::string dir = temp_dir("pause");
   start(cfg, dir);
   HttpReply p1 = admin_get("/public/campaigns/100/pause_buyer/301");
@@ -374,14 +392,18 @@ TEST_F(Rules, PauseAndResumeBuyerAnswersAsTheSeed) {
   ASSERT_TRUE(lead);
   EXPECT_EQ(lead->buyers[0].buyer_id, 302);
   EXPECT_EQ(lead->buyers[1].error_message, "Buyer is paused");
-  EXPECT_EQ(parse_object(admin_get("/public/campaigns/100").body)["buyers"].as_array()[0].as_object().at("paused"), 1);
+  EXPECT_EQ(
+      parse_object(admin_get("/public/campaigns/100").body)["buyers"].as_array()[0].as_object().at(
+          "paused"),
+      1);
 
   // The pause survives a restart.
   app_->shutdown();
   app_.reset();
   start(cfg, dir);
   EXPECT_EQ(lead_of(post(lead_json("After restart")))->buyers[0].buyer_id, 302);
-  EXPECT_EQ(admin_get("/public/campaigns/100/resume_buyer/301").body, R"({"status":"success","data":[]})");
+  EXPECT_EQ(admin_get("/public/campaigns/100/resume_buyer/301").body,
+            R"({"status":"success","data":[]})");
   EXPECT_EQ(admin_get("/public/campaigns/100/resume_buyer/301").body,
             R"({"status":"error","message":"Buyer is already live","details":null})");
   EXPECT_EQ(lead_of(post(lead_json("Resumed")))->buyers[0].buyer_id, 301);
@@ -396,8 +418,8 @@ TEST_F(Rules, CampaignViewsMatchTheSeedShape) {
   const json::object& c = v.as_array()[0].as_object();
   std::vector<std::string> keys;
   for (const auto& kv : c) keys.emplace_back(kv.key());
-  EXPECT_EQ(keys, (std::vector<std::string>{"id", "name", "public_name", "campaign_type", "suppliers",
-                                            "buyers", "fields"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"id", "name", "public_name", "campaign_type",
+                                            "suppliers", "buyers", "fields"}));
   const json::object& s = c.at("suppliers").as_array()[0].as_object();
   keys.clear();
   for (const auto& kv : s) keys.emplace_back(kv.key());

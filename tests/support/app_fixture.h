@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -44,7 +43,8 @@ inline boost::json::object base_config(boost::json::array buyers) {
       "suppliers": [{"id": 200, "client_id": 1, "lp_key": "supplier-key-200",
                      "price": {"type": "static", "amount": "4.25"}},
                     {"id": 201, "client_id": 1, "lp_key": "supplier-key-201", "test_mode": true}]
-    }]})").as_object();
+    }]})")
+                         .as_object();
   cfg["campaigns"].as_array()[0].as_object()["buyers"] = std::move(buyers);
   return cfg;
 }
@@ -62,7 +62,8 @@ inline boost::json::object http_buyer(int64_t id, int64_t client, const std::str
     "post_response": {"format": "json", "accepted": {"path": "status", "equals": ["accepted"]},
                       "duplicate": {"path": "status", "equals": ["duplicate"]},
                       "lead_id": "id", "redirect_url": "redirect", "reason": "reason"}
-  })").as_object();
+  })")
+                       .as_object();
   b["id"] = id;
   b["client_id"] = client;
   b["priority"] = priority;
@@ -105,8 +106,8 @@ class AppFixture : public ::testing::Test {
                                const std::string& phone = "(410) 309-7989") {
     return R"({"lp_campaign_id":100,"lp_supplier_id":)" + std::to_string(supplier) +
            R"(,"lp_key":"supplier-key-)" + std::to_string(supplier) + R"(","first_name":")" +
-           first_name + R"(","email":"ann@example.org","phone":")" + phone + R"(","state":")" + state +
-           R"(","zip_code":"01341","lp_subid1":"fb"})";
+           first_name + R"(","email":"ann@example.org","phone":")" + phone + R"(","state":")" +
+           state + R"(","zip_code":"01341","lp_subid1":"fb"})";
   }
 
   HttpReply admin_get(const std::string& target, const std::string& token = "test-admin-token") {

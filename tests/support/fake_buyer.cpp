@@ -13,7 +13,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-
 #include <map>
 #include <thread>
 
@@ -71,7 +70,8 @@ struct FakeBuyer::Impl {
       Received r;
       r.method = std::string(req.method_string());
       r.target = std::string(req.target());
-      for (const auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      for (const auto& f : req)
+        r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
       r.body = req.body();
       FakeReply reply = answer(r);
       if (reply.delay.count() > 0 || reply.silent) {
@@ -139,8 +139,8 @@ FakeBuyer::~FakeBuyer() {
 uint16_t FakeBuyer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 std::string FakeBuyer::url(std::string_view path) const {
-  return std::string(impl_->opts.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port()) +
-         std::string(path);
+  return std::string(impl_->opts.tls ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(port()) + std::string(path);
 }
 
 void FakeBuyer::on(const std::string& path, Handler h) {
@@ -182,7 +182,8 @@ HttpReply http_call(uint16_t port, const std::string& method, const std::string&
     http::read(stream, buf, res);
     out.status = static_cast<int>(res.result_int());
     out.body = res.body();
-    for (const auto& f : res) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : res)
+      out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   } catch (const std::exception& e) {

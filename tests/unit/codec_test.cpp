@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "storage/codec.h"
+
+#include <gtest/gtest.h>
 
 namespace pp::storage {
 namespace {
@@ -96,7 +96,8 @@ TEST(Codec, DebugLogRoundTrips) {
   EXPECT_EQ(r->buyers[0].ping->payload, h.payload);
   EXPECT_EQ(r->buyers[0].ping->request_headers, h.request_headers);
   std::string bytes = encode_debug(d);
-  for (size_t n = 0; n < bytes.size(); ++n) EXPECT_FALSE(decode_debug(std::string_view(bytes).substr(0, n)));
+  for (size_t n = 0; n < bytes.size(); ++n)
+    EXPECT_FALSE(decode_debug(std::string_view(bytes).substr(0, n)));
 }
 
 }  // namespace

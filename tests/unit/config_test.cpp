@@ -1,16 +1,19 @@
+#include "core/config.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
 #include "api/app.h"
-#include "core/config.h"
 #include "core/hash.h"
 #include "engine/snapshot.h"
 
 namespace pp {
 namespace {
 
-std::string demo() { return *pp::api::read_file(std::string(PP_SOURCE_DIR) + "/configs/demo.json"); }
+std::string demo() {
+  return *pp::api::read_file(std::string(PP_SOURCE_DIR) + "/configs/demo.json");
+}
 
 bool has_error(const std::vector<std::string>& errors, std::string_view needle) {
   return std::any_of(errors.begin(), errors.end(),
@@ -66,7 +69,8 @@ TEST(Config, ReportsEveryProblemWithItsJsonPath) {
   EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].post.url: must start with http"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].post.timeout_ms: must be between 1 and"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].bogus: unknown key"));
-  EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].price.rules[0].when: operator 'gt' needs numbers"));
+  EXPECT_TRUE(
+      has_error(e, "$.campaigns[0].buyers[0].price.rules[0].when: operator 'gt' needs numbers"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].computed_fields[0].name: duplicate field 'l'"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].computed_fields[1].name: the lp_ prefix is reserved"));
   EXPECT_GE(e.size(), 14u);
@@ -88,8 +92,10 @@ TEST(Config, TemplateErrorsAreReportedBySnapshot) {
   std::vector<std::string> errors;
   EXPECT_FALSE(engine::Snapshot::build(r.config, errors));
   ASSERT_EQ(errors.size(), 3u);
-  EXPECT_TRUE(has_error(errors, "$.campaigns[0].computed_fields[0].template: unknown transformer 'nope'"));
-  EXPECT_TRUE(has_error(errors, "$.campaigns[0].buyers[0].post.url: unknown transformer 'frobnicate'"));
+  EXPECT_TRUE(
+      has_error(errors, "$.campaigns[0].computed_fields[0].template: unknown transformer 'nope'"));
+  EXPECT_TRUE(
+      has_error(errors, "$.campaigns[0].buyers[0].post.url: unknown transformer 'frobnicate'"));
   EXPECT_TRUE(has_error(errors, "$.campaigns[0].buyers[1].post_response: invalid regex"));
 }
 
@@ -117,22 +123,29 @@ TEST(Config, RulesSectionsAndOperatorTypes) {
   auto r = load_config(cfg);
   ASSERT_FALSE(r.config);
   const auto& e = r.errors;
-  EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[0].op: operator 'gt' does not apply to field 'state' of type state"));
-  EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[3].op: operator 'age_between' does not apply to field 'state'"));
+  EXPECT_TRUE(has_error(
+      e,
+      "$.campaigns[0].filters[0].op: operator 'gt' does not apply to field 'state' of type state"));
+  EXPECT_TRUE(has_error(
+      e, "$.campaigns[0].filters[3].op: operator 'age_between' does not apply to field 'state'"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[4].action: must be allow or block"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[5].schedule.days: unknown day 'someday'"));
-  EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[5].schedule.hours[0].from: must be a time HH:MM"));
+  EXPECT_TRUE(
+      has_error(e, "$.campaigns[0].filters[5].schedule.hours[0].from: must be a time HH:MM"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].filters[6]: invalid regex"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].dupe_check.match: must be any or all"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].dupe_check.level: must be campaign or buyer"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].dupe_check.fields: unknown field 'phone'"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].distribution.groups[0].method: must be waterfall"));
-  EXPECT_TRUE(has_error(e, "$.campaigns[0].distribution.groups[0].if_sold: must be stop or continue"));
+  EXPECT_TRUE(
+      has_error(e, "$.campaigns[0].distribution.groups[0].if_sold: must be stop or continue"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].suppliers[0].caps.leads[0].type: must be hour, day"));
-  EXPECT_TRUE(has_error(e, "$.campaigns[0].suppliers[0].caps.leads[1].limit: must be a whole number"));
+  EXPECT_TRUE(
+      has_error(e, "$.campaigns[0].suppliers[0].caps.leads[1].limit: must be a whole number"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].suppliers[0].caps.budget[0].limit: must be an amount"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].weight: must be between 1 and 1000"));
-  EXPECT_TRUE(has_error(e, "$.campaigns[0].buyers[0].group_id: must name one of the campaign's buyer groups"));
+  EXPECT_TRUE(has_error(
+      e, "$.campaigns[0].buyers[0].group_id: must name one of the campaign's buyer groups"));
   // The valid ones did not produce errors.
   EXPECT_FALSE(has_error(e, "filters[1]"));
   EXPECT_FALSE(has_error(e, "filters[2]"));
@@ -146,9 +159,11 @@ TEST(Config, NotJson) {
 
 TEST(Config, HashedKeysAreAccepted) {
   std::string cfg = R"({"account": {"timezone": "UTC"}, "clients": [{"id": 1, "company": "C"}],
-    "api_tokens": [{"name": "t", "token_sha256": ")" + sha256_hex("secret-token") + R"(", "role": "admin"}],
+    "api_tokens": [{"name": "t", "token_sha256": ")" +
+                    sha256_hex("secret-token") + R"(", "role": "admin"}],
     "campaigns": [{"id": 7, "name": "X", "fields": [], "suppliers": [{"id": 3, "client_id": 1,
-    "lp_key_sha256": ")" + sha256_hex("k-123456") + R"("}]}]})";
+    "lp_key_sha256": ")" +
+                    sha256_hex("k-123456") + R"("}]}]})";
   auto r = load_config(cfg);
   ASSERT_TRUE(r.config) << r.errors[0];
   EXPECT_EQ(r.config->api_tokens[0].token_sha256, sha256_hex("secret-token"));

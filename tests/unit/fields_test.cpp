@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "core/fields.h"
+
+#include <gtest/gtest.h>
 
 namespace pp {
 namespace {
@@ -16,16 +16,17 @@ FieldCheck check(FieldType t, std::string_view v, std::vector<std::string> allow
 TEST(Fields, PhoneNormalisesToTenDigits) {
   EXPECT_EQ(check(FieldType::kPhone, "(410) 309-7989").value, "4103097989");
   EXPECT_EQ(check(FieldType::kPhone, "+1 410.309.7989").value, "4103097989");
-  EXPECT_FALSE(check(FieldType::kPhone, "410309798").ok);     // 9 digits
-  EXPECT_FALSE(check(FieldType::kPhone, "1103097989").ok);    // area code starts with 1
-  EXPECT_FALSE(check(FieldType::kPhone, "4101097989").ok);    // exchange starts with 1
+  EXPECT_FALSE(check(FieldType::kPhone, "410309798").ok);   // 9 digits
+  EXPECT_FALSE(check(FieldType::kPhone, "1103097989").ok);  // area code starts with 1
+  EXPECT_FALSE(check(FieldType::kPhone, "4101097989").ok);  // exchange starts with 1
   EXPECT_FALSE(check(FieldType::kPhone, "410-309-79xx").ok);
-  EXPECT_FALSE(check(FieldType::kPhone, "24103097989").ok);   // 11 digits not starting with 1
+  EXPECT_FALSE(check(FieldType::kPhone, "24103097989").ok);  // 11 digits not starting with 1
 }
 
 TEST(Fields, Email) {
   EXPECT_EQ(check(FieldType::kEmail, " Ann.Lee@Example.ORG ").value, "Ann.Lee@example.org");
-  for (auto bad : {"a@b", "@b.co", "a@.co", "a b@c.co", "a@@b.co", "a@b.c0m", "a..b@c.co", "a@-b.co"}) {
+  for (auto bad :
+       {"a@b", "@b.co", "a@.co", "a b@c.co", "a@@b.co", "a@b.c0m", "a..b@c.co", "a@-b.co"}) {
     EXPECT_FALSE(check(FieldType::kEmail, bad).ok) << bad;
   }
 }

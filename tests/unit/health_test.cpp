@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "engine/health.h"
+
+#include <gtest/gtest.h>
 
 namespace pp::engine {
 namespace {

@@ -1,8 +1,9 @@
+#include "core/ids.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "core/ids.h"
 #include "core/time.h"
 
 namespace pp {

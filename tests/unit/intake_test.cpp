@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "api/intake.h"
+
+#include <gtest/gtest.h>
 
 namespace pp::api {
 namespace {
@@ -17,12 +17,18 @@ Request post(std::string ct, std::string body, std::string query = "") {
 
 TEST(Intake, JsonScalarsKeepOrderAndText) {
   Response err;
-  auto in = parse_intake(post("application/json; charset=utf-8",
-                              R"({"lp_campaign_id":21624,"zip_code":"01341","ok":true,"n":null,"amt":1.50,"s":"a\"b"})"),
-                         err);
+  auto in = parse_intake(
+      post(
+          "application/json; charset=utf-8",
+          R"({"lp_campaign_id":21624,"zip_code":"01341","ok":true,"n":null,"amt":1.50,"s":"a\"b"})"),
+      err);
   ASSERT_TRUE(in);
-  FieldList expect{{"lp_campaign_id", "21624"}, {"zip_code", "01341"}, {"ok", "true"},
-                   {"n", ""},  {"amt", "1.50"},  {"s", "a\"b"}};
+  FieldList expect{{"lp_campaign_id", "21624"},
+                   {"zip_code", "01341"},
+                   {"ok", "true"},
+                   {"n", ""},
+                   {"amt", "1.50"},
+                   {"s", "a\"b"}};
   EXPECT_EQ(in->params, expect);
 }
 
@@ -69,9 +75,10 @@ TEST(Intake, AnswerShape) {
   r.message = "Lead accepted";
   r.payout = Money::from_units(55000);
   r.redirect_url = "https://x/y";
-  EXPECT_EQ(render_intake_result(r),
-            R"({"status":"ACCEPTED","lead_id":"AbCdEfGhIjKlMnOpQrSt","id":"AbCdEfGhIjKlMnOpQrSt",)"
-            R"("code":0,"error_code":0,"message":"Lead accepted","payout":5.5,"redirect_url":"https://x/y"})");
+  EXPECT_EQ(
+      render_intake_result(r),
+      R"({"status":"ACCEPTED","lead_id":"AbCdEfGhIjKlMnOpQrSt","id":"AbCdEfGhIjKlMnOpQrSt",)"
+      R"("code":0,"error_code":0,"message":"Lead accepted","payout":5.5,"redirect_url":"https://x/y"})");
   engine::IntakeResult e;
   e.code = 1003;
   e.message = "Invalid credentials";

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "core/json_writer.h"
+
+#include <gtest/gtest.h>
 
 namespace pp {
 namespace {

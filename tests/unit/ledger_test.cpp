@@ -20,7 +20,8 @@ class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::random_device rd;
-    dir_ = (std::filesystem::temp_directory_path() / ("pp-ledger-" + std::to_string(rd()))).string();
+    dir_ =
+        (std::filesystem::temp_directory_path() / ("pp-ledger-" + std::to_string(rd()))).string();
     open();
   }
   void TearDown() override {
@@ -100,7 +101,8 @@ TEST_F(StoreTest, CapCountersSurviveARestart) {
     storage::LeadExtras extras;
     for (int i = 0; i < 2; ++i) {
       std::string failed;
-      auto h = ledger.reserve(CapOwner::kSupplier, 9, caps, ny(), kNow, Money::from_whole(8), failed);
+      auto h =
+          ledger.reserve(CapOwner::kSupplier, 9, caps, ny(), kNow, Money::from_whole(8), failed);
       ASSERT_TRUE(h);
       ledger.commit(*h, Money::from_whole(8), extras.counter_deltas);
     }
@@ -110,12 +112,15 @@ TEST_F(StoreTest, CapCountersSurviveARestart) {
   open();
   CapLedger again(*store_);
   EXPECT_EQ(again.used(CapOwner::kSupplier, 9, false, caps.leads[0], ny(), kNow), 2);
-  EXPECT_EQ(again.used(CapOwner::kSupplier, 9, true, caps.budget[0], ny(), kNow), Money::from_whole(16).units());
+  EXPECT_EQ(again.used(CapOwner::kSupplier, 9, true, caps.budget[0], ny(), kNow),
+            Money::from_whole(16).units());
   std::string failed;
   // 16 + 8 > 20: the budget refuses before the lead count would.
-  EXPECT_FALSE(again.reserve(CapOwner::kSupplier, 9, caps, ny(), kNow, Money::from_whole(8), failed));
+  EXPECT_FALSE(
+      again.reserve(CapOwner::kSupplier, 9, caps, ny(), kNow, Money::from_whole(8), failed));
   EXPECT_EQ(failed, "budget total");
-  EXPECT_TRUE(again.reserve(CapOwner::kSupplier, 9, caps, ny(), kNow, Money::from_whole(4), failed));
+  EXPECT_TRUE(
+      again.reserve(CapOwner::kSupplier, 9, caps, ny(), kNow, Money::from_whole(4), failed));
 }
 
 TEST_F(StoreTest, DailyCapResetsAtLocalMidnightAcrossLondonsShortDay) {
@@ -140,8 +145,8 @@ TEST_F(StoreTest, DailyCapResetsAtLocalMidnightAcrossLondonsShortDay) {
 TEST_F(StoreTest, UnlimitedAndWeekdayCaps) {
   CapLedger ledger(*store_);
   Caps caps;
-  caps.leads.push_back({CapPeriod::kDay, -1, 0, "day"});          // 0 = unlimited
-  caps.leads.push_back({CapPeriod::kWeekday, 1, 1, "monday"});    // Mondays: 1
+  caps.leads.push_back({CapPeriod::kDay, -1, 0, "day"});        // 0 = unlimited
+  caps.leads.push_back({CapPeriod::kWeekday, 1, 1, "monday"});  // Mondays: 1
   std::string failed;
   std::vector<std::pair<std::string, int64_t>> d;
   for (int i = 0; i < 5; ++i) {  // Sunday: only the unlimited rule applies
@@ -215,7 +220,8 @@ TEST_F(StoreTest, RequestGuardReplaysConflictsAndSurvivesRestart) {
     EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow, day).state, RequestGuard::State::kConflict);
     // The answer is stored with the lead, then the claim is forgotten.
     storage::LeadExtras ex;
-    ex.requests.push_back({"i/1/k", RequestGuard::persisted_value("hash-a", "answer-1", kNow + day), kNow + day});
+    ex.requests.push_back(
+        {"i/1/k", RequestGuard::persisted_value("hash-a", "answer-1", kNow + day), kNow + day});
     save(std::move(ex));
     g.complete("i/1/k");
     auto again = g.claim("i/1/k", "hash-a", kNow + 1000, day);
@@ -234,17 +240,20 @@ TEST_F(StoreTest, RequestGuardReplaysConflictsAndSurvivesRestart) {
   EXPECT_EQ(r.answer, "answer-1");
   EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow + 3600000, day).state, RequestGuard::State::kConflict);
   // After 24 h the key is free again.
-  EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow + 25LL * 3600000, day).state, RequestGuard::State::kFirst);
+  EXPECT_EQ(g.claim("i/1/k", "hash-b", kNow + 25LL * 3600000, day).state,
+            RequestGuard::State::kFirst);
 }
 
 TEST_F(StoreTest, ExpiredKeysAndOldCountersLeaveStorage) {
   const UnixMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
   storage::LeadExtras ex;
   ex.dedup.push_back({"d/1/phone/old", "L1", now - 1000});
   ex.dedup.push_back({"d/1/phone/new", "L2", now + 3600000});
   ex.requests.push_back({"p/1/old", "x", now - 1});
-  ex.counter_deltas.push_back({"b/1/l/day/" + std::to_string(now - 90LL * 86400000), 3});  // 90 days old
+  ex.counter_deltas.push_back(
+      {"b/1/l/day/" + std::to_string(now - 90LL * 86400000), 3});  // 90 days old
   ex.counter_deltas.push_back({"b/1/l/day/" + std::to_string(now), 2});
   ex.counter_deltas.push_back({"b/1/l/total/0", 5});
   save(std::move(ex));

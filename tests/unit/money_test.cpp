@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "core/money.h"
+
+#include <gtest/gtest.h>
 
 namespace pp {
 namespace {
@@ -21,8 +21,8 @@ TEST(Money, TruncatesBeyondFourDecimals) {
 }
 
 TEST(Money, RejectsNonNumbers) {
-  for (const char* s : {"", "abc", "1.2.3", "12a", "$", "-", "1,23", ",123", "1,2345", "1e5", "0x10",
-                        "99999999999999999999"}) {
+  for (const char* s : {"", "abc", "1.2.3", "12a", "$", "-", "1,23", ",123", "1,2345", "1e5",
+                        "0x10", "99999999999999999999"}) {
     EXPECT_FALSE(Money::parse(s).has_value()) << s;
   }
 }

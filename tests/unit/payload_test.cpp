@@ -1,16 +1,16 @@
+#include "buyers/payload.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
-
-#include "buyers/payload.h"
 
 namespace pp::buyers {
 namespace {
 
 class Ctx : public TemplateContext {
  public:
-  std::map<std::string, std::string, std::less<>> v{{"first_name", "Ann & Bo"}, {"state", "NY"},
-                                                    {"id", "L1"}, {"evil", "x\r\nInjected: 1"}};
+  std::map<std::string, std::string, std::less<>> v{
+      {"first_name", "Ann & Bo"}, {"state", "NY"}, {"id", "L1"}, {"evil", "x\r\nInjected: 1"}};
   std::optional<std::string> lookup(std::string_view n) const override {
     auto it = v.find(n);
     if (it == v.end()) return std::nullopt;

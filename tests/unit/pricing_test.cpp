@@ -1,7 +1,8 @@
+#include "routing/pricing.h"
+
 #include <gtest/gtest.h>
 
 #include "routing/distribution.h"
-#include "routing/pricing.h"
 
 namespace pp::routing {
 namespace {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "routing/ranking.h"
+
+#include <gtest/gtest.h>
 
 namespace pp::routing {
 namespace {
@@ -23,7 +23,7 @@ struct Fixture {
 
 TEST(Ranking, MarginPenaltyAndOrder) {
   Fixture f;
-  f.c.buyers[0].bid_penalty_bp = 2000;                  // 20% penalty
+  f.c.buyers[0].bid_penalty_bp = 2000;                   // 20% penalty
   f.c.buyers[2].margin = Margin{false, m("1").units()};  // fixed $1 override
   auto r = rank_bids(f.c, f.s, {{0, m("20")}, {1, m("16")}, {2, m("15")}, {3, m("9.99")}});
   ASSERT_EQ(r.size(), 4u);

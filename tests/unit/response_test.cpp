@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "buyers/response.h"
+
+#include <gtest/gtest.h>
 
 namespace pp::buyers {
 namespace {
@@ -33,7 +33,8 @@ ResponseMappingConfig json_mapping() {
 
 TEST(ResponseMapping, JsonAcceptedWithPriceIdAndRedirect) {
   auto m = compile(json_mapping());
-  auto r = m.map(ok(R"({"status":"Success","data":{"price":"12.50","ids":["B-1"]},"redirect":"https://t.example/x"})"));
+  auto r = m.map(ok(
+      R"({"status":"Success","data":{"price":"12.50","ids":["B-1"]},"redirect":"https://t.example/x"})"));
   EXPECT_EQ(r.verdict, Verdict::kAccepted);
   ASSERT_TRUE(r.price);
   EXPECT_EQ(r.price->units(), 125000);
@@ -71,12 +72,14 @@ TEST(ResponseMapping, XmlPathsWithoutEntityExpansion) {
   c.accepted = {"response/status", {"ok"}, "", ""};
   c.price = {"response/price", ""};
   auto m = compile(c);
-  auto r = m.map(ok("<?xml version=\"1.0\"?><response><status>OK</status><price>3.5</price></response>"));
+  auto r = m.map(
+      ok("<?xml version=\"1.0\"?><response><status>OK</status><price>3.5</price></response>"));
   EXPECT_EQ(r.verdict, Verdict::kAccepted);
   EXPECT_EQ(r.price->units(), 35000);
   // External entities are never loaded or substituted.
-  auto x = m.map(ok("<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
-                    "<response><status>&e;</status></response>"));
+  auto x =
+      m.map(ok("<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+               "<response><status>&e;</status></response>"));
   EXPECT_EQ(x.verdict, Verdict::kRejected);
   EXPECT_EQ(m.map(ok("not xml")).verdict, Verdict::kError);
 }

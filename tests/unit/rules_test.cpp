@@ -26,7 +26,9 @@ Condition rule(std::string field, CondOp op, std::vector<std::string> values) {
   return c ? *c : Condition::always();
 }
 
-bool match(const Condition& c, FieldList f, UnixMs now = 0) { return c.matches(EvalContext{f, now}); }
+bool match(const Condition& c, FieldList f, UnixMs now = 0) {
+  return c.matches(EvalContext{f, now});
+}
 
 // ---- operators ------------------------------------------------------------------------------
 
@@ -70,14 +72,14 @@ TEST(Operators, AgeBetweenFromDateOfBirthOrAge) {
   EXPECT_FALSE(match(adult, {{"dob", "2008-11-23"}}, nov22_2026));  // 18 tomorrow
   EXPECT_TRUE(match(adult, {{"dob", "1962-11-23"}}, nov22_2026));   // still 63
   EXPECT_FALSE(match(adult, {{"dob", "1961-01-01"}}, nov22_2026));
-  EXPECT_TRUE(match(adult, {{"dob", "40"}}, nov22_2026));           // an age field
+  EXPECT_TRUE(match(adult, {{"dob", "40"}}, nov22_2026));  // an age field
   EXPECT_FALSE(match(adult, {{"dob", "not a date"}}, nov22_2026));
 }
 
 TEST(Operators, GroupsNest) {
-  Condition c = Condition::any({Condition::all({rule("s", CondOp::kOneOf, {"NY"}),
-                                                rule("d", CondOp::kGreater, {"100"})}),
-                                rule("vip", CondOp::kOneOf, {"yes"})});
+  Condition c = Condition::any(
+      {Condition::all({rule("s", CondOp::kOneOf, {"NY"}), rule("d", CondOp::kGreater, {"100"})}),
+       rule("vip", CondOp::kOneOf, {"yes"})});
   EXPECT_TRUE(match(c, {{"s", "ny"}, {"d", "101"}}));
   EXPECT_FALSE(match(c, {{"s", "ny"}, {"d", "100"}}));
   EXPECT_TRUE(match(c, {{"vip", "YES"}}));
@@ -105,8 +107,8 @@ TEST(Schedules, DaysAndHoursInTheZoneAcrossDst) {
 TEST(Schedules, OvernightWindowsBelongToTheDayTheyStart) {
   Schedule s;
   s.tz = zone("America/New_York");
-  s.days = 1u << 5;                   // Friday
-  s.hours = {{22 * 60, 6 * 60}};      // 22:00-06:00
+  s.days = 1u << 5;               // Friday
+  s.hours = {{22 * 60, 6 * 60}};  // 22:00-06:00
   Condition c = Condition::schedule(s);
   FieldList none;
   auto at = [&](UnixMs t) { return c.matches(EvalContext{none, t}); };
@@ -147,7 +149,7 @@ TEST(Periods, DaysInNewYorkAroundDst) {
 TEST(Periods, DaysInLondonAroundDst) {
   TimeZone lon = zone("Europe/London");
   EXPECT_EQ(period_start(lon, CalendarPeriod::kDay, 1774742400000 + 5 * 3600000), 1774742400000);
-  EXPECT_EQ(period_end(lon, CalendarPeriod::kDay, 1774742400000), 1774825200000);  // 23 h
+  EXPECT_EQ(period_end(lon, CalendarPeriod::kDay, 1774742400000), 1774825200000);    // 23 h
   EXPECT_EQ(period_start(lon, CalendarPeriod::kDay, 1792971000000), 1792882800000);  // 23:30 GMT
   EXPECT_EQ(period_end(lon, CalendarPeriod::kDay, 1792882800000), 1792972800000);    // 25 h
 }
@@ -163,9 +165,11 @@ TEST(Periods, TheRepeatedHourIsTwoPeriods) {
 
 TEST(Periods, HalfHourZonesWeeksAndMonths) {
   TimeZone kol = zone("Asia/Kolkata");
-  EXPECT_EQ(period_start(kol, CalendarPeriod::kHour, 1795324500000), 1795321800000);  // 10:45 -> 10:00 IST
+  EXPECT_EQ(period_start(kol, CalendarPeriod::kHour, 1795324500000),
+            1795321800000);  // 10:45 -> 10:00 IST
   TimeZone ny = zone("America/New_York");
-  EXPECT_EQ(period_start(ny, CalendarPeriod::kWeek, 1795366800000), 1794805200000);  // Sunday -> Monday 16th
+  EXPECT_EQ(period_start(ny, CalendarPeriod::kWeek, 1795366800000),
+            1794805200000);  // Sunday -> Monday 16th
   EXPECT_EQ(period_start(ny, CalendarPeriod::kMonth, 1795366800000), 1793505600000);
   EXPECT_EQ(period_end(ny, CalendarPeriod::kMonth, 1795366800000), 1796101200000);
   EXPECT_EQ(local_weekday(ny, 1795366800000), 0);
@@ -182,15 +186,18 @@ TEST(CapKeys, PeriodsAndWeekdays) {
   ASSERT_TRUE(cap_counter_key(CapOwner::kSupplier, 7, true, total, ny, 1795366800000, key));
   EXPECT_EQ(key, "s/7/b/total/0");
   CapRule monday{CapPeriod::kWeekday, 1, 200, "monday"};
-  EXPECT_FALSE(cap_counter_key(CapOwner::kBuyer, 1, false, monday, ny, 1795366800000, key));  // Sunday
-  EXPECT_TRUE(cap_counter_key(CapOwner::kBuyer, 1, false, monday, ny, 1795411800000, key));   // Monday
+  EXPECT_FALSE(
+      cap_counter_key(CapOwner::kBuyer, 1, false, monday, ny, 1795366800000, key));  // Sunday
+  EXPECT_TRUE(
+      cap_counter_key(CapOwner::kBuyer, 1, false, monday, ny, 1795411800000, key));  // Monday
   EXPECT_EQ(cap_counter_retention_ms("total"), -1);
   EXPECT_GT(cap_counter_retention_ms("day"), 31LL * 86400000);
 }
 
 // ---- distribution -----------------------------------------------------------------------------
 
-CampaignConfig campaign(std::vector<std::tuple<BuyerId, int, int>> buyers) {  // id, priority, weight
+CampaignConfig campaign(
+    std::vector<std::tuple<BuyerId, int, int>> buyers) {  // id, priority, weight
   CampaignConfig c;
   for (auto [id, prio, weight] : buyers) {
     BuyerConfig b;
@@ -222,7 +229,8 @@ TEST(Distribution, RoundRobinRotatesAndSkipsIneligible) {
   auto members = routing::group_members(c, 0);
   std::vector<BuyerId> firsts;
   for (int i = 0; i < 6; ++i) {
-    firsts.push_back(ids(c, routing::order_buyers(c, DistributionMethod::kRoundRobin, members, cand, st))[0]);
+    firsts.push_back(
+        ids(c, routing::order_buyers(c, DistributionMethod::kRoundRobin, members, cand, st))[0]);
   }
   EXPECT_EQ(firsts, (std::vector<BuyerId>{1, 2, 3, 1, 2, 3}));
   cand.eligible[1] = false;  // buyer 2 filtered out for this lead
@@ -239,13 +247,15 @@ TEST(Distribution, SmoothWeightedRoundRobinIsDeterministic) {
   auto members = routing::group_members(c, 0);
   std::vector<BuyerId> firsts;
   for (int i = 0; i < 7; ++i) {
-    firsts.push_back(ids(c, routing::order_buyers(c, DistributionMethod::kWeightedRoundRobin, members, cand, st))[0]);
+    firsts.push_back(ids(c, routing::order_buyers(c, DistributionMethod::kWeightedRoundRobin,
+                                                  members, cand, st))[0]);
   }
   // nginx's smooth sequence for weights 5,1,1: a a b a c a a
   EXPECT_EQ(firsts, (std::vector<BuyerId>{1, 1, 2, 1, 3, 1, 1}));
   std::map<BuyerId, int> n;
   for (int i = 0; i < 700; ++i) {
-    ++n[ids(c, routing::order_buyers(c, DistributionMethod::kWeightedRoundRobin, members, cand, st))[0]];
+    ++n[ids(c, routing::order_buyers(c, DistributionMethod::kWeightedRoundRobin, members, cand,
+                                     st))[0]];
   }
   EXPECT_EQ(n[1], 500);
   EXPECT_EQ(n[2], 100);
@@ -272,9 +282,11 @@ TEST(Distribution, PlanForGroupsAndSendToAll) {
   c.distribution.groups = {{10, "exclusive", 1, DistributionMethod::kHighestBidder, 0, true},
                            {20, "shared", 2, DistributionMethod::kSendToAll, 2, false}};
   auto cand = all_eligible(c);
-  cand.price = {Money::from_whole(1), Money::from_whole(2), Money::from_whole(3), Money::from_whole(4)};
+  cand.price = {Money::from_whole(1), Money::from_whole(2), Money::from_whole(3),
+                Money::from_whole(4)};
   std::map<int64_t, routing::RotationState> states;
-  auto plan = routing::plan_distribution(c, cand, [&](int64_t g) -> routing::RotationState& { return states[g]; });
+  auto plan = routing::plan_distribution(
+      c, cand, [&](int64_t g) -> routing::RotationState& { return states[g]; });
   ASSERT_EQ(plan.size(), 2u);
   EXPECT_EQ(plan[0].group_id, 10);
   EXPECT_EQ(ids(c, plan[0].buyers), (std::vector<BuyerId>{4, 2}));
@@ -287,7 +299,8 @@ TEST(Distribution, PlanForGroupsAndSendToAll) {
   CampaignConfig all = campaign({{1, 1, 1}, {2, 2, 1}});
   all.distribution.method = DistributionMethod::kSendToAll;
   all.distribution.sell_limit = 0;
-  auto p2 = routing::plan_distribution(all, all_eligible(all), [&](int64_t g) -> routing::RotationState& { return states[g]; });
+  auto p2 = routing::plan_distribution(
+      all, all_eligible(all), [&](int64_t g) -> routing::RotationState& { return states[g]; });
   EXPECT_EQ(p2[0].max_sales, 0u);  // no limit
 }
 

@@ -1,8 +1,8 @@
+#include "buyers/template.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
-
-#include "buyers/template.h"
 
 namespace pp::buyers {
 namespace {
@@ -36,14 +36,19 @@ TEST(Template, SubstitutesFieldsAndKeepsLiterals) {
 
 TEST(Template, ChainsTransformers) {
   MapContext c;
-  c.values = {{"g", "Female"}, {"s", "ny"}, {"p", "(410) 309-7989"}, {"e", "Ann@Example.org"},
-              {"d", "1980-04-02"}, {"amt", "$100,000"}, {"empty", ""}};
+  c.values = {{"g", "Female"},
+              {"s", "ny"},
+              {"p", "(410) 309-7989"},
+              {"e", "Ann@Example.org"},
+              {"d", "1980-04-02"},
+              {"amt", "$100,000"},
+              {"empty", ""}};
   EXPECT_EQ(render("{{g||replace:Male@@M||replace:Female@@F}}", c), "F");
   EXPECT_EQ(render("{{s||upper}}", c), "NY");
   EXPECT_EQ(render("{{p||digits}}", c), "4103097989");
   EXPECT_EQ(render("{{p||phone10||chars:0@@3}}", c), "410");
   EXPECT_EQ(render("{{e||lower||md5}}", c), "8b5a6a28fc840441be692d74a81ccd1a");
-  EXPECT_EQ(render("{{e||lower||sha256}}",c).size(), 64u);
+  EXPECT_EQ(render("{{e||lower||sha256}}", c).size(), 64u);
   EXPECT_EQ(render("{{d||date:m/d/Y}}", c), "04/02/1980");
   EXPECT_EQ(render("{{d||date:D, j M y}}", c), "Wed, 2 Apr 80");
   EXPECT_EQ(render("{{d||age}}", c), "45");

@@ -1,10 +1,10 @@
-#include <gtest/gtest.h>
+#include "api/views.h"
 
+#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include "api/app.h"
-#include "api/views.h"
 
 namespace pp::api {
 namespace {
@@ -58,8 +58,8 @@ TEST(Views, LeadMatchesSeedShape) {
   const json::array& b = o.at("buyers").as_array();
   ASSERT_EQ(b.size(), 2u);  // skipped buyers are only in the debug log
   EXPECT_EQ(keys(b[0].as_object()),
-            (std::vector<std::string>{"id", "name", "client", "status", "error_code", "error_message",
-                                      "sell_price", "returned", "return_reason"}));
+            (std::vector<std::string>{"id", "name", "client", "status", "error_code",
+                                      "error_message", "sell_price", "returned", "return_reason"}));
   EXPECT_EQ(b[0].as_object().at("status").as_string(), "ACCEPTED");
   EXPECT_EQ(b[1].as_object().at("status").as_string(), "PINGED");
   EXPECT_EQ(b[0].as_object().at("name").as_string(), "NexGen Leads");
