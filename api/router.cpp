@@ -42,6 +42,12 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
       if (req.method != "GET") co_return error_response(405, "Use GET");
       co_return public_campaigns(req, std::string_view(p).substr(kCampaigns.size()), *role);
     }
+    if (p == "/public/lead/return") {
+      if (req.method != "POST") co_return error_response(405, "Use POST");
+      if (*role != Role::kAdmin)
+        co_return error_response(403, "Forbidden: this token cannot return leads");
+      co_return co_await public_return(req);
+    }
     if (p == "/public/leads/debug") {
       if (req.method != "POST") co_return error_response(405, "Use POST");
       co_return public_debug(req);
@@ -98,6 +104,36 @@ asio::awaitable<Response> Router::supplier_post(const Request& req, buyers::Tran
   if (!in) co_return err;
   engine::IntakeResult r = co_await engine_.post(std::move(*in), transport);
   co_return json_response(r.http_status, render_intake_result(r));
+}
+
+asio::awaitable<Response> Router::public_return(const Request& req) {
+  // F7: {"lead_id": "...", "reason": "...", "portal_refund": true}
+  std::string id, reason;
+  {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(req.body).get(doc) != simdjson::SUCCESS)
+      co_return error_response(400, "Malformed JSON body");
+    std::string_view v;
+    if (doc["lead_id"].get_string().get(v) == simdjson::SUCCESS) id = std::string(v);
+    if (doc["reason"].get_string().get(v) == simdjson::SUCCESS) reason = std::string(trim(v));
+  }
+  if (id.empty() || reason.empty())
+    co_return error_response(400, "lead_id and reason are required");
+  if (reason.size() > 255) co_return error_response(400, "reason is longer than 255 characters");
+  switch (co_await engine_.return_lead(id, reason)) {
+    case engine::Engine::ReturnResult::kDone:
+      co_return json_response(200, R"({"status":"success","data":[]})");
+    case engine::Engine::ReturnResult::kNotFound:
+      co_return error_response(404, "Lead not found");
+    case engine::Engine::ReturnResult::kRefused:
+      co_return error_response(400, "Cannot return shared lead OR Lead was already returned");
+    case engine::Engine::ReturnResult::kNotSold:
+      co_return error_response(400, "Only sold leads can be returned");
+    case engine::Engine::ReturnResult::kFailed:
+      co_return error_response(503, "Could not store the return; retry");
+  }
+  co_return error_response(500, "Internal error");
 }
 
 Response Router::public_debug(const Request& req) {

@@ -23,6 +23,7 @@ class Router {
   Response public_lead(const Request& req, std::string_view id);
   std::string render_metrics();
   Response public_debug(const Request& req);
+  boost::asio::awaitable<Response> public_return(const Request& req);
   Response public_campaigns(const Request& req, std::string_view rest, Role role);
 
   engine::Engine& engine_;

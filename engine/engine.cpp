@@ -819,6 +819,47 @@ std::optional<DebugLog> Engine::find_debug(std::string_view id) const {
   return store_.get_debug(id);
 }
 
+asio::awaitable<Engine::ReturnResult> Engine::return_lead(std::string id, std::string reason) {
+  if (!is_lead_id(id)) co_return ReturnResult::kNotFound;
+  {
+    // One return per lead at a time: the read-modify-write below spans a co_await.
+    std::lock_guard lk(returning_mu_);
+    if (std::find(returning_.begin(), returning_.end(), id) != returning_.end()) {
+      co_return ReturnResult::kRefused;
+    }
+    returning_.push_back(id);
+  }
+  struct Release {
+    Engine& e;
+    const std::string& id;
+    ~Release() {
+      std::lock_guard lk(e.returning_mu_);
+      e.returning_.erase(std::find(e.returning_.begin(), e.returning_.end(), id));
+    }
+  } release{*this, id};
+
+  std::optional<Lead> lead = store_.get_lead(id);
+  if (!lead) co_return ReturnResult::kNotFound;
+  if (lead->status != LeadStatus::kAccepted) co_return ReturnResult::kNotSold;
+  size_t sold = 0;
+  BuyerOutcome* buyer = nullptr;
+  for (auto& o : lead->buyers) {
+    if (o.status == BuyerStatus::kAccepted) {
+      ++sold;
+      buyer = &o;
+    }
+  }
+  if (lead->returned || sold != 1) co_return ReturnResult::kRefused;
+  lead->returned = true;
+  lead->return_reason = reason;
+  buyer->returned = true;
+  buyer->return_reason = std::move(reason);
+  storage::Status st = co_await async_update_lead(store_, *lead, asio::use_awaitable);
+  if (!st.ok()) co_return ReturnResult::kFailed;
+  spdlog::info("lead {} returned by buyer {}", lead->id, buyer->buyer_id);
+  co_return ReturnResult::kDone;
+}
+
 Engine::PauseResult Engine::set_buyer_paused(CampaignId campaign, BuyerId buyer, bool paused) {
   SnapshotPtr snap = snapshot();
   const CampaignConfig* c = snap->config().find_campaign(campaign);

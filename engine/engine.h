@@ -98,6 +98,11 @@ class Engine {
   std::optional<Lead> find_lead(std::string_view id) const;
   std::optional<DebugLog> find_debug(std::string_view id) const;
 
+  // POST /public/lead/return (F7): marks a sold lead and its buyer returned, durably. Shared leads
+  // (sold to several buyers) and leads already returned are refused, as the reference does.
+  enum class ReturnResult { kDone, kNotFound, kRefused, kNotSold, kFailed };
+  boost::asio::awaitable<ReturnResult> return_lead(std::string id, std::string reason);
+
   // pause_buyer / resume_buyer (F6): takes effect on the next lead, survives restarts.
   enum class PauseResult { kDone, kAlready, kNoCampaign, kNoBuyer, kFailed };
   PauseResult set_buyer_paused(CampaignId campaign, BuyerId buyer, bool paused);
@@ -138,6 +143,8 @@ class Engine {
   RequestGuard requests_;
   BuyerState buyer_state_;
   PingStore pings_;
+  std::mutex returning_mu_;
+  std::vector<std::string> returning_;  // leads being returned right now
   BuyerHealth health_;
   std::mutex rotation_mu_;
   std::unordered_map<std::string, routing::RotationState> rotation_;  // "<campaign>/<group>"

@@ -177,16 +177,8 @@ class RocksStore final : public Store {
 
   void save_lead(const Lead& lead, const DebugLog& debug, LeadExtras extras, Done done) override {
     // Encoding happens on the caller's thread; the commit thread only copies bytes into the batch.
-    Pending p{lead.id, encode_lead(lead), encode_debug(debug), std::move(extras), std::move(done)};
-    {
-      std::lock_guard lk(mu_);
-      if (!closed_) {
-        queue_.push_back(std::move(p));
-        cv_.notify_one();
-        return;
-      }
-    }
-    p.done(Status{Status::Code::kShutdown, "storage is closed"});
+    enqueue(Pending{lead.id, encode_lead(lead), encode_debug(debug), std::move(extras),
+                    std::move(done)});
   }
 
   std::optional<Lead> get_lead(std::string_view id) override {
@@ -201,6 +193,10 @@ class RocksStore final : public Store {
     auto s = db_->Get(rocksdb::ReadOptions(), debug_, rocksdb::Slice(id.data(), id.size()), &v);
     if (!s.ok()) return std::nullopt;
     return decode_debug(v);
+  }
+
+  void update_lead(const Lead& lead, Done done) override {
+    enqueue(Pending{lead.id, encode_lead(lead), {}, {}, std::move(done)});
   }
 
   int64_t get_counter(std::string_view key) override {
@@ -278,6 +274,18 @@ class RocksStore final : public Store {
     Done done;
   };
 
+  void enqueue(Pending p) {
+    {
+      std::lock_guard lk(mu_);
+      if (!closed_) {
+        queue_.push_back(std::move(p));
+        cv_.notify_one();
+        return;
+      }
+    }
+    p.done(Status{Status::Code::kShutdown, "storage is closed"});
+  }
+
   void commit_loop() {
     std::vector<Pending> group;
     for (;;) {
@@ -295,7 +303,7 @@ class RocksStore final : public Store {
       rocksdb::WriteBatch merged;
       for (auto& p : group) {
         merged.Put(leads_, p.key, p.lead);
-        merged.Put(debug_, p.key, p.debug);
+        if (!p.debug.empty()) merged.Put(debug_, p.key, p.debug);  // empty: a lead update
         for (const auto& [k, d] : p.extras.counter_deltas)
           merged.Merge(counters_, k, encode_i64(d));
         for (const auto& e : p.extras.dedup)

@@ -76,6 +76,10 @@ class Store {
     save_lead(lead, debug, LeadExtras{}, std::move(done));
   }
 
+  // Rewrites a stored lead (a return, say), durably, through the same commit queue; the debug log
+  // is left as it is.
+  virtual void update_lead(const Lead& lead, Done done) = 0;
+
   // Cap counters (sum of every delta written); 0 when never written or expired.
   virtual int64_t get_counter(std::string_view key) = 0;
   // An expiring value, unless absent or expired at `now_ms`.

@@ -409,6 +409,56 @@ TEST_F(Rules, PauseAndResumeBuyerAnswersAsTheSeed) {
   EXPECT_EQ(lead_of(post(lead_json("Resumed")))->buyers[0].buyer_id, 301);
 }
 
+TEST_F(Rules, ReturnSingleLeadAnswersAsTheSeed) {
+  FakeBuyer b1, b2;
+  b1.on("/post", FakeReply::json(kAccept));
+  b2.on("/post", FakeReply::json(kAccept));
+  auto cfg =
+      base_config({http_buyer(301, 2, b1.url("/post"), 1), http_buyer(302, 3, b2.url("/post"), 2)});
+  std::string dir = temp_dir("return");
+  start(cfg, dir);
+  auto ret = [&](const std::string& body, const std::string& token = "test-admin-token") {
+    return http_call(app_->port(), "POST", "/public/lead/return", body,
+                     {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
+  };
+  std::string id(post(lead_json())["lead_id"].as_string());
+  EXPECT_EQ(ret(R"({"lead_id":")" + id + R"(","reason":"Bad Phone"})", "test-read-token").status,
+            403);
+  HttpReply ok = ret(R"({"lead_id":")" + id + R"(","reason":"Bad Phone","portal_refund":true})");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, R"({"status":"success","data":[]})");
+  HttpReply again = ret(R"({"lead_id":")" + id + R"(","reason":"Bad Phone"})");
+  EXPECT_EQ(
+      again.body,
+      R"({"status":"error","message":"Cannot return shared lead OR Lead was already returned","details":null})");
+  EXPECT_EQ(ret(R"({"lead_id":"AAAAAAAAAAAAAAAAAAAA","reason":"x"})").status, 404);
+  EXPECT_EQ(ret(R"({"lead_id":")" + id + R"("})").status, 400);
+
+  // Durable: visible after a restart, on the lead and on the buyer that bought it.
+  app_->shutdown();
+  app_.reset();
+  start(cfg, dir);
+  json::object lead = parse_object(get_lead(id).body);
+  EXPECT_EQ(lead["returned"], true);
+  EXPECT_EQ(lead["return_reason"], "Bad Phone");
+  EXPECT_EQ(lead["buyers"].as_array()[0].as_object().at("returned"), true);
+  EXPECT_EQ(lead["buyers"].as_array()[0].as_object().at("return_reason"), "Bad Phone");
+
+  // A shared lead (sold twice) cannot be returned; an unsold lead neither.
+  app_.reset();
+  std::filesystem::remove_all(dir);
+  campaign_cfg(cfg)["distribution"] = json::parse(R"({"method":"send_to_all"})");
+  start(cfg);
+  std::string shared(post(lead_json("Shared"))["lead_id"].as_string());
+  EXPECT_EQ(parse_object(ret(R"({"lead_id":")" + shared + R"(","reason":"x"})").body)["message"],
+            "Cannot return shared lead OR Lead was already returned");
+  std::string invalid(
+      post(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200"})")["lead_id"]
+          .as_string());
+  EXPECT_EQ(parse_object(ret(R"({"lead_id":")" + invalid + R"(","reason":"x"})").body)["message"],
+            "Only sold leads can be returned");
+}
+
 TEST_F(Rules, CampaignViewsMatchTheSeedShape) {
   start(base_config({http_buyer(301, 2, "http://127.0.0.1:1/post", 1)}));
   HttpReply all = admin_get("/public/campaigns");
