@@ -53,6 +53,19 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
+// The campaign's and the supplier's filters (B3). Both levels are evaluated so the message names
+// every filter the lead failed; nullopt when the lead passes.
+std::optional<std::string> lead_filter_failure(const CampaignConfig& campaign,
+                                               const SupplierConfig& supplier,
+                                               const EvalContext& ectx) {
+  std::vector<std::string_view> failed;
+  bool campaign_ok = routing::passes_filters(campaign.filters, ectx, &failed);
+  bool supplier_ok = routing::passes_filters(supplier.filters, ectx, &failed);
+  if (campaign_ok && supplier_ok) return std::nullopt;
+  std::vector<std::string> names(failed.begin(), failed.end());
+  return "Lead not accepted due to filters: " + join(names);
+}
+
 // IntakeResult <-> the text remembered by the request guard.
 constexpr char kFieldSep = '\x1f';
 std::string encode_result(const IntakeResult& r) {
@@ -292,6 +305,22 @@ struct Engine::Delivery {
     co_return s;
   }
 
+  // Whether a buyer may take this lead at all: its live pause state and delivery type
+  // (routing::check_buyer), a compiled configuration, and its own filters.
+  routing::Eligibility eligibility(const BuyerConfig& b, const EvalContext& ectx) {
+    routing::Eligibility e = routing::check_buyer(b, engine.buyer_state_.paused(b));
+    if (e.eligible && snap.buyer(b.id) == nullptr) {
+      return {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
+              "Buyer is not configured"};
+    }
+    std::vector<std::string_view> failed;
+    if (e.eligible && !routing::passes_filters(b.filters, ectx, &failed)) {
+      std::vector<std::string> names(failed.begin(), failed.end());
+      return {false, BuyerStatus::kSkipped, code_int(Code::kFiltered), "Filtered: " + join(names)};
+    }
+    return e;
+  }
+
   // Circuit breaker (C6): false (and the outcome filled) when the buyer's circuit is open.
   bool admit(const BuyerConfig& b, BuyerOutcome& o, BuyerDebug& d) {
     if (snap.config().outbound.breaker_failures == 0) return true;
@@ -441,7 +470,6 @@ struct Engine::Delivery {
     auto ex = co_await asio::this_coro::executor;
     auto st = std::make_shared<AuctionState>(ex);
     st->snapshot = snap_ptr;
-    std::vector<std::string_view> failed;
 
     for (size_t i = 0; i < n; ++i) {
       const BuyerConfig& b = campaign.buyers[i];
@@ -449,19 +477,8 @@ struct Engine::Delivery {
       dbg[i].type = b.type;
       BuyerOutcome o;
       o.buyer_id = b.id;
-      routing::Eligibility e = routing::check_buyer(b, engine.buyer_state_.paused(b));
+      routing::Eligibility e = eligibility(b, ectx);
       const CompiledBuyer* cb = snap.buyer(b.id);
-      if (e.eligible && cb == nullptr) {
-        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
-             "Buyer is not configured"};
-      }
-      if (e.eligible) {
-        failed.clear();
-        if (!routing::passes_filters(b.filters, ectx, &failed)) {
-          std::vector<std::string> names(failed.begin(), failed.end());
-          e = {false, BuyerStatus::kSkipped, code_int(Code::kFiltered), "Filtered: " + join(names)};
-        }
-      }
       if (e.eligible && !b.caps.empty()) {
         // A buyer with no room left under its caps is not asked (the sale reserves for real).
         std::string cap_failed;
@@ -690,21 +707,9 @@ struct Engine::Delivery {
     cand.price.assign(n, std::nullopt);
     // Buyers that cannot take this lead at all, recorded after the ones that were tried.
     std::vector<std::pair<size_t, routing::Eligibility>> ineligible;
-    std::vector<std::string_view> failed;
     for (size_t i = 0; i < n; ++i) {
       const BuyerConfig& b = campaign.buyers[i];
-      routing::Eligibility e = routing::check_buyer(b, engine.buyer_state_.paused(b));
-      if (e.eligible && snap.buyer(b.id) == nullptr) {
-        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
-             "Buyer is not configured"};
-      }
-      if (e.eligible) {
-        failed.clear();
-        if (!routing::passes_filters(b.filters, ectx, &failed)) {
-          std::vector<std::string> names(failed.begin(), failed.end());
-          e = {false, BuyerStatus::kSkipped, code_int(Code::kFiltered), "Filtered: " + join(names)};
-        }
-      }
+      routing::Eligibility e = eligibility(b, ectx);
       if (!e.eligible) {
         ineligible.emplace_back(i, std::move(e));
         continue;
@@ -948,12 +953,8 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
         "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid));
   }
   const EvalContext ectx{fields, now};
-  std::vector<std::string_view> failed;
-  bool campaign_ok = routing::passes_filters(campaign->filters, ectx, &failed);
-  bool supplier_ok = routing::passes_filters(supplier->filters, ectx, &failed);
-  if (!campaign_ok || !supplier_ok) {
-    std::vector<std::string> names(failed.begin(), failed.end());
-    co_return fail(Code::kFiltered, "Lead not accepted due to filters: " + join(names));
+  if (auto filtered = lead_filter_failure(*campaign, *supplier, ectx)) {
+    co_return fail(Code::kFiltered, std::move(*filtered));
   }
   {
     // Room under the supplier's caps now (the post reserves for real).
@@ -1161,7 +1162,6 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   bool dedup_claimed = false;
   std::optional<CapLedger::Hold> supplier_hold;
   std::vector<std::string> buyer_claims;
-  std::vector<std::string_view> failed_filters;
   auto fail_lead = [&](Code code, std::string message, LeadStatus status = LeadStatus::kError) {
     lead.status = status;
     lead.error_code = code_int(code);
@@ -1189,12 +1189,8 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
     }
     const EvalContext ectx{lead.fields, now};
     std::string holder, cap_failed;
-    // Both levels are evaluated, so the message names every filter the lead failed.
-    bool campaign_ok = routing::passes_filters(campaign->filters, ectx, &failed_filters);
-    bool supplier_ok = routing::passes_filters(supplier->filters, ectx, &failed_filters);
-    if (!campaign_ok || !supplier_ok) {
-      std::vector<std::string> names(failed_filters.begin(), failed_filters.end());
-      fail_lead(Code::kFiltered, "Lead not accepted due to filters: " + join(names));
+    if (auto filtered = lead_filter_failure(*campaign, *supplier, ectx)) {
+      fail_lead(Code::kFiltered, std::move(*filtered));
     } else if (dedup_keys = DedupTable::keys(*campaign, lead.fields);
                !campaign->dupe_check.buyer_level &&
                !(dedup_claimed = dedup_.claim(dedup_keys, lead.id, now, holder))) {
