@@ -31,7 +31,6 @@ struct PingRecord {
   CampaignId campaign_id = 0;
   SupplierId supplier_id = 0;
   int64_t expires_ms = 0;
-  FieldList ping_fields;
   AuctionResult auction;
 };
 

@@ -1013,7 +1013,6 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
   rec.campaign_id = campaign->id;
   rec.supplier_id = supplier->id;
   rec.expires_ms = now + campaign->exchange.ping_ttl_ms;
-  rec.ping_fields = std::move(lead.fields);
   rec.auction = std::move(res);
   a.status = LeadStatus::kAccepted;
   a.message = "Ping accepted";
