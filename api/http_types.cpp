@@ -19,6 +19,16 @@ Response error_response(int http_status, std::string_view message) {
   return json_response(http_status, std::move(body));
 }
 
+Response error_response(int http_status, std::string_view message,
+                        const std::vector<std::pair<std::string, std::string>>& details) {
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object().kv("status", "error").kv("message", message).key("details").begin_object();
+  for (const auto& [k, v] : details) w.kv(k, v);
+  w.end_object().end_object();
+  return json_response(http_status, std::move(body));
+}
+
 Response json_response(int http_status, std::string body) {
   Response r;
   r.status = http_status;

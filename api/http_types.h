@@ -33,6 +33,9 @@ struct Response {
 
 // {"status":"error","message":...,"details":null} (seed 000's error shape).
 Response error_response(int http_status, std::string_view message);
+// The same shape with "details": an object of parameter name -> problem.
+Response error_response(int http_status, std::string_view message,
+                        const std::vector<std::pair<std::string, std::string>>& details);
 Response json_response(int http_status, std::string body);
 
 }  // namespace pp::api

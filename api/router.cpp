@@ -2,12 +2,15 @@
 
 #include <simdjson.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "api/auth.h"
 #include "api/intake.h"
+#include "api/reports.h"
 #include "api/sandbox.h"
 #include "api/views.h"
 #include "core/json_writer.h"
@@ -17,6 +20,17 @@
 namespace pp::api {
 
 namespace asio = boost::asio;
+
+Router::Router(engine::Engine& engine, size_t report_threads)
+    : engine_(engine),
+      reports_(std::make_unique<asio::thread_pool>(std::max<size_t>(1, report_threads))) {}
+
+Router::~Router() { reports_->join(); }
+
+asio::awaitable<Response> Router::on_report_thread(std::function<Response()> fn) {
+  co_return co_await asio::co_spawn(
+      *reports_, [&fn]() -> asio::awaitable<Response> { co_return fn(); }, asio::use_awaitable);
+}
 
 asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transport) {
   const std::string& p = req.path;
@@ -51,6 +65,22 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     if (p == "/public/leads/debug") {
       if (req.method != "POST") co_return error_response(405, "Use POST");
       co_return public_debug(req);
+    }
+    using Endpoint = Response (*)(engine::Engine&, const Request&);
+    Endpoint report = p == "/public/stats"            ? &stats_endpoint
+                      : p == "/public/stats/supplier" ? &supplier_stats_endpoint
+                      : p == "/public/accounting"     ? &accounting_endpoint
+                      : p == "/public/leads"          ? &leads_endpoint
+                                                      : nullptr;
+    if (report != nullptr) {
+      if (req.method != "GET") co_return error_response(405, "Use GET");
+      co_return co_await on_report_thread([&] {
+        try {
+          return report(engine_, req);
+        } catch (const std::exception&) {
+          return error_response(500, "Internal error");
+        }
+      });
     }
     constexpr std::string_view kLead = "/public/lead/";
     if (p.rfind(kLead, 0) == 0 && p.size() > kLead.size()) {
@@ -156,8 +186,8 @@ Response Router::public_debug(const Request& req) {
   if (ids.empty() || ids.size() > 5)
     return error_response(400, "lead_ids must hold 1 to 5 lead ids");
   auto snap = engine_.snapshot();
-  const UnixMs now = SystemClock::instance().now_ms();
-  constexpr int64_t kRetentionMs = 90LL * 86400000;
+  const UnixMs now = engine_.clock().now_ms();
+  constexpr int64_t kRetentionMs = 90LL * 86400000;  // storage drops them by then (E3)
   std::string out;
   JsonWriter w(out);
   w.begin_object().key("leads").begin_array();

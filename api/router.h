@@ -2,16 +2,25 @@
 // Routes a request to its handler. Handlers are thin: parse, call the engine, render.
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <memory>
 
 #include "api/http_types.h"
 #include "buyers/transport.h"
 #include "engine/engine.h"
 
+namespace boost::asio {
+class thread_pool;
+}
+
 namespace pp::api {
 
 class Router {
  public:
-  explicit Router(engine::Engine& engine) : engine_(engine) {}
+  // `report_threads` run the report endpoints (stats, accounting, lead search), which scan storage,
+  // so that the I/O threads keep serving suppliers meanwhile.
+  explicit Router(engine::Engine& engine, size_t report_threads = 2);
+  ~Router();
 
   // `transport` is the calling I/O thread's outbound client.
   boost::asio::awaitable<Response> handle(Request req, buyers::Transport& transport);
@@ -25,8 +34,11 @@ class Router {
   Response public_debug(const Request& req);
   boost::asio::awaitable<Response> public_return(const Request& req);
   Response public_campaigns(const Request& req, std::string_view rest, Role role);
+  // Runs `fn` on a report thread; resumes on the caller's executor.
+  boost::asio::awaitable<Response> on_report_thread(std::function<Response()> fn);
 
   engine::Engine& engine_;
+  std::unique_ptr<boost::asio::thread_pool> reports_;
   std::atomic<uint64_t> sandbox_seq_{0};
 };
 

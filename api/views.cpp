@@ -216,13 +216,19 @@ void render_debug_lead(JsonWriter& w, const Lead& l, const DebugLog& debug, cons
 }
 
 std::string render_lead(const Lead& l, const Config& cfg) {
-  const CampaignConfig* campaign = cfg.find_campaign(l.campaign_id);
-  const SupplierConfig* supplier = campaign ? campaign->find_supplier(l.supplier_id) : nullptr;
   std::string out;
   out.reserve(1024);
   JsonWriter w(out);
+  write_lead(w, l, cfg, false);
+  return out;
+}
+
+void write_lead(JsonWriter& w, const Lead& l, const Config& cfg, bool with_date) {
+  const CampaignConfig* campaign = cfg.find_campaign(l.campaign_id);
+  const SupplierConfig* supplier = campaign ? campaign->find_supplier(l.supplier_id) : nullptr;
   w.begin_object();
   w.kv("id", l.id);
+  if (with_date) w.kv("lead_date_ms", std::to_string(l.created_ms));  // a string, as the seed
   w.kv("status", to_string(l.status));
   w.kv("error_code", l.error_code);
   w.kv("error_message", l.error_message);
@@ -268,7 +274,6 @@ std::string render_lead(const Lead& l, const Config& cfg) {
   }
   w.end_array();
   w.end_object();
-  return out;
 }
 
 }  // namespace pp::api

@@ -11,6 +11,9 @@ namespace pp::api {
 
 // "Single Lead Details": GET /public/lead/{id}.
 std::string render_lead(const Lead& lead, const Config& cfg);
+// One lead object; `with_date` adds "lead_date_ms" (as a string) after "id", as "Multiple Lead
+// Details" (GET /public/leads) shows it.
+void write_lead(JsonWriter& w, const Lead& lead, const Config& cfg, bool with_date);
 
 // "Single Campaign Details" / one element of "All Campaign Details": suppliers and buyers with
 // live pause state and caps (limit, used in the current period, type), and the field names.

@@ -1032,11 +1032,18 @@ ConfigLoadResult load_config(std::string_view text) {
       L.unknown_keys(*c, p,
                      {"id", "name", "public_name", "type", "timezone", "fields", "suppliers",
                       "buyers", "distribution", "delivery_deadline_ms", "computed_fields",
-                      "filters", "dupe_check", "exchange", "one_to_one"});
+                      "filters", "dupe_check", "exchange", "one_to_one", "tags"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
       cc.public_name = L.string(*c, "public_name", p, false).value_or(cc.name);
+      for (std::string& t : L.strings(*c, "tags", p)) {
+        t = to_lower(trim(t));
+        if (t.empty() || t.size() > 64 || t.find(',') != std::string::npos)
+          L.error(Loader::at(p, "tags"), "tags are 1 to 64 characters, without commas");
+        else if (std::find(cc.tags.begin(), cc.tags.end(), t) == cc.tags.end())
+          cc.tags.push_back(std::move(t));
+      }
       std::string type = L.string(*c, "type", p, false).value_or("direct_post");
       if (type == "direct_post")
         cc.type = CampaignType::kDirectPost;

@@ -246,6 +246,7 @@ struct CampaignConfig {
   CampaignId id = 0;
   std::string name;
   std::string public_name;
+  std::vector<std::string> tags;  // operator labels, lower case (stats filter by them)
   CampaignType type = CampaignType::kDirectPost;
   TimeZone tz;  // defaults to the account's
   std::vector<FieldSpec> fields;

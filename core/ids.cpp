@@ -53,4 +53,11 @@ bool is_lead_id(std::string_view id) {
   return true;
 }
 
+int64_t lead_id_time(std::string_view id) {
+  if (!is_lead_id(id)) return -1;
+  int64_t t = 0;
+  for (size_t i = 0; i < 7; ++i) t = (t << 6) | int64_t(kSortableAlphabet.find(id[i]));
+  return t;
+}
+
 }  // namespace pp

@@ -42,5 +42,7 @@ IdGenerator& thread_id_generator();
 
 // True when `id` has the shape of a lead id (20 characters of the alphabet).
 bool is_lead_id(std::string_view id);
+// The creation time (UTC ms) a lead id carries; -1 when `id` is not a lead id.
+int64_t lead_id_time(std::string_view id);
 
 }  // namespace pp

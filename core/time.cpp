@@ -123,6 +123,54 @@ UnixMs period_end(const TimeZone& z, CalendarPeriod p, UnixMs t) {
   return t;
 }
 
+bool local_to_utc(const TimeZone& z, int year, unsigned month, unsigned day, unsigned hour,
+                  unsigned minute, unsigned second, UnixMs& out) {
+  using namespace std::chrono;
+  date::year_month_day ymd{date::year(year), date::month(month), date::day(day)};
+  if (!ymd.ok() || year < 1970 || year > 9999 || hour > 23 || minute > 59 || second > 59)
+    return false;
+  date::local_seconds ls = date::local_days(ymd) + hours(hour) + minutes(minute) + seconds(second);
+  if (z.get() == nullptr) {
+    out = duration_cast<milliseconds>(ls.time_since_epoch()).count();
+    return true;
+  }
+  auto info = z.get()->get_info(ls);
+  sys_seconds s;
+  if (info.result == date::local_info::nonexistent) {
+    s = info.first.end;
+  } else {
+    s = sys_seconds(ls.time_since_epoch() - info.first.offset);  // ambiguous: the first
+  }
+  out = duration_cast<milliseconds>(s.time_since_epoch()).count();
+  return true;
+}
+
+bool parse_local_datetime(const TimeZone& z, std::string_view s, UnixMs& out, bool& date_only) {
+  auto num = [&](size_t pos, size_t len, unsigned& v) {
+    if (pos + len > s.size()) return false;
+    v = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      v = v * 10 + unsigned(s[i] - '0');
+    }
+    return true;
+  };
+  unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+  if (s.size() != 10 && s.size() != 19) return false;
+  if (!num(0, 4, y) || s[4] != '-' || !num(5, 2, mo) || s[7] != '-' || !num(8, 2, d)) return false;
+  date_only = s.size() == 10;
+  if (!date_only) {
+    if ((s[10] != ' ' && s[10] != 'T') || !num(11, 2, h) || s[13] != ':' || !num(14, 2, mi) ||
+        s[16] != ':' || !num(17, 2, se))
+      return false;
+  }
+  return local_to_utc(z, int(y), mo, d, h, mi, se, out);
+}
+
+std::string format_local_date(const TimeZone& z, UnixMs t) {
+  return date::format("%Y-%m-%d", local_day(z, t));
+}
+
 int local_weekday(const TimeZone& z, UnixMs t) {
   return int(date::weekday(local_day(z, t)).c_encoding());
 }

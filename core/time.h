@@ -71,6 +71,15 @@ enum class CalendarPeriod : uint8_t { kHour, kDay, kWeek, kMonth };
 UnixMs period_start(const TimeZone& z, CalendarPeriod p, UnixMs t);
 // The start of the next period (UTC ms).
 UnixMs period_end(const TimeZone& z, CalendarPeriod p, UnixMs t);
+// The UTC instant of a local wall-clock time in zone z. A time repeated when clocks go back is
+// its first occurrence; a time skipped when they go forward is the transition itself. False when
+// the fields are out of range (month 13, February 30, hour 24, ...).
+bool local_to_utc(const TimeZone& z, int year, unsigned month, unsigned day, unsigned hour,
+                  unsigned minute, unsigned second, UnixMs& out);
+// Parses "YYYY-MM-DD" (local midnight) or "YYYY-MM-DD HH:MM:SS" in zone z. `date_only` tells which.
+bool parse_local_datetime(const TimeZone& z, std::string_view s, UnixMs& out, bool& date_only);
+// "2020-01-15" in zone z.
+std::string format_local_date(const TimeZone& z, UnixMs t);
 // Day of the week in zone z: 0 = Sunday ... 6 = Saturday.
 int local_weekday(const TimeZone& z, UnixMs t);
 

@@ -16,6 +16,7 @@
 #include "engine/async_store.h"
 #include "engine/auction.h"
 #include "engine/lead_context.h"
+#include "engine/settlement.h"
 #include "routing/filters.h"
 #include "routing/pricing.h"
 #include "routing/ranking.h"
@@ -190,6 +191,12 @@ std::optional<IntakeResult> authenticate(const IntakeRequest& req, const Config&
                     "Invalid credentials: check lp_campaign_id, lp_supplier_id and lp_key");
   }
   return std::nullopt;
+}
+
+// A6: lp_action=test, or a supplier in test mode.
+bool is_test_request(const IntakeRequest& req, const SupplierConfig& supplier) {
+  const std::string* action = find_field(req.params, "lp_action");
+  return supplier.test_mode || (action && iequals(trim(*action), "test"));
 }
 
 enum class FieldStage { kPost, kPing };
@@ -859,7 +866,8 @@ asio::awaitable<Engine::ReturnResult> Engine::return_lead(std::string id, std::s
   lead->return_reason = reason;
   buyer->returned = true;
   buyer->return_reason = std::move(reason);
-  storage::Status st = co_await async_update_lead(store_, *lead, asio::use_awaitable);
+  storage::Status st =
+      co_await async_update_lead(store_, *lead, return_rollups(*lead), asio::use_awaitable);
   if (!st.ok()) co_return ReturnResult::kFailed;
   spdlog::info("lead {} returned by buyer {}", lead->id, buyer->buyer_id);
   co_return ReturnResult::kDone;
@@ -910,6 +918,32 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
   std::vector<std::string> missing, invalid;
   FieldList fields;
   read_fields(req, *campaign, cfg, FieldStage::kPing, fields, missing, invalid);
+  // Statistics (pings_* and preping_*): every authenticated ping counts, answered or not.
+  Lead shape;
+  shape.campaign_id = campaign->id;
+  shape.supplier_id = supplier->id;
+  shape.created_ms = now;
+  for (const auto& f : fields) {
+    if (is_subid(f.first)) shape.fields.push_back(f);
+  }
+  const bool count_ping = !is_test_request(req, *supplier);
+  struct PingTally {
+    Engine& e;
+    const Lead& shape;
+    bool preping;
+    bool count;
+    bool accepted = false;
+    Money offer;
+    const std::vector<BuyerDebug>* buyers = nullptr;
+    void flush() {
+      if (!count) return;
+      count = false;
+      e.store_.add_rollups(preping ? preping_rollups(shape, accepted)
+                                   : ping_rollups(shape, accepted, offer,
+                                                  buyers ? *buyers : std::vector<BuyerDebug>{}));
+    }
+    ~PingTally() { flush(); }
+  } ping_tally{*this, shape, campaign->type == CampaignType::kDirectPost, count_ping};
 
   if (campaign->type == CampaignType::kDirectPost) {
     // Pre-ping duplicate check (A3): would a lead with these values be a duplicate?
@@ -935,6 +969,7 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
       co_return a;
     }
     prepings_accepted_.fetch_add(1, std::memory_order_relaxed);
+    ping_tally.accepted = true;
     PingAnswer a;
     a.status = LeadStatus::kAccepted;
     a.message = "Not a duplicate";
@@ -978,6 +1013,7 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
   Delivery del{*this, *snap,   *campaign, lead, debug, transport, auction_deadline,
                now,   no_keys, extras,    {},   snap};
   AuctionResult res = co_await del.auction(*supplier, auction_deadline);
+  ping_tally.buyers = &res.dbg;
 
   PingAnswer a;
   a.one_to_one = campaign->type == CampaignType::kOneToOne;
@@ -1000,6 +1036,9 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
   }
   pings_received_.fetch_add(1, std::memory_order_relaxed);
   if (!a.bids.empty()) pings_with_bids_.fetch_add(1, std::memory_order_relaxed);
+  ping_tally.accepted = !a.bids.empty();
+  if (ping_tally.accepted) ping_tally.offer = a.bids.front().payout;
+  ping_tally.flush();  // now: `res` goes away (or into the ping record) below
   spdlog::info("ping campaign={} supplier={} bids={} ms={:.1f}", campaign->id, supplier->id,
                a.bids.size(), double(micros_since(t0)) / 1000.0);
   if (a.bids.empty()) {
@@ -1139,8 +1178,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   lead.request_uuid = ids.uuid_v4();
   lead.campaign_id = campaign->id;
   lead.supplier_id = supplier->id;
-  const std::string* action = find_field(req.params, "lp_action");
-  lead.test = supplier->test_mode || (action && iequals(trim(*action), "test"));
+  lead.test = is_test_request(req, *supplier);
   if (lead.test) lead.tags.push_back("test");
   DebugLog debug;
   debug.lead_id = lead.id;
@@ -1290,6 +1328,8 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
     extras.requests.push_back(
         {rk, RequestGuard::persisted_value(req.body_hash, answer, now + window), now + window});
   }
+
+  extras.rollups = lead_rollups(lead, debug);
 
   // 6. Durable before the answer (invariant 1); claims are released only once the keys are stored.
   storage::Status st =

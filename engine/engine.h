@@ -112,6 +112,9 @@ class Engine {
                    const TimeZone& tz);
 
   SnapshotPtr snapshot() const { return snapshot_.load(std::memory_order_acquire); }
+  // Read side (reports): the store and the engine's clock.
+  storage::Store& store() { return store_; }
+  const Clock& clock() const { return clock_; }
   // Leads already in flight finish on the snapshot they started with.
   void swap_snapshot(SnapshotPtr next) {
     snapshot_.store(std::move(next), std::memory_order_release);

@@ -8,6 +8,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -30,6 +31,8 @@ constexpr const char* kCountersCf = "counters";
 constexpr const char* kDedupCf = "dedup";
 constexpr const char* kRequestsCf = "requests";
 constexpr const char* kStateCf = "state";
+constexpr const char* kRollupsCf = "rollups";
+constexpr const char* kIndexCf = "index";
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -60,6 +63,119 @@ class AddOperator final : public rocksdb::AssociativeMergeOperator {
   }
   const char* Name() const override { return "pingpost.Int64Add"; }
 };
+
+// Rollup rows: zig-zag varints, one per metric; merges add element-wise (missing ones are 0).
+void put_varint(std::string& out, int64_t v) {
+  uint64_t z = (uint64_t(v) << 1) ^ uint64_t(v >> 63);
+  while (z >= 0x80) {
+    out.push_back(char(uint8_t(z) | 0x80));
+    z >>= 7;
+  }
+  out.push_back(char(uint8_t(z)));
+}
+
+void decode_values(std::string_view in, rollup::Values& out) {
+  out.clear();
+  uint64_t z = 0;
+  int shift = 0;
+  for (char ch : in) {
+    uint8_t c = uint8_t(ch);
+    if (shift < 64) z |= uint64_t(c & 0x7f) << shift;
+    shift += 7;
+    if ((c & 0x80) == 0) {
+      out.push_back(int64_t(z >> 1) ^ -int64_t(z & 1));
+      z = 0;
+      shift = 0;
+    }
+  }
+}
+
+std::string encode_values(const rollup::Values& v) {
+  std::string out;
+  out.reserve(v.size() * 2);
+  for (int64_t x : v) put_varint(out, x);
+  return out;
+}
+
+class VectorAddOperator final : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* new_value, rocksdb::Logger*) const override {
+    rollup::Values a, b;
+    if (existing) decode_values(std::string_view(existing->data(), existing->size()), a);
+    decode_values(std::string_view(value.data(), value.size()), b);
+    if (b.size() > a.size()) a.resize(b.size(), 0);
+    for (size_t i = 0; i < b.size(); ++i) a[i] += b[i];
+    *new_value = encode_values(a);
+    return true;
+  }
+  const char* Name() const override { return "pingpost.VectorAdd"; }
+};
+
+// Debug logs are keyed by lead id, whose first characters are its creation time.
+class DebugRetentionFilter final : public rocksdb::CompactionFilter {
+ public:
+  explicit DebugRetentionFilter(int days) : keep_ms_(int64_t(days) * 86400000) {}
+  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*,
+              bool*) const override {
+    int64_t t = lead_id_time(std::string_view(key.data(), key.size()));
+    return t >= 0 && t + keep_ms_ < now_ms();
+  }
+  const char* Name() const override { return "pingpost.DebugRetention"; }
+
+ private:
+  int64_t keep_ms_;
+};
+
+// Lead index keys (E2), ordered by campaign, then time, then id:
+//   'T' campaign created id                      -> status, flags, supplier
+//   'F' campaign name-length name value-length value created id   -> ""
+void put_u64_be(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(char(uint8_t(v >> (8 * i))));
+}
+uint64_t get_u64_be(std::string_view in) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | uint8_t(in[i]);
+  return v;
+}
+uint64_t flip(int64_t v) { return uint64_t(v) ^ (uint64_t(1) << 63); }
+
+std::string time_prefix(CampaignId campaign) {
+  std::string k(1, 'T');
+  put_u64_be(k, flip(campaign));
+  return k;
+}
+
+std::string field_prefix(CampaignId campaign, std::string_view name, std::string_view value) {
+  std::string k(1, 'F');
+  put_u64_be(k, flip(campaign));
+  k.push_back(char(uint8_t(name.size())));
+  k.append(name);
+  k.push_back(char(uint8_t(value.size() >> 8)));
+  k.push_back(char(uint8_t(value.size())));
+  k.append(value);
+  return k;
+}
+
+enum : uint8_t { kFlagReturned = 1, kFlagTest = 2, kFlagRepost = 4 };
+
+std::string index_value(const Lead& lead) {
+  std::string v;
+  v.push_back(char(lead.status));
+  uint8_t flags = 0;
+  if (lead.returned) flags |= kFlagReturned;
+  if (lead.test) flags |= kFlagTest;
+  if (std::find(lead.tags.begin(), lead.tags.end(), "repost") != lead.tags.end())
+    flags |= kFlagRepost;
+  v.push_back(char(flags));
+  put_u64_be(v, flip(lead.supplier_id));
+  return v;
+}
+
+bool indexable_field(const std::string& name, const std::string& value) {
+  return !name.empty() && name.size() <= 255 && !value.empty() &&
+         value.size() <= kMaxIndexedValueBytes;
+}
 
 // Expiring values start with their 8-byte expiry (UTC ms).
 class ExpiryFilter final : public rocksdb::CompactionFilter {
@@ -147,6 +263,20 @@ class RocksStore final : public Store {
     counters_cf.compaction_filter = &counter_filter_;
     counters_cf.periodic_compaction_seconds = 86400;
 
+    rocksdb::ColumnFamilyOptions rollups_cf;
+    rollups_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(leads_table));
+    rollups_cf.merge_operator = std::make_shared<VectorAddOperator>();
+    rollups_cf.compression = rocksdb::kLZ4Compression;
+    // A busy row gets one operand per lead: fold them in the memtable so reads stay cheap.
+    rollups_cf.max_successive_merges = 16;
+
+    rocksdb::ColumnFamilyOptions index_cf;
+    index_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(leads_table));
+    index_cf.compression = rocksdb::kLZ4Compression;
+
+    debug_cf.compaction_filter = &debug_filter_;
+    debug_cf.periodic_compaction_seconds = 86400;
+
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
         {kLeadsCf, leads_cf},
@@ -155,6 +285,8 @@ class RocksStore final : public Store {
         {kDedupCf, expiring_cf},
         {kRequestsCf, expiring_cf},
         {kStateCf, rocksdb::ColumnFamilyOptions()},
+        {kRollupsCf, rollups_cf},
+        {kIndexCf, index_cf},
     };
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
@@ -171,14 +303,17 @@ class RocksStore final : public Store {
     dedup_ = handles[4];
     requests_ = handles[5];
     state_ = handles[6];
+    rollups_ = handles[7];
+    index_ = handles[8];
     writer_ = std::thread([this] { commit_loop(); });
     return true;
   }
 
   void save_lead(const Lead& lead, const DebugLog& debug, LeadExtras extras, Done done) override {
     // Encoding happens on the caller's thread; the commit thread only copies bytes into the batch.
-    enqueue(Pending{lead.id, encode_lead(lead), encode_debug(debug), std::move(extras),
-                    std::move(done)});
+    Pending p{lead.id, encode_lead(lead), encode_debug(debug), std::move(extras), std::move(done)};
+    index_entries(lead, true, p.index);
+    enqueue(std::move(p));
   }
 
   std::optional<Lead> get_lead(std::string_view id) override {
@@ -195,8 +330,64 @@ class RocksStore final : public Store {
     return decode_debug(v);
   }
 
-  void update_lead(const Lead& lead, Done done) override {
-    enqueue(Pending{lead.id, encode_lead(lead), {}, {}, std::move(done)});
+  void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups, Done done) override {
+    Pending p{lead.id, encode_lead(lead), {}, {}, std::move(done)};
+    p.extras.rollups = std::move(rollups);
+    index_entries(lead, false, p.index);
+    enqueue(std::move(p));
+  }
+
+  void add_rollups(std::vector<rollup::Delta> deltas) override {
+    if (deltas.empty()) return;
+    Pending p;
+    p.extras.rollups = std::move(deltas);
+    p.done = [](Status) {};
+    enqueue(std::move(p));
+  }
+
+  void scan_rollups(
+      std::string_view begin, std::string_view end,
+      const std::function<void(std::string_view, const rollup::Values&)>& fn) override {
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice upper(end.data(), end.size());
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, rollups_));
+    rollup::Values values;
+    for (it->Seek(rocksdb::Slice(begin.data(), begin.size())); it->Valid(); it->Next()) {
+      decode_values(std::string_view(it->value().data(), it->value().size()), values);
+      fn(std::string_view(it->key().data(), it->key().size()), values);
+    }
+  }
+
+  void scan_campaign_leads(CampaignId campaign, UnixMs from_ms, UnixMs to_ms,
+                           const std::optional<LeadCursor>& after,
+                           const std::function<bool(const LeadIndexEntry&)>& fn) override {
+    const std::string prefix = time_prefix(campaign);
+    scan_desc(prefix, from_ms, to_ms, after, [&](std::string_view key, std::string_view value) {
+      if (value.size() < 10) return true;
+      LeadIndexEntry e;
+      e.created_ms = int64_t(get_u64_be(key.substr(prefix.size())) ^ (uint64_t(1) << 63));
+      e.id = key.substr(prefix.size() + 8);
+      e.status = LeadStatus(uint8_t(value[0]));
+      uint8_t flags = uint8_t(value[1]);
+      e.returned = flags & kFlagReturned;
+      e.test = flags & kFlagTest;
+      e.repost = flags & kFlagRepost;
+      e.supplier = int64_t(get_u64_be(value.substr(2)) ^ (uint64_t(1) << 63));
+      return fn(e);
+    });
+  }
+
+  void scan_field_leads(CampaignId campaign, std::string_view name, std::string_view value,
+                        UnixMs from_ms, UnixMs to_ms, const std::optional<LeadCursor>& after,
+                        const std::function<bool(UnixMs, std::string_view)>& fn) override {
+    if (name.empty() || name.size() > 255 || value.empty() || value.size() > kMaxIndexedValueBytes)
+      return;
+    const std::string prefix = field_prefix(campaign, name, value);
+    scan_desc(prefix, from_ms, to_ms, after, [&](std::string_view key, std::string_view) {
+      UnixMs t = int64_t(get_u64_be(key.substr(prefix.size())) ^ (uint64_t(1) << 63));
+      return fn(t, key.substr(prefix.size() + 8));
+    });
   }
 
   int64_t get_counter(std::string_view key) override {
@@ -244,6 +435,60 @@ class RocksStore final : public Store {
     for (auto* cf : {dedup_, requests_, counters_}) db_->CompactRange(o, cf, nullptr, nullptr);
   }
 
+  // Walks keys `prefix + time(8) + id` with time in [from, to), newest first.
+  template <typename Fn>
+  void scan_desc(const std::string& prefix, UnixMs from_ms, UnixMs to_ms,
+                 const std::optional<LeadCursor>& after, Fn&& fn) {
+    if (to_ms <= from_ms) return;
+    std::string lower = prefix, upper = prefix;
+    put_u64_be(lower, flip(from_ms));
+    std::string start;
+    if (after && after->created_ms < to_ms) {
+      start = prefix;
+      put_u64_be(start, flip(after->created_ms));
+      start += after->id;
+    } else if (after) {
+      start.clear();
+    }
+    put_u64_be(upper, flip(to_ms));  // exclusive
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice lo(lower);
+    rocksdb::Slice hi(upper);
+    ro.iterate_lower_bound = &lo;
+    ro.iterate_upper_bound = &hi;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, index_));
+    if (!start.empty()) {
+      it->SeekForPrev(start);
+      if (it->Valid() && it->key() == rocksdb::Slice(start)) it->Prev();  // strictly after
+    } else {
+      it->SeekToLast();
+    }
+    for (; it->Valid(); it->Prev()) {
+      std::string_view key(it->key().data(), it->key().size());
+      if (key.size() < prefix.size() + 8 || key.compare(0, prefix.size(), prefix) != 0) break;
+      if (!fn(key, std::string_view(it->value().data(), it->value().size()))) break;
+    }
+  }
+
+  // Index entries of a lead: the time entry always, field entries on first save only.
+  static void index_entries(const Lead& lead, bool with_fields,
+                            std::vector<std::pair<std::string, std::string>>& out) {
+    std::string t = time_prefix(lead.campaign_id);
+    put_u64_be(t, flip(lead.created_ms));
+    t += lead.id;
+    out.emplace_back(std::move(t), index_value(lead));
+    if (!with_fields) return;
+    size_t n = 0;
+    for (const auto& [name, value] : lead.fields) {
+      if (!indexable_field(name, value)) continue;
+      if (++n > kMaxIndexedFields) break;
+      std::string k = field_prefix(lead.campaign_id, name, value);
+      put_u64_be(k, flip(lead.created_ms));
+      k += lead.id;
+      out.emplace_back(std::move(k), std::string());
+    }
+  }
+
   StoreStats stats() const override { return StoreStats{commits_.load(), leads_written_.load()}; }
 
   void close() override {
@@ -257,7 +502,7 @@ class RocksStore final : public Store {
     if (db_) {
       db_->FlushWAL(true);
       rocksdb::FlushOptions fo;
-      db_->Flush(fo, {leads_, debug_, counters_, dedup_, requests_, state_});
+      db_->Flush(fo, {leads_, debug_, counters_, dedup_, requests_, state_, rollups_, index_});
       for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
       handles_.clear();
       db_->Close();
@@ -272,6 +517,7 @@ class RocksStore final : public Store {
     std::string debug;
     LeadExtras extras;
     Done done;
+    std::vector<std::pair<std::string, std::string>> index;
   };
 
   void enqueue(Pending p) {
@@ -302,7 +548,7 @@ class RocksStore final : public Store {
       }
       rocksdb::WriteBatch merged;
       for (auto& p : group) {
-        merged.Put(leads_, p.key, p.lead);
+        if (!p.key.empty()) merged.Put(leads_, p.key, p.lead);     // empty: rollups only
         if (!p.debug.empty()) merged.Put(debug_, p.key, p.debug);  // empty: a lead update
         for (const auto& [k, d] : p.extras.counter_deltas)
           merged.Merge(counters_, k, encode_i64(d));
@@ -310,6 +556,8 @@ class RocksStore final : public Store {
           merged.Put(dedup_, e.key, encode_i64(e.expires_ms) + e.value);
         for (const auto& e : p.extras.requests)
           merged.Put(requests_, e.key, encode_i64(e.expires_ms) + e.value);
+        for (const auto& d : p.extras.rollups) merged.Merge(rollups_, d.key, encode_values(d.add));
+        for (const auto& [k, v] : p.index) merged.Put(index_, k, v);
       }
       rocksdb::WriteOptions wo;
       wo.sync = opts_.sync;
@@ -319,7 +567,9 @@ class RocksStore final : public Store {
       if (!s.ok()) {
         st = Status{Status::Code::kIoError, s.ToString()};
       } else {
-        leads_written_.fetch_add(group.size(), std::memory_order_relaxed);
+        size_t leads = 0;
+        for (const auto& p : group) leads += p.key.empty() ? 0 : 1;
+        leads_written_.fetch_add(leads, std::memory_order_relaxed);
       }
       for (auto& p : group) p.done(st);
     }
@@ -334,7 +584,10 @@ class RocksStore final : public Store {
   rocksdb::ColumnFamilyHandle* dedup_ = nullptr;
   rocksdb::ColumnFamilyHandle* requests_ = nullptr;
   rocksdb::ColumnFamilyHandle* state_ = nullptr;
+  rocksdb::ColumnFamilyHandle* rollups_ = nullptr;
+  rocksdb::ColumnFamilyHandle* index_ = nullptr;
   ExpiryFilter expiry_filter_;
+  DebugRetentionFilter debug_filter_{opts_.debug_retention_days};
   CounterExpiryFilter counter_filter_;
 
   std::mutex mu_;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/lead.h"
+#include "core/rollup.h"
 
 namespace pp::storage {
 
@@ -35,6 +36,8 @@ struct StoreOptions {
   bool sync = true;
   // RocksDB block cache for point lookups. Default 64 MiB.
   size_t block_cache_bytes = 64 << 20;
+  // Debug logs (raw buyer requests and responses) older than this are dropped by compaction.
+  int debug_retention_days = 90;
 };
 
 // A value that storage drops on its own after `expires_ms` (UTC): reads ignore it from then on and
@@ -53,7 +56,30 @@ struct LeadExtras {
   std::vector<std::pair<std::string, int64_t>> counter_deltas;  // added to cap counters
   std::vector<ExpiringPut> dedup;                               // duplicate-check keys
   std::vector<ExpiringPut> requests;                            // remembered answers (A7)
+  std::vector<rollup::Delta> rollups;                           // statistics (E4)
 };
+
+// One entry of the campaign-and-time lead index (E2): enough to filter without reading the lead.
+struct LeadIndexEntry {
+  UnixMs created_ms = 0;
+  std::string_view id;
+  SupplierId supplier = 0;
+  LeadStatus status = LeadStatus::kError;
+  bool returned = false;
+  bool test = false;
+  bool repost = false;
+};
+
+// A position in an index scan: leads strictly older than (created_ms, id) come next.
+struct LeadCursor {
+  UnixMs created_ms = 0;
+  std::string id;
+};
+
+// Field values longer than this are not indexed (not searchable by value).
+constexpr size_t kMaxIndexedValueBytes = 256;
+// At most this many fields of one lead are indexed, in the lead's order.
+constexpr size_t kMaxIndexedFields = 64;
 
 struct StoreStats {
   uint64_t commits = 0;  // synced writes issued
@@ -76,9 +102,30 @@ class Store {
     save_lead(lead, debug, LeadExtras{}, std::move(done));
   }
 
-  // Rewrites a stored lead (a return, say), durably, through the same commit queue; the debug log
-  // is left as it is.
-  virtual void update_lead(const Lead& lead, Done done) = 0;
+  // Rewrites a stored lead (a return, say) and its index entry, with the statistics deltas that
+  // go with the change, durably, through the same commit queue; the debug log is left as it is.
+  // The lead's id, campaign, creation time and fields must not have changed.
+  virtual void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups, Done done) = 0;
+  void update_lead(const Lead& lead, Done done) { update_lead(lead, {}, std::move(done)); }
+
+  // Statistics that belong to no lead (supplier pings): written with the next group commit; not
+  // waited for, so a crash may lose the last few milliseconds of them.
+  virtual void add_rollups(std::vector<rollup::Delta> deltas) = 0;
+  // Visits every rollup row with a key in [begin, end), in key order.
+  virtual void scan_rollups(
+      std::string_view begin, std::string_view end,
+      const std::function<void(std::string_view key, const rollup::Values& values)>& fn) = 0;
+
+  // Leads of `campaign` created in [from_ms, to_ms), newest first (ties by id, descending),
+  // strictly after `after` in that order when given. `fn` returns false to stop.
+  virtual void scan_campaign_leads(CampaignId campaign, UnixMs from_ms, UnixMs to_ms,
+                                   const std::optional<LeadCursor>& after,
+                                   const std::function<bool(const LeadIndexEntry&)>& fn) = 0;
+  // The same order, for the leads whose field `name` holds exactly `value`.
+  virtual void scan_field_leads(
+      CampaignId campaign, std::string_view name, std::string_view value, UnixMs from_ms,
+      UnixMs to_ms, const std::optional<LeadCursor>& after,
+      const std::function<bool(UnixMs created_ms, std::string_view id)>& fn) = 0;
 
   // Cap counters (sum of every delta written); 0 when never written or expired.
   virtual int64_t get_counter(std::string_view key) = 0;

@@ -1,0 +1,23 @@
+#pragma once
+// The read endpoints of seed 000 that take query parameters: GET /public/stats,
+// /public/stats/supplier, /public/accounting and /public/leads. Each checks every parameter
+// (answering the seed's error shape with one entry per problem in "details"), reads through the
+// engine's reports and renders the seed's keys, order and types.
+//
+// These calls scan RocksDB (bounded, but milliseconds): the router runs them on its report
+// workers, not on the I/O threads.
+#include "api/http_types.h"
+#include "engine/engine.h"
+
+namespace pp::api {
+
+Response stats_endpoint(engine::Engine& engine, const Request& req);
+Response supplier_stats_endpoint(engine::Engine& engine, const Request& req);
+Response accounting_endpoint(engine::Engine& engine, const Request& req);
+Response leads_endpoint(engine::Engine& engine, const Request& req);
+
+// Limits (documented in the README).
+inline constexpr int kMaxReportDays = 400;   // stats and accounting date ranges
+inline constexpr int kMaxHourGroupDays = 7;  // group=hour
+
+}  // namespace pp::api

@@ -1,0 +1,41 @@
+#pragma once
+// Statistics deltas (E4) of the events that settle money or count traffic. Pure functions: the
+// engine writes their output atomically with the lead (or the return) it describes, so the
+// rollups never disagree with the stored leads.
+#include <vector>
+
+#include "core/lead.h"
+#include "core/money.h"
+#include "core/rollup.h"
+
+namespace pp::engine {
+
+// How a buyer's part in a lead counts (shared by settlement and its brute-force tests).
+struct BuyerTally {
+  bool lead = false;      // counts in the buyer's leads_total
+  bool ping = false;      // a ping was sent
+  bool ping_bid = false;  // ... and answered with a usable bid
+};
+BuyerTally tally(const BuyerOutcome& o, const BuyerDebug* d);
+
+// Every row a newly stored lead adds to. Test leads add nothing. Buyer pings count here unless
+// the lead was posted against a supplier ping (they were counted when the ping ran).
+std::vector<rollup::Delta> lead_rollups(const Lead& lead, const DebugLog& debug);
+
+// What returning `lead` (an accepted lead with exactly one buyer accepted) adds: returned counts
+// and amounts for its supplier, buyer and sale, in the slot the lead was created in.
+std::vector<rollup::Delta> return_rollups(const Lead& lead);
+
+// A supplier's ping to an exchange or one-to-one campaign (`ping`: its campaign, supplier, time
+// and fields), with the buyers it pinged.
+std::vector<rollup::Delta> ping_rollups(const Lead& ping, bool accepted, Money best_offer,
+                                        const std::vector<BuyerDebug>& buyers);
+// A pre-ping duplicate check of a direct-post campaign.
+std::vector<rollup::Delta> preping_rollups(const Lead& ping, bool accepted);
+
+// Each sold buyer's share of the supplier cost, in proportion to its sell price (evenly when
+// every price is 0); the shares add up to `cost` exactly. Indexed like lead.buyers (0 when not
+// sold).
+std::vector<Money> cost_shares(const Lead& lead);
+
+}  // namespace pp::engine
