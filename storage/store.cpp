@@ -432,7 +432,8 @@ class RocksStore final : public Store {
   void compact_expiring() override {
     rocksdb::CompactRangeOptions o;
     o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    for (auto* cf : {dedup_, requests_, counters_}) db_->CompactRange(o, cf, nullptr, nullptr);
+    for (auto* cf : {dedup_, requests_, counters_, debug_})
+      db_->CompactRange(o, cf, nullptr, nullptr);
   }
 
   // Walks keys `prefix + time(8) + id` with time in [from, to), newest first.

@@ -143,8 +143,8 @@ class Store {
 
   // Raw entries in an expiring keyspace, expired ones included until compaction drops them.
   virtual size_t count_entries(Space space) = 0;
-  // Compacts the expiring keyspaces and cap counters now (normally RocksDB does it in the
-  // background, and at least daily).
+  // Compacts the expiring keyspaces, cap counters and debug logs now, dropping what expired
+  // (normally RocksDB does it in the background, and at least daily).
   virtual void compact_expiring() = 0;
 
   // Completes every queued write, stops the commit thread and flushes memtables. Idempotent.

@@ -13,48 +13,11 @@ namespace {
 namespace json = boost::json;
 using std::chrono::milliseconds;
 
-// A ping_post buyer: pings {state, zip}, bids "bid"; posts the lead with the ping's lead id.
-json::object ping_buyer(int64_t id, const FakeBuyer& fb, int priority) {
-  json::object b = json::parse(R"({
-    "type": "ping_post", "client_id": 2, "price": {"type": "realtime"},
-    "ping": {"method": "POST", "format": "json", "timeout_ms": 5000,
-             "fields": {"state": "{{state}}", "zip": "{{zip_code}}"}},
-    "ping_response": {"format": "json", "accepted": {"path": "status", "equals": ["accepted"]},
-                      "duplicate": {"path": "status", "equals": ["duplicate"]}, "price": "bid"},
-    "post": {"method": "POST", "format": "json", "timeout_ms": 2000,
-             "fields": {"phone": "{{phone}}", "ping_ref": "{{lp_ping_response:ref}}"}},
-    "post_response": {"format": "json", "accepted": {"path": "status", "equals": ["accepted"]},
-                      "reason": "reason"}
-  })")
-                       .as_object();
-  b["id"] = id;
-  b["priority"] = priority;
-  b["ping"].as_object()["url"] = fb.url("/ping");
-  b["post"].as_object()["url"] = fb.url("/post");
-  return b;
-}
-
-FakeReply bid(const std::string& amount, const std::string& ref) {
-  return FakeReply::json(R"({"status":"accepted","bid":")" + amount + R"(","ref":")" + ref +
-                         R"("})");
-}
-
 class Exchange : public AppFixture {
  protected:
   json::object exchange_config(json::array buyers, int auction_ms = 500) {
     auto cfg = base_config(std::move(buyers));
-    json::object& c = campaign_cfg(cfg);
-    c["type"] = "ping_post_exchange";
-    c["exchange"] = json::parse(R"({"network_buffer_ms": 20, "min_buyer_time_ms": 50,
-                                    "margin": {"type": "percent", "value": 10}})");
-    c["exchange"].as_object()["auction_timeout_ms"] = auction_ms;
-    // state and zip_code travel on the ping; the rest only on the post
-    json::array& fields = c["fields"].as_array();
-    for (auto& f : fields) {
-      auto& fo = f.as_object();
-      if (fo["name"] == "state") fo["required_on_ping"] = true;
-      if (fo["name"] == "zip_code") fo["on_ping"] = true;
-    }
+    make_exchange(campaign_cfg(cfg), auction_ms);
     return cfg;
   }
   json::object ping(const std::string& body) {

@@ -73,6 +73,48 @@ inline boost::json::object http_buyer(int64_t id, int64_t client, const std::str
   return b;
 }
 
+// A ping_post buyer: pings {state, zip}, bids "bid"; posts the lead with the ping's lead id.
+inline boost::json::object ping_buyer(int64_t id, const FakeBuyer& fb, int priority) {
+  namespace json = boost::json;
+  json::object b = json::parse(R"({
+    "type": "ping_post", "client_id": 2, "price": {"type": "realtime"},
+    "ping": {"method": "POST", "format": "json", "timeout_ms": 5000,
+             "fields": {"state": "{{state}}", "zip": "{{zip_code}}"}},
+    "ping_response": {"format": "json", "accepted": {"path": "status", "equals": ["accepted"]},
+                      "duplicate": {"path": "status", "equals": ["duplicate"]}, "price": "bid"},
+    "post": {"method": "POST", "format": "json", "timeout_ms": 2000,
+             "fields": {"phone": "{{phone}}", "ping_ref": "{{lp_ping_response:ref}}"}},
+    "post_response": {"format": "json", "accepted": {"path": "status", "equals": ["accepted"]},
+                      "reason": "reason"}
+  })")
+                       .as_object();
+  b["id"] = id;
+  b["priority"] = priority;
+  b["ping"].as_object()["url"] = fb.url("/ping");
+  b["post"].as_object()["url"] = fb.url("/post");
+  return b;
+}
+
+inline FakeReply bid(const std::string& amount, const std::string& ref) {
+  return FakeReply::json(R"({"status":"accepted","bid":")" + amount + R"(","ref":")" + ref +
+                         R"("})");
+}
+
+// Turns a campaign of base_config() into a ping/post exchange (10% margin) whose pings carry
+// state (required) and zip_code.
+inline void make_exchange(boost::json::object& c, int auction_ms = 500) {
+  namespace json = boost::json;
+  c["type"] = "ping_post_exchange";
+  c["exchange"] = json::parse(R"({"network_buffer_ms": 20, "min_buyer_time_ms": 50,
+                                  "margin": {"type": "percent", "value": 10}})");
+  c["exchange"].as_object()["auction_timeout_ms"] = auction_ms;
+  for (auto& f : c["fields"].as_array()) {
+    auto& fo = f.as_object();
+    if (fo["name"] == "state") fo["required_on_ping"] = true;
+    if (fo["name"] == "zip_code") fo["on_ping"] = true;
+  }
+}
+
 class AppFixture : public ::testing::Test {
  protected:
   void TearDown() override {
