@@ -97,19 +97,33 @@ std::string encode_values(const rollup::Values& v) {
   return out;
 }
 
-class VectorAddOperator final : public rocksdb::AssociativeMergeOperator {
+// Adds every operand in one pass (one decode per operand, one encode per merge): a busy row
+// collects one operand per lead until compaction folds them.
+class VectorAddOperator final : public rocksdb::MergeOperator {
  public:
-  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
-             std::string* new_value, rocksdb::Logger*) const override {
-    rollup::Values a, b;
-    if (existing) decode_values(std::string_view(existing->data(), existing->size()), a);
-    decode_values(std::string_view(value.data(), value.size()), b);
-    if (b.size() > a.size()) a.resize(b.size(), 0);
-    for (size_t i = 0; i < b.size(); ++i) a[i] += b[i];
-    *new_value = encode_values(a);
+  bool FullMergeV2(const MergeOperationInput& in, MergeOperationOutput* out) const override {
+    rollup::Values sum, v;
+    if (in.existing_value)
+      decode_values(std::string_view(in.existing_value->data(), in.existing_value->size()), sum);
+    for (const rocksdb::Slice& op : in.operand_list) add(sum, op, v);
+    out->new_value = encode_values(sum);
+    return true;
+  }
+  bool PartialMergeMulti(const rocksdb::Slice&, const std::deque<rocksdb::Slice>& operands,
+                         std::string* new_value, rocksdb::Logger*) const override {
+    rollup::Values sum, v;
+    for (const rocksdb::Slice& op : operands) add(sum, op, v);
+    *new_value = encode_values(sum);
     return true;
   }
   const char* Name() const override { return "pingpost.VectorAdd"; }
+
+ private:
+  static void add(rollup::Values& sum, const rocksdb::Slice& op, rollup::Values& scratch) {
+    decode_values(std::string_view(op.data(), op.size()), scratch);
+    if (scratch.size() > sum.size()) sum.resize(scratch.size(), 0);
+    for (size_t i = 0; i < scratch.size(); ++i) sum[i] += scratch[i];
+  }
 };
 
 // Debug logs are keyed by lead id, whose first characters are its creation time.
@@ -432,7 +446,7 @@ class RocksStore final : public Store {
   void compact_expiring() override {
     rocksdb::CompactRangeOptions o;
     o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    for (auto* cf : {dedup_, requests_, counters_, debug_})
+    for (auto* cf : {dedup_, requests_, counters_, debug_, rollups_})
       db_->CompactRange(o, cf, nullptr, nullptr);
   }
 
