@@ -102,6 +102,23 @@ TEST_F(Demo, TourOutcomes) {
       json::serialize(c["buyers"].as_array()[0].as_object().at("caps")),
       R"({"leads":[{"limit":25,"used":"1","type":"day"},{"limit":5000,"used":"1","type":"total"}],"budget":[]})");
 
+  // The README's stats call: the two sales (14 + 15) in the MVA campaign's figures.
+  TimeZone ny_tz;
+  ASSERT_TRUE(TimeZone::lookup("America/New_York", ny_tz));
+  const UnixMs now = SystemClock::instance().now_ms();
+  HttpReply stats =
+      http_call(demo_->port(), "GET",
+                "/public/stats?tags=mva&start_date=" + format_local_date(ny_tz, now - 86400000) +
+                    "&end_date=" + format_local_date(ny_tz, now + 86400000),
+                "", {{"Authorization", "Bearer demo-read-token"}});
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  json::value sv = json::parse(stats.body);
+  ASSERT_EQ(sv.as_array().size(), 1u);
+  const auto& mva = sv.as_array()[0].at("campaign").as_object();
+  EXPECT_EQ(mva.at("id"), 21624);
+  EXPECT_EQ(mva.at("leads_accepted"), 2);
+  EXPECT_EQ(mva.at("total_sell"), 29);
+
   json::object rej = post("Reject", "NY");
   EXPECT_EQ(rej["code"], 1005);
   json::object dup = post("Duplicate", "NY");
