@@ -148,6 +148,16 @@ void write_client(JsonWriter& w, const Config& cfg, ClientId id) {
   w.end_object();
 }
 
+// "id", "name", "client_id", "client_company" of a supplier or buyer (null: no longer configured).
+template <typename Party>
+void write_party(JsonWriter& w, const Config& cfg, int64_t id, const Party* p) {
+  const ClientConfig* client = p ? cfg.find_client(p->client_id) : nullptr;
+  w.kv("id", id);
+  w.kv("name", p ? p->name : std::string());
+  w.kv("client_id", int64_t(p ? p->client_id : 0));
+  w.kv("client_company", client ? client->company : std::string());
+}
+
 // ---- /public/stats ----------------------------------------------------------------------------
 
 void campaign_metrics(JsonWriter& w, const Values& v) {
@@ -317,13 +327,8 @@ Response stats_endpoint(engine::Engine& engine, const Request& req) {
     w.end_object();
     w.key("suppliers").begin_array();
     for (const auto& s : f.suppliers) {
-      const SupplierConfig* sc = c.find_supplier(s.id);
-      const ClientConfig* client = sc ? cfg.find_client(sc->client_id) : nullptr;
       w.begin_object();
-      w.kv("id", int64_t(s.id));
-      w.kv("name", sc ? sc->name : std::string());
-      w.kv("client_id", int64_t(sc ? sc->client_id : 0));
-      w.kv("client_company", client ? client->company : std::string());
+      write_party(w, cfg, s.id, c.find_supplier(s.id));
       supplier_metrics(w, s.total);
       breakdown(w, s, window->tz, group, supplier_metrics);
       w.end_object();
@@ -331,13 +336,8 @@ Response stats_endpoint(engine::Engine& engine, const Request& req) {
     w.end_array();
     w.key("buyers").begin_array();
     for (const auto& b : f.buyers) {
-      const BuyerConfig* bc = c.find_buyer(b.id);
-      const ClientConfig* client = bc ? cfg.find_client(bc->client_id) : nullptr;
       w.begin_object();
-      w.kv("id", int64_t(b.id));
-      w.kv("name", bc ? bc->name : std::string());
-      w.kv("client_id", int64_t(bc ? bc->client_id : 0));
-      w.kv("client_company", client ? client->company : std::string());
+      write_party(w, cfg, b.id, c.find_buyer(b.id));
       buyer_metrics(w, b.total);
       breakdown(w, b, window->tz, group, buyer_metrics);
       w.end_object();
@@ -388,16 +388,12 @@ Response supplier_stats_endpoint(engine::Engine& engine, const Request& req) {
   if (!p.ok()) return p.error();
 
   auto rows = engine::supplier_stats(engine.store(), c->id, s->id, window->range, window->tz, subs);
-  const ClientConfig* client = cfg.find_client(s->client_id);
   std::string out;
   JsonWriter w(out);
   w.begin_array();
   for (const auto& r : rows) {
     w.begin_object();
-    w.kv("id", int64_t(s->id));
-    w.kv("name", s->name);
-    w.kv("client_id", int64_t(s->client_id));
-    w.kv("client_company", client ? client->company : std::string());
+    write_party(w, cfg, s->id, s);
     w.kv("day", format_local_date(window->tz, r.day_start_ms));
     for (size_t i = 0; i < sub_names.size(); ++i)
       w.kv(sub_names[i], r.subids[i].empty() ? std::string("-") : r.subids[i]);

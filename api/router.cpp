@@ -74,13 +74,8 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
                                                       : nullptr;
     if (report != nullptr) {
       if (req.method != "GET") co_return error_response(405, "Use GET");
-      co_return co_await on_report_thread([&] {
-        try {
-          return report(engine_, req);
-        } catch (const std::exception&) {
-          return error_response(500, "Internal error");
-        }
-      });
+      // An exception comes back through the await to the server, which answers 500.
+      co_return co_await on_report_thread([&] { return report(engine_, req); });
     }
     constexpr std::string_view kLead = "/public/lead/";
     if (p.rfind(kLead, 0) == 0 && p.size() > kLead.size()) {
@@ -187,7 +182,8 @@ Response Router::public_debug(const Request& req) {
     return error_response(400, "lead_ids must hold 1 to 5 lead ids");
   auto snap = engine_.snapshot();
   const UnixMs now = engine_.clock().now_ms();
-  constexpr int64_t kRetentionMs = 90LL * 86400000;  // storage drops them by then (E3)
+  // Storage drops debug logs after the same time (E3).
+  constexpr int64_t kRetentionMs = storage::kDebugRetentionDays * 86400000LL;
   std::string out;
   JsonWriter w(out);
   w.begin_object().key("leads").begin_array();
@@ -204,7 +200,8 @@ Response Router::public_debug(const Request& req) {
       continue;
     }
     if (lead->created_ms < now - kRetentionMs) {
-      errors.emplace_back(id, "Debug logs are kept for 90 days");
+      errors.emplace_back(
+          id, "Debug logs are kept for " + std::to_string(storage::kDebugRetentionDays) + " days");
       continue;
     }
     render_debug_lead(w, *lead, *debug, snap->config());

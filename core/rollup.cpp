@@ -1,24 +1,15 @@
 #include "core/rollup.h"
 
+#include "core/keys.h"
+
 namespace pp::rollup {
 
 namespace {
 
-void put_u64(std::string& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(char(uint8_t(v >> (8 * i))));
+// The first slot that starts at or after to_ms: range ends cover every slot starting before it.
+int64_t slot_after(UnixMs to_ms) {
+  return to_ms <= slot_of(to_ms) ? slot_of(to_ms) : slot_of(to_ms) + kSlotMs;
 }
-
-bool get_u64(std::string_view& in, uint64_t& v) {
-  if (in.size() < 8) return false;
-  v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | uint8_t(in[size_t(i)]);
-  in.remove_prefix(8);
-  return true;
-}
-
-// Signed values sort correctly as unsigned once the sign bit is flipped.
-uint64_t ordered(int64_t v) { return uint64_t(v) ^ (uint64_t(1) << 63); }
-int64_t unordered(uint64_t v) { return int64_t(v ^ (uint64_t(1) << 63)); }
 
 }  // namespace
 
@@ -26,16 +17,16 @@ std::string encode(const Key& k) {
   std::string out;
   out.reserve(34 + k.subids.size());
   out.push_back(char(k.kind));
-  put_u64(out, ordered(k.campaign));
+  put_ordered_i64(out, k.campaign);
   if (k.kind == Kind::kSubids) {
-    put_u64(out, ordered(k.a));
-    put_u64(out, ordered(k.slot_ms));
+    put_ordered_i64(out, k.a);
+    put_ordered_i64(out, k.slot_ms);
     out += k.subids;
     return out;
   }
-  put_u64(out, ordered(k.slot_ms));
-  put_u64(out, ordered(k.a));
-  if (k.kind == Kind::kCross) put_u64(out, ordered(k.b));
+  put_ordered_i64(out, k.slot_ms);
+  put_ordered_i64(out, k.a);
+  if (k.kind == Kind::kCross) put_ordered_i64(out, k.b);
   return out;
 }
 
@@ -43,9 +34,9 @@ bool decode(std::string_view in, Key& out) {
   if (in.empty()) return false;
   char kind = in[0];
   in.remove_prefix(1);
-  uint64_t campaign = 0, x = 0, y = 0, z = 0;
-  if (!get_u64(in, campaign) || !get_u64(in, x) || !get_u64(in, y)) return false;
-  out.campaign = unordered(campaign);
+  int64_t x = 0, y = 0, z = 0;
+  if (!take_ordered_i64(in, out.campaign) || !take_ordered_i64(in, x) || !take_ordered_i64(in, y))
+    return false;
   out.b = 0;
   out.subids.clear();
   switch (kind) {
@@ -53,20 +44,20 @@ bool decode(std::string_view in, Key& out) {
     case 'B':
       if (!in.empty()) return false;
       out.kind = Kind(kind);
-      out.slot_ms = unordered(x);
-      out.a = unordered(y);
+      out.slot_ms = x;
+      out.a = y;
       return true;
     case 'X':
-      if (!get_u64(in, z) || !in.empty()) return false;
+      if (!take_ordered_i64(in, z) || !in.empty()) return false;
       out.kind = Kind::kCross;
-      out.slot_ms = unordered(x);
-      out.a = unordered(y);
-      out.b = unordered(z);
+      out.slot_ms = x;
+      out.a = y;
+      out.b = z;
       return true;
     case 'U':
       out.kind = Kind::kSubids;
-      out.a = unordered(x);
-      out.slot_ms = unordered(y);
+      out.a = x;
+      out.slot_ms = y;
       out.subids.assign(in);
       return true;
     default:
@@ -78,11 +69,10 @@ std::pair<std::string, std::string> campaign_range(Kind kind, CampaignId campaig
                                                    UnixMs to_ms) {
   std::string b, e;
   b.push_back(char(kind));
-  put_u64(b, ordered(campaign));
+  put_ordered_i64(b, campaign);
   e = b;
-  put_u64(b, ordered(slot_of(from_ms)));
-  // Every slot that starts before to_ms.
-  put_u64(e, ordered(to_ms <= slot_of(to_ms) ? slot_of(to_ms) : slot_of(to_ms) + kSlotMs));
+  put_ordered_i64(b, slot_of(from_ms));
+  put_ordered_i64(e, slot_after(to_ms));
   return {std::move(b), std::move(e)};
 }
 
@@ -90,11 +80,11 @@ std::pair<std::string, std::string> subids_range(CampaignId campaign, SupplierId
                                                  UnixMs from_ms, UnixMs to_ms) {
   std::string b, e;
   b.push_back(char(Kind::kSubids));
-  put_u64(b, ordered(campaign));
-  put_u64(b, ordered(supplier));
+  put_ordered_i64(b, campaign);
+  put_ordered_i64(b, supplier);
   e = b;
-  put_u64(b, ordered(slot_of(from_ms)));
-  put_u64(e, ordered(to_ms <= slot_of(to_ms) ? slot_of(to_ms) : slot_of(to_ms) + kSlotMs));
+  put_ordered_i64(b, slot_of(from_ms));
+  put_ordered_i64(e, slot_after(to_ms));
   return {std::move(b), std::move(e)};
 }
 

@@ -162,33 +162,33 @@ std::vector<ClientAccount> accounting(storage::Store& store, const Config& cfg, 
     };
     auto wanted = [&](ClientId id) { return !client || *client == id; };
 
-    scan_kind(store, Kind::kSupplier, c.id, range, [&](const rollup::Key& k, const auto& v) {
-      using namespace rollup;
-      if (v.size() <= sm::kReturned || (v[sm::kAccepted] == 0 && v[sm::kReturned] == 0)) return;
-      ClientId id = client_of(sup_client, k.a);
+    // A side's sums (rollup::sm for suppliers, rollup::bm for buyers: accepted and returned are
+    // the same slots in both) for rows that sold or had a return.
+    auto sums = [&](Kind kind, const std::unordered_map<int64_t, ClientId>& clients,
+                    std::vector<CampaignAccount> ClientAccount::*side, size_t count) {
+      static_assert(size_t(rollup::sm::kAccepted) == size_t(rollup::bm::kAccepted) &&
+                    size_t(rollup::sm::kReturned) == size_t(rollup::bm::kReturned));
+      scan_kind(store, kind, c.id, range, [&](const rollup::Key& k, const auto& v) {
+        using namespace rollup;
+        if (v.size() <= sm::kReturned || (v[sm::kAccepted] == 0 && v[sm::kReturned] == 0)) return;
+        ClientId id = client_of(clients, k.a);
+        if (wanted(id)) add_into(campaign_of(account(id).*side, c.id, count).sums, v, count);
+      });
+    };
+    sums(Kind::kSupplier, sup_client, &ClientAccount::as_supplier, rollup::sm::kCount);
+    sums(Kind::kBuyer, buy_client, &ClientAccount::as_buyer, rollup::bm::kCount);
+    // Sales count on both sides, each with the other side's client as counterpart.
+    auto sale = [&](ClientId id, std::vector<CampaignAccount> ClientAccount::*side, size_t count,
+                    ClientId other, const rollup::Values& v) {
       if (!wanted(id)) return;
-      add_into(campaign_of(account(id).as_supplier, c.id, sm::kCount).sums, v, sm::kCount);
-    });
-    scan_kind(store, Kind::kBuyer, c.id, range, [&](const rollup::Key& k, const auto& v) {
-      using namespace rollup;
-      if (v.size() <= bm::kReturned || (v[bm::kAccepted] == 0 && v[bm::kReturned] == 0)) return;
-      ClientId id = client_of(buy_client, k.a);
-      if (!wanted(id)) return;
-      add_into(campaign_of(account(id).as_buyer, c.id, bm::kCount).sums, v, bm::kCount);
-    });
+      CampaignAccount& ca = campaign_of(account(id).*side, c.id, count);
+      add_into(ca.sales, v, rollup::xm::kCount);
+      add_into(ca.counterparts[other], v, rollup::xm::kCount);
+    };
     scan_kind(store, Kind::kCross, c.id, range, [&](const rollup::Key& k, const auto& v) {
-      using namespace rollup;
       ClientId s = client_of(sup_client, k.a), b = client_of(buy_client, k.b);
-      if (wanted(s)) {
-        CampaignAccount& ca = campaign_of(account(s).as_supplier, c.id, sm::kCount);
-        add_into(ca.sales, v, xm::kCount);
-        add_into(ca.counterparts[b], v, xm::kCount);
-      }
-      if (wanted(b)) {
-        CampaignAccount& ca = campaign_of(account(b).as_buyer, c.id, bm::kCount);
-        add_into(ca.sales, v, xm::kCount);
-        add_into(ca.counterparts[s], v, xm::kCount);
-      }
+      sale(s, &ClientAccount::as_supplier, rollup::sm::kCount, b, v);
+      sale(b, &ClientAccount::as_buyer, rollup::bm::kCount, s, v);
     });
   }
   std::vector<ClientAccount> out;
@@ -227,18 +227,15 @@ LeadPage search_leads(storage::Store& store, const CampaignConfig& campaign, con
   storage::LeadCursor last;
   bool stopped_on_budget = false;
 
-  auto matches = [&](const Lead& l) {
-    if (q.status && l.status != *q.status) return false;
-    if (q.returned && l.returned != *q.returned) return false;
-    if (q.test && l.test != *q.test) return false;
-    if (q.repost) {
-      bool r = std::find(l.tags.begin(), l.tags.end(), "repost") != l.tags.end();
-      if (r != *q.repost) return false;
-    }
-    if (q.supplier && l.supplier_id != *q.supplier) return false;
-    return true;
+  // One test for index entries and for leads (through what the index keeps of them).
+  auto wanted = [&](const storage::LeadIndexEntry& e) {
+    return (!q.status || e.status == *q.status) && (!q.returned || e.returned == *q.returned) &&
+           (!q.test || e.test == *q.test) && (!q.repost || e.repost == *q.repost) &&
+           (!q.supplier || e.supplier == *q.supplier);
   };
-  // Returns false to stop the scan.
+  // `e`: the lead's index entry when the scan has it, checked before reading the lead; the lead
+  // itself is checked in any case (a return may land between the two reads). Returns false to
+  // stop the scan.
   auto visit = [&](UnixMs created, std::string_view id, const storage::LeadIndexEntry* e) {
     if (page.leads.size() == q.limit) {
       more = true;
@@ -250,15 +247,9 @@ LeadPage search_leads(storage::Store& store, const CampaignConfig& campaign, con
     }
     last.created_ms = created;
     last.id.assign(id);
-    if (e != nullptr) {  // cheap checks from the index entry before reading the lead
-      if (q.status && e->status != *q.status) return true;
-      if (q.returned && e->returned != *q.returned) return true;
-      if (q.test && e->test != *q.test) return true;
-      if (q.repost && e->repost != *q.repost) return true;
-      if (q.supplier && e->supplier != *q.supplier) return true;
-    }
+    if (e != nullptr && !wanted(*e)) return true;
     std::optional<Lead> lead = store.get_lead(id);
-    if (!lead || !matches(*lead)) return true;
+    if (!lead || !wanted(storage::index_entry_of(*lead))) return true;
     page.leads.push_back(std::move(*lead));
     return true;
   };

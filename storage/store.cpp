@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/cap_keys.h"
+#include "core/keys.h"
 #include "storage/codec.h"
 
 namespace pp::storage {
@@ -144,25 +145,15 @@ class DebugRetentionFilter final : public rocksdb::CompactionFilter {
 // Lead index keys (E2), ordered by campaign, then time, then id:
 //   'T' campaign created id                      -> status, flags, supplier
 //   'F' campaign name-length name value-length value created id   -> ""
-void put_u64_be(std::string& out, uint64_t v) {
-  for (int i = 7; i >= 0; --i) out.push_back(char(uint8_t(v >> (8 * i))));
-}
-uint64_t get_u64_be(std::string_view in) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | uint8_t(in[i]);
-  return v;
-}
-uint64_t flip(int64_t v) { return uint64_t(v) ^ (uint64_t(1) << 63); }
-
 std::string time_prefix(CampaignId campaign) {
   std::string k(1, 'T');
-  put_u64_be(k, flip(campaign));
+  put_ordered_i64(k, campaign);
   return k;
 }
 
 std::string field_prefix(CampaignId campaign, std::string_view name, std::string_view value) {
   std::string k(1, 'F');
-  put_u64_be(k, flip(campaign));
+  put_ordered_i64(k, campaign);
   k.push_back(char(uint8_t(name.size())));
   k.append(name);
   k.push_back(char(uint8_t(value.size() >> 8)));
@@ -174,19 +165,19 @@ std::string field_prefix(CampaignId campaign, std::string_view name, std::string
 enum : uint8_t { kFlagReturned = 1, kFlagTest = 2, kFlagRepost = 4 };
 
 std::string index_value(const Lead& lead) {
+  const LeadIndexEntry e = index_entry_of(lead);
   std::string v;
-  v.push_back(char(lead.status));
+  v.push_back(char(e.status));
   uint8_t flags = 0;
-  if (lead.returned) flags |= kFlagReturned;
-  if (lead.test) flags |= kFlagTest;
-  if (std::find(lead.tags.begin(), lead.tags.end(), "repost") != lead.tags.end())
-    flags |= kFlagRepost;
+  if (e.returned) flags |= kFlagReturned;
+  if (e.test) flags |= kFlagTest;
+  if (e.repost) flags |= kFlagRepost;
   v.push_back(char(flags));
-  put_u64_be(v, flip(lead.supplier_id));
+  put_ordered_i64(v, e.supplier);
   return v;
 }
 
-bool indexable_field(const std::string& name, const std::string& value) {
+bool indexable_field(std::string_view name, std::string_view value) {
   return !name.empty() && name.size() <= 255 && !value.empty() &&
          value.size() <= kMaxIndexedValueBytes;
 }
@@ -380,14 +371,14 @@ class RocksStore final : public Store {
     scan_desc(prefix, from_ms, to_ms, after, [&](std::string_view key, std::string_view value) {
       if (value.size() < 10) return true;
       LeadIndexEntry e;
-      e.created_ms = int64_t(get_u64_be(key.substr(prefix.size())) ^ (uint64_t(1) << 63));
+      e.created_ms = read_ordered_i64(key.substr(prefix.size()));
       e.id = key.substr(prefix.size() + 8);
       e.status = LeadStatus(uint8_t(value[0]));
       uint8_t flags = uint8_t(value[1]);
       e.returned = flags & kFlagReturned;
       e.test = flags & kFlagTest;
       e.repost = flags & kFlagRepost;
-      e.supplier = int64_t(get_u64_be(value.substr(2)) ^ (uint64_t(1) << 63));
+      e.supplier = read_ordered_i64(value.substr(2));
       return fn(e);
     });
   }
@@ -395,11 +386,10 @@ class RocksStore final : public Store {
   void scan_field_leads(CampaignId campaign, std::string_view name, std::string_view value,
                         UnixMs from_ms, UnixMs to_ms, const std::optional<LeadCursor>& after,
                         const std::function<bool(UnixMs, std::string_view)>& fn) override {
-    if (name.empty() || name.size() > 255 || value.empty() || value.size() > kMaxIndexedValueBytes)
-      return;
+    if (!indexable_field(name, value)) return;  // never indexed: nothing to find
     const std::string prefix = field_prefix(campaign, name, value);
     scan_desc(prefix, from_ms, to_ms, after, [&](std::string_view key, std::string_view) {
-      UnixMs t = int64_t(get_u64_be(key.substr(prefix.size())) ^ (uint64_t(1) << 63));
+      UnixMs t = read_ordered_i64(key.substr(prefix.size()));
       return fn(t, key.substr(prefix.size() + 8));
     });
   }
@@ -456,16 +446,14 @@ class RocksStore final : public Store {
                  const std::optional<LeadCursor>& after, Fn&& fn) {
     if (to_ms <= from_ms) return;
     std::string lower = prefix, upper = prefix;
-    put_u64_be(lower, flip(from_ms));
-    std::string start;
+    put_ordered_i64(lower, from_ms);
+    std::string start;  // empty: from the newest (no cursor, or one newer than the range)
     if (after && after->created_ms < to_ms) {
       start = prefix;
-      put_u64_be(start, flip(after->created_ms));
+      put_ordered_i64(start, after->created_ms);
       start += after->id;
-    } else if (after) {
-      start.clear();
     }
-    put_u64_be(upper, flip(to_ms));  // exclusive
+    put_ordered_i64(upper, to_ms);  // exclusive
     rocksdb::ReadOptions ro;
     rocksdb::Slice lo(lower);
     rocksdb::Slice hi(upper);
@@ -489,7 +477,7 @@ class RocksStore final : public Store {
   static void index_entries(const Lead& lead, bool with_fields,
                             std::vector<std::pair<std::string, std::string>>& out) {
     std::string t = time_prefix(lead.campaign_id);
-    put_u64_be(t, flip(lead.created_ms));
+    put_ordered_i64(t, lead.created_ms);
     t += lead.id;
     out.emplace_back(std::move(t), index_value(lead));
     if (!with_fields) return;
@@ -498,7 +486,7 @@ class RocksStore final : public Store {
       if (!indexable_field(name, value)) continue;
       if (++n > kMaxIndexedFields) break;
       std::string k = field_prefix(lead.campaign_id, name, value);
-      put_u64_be(k, flip(lead.created_ms));
+      put_ordered_i64(k, lead.created_ms);
       k += lead.id;
       out.emplace_back(std::move(k), std::string());
     }
@@ -615,6 +603,18 @@ class RocksStore final : public Store {
 };
 
 }  // namespace
+
+LeadIndexEntry index_entry_of(const Lead& lead) {
+  LeadIndexEntry e;
+  e.created_ms = lead.created_ms;
+  e.id = lead.id;
+  e.supplier = lead.supplier_id;
+  e.status = lead.status;
+  e.returned = lead.returned;
+  e.test = lead.test;
+  e.repost = std::find(lead.tags.begin(), lead.tags.end(), "repost") != lead.tags.end();
+  return e;
+}
 
 std::unique_ptr<Store> Store::open(const std::string& dir, const StoreOptions& options,
                                    std::string& error) {

@@ -29,6 +29,9 @@ struct Status {
   static Status ok_status() { return {}; }
 };
 
+// How long debug logs are kept by default (seed 000: "older than 90 days" cannot be retrieved).
+constexpr int kDebugRetentionDays = 90;
+
 struct StoreOptions {
   // Upper bound on leads merged into one synced write. Default 512.
   size_t max_group = 512;
@@ -37,7 +40,7 @@ struct StoreOptions {
   // RocksDB block cache for point lookups. Default 64 MiB.
   size_t block_cache_bytes = 64 << 20;
   // Debug logs (raw buyer requests and responses) older than this are dropped by compaction.
-  int debug_retention_days = 90;
+  int debug_retention_days = kDebugRetentionDays;
 };
 
 // A value that storage drops on its own after `expires_ms` (UTC): reads ignore it from then on and
@@ -69,6 +72,9 @@ struct LeadIndexEntry {
   bool test = false;
   bool repost = false;
 };
+
+// What the index keeps of a lead (`id` points into the lead).
+LeadIndexEntry index_entry_of(const Lead& lead);
 
 // A position in an index scan: leads strictly older than (created_ms, id) come next.
 struct LeadCursor {

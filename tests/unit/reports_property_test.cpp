@@ -369,7 +369,7 @@ std::string label(const TimeZone& tz, CalendarPeriod g, UnixMs t) {
   if (g == CalendarPeriod::kMonth) return local.substr(0, 7);
   if (g != CalendarPeriod::kHour) return local.substr(0, 10);
   int64_t off = tz.offset_seconds(s), a = std::abs(off);
-  char buf[16];
+  char buf[48];
   std::snprintf(buf, sizeof buf, "%c%02lld:%02lld", off < 0 ? '-' : '+', (long long)(a / 3600),
                 (long long)(a % 3600 / 60));
   return local.substr(0, 10) + "T" + local.substr(11) + buf;
