@@ -300,6 +300,19 @@ struct Engine::Delivery {
   SnapshotPtr snap_ptr{};
   Money exchange_payout{};  // exchange: what the supplier earns (bids after margin of the sales)
 
+  // Duplicate-check keys stored with the lead, kept for the campaign's dupe_check days.
+  void remember_duplicate_keys(const std::vector<std::string>& keys) {
+    for (const auto& k : keys)
+      extras.dedup.push_back({k, lead.id, now + int64_t(campaign.dupe_check.days) * 86400000});
+  }
+  // A buyer bought the lead: its cap use (test leads use up lead counts but never budget: they
+  // are never billed) and its buyer-level duplicate keys are written with the lead.
+  void settle_sale(CapLedger::Hold& hold, const BuyerOutcome& o,
+                   const std::vector<std::string>& buyer_keys) {
+    engine.caps_.commit(hold, lead.test ? Money() : o.sell_price, extras.counter_deltas);
+    remember_duplicate_keys(buyer_keys);
+  }
+
   asio::awaitable<Step> call(const buyers::CompiledRequest& req, const buyers::CompiledMapping& map,
                              const LeadContext& ctx, HttpExchangeLog& log) {
     Step s;
@@ -665,10 +678,7 @@ struct Engine::Delivery {
       d.decision = r.reason;
       bool sold = co_await deliver_bid(*snap.buyer(b.id), o, d, ping_body, r.raw);
       if (sold) {
-        engine.caps_.commit(*hold, lead.test ? Money() : o.sell_price, extras.counter_deltas);
-        for (const auto& k : bkeys) {
-          extras.dedup.push_back({k, lead.id, now + int64_t(campaign.dupe_check.days) * 86400000});
-        }
+        settle_sale(*hold, o, bkeys);
         exchange_payout += r.after_margin;
         ++sales;
       } else {
@@ -775,12 +785,7 @@ struct Engine::Delivery {
         }
         bool sold = co_await try_buyer(*snap.buyer(b.id), o, d);
         if (sold) {
-          // Test leads use up lead counts but never budget (they are never billed).
-          engine.caps_.commit(*hold, lead.test ? Money() : o.sell_price, extras.counter_deltas);
-          for (const auto& k : bkeys) {
-            extras.dedup.push_back(
-                {k, lead.id, now + int64_t(campaign.dupe_check.days) * 86400000});
-          }
+          settle_sale(*hold, o, bkeys);
           ++sales;
           ++group_sales;
         } else {
@@ -1295,12 +1300,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
           for (auto& o : lead.buyers) o.sell_price = Money();
         }
         caps_.commit(*supplier_hold, lead.cost, extras.counter_deltas);
-        if (!campaign->dupe_check.buyer_level) {
-          for (const auto& k : dedup_keys) {
-            extras.dedup.push_back(
-                {k, lead.id, now + int64_t(campaign->dupe_check.days) * 86400000});
-          }
-        }
+        if (!campaign->dupe_check.buyer_level) del.remember_duplicate_keys(dedup_keys);
       } else if (attempted > 0 && duplicated == attempted) {
         fail_lead(Code::kDuplicated, "Duplicated by buyer", LeadStatus::kDuplicated);
       } else if ((exchange || from_ping) && attempted > 0 && ping_timeouts == attempted) {
