@@ -19,9 +19,9 @@ void PingStore::prune(int64_t now) {
   }
 }
 
-void PingStore::put(PingRecord r) {
+void PingStore::put(PingRecord r, int64_t now_ms) {
   std::lock_guard lk(mu_);
-  if (++puts_ % 1024 == 0) prune(r.expires_ms);  // amortised clean-up
+  if (++puts_ % 1024 == 0) prune(now_ms);  // amortised clean-up
   std::string id = r.ping_id;
   live_.emplace(std::move(id), std::move(r));
 }

@@ -39,7 +39,9 @@ class PingStore {
  public:
   enum class Take { kOk, kUnknown, kExpired, kUsed };
 
-  void put(PingRecord r);
+  // Keeps a ping until it is posted or expires; `now_ms` is the engine clock (expired records are
+  // pruned, amortised, relative to it).
+  void put(PingRecord r, int64_t now_ms);
   // Takes the record for a post by this campaign and supplier.
   Take take(const std::string& ping_id, CampaignId campaign, SupplierId supplier, int64_t now_ms,
             PingRecord& out);

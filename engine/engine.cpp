@@ -1064,7 +1064,7 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
   a.offer = a.bids.front().payout;
   a.shared = campaign->exchange.shared;
   a.expires_in_s = campaign->exchange.ping_ttl_ms / 1000;
-  pings_.put(std::move(rec));
+  pings_.put(std::move(rec), now);
   co_return a;
 }
 
