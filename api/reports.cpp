@@ -305,7 +305,10 @@ Response stats_endpoint(engine::Engine& engine, const Request& req) {
   auto campaigns = engine::select_campaigns(cfg, ids, tags, unknown);
   if (!unknown.empty()) {
     std::string list;
-    for (CampaignId id : unknown) list += (list.empty() ? "" : ",") + std::to_string(id);
+    for (CampaignId id : unknown) {
+      if (!list.empty()) list += ',';
+      list += std::to_string(id);
+    }
     p.problem("campaign", "has unknown campaign ids: " + list);
   }
   if (!p.ok()) return p.error();

@@ -12,6 +12,10 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl
 )
+# `make bench` adds the reference servers and the profiler (--bench).
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(python3 nginx-core libnginx-mod-http-lua linux-perf)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -29,4 +33,15 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Installing nginx must not start a system nginx on port 80: forbid service starts meanwhile.
+POLICY=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$POLICY" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+  $SUDO chmod +x "$POLICY"
+  made_policy=1
+fi
+rc=0
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+if [ "$made_policy" = 1 ]; then $SUDO rm -f "$POLICY"; fi
+exit $rc

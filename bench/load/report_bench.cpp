@@ -24,6 +24,7 @@
 #include "core/config.h"
 #include "engine/engine.h"
 #include "engine/settlement.h"
+#include "seed_leads.h"
 
 using namespace pp;
 using Clk = std::chrono::steady_clock;
@@ -50,8 +51,9 @@ std::string campaign_json(int c) {
   }
   s += R"(], "buyers": [)";
   for (int i = 0; i < 8; ++i) {
-    s += (i ? "," : "") + std::string(R"({"id": )") + std::to_string(c * 100 + 50 + i) +
-         R"(, "client_id": )" + std::to_string(3 + i % 3) + R"(, "type": "lead_store"})";
+    if (i) s += ',';
+    s += R"({"id": )" + std::to_string(c * 100 + 50 + i) + R"(, "client_id": )" +
+         std::to_string(3 + i % 3) + R"(, "type": "lead_store"})";
   }
   return s + "]}";
 }
@@ -118,61 +120,9 @@ int main(int argc, char** argv) {
   // ---- load: 31 days of January 2025 (New York), three campaigns ----
   const UnixMs from = 1735707600000;  // 2025-01-01 00:00 EST
   const UnixMs span = 31LL * 86400000;
-  std::mt19937_64 rng(42);
-  IdGenerator ids(42);
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t in_flight = 0, failed = 0;
   auto t0 = Clk::now();
-  static const char* states[] = {"CA", "NY", "TX", "FL", "NJ"};
-  for (size_t i = 0; i < n; ++i) {
-    const CampaignConfig& c = snap->config().campaigns[i % 3];
-    Lead l;
-    l.created_ms = from + int64_t(i * uint64_t(span) / n);
-    l.id = ids.lead_id(l.created_ms);
-    l.campaign_id = c.id;
-    l.supplier_id = c.suppliers[rng() % c.suppliers.size()].id;
-    l.fields = {{"state", states[rng() % 5]},
-                {"phone", std::to_string(2125550000 + rng() % 1000000)},
-                {"email", "user" + std::to_string(rng() % 1000000) + "@example.org"},
-                {"lp_subid1", "s" + std::to_string(rng() % 20)}};
-    int r = int(rng() % 10);
-    l.status = r < 4 ? LeadStatus::kAccepted : r < 5 ? LeadStatus::kDuplicated : LeadStatus::kError;
-    DebugLog d;
-    d.lead_id = l.id;
-    for (size_t b = 0; b < 3; ++b) {
-      BuyerOutcome o;
-      o.buyer_id = c.buyers[(i + b) % c.buyers.size()].id;
-      o.status = b == 0 && l.status == LeadStatus::kAccepted ? BuyerStatus::kAccepted
-                                                             : BuyerStatus::kError;
-      if (o.status == BuyerStatus::kAccepted) {
-        o.sell_price = Money::from_units(100000 + int64_t(rng() % 200000));
-        l.revenue = o.sell_price;
-        l.cost = Money::from_units(l.revenue.units() * 7 / 10);
-      }
-      l.buyers.push_back(o);
-      BuyerDebug bd;
-      bd.buyer_id = o.buyer_id;
-      d.buyers.push_back(bd);
-    }
-    storage::LeadExtras x;
-    x.rollups = engine::lead_rollups(l, d);
-    {
-      std::unique_lock lk(mu);
-      cv.wait(lk, [&] { return in_flight < 4096; });
-      ++in_flight;
-    }
-    store->save_lead(l, d, std::move(x), [&](storage::Status s) {
-      std::lock_guard lk(mu);
-      --in_flight;
-      failed += !s.ok();
-      cv.notify_all();
-    });
-  }
-  {
-    std::unique_lock lk(mu);
-    cv.wait(lk, [&] { return in_flight == 0; });
-  }
+  // The engine's way (lead, debug log, indexes, rollups): bench/support/seed_leads.h.
+  size_t failed = bench::seed_leads(*store, *loaded.config, n, from, from + span, 42);
   double load_s = std::chrono::duration<double>(Clk::now() - t0).count();
   std::printf("loaded %zu leads in %.1f s (%.0f leads/s, %zu failed)\n", n, load_s,
               double(n) / load_s, failed);

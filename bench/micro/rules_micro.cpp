@@ -151,7 +151,7 @@ bool naive_match(const RawRule& r, const FieldList& f) {
   return false;
 }
 
-void BM_ReferenceNaive50x10(benchmark::State& st) {
+void BM_EligibilityAndPricing50x10_Reference(benchmark::State& st) {
   std::vector<std::vector<RawRule>> buyers;
   for (int b = 0; b < 50; ++b) {
     buyers.push_back(raw_filters(b));
@@ -182,6 +182,6 @@ void BM_ReferenceNaive50x10(benchmark::State& st) {
   st.counters["allocs/op"] =
       benchmark::Counter(double(g_allocs.load() - a0) / double(st.iterations()));
 }
-BENCHMARK(BM_ReferenceNaive50x10);
+BENCHMARK(BM_EligibilityAndPricing50x10_Reference);
 
 }  // namespace
