@@ -15,6 +15,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -550,18 +551,35 @@ class RocksStore final : public Store {
         }
       }
       rocksdb::WriteBatch merged;
+      // Counter and rollup deltas of the whole group are summed per key first: leads of one
+      // quarter hour share their supplier and buyer rows, so a group of n leads writes one
+      // operand per row instead of n (fewer memtable inserts, cheaper reads). The batch is
+      // atomic either way, so each lead's effects still land with it or not at all.
+      counter_sum_.clear();
+      rollup_sum_.clear();
       for (auto& p : group) {
         if (!p.key.empty()) merged.Put(leads_, p.key, p.lead);     // empty: rollups only
         if (!p.debug.empty()) merged.Put(debug_, p.key, p.debug);  // empty: a lead update
-        for (const auto& [k, d] : p.extras.counter_deltas)
-          merged.Merge(counters_, k, encode_i64(d));
+        for (const auto& [k, d] : p.extras.counter_deltas) counter_sum_[k] += d;
         for (const auto& e : p.extras.dedup)
           merged.Put(dedup_, e.key, encode_i64(e.expires_ms) + e.value);
         for (const auto& e : p.extras.requests)
           merged.Put(requests_, e.key, encode_i64(e.expires_ms) + e.value);
-        for (const auto& d : p.extras.rollups) merged.Merge(rollups_, d.key, encode_values(d.add));
-        for (const auto& [k, v] : p.index) merged.Put(index_, k, v);
+        for (auto& d : p.extras.rollups) {
+          rollup::Values& sum = rollup_sum_[d.key];
+          if (d.add.size() > sum.size()) sum.resize(d.add.size(), 0);
+          for (size_t i = 0; i < d.add.size(); ++i) sum[i] += d.add[i];
+        }
+        for (auto& e : p.index) index_sorted_.push_back(&e);
       }
+      // Index entries in key order: the memtable's skip list keeps the last insert position, so
+      // sorted inserts of the group search less than one full descent each.
+      std::sort(index_sorted_.begin(), index_sorted_.end(),
+                [](const auto* a, const auto* b) { return a->first < b->first; });
+      for (const auto* e : index_sorted_) merged.Put(index_, e->first, e->second);
+      index_sorted_.clear();
+      for (const auto& [k, d] : counter_sum_) merged.Merge(counters_, k, encode_i64(d));
+      for (const auto& [k, v] : rollup_sum_) merged.Merge(rollups_, k, encode_values(v));
       rocksdb::WriteOptions wo;
       wo.sync = opts_.sync;
       rocksdb::Status s = db_->Write(wo, &merged);
@@ -579,6 +597,11 @@ class RocksStore final : public Store {
   }
 
   StoreOptions opts_;
+  // Commit thread only: per-group sums of counter and rollup deltas, in key order (see
+  // commit_loop: sorted inserts are cheaper for the memtable).
+  std::map<std::string, int64_t> counter_sum_;
+  std::map<std::string, rollup::Values> rollup_sum_;
+  std::vector<const std::pair<std::string, std::string>*> index_sorted_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* leads_ = nullptr;
