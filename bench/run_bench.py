@@ -217,12 +217,12 @@ NGINX_PROXY = """    location = /direct_post {
     }"""
 
 
-def nginx_config(work, mode, ports):
+def nginx_config(work, mode, ports, deadline=AUCTION_MS):
     ups = "\n".join(f"  upstream b{i} {{ server 127.0.0.1:{p}; keepalive 256; }}"
                     for i, p in enumerate(ports))
     loc = NGINX_PROXY if mode == "proxy" else NGINX_EXCHANGE.format(n=len(ports))
     return NGINX_HEAD.format(mods=NGINX_MODULES, work=work, upstreams=ups, port=NGX_PORT,
-                             deadline=AUCTION_MS, location=loc)
+                             deadline=deadline, location=loc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,10 +275,10 @@ class Bench:
         wait_port(PP_PORT, p)
         return p
 
-    def nginx(self, mode, ports):
+    def nginx(self, mode, ports, deadline=AUCTION_MS):
         path = os.path.join(self.work, "nginx.conf")
         with open(path, "w") as f:
-            f.write(nginx_config(self.work, mode, ports))
+            f.write(nginx_config(self.work, mode, ports, deadline))
         p = self.procs.start("nginx", ["nginx", "-p", self.work, "-c", path])
         wait_port(NGX_PORT, p)
         return p
@@ -527,7 +527,8 @@ class Bench:
         buyers = self.buyers(n, latency="fixed:400")
         rows = []
         for name, start in (("pingpost", lambda: self.pingpost(pingpost_config("exchange", n, auction_ms=1000))),
-                            ("nginx + Lua", lambda: self.nginx("exchange", [BUYER_BASE + i for i in range(n)]))):
+                            ("nginx + Lua", lambda: self.nginx("exchange", [BUYER_BASE + i for i in range(n)],
+                                                               deadline=1000))):
             p = start()
             time.sleep(0.5)
             idle = rss_mb(p.pid)
@@ -547,7 +548,7 @@ class Bench:
         self.section("6. Memory (resident set, MiB)",
                      f"Idle after start; at steady load (the peak during scenario 3); with {in_flight} "
                      f"leads in flight ({in_flight} connections, {n} buyers answering after 400 ms, "
-                     "so every lead waits ~800 ms on buyers).",
+                     "so every lead waits ~800 ms on buyers; deadline 1,000 ms on both sides).",
                      rows, header=["process", "idle", "steady load", f"{in_flight} in flight (peak)",
                                    "after", "leads/s", "p99 ms", "errors"])
 
