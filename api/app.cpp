@@ -50,6 +50,8 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
   so.header_limit_bytes = cfg.server.header_limit_bytes;
   so.read_timeout_ms = cfg.server.read_timeout_ms;
   so.idle_timeout_ms = cfg.server.idle_timeout_ms;
+  so.max_connections = cfg.server.max_connections;
+  so.max_requests_per_connection = cfg.server.max_requests_per_connection;
   so.client.ca_file = options.extra_ca_file.empty() ? cfg.outbound.ca_file : options.extra_ca_file;
   app->server_ = std::make_unique<Server>(so, *app->router_);
   return app;

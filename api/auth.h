@@ -8,7 +8,8 @@
 
 namespace pp::api {
 
-// The role of the presented token, or nullopt (missing, malformed or unknown token).
-std::optional<Role> authenticate(const Request& req, const Config& cfg);
+// The presented token's configuration (role, name, hash), or null (missing, malformed or unknown
+// token). Points into `cfg`.
+const ApiTokenConfig* authenticate(const Request& req, const Config& cfg);
 
 }  // namespace pp::api

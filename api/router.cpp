@@ -32,6 +32,26 @@ asio::awaitable<Response> Router::on_report_thread(std::function<Response()> fn)
       *reports_, [&fn]() -> asio::awaitable<Response> { co_return fn(); }, asio::use_awaitable);
 }
 
+namespace {
+
+Response with_retry_after(Response r, int seconds) {
+  if (seconds > 0) r.headers.emplace_back("Retry-After", std::to_string(seconds));
+  return r;
+}
+
+}  // namespace
+
+std::optional<Response> Router::token_rate_limited(const ApiTokenConfig& token,
+                                                   const Config& cfg) {
+  const ServerConfig& sc = cfg.server;
+  int64_t wait_ms = engine_.rate_limiter().take("t:" + token.token_sha256,
+                                                engine_.clock().now_ms(), sc.token_rate_per_s,
+                                                sc.token_burst);
+  if (wait_ms == 0) return std::nullopt;
+  return with_retry_after(error_response(429, "Too many requests: slow down and retry"),
+                          int((wait_ms + 999) / 1000));
+}
+
 asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transport) {
   const std::string& p = req.path;
   if (p == "/direct_post") {
@@ -48,8 +68,10 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
   }
   if (p.rfind("/public/", 0) == 0) {
     auto snap = engine_.snapshot();
-    auto role = authenticate(req, snap->config());
-    if (!role) co_return error_response(401, "Unauthenticated");
+    const ApiTokenConfig* token = authenticate(req, snap->config());
+    if (token == nullptr) co_return error_response(401, "Unauthenticated");
+    if (auto limited = token_rate_limited(*token, snap->config())) co_return *limited;
+    const Role* role = &token->role;
     constexpr std::string_view kCampaigns = "/public/campaigns";
     if (p.rfind(kCampaigns, 0) == 0 &&
         (p.size() == kCampaigns.size() || p[kCampaigns.size()] == '/')) {
@@ -85,8 +107,10 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     co_return error_response(404, "Not found");
   }
   if (p == "/metrics") {
-    if (!authenticate(req, engine_.snapshot()->config()))
-      co_return error_response(401, "Unauthenticated");
+    auto snap = engine_.snapshot();
+    const ApiTokenConfig* token = authenticate(req, snap->config());
+    if (token == nullptr) co_return error_response(401, "Unauthenticated");
+    if (auto limited = token_rate_limited(*token, snap->config())) co_return *limited;
     Response r = json_response(200, render_metrics());
     r.content_type = "text/plain; version=0.0.4";
     co_return r;
@@ -112,7 +136,8 @@ asio::awaitable<Response> Router::direct_post(const Request& req, buyers::Transp
   auto in = parse_intake(req, err);
   if (!in) co_return err;
   engine::IntakeResult r = co_await engine_.direct_post(std::move(*in), transport);
-  co_return json_response(r.http_status, render_intake_result(r));
+  co_return with_retry_after(json_response(r.http_status, render_intake_result(r)),
+                             r.retry_after_s);
 }
 
 asio::awaitable<Response> Router::supplier_ping(const Request& req, buyers::Transport& transport) {
@@ -120,7 +145,8 @@ asio::awaitable<Response> Router::supplier_ping(const Request& req, buyers::Tran
   auto in = parse_intake(req, err);
   if (!in) co_return err;
   engine::PingAnswer a = co_await engine_.ping(std::move(*in), transport);
-  co_return json_response(200, render_ping_answer(a));
+  co_return with_retry_after(json_response(a.http_status, render_ping_answer(a)),
+                             a.retry_after_s);
 }
 
 asio::awaitable<Response> Router::supplier_post(const Request& req, buyers::Transport& transport) {
@@ -128,7 +154,8 @@ asio::awaitable<Response> Router::supplier_post(const Request& req, buyers::Tran
   auto in = parse_intake(req, err);
   if (!in) co_return err;
   engine::IntakeResult r = co_await engine_.post(std::move(*in), transport);
-  co_return json_response(r.http_status, render_intake_result(r));
+  co_return with_retry_after(json_response(r.http_status, render_intake_result(r)),
+                             r.retry_after_s);
 }
 
 asio::awaitable<Response> Router::public_return(const Request& req) {

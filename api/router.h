@@ -26,6 +26,8 @@ class Router {
   boost::asio::awaitable<Response> handle(Request req, buyers::Transport& transport);
 
  private:
+  // 429 with Retry-After for a token over server.rate_limits.token_per_s; nullopt otherwise.
+  std::optional<Response> token_rate_limited(const ApiTokenConfig& token, const Config& cfg);
   boost::asio::awaitable<Response> direct_post(const Request& req, buyers::Transport& transport);
   boost::asio::awaitable<Response> supplier_ping(const Request& req, buyers::Transport& transport);
   boost::asio::awaitable<Response> supplier_post(const Request& req, buyers::Transport& transport);

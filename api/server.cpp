@@ -13,6 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -61,6 +63,12 @@ struct Server::Impl {
         co_await t.async_wait(kNoThrow);
         continue;
       }
+      // Counted here, before the session starts, so the limit holds however fast they come.
+      if (connections.fetch_add(1) >= int64_t(opts.max_connections)) {
+        connections.fetch_sub(1);
+        asio::co_spawn(w.ioc, refuse(std::move(sock)), asio::detached);
+        continue;
+      }
       asio::co_spawn(w.ioc, session(std::move(sock), w), asio::detached);
     }
   }
@@ -87,8 +95,100 @@ struct Server::Impl {
     ok = !ec;
   }
 
+  // Request framing the engine will not guess at (request smuggling shapes): one Content-Length of
+  // digits only; Transfer-Encoding only as a single "chunked", never with HTTP/1.0 and never
+  // with a Content-Length. nullptr when the head is acceptable.
+  template <class Header>
+  static const char* framing_problem(const Header& h) {
+    int cl = 0, te = 0;
+    beast::string_view te_value;
+    for (const auto& f : h) {
+      if (f.name() == http::field::content_length) {
+        if (++cl > 1) return "more than one Content-Length";
+        if (f.value().empty()) return "empty Content-Length";
+        for (char c : f.value())
+          if (c < '0' || c > '9') return "Content-Length must be digits";
+      } else if (f.name() == http::field::transfer_encoding) {
+        ++te;
+        te_value = f.value();
+      }
+    }
+    if (te == 0) return nullptr;
+    if (te > 1) return "more than one Transfer-Encoding";
+    if (h.version() < 11) return "Transfer-Encoding in an HTTP/1.0 request";
+    if (cl) return "both Content-Length and Transfer-Encoding";
+    if (!beast::iequals(te_value, "chunked")) return "only Transfer-Encoding: chunked is accepted";
+    return nullptr;
+  }
+
+  // Answers and closes a connection over the limit, without reading its request.
+  asio::awaitable<void> refuse(tcp::socket sock) {
+    beast::tcp_stream stream(std::move(sock));
+    Response r = error_response(503, "Server busy, retry later");
+    r.headers.emplace_back("Retry-After", "1");
+    bool ok = false;
+    co_await write(stream, r, false, ok);
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  // Reads one request into `parser`: waits up to `wait_ms` for its first byte (an idle or silent
+  // connection is then closed without an answer), then requires the whole request within
+  // read_timeout_ms. Returns the response to send before closing when the request is refused
+  // (400, 408, 413, 431), std::nullopt with `closed` set when the peer went away or stayed silent.
+  asio::awaitable<std::optional<Response>> read_request(
+      beast::tcp_stream& stream, beast::flat_buffer& buf,
+      http::request_parser<http::string_body>& parser, uint32_t wait_ms, bool& closed) {
+    closed = false;
+    if (buf.size() == 0) {
+      stream.expires_after(std::chrono::milliseconds(wait_ms));
+      auto [ec, n] = co_await stream.async_read_some(buf.prepare(4096), kNoThrow);
+      if (ec) {
+        closed = true;
+        co_return std::nullopt;
+      }
+      buf.commit(n);
+    }
+    // The request's own deadline is a timer that cancels the read (the stream's expiry would
+    // close the socket, leaving no way to answer 408). `armed` makes a late timer a no-op.
+    stream.expires_never();
+    struct Deadline {
+      bool armed = true;
+      bool fired = false;
+    };
+    auto dl = std::make_shared<Deadline>();
+    asio::steady_timer timer(stream.get_executor());
+    timer.expires_after(std::chrono::milliseconds(opts.read_timeout_ms));
+    tcp::socket* sock = &stream.socket();
+    timer.async_wait([dl, sock](beast::error_code e) {
+      if (e || !dl->armed) return;
+      dl->fired = true;
+      beast::error_code ig;
+      sock->cancel(ig);
+    });
+    auto finish = [&](beast::error_code ec) -> std::optional<Response> {
+      dl->armed = false;
+      timer.cancel();
+      if (!ec) return std::nullopt;
+      if (dl->fired) return error_response(408, "Request timeout");
+      bool parse_error = ec.category() == http::make_error_code(http::error::bad_target).category() &&
+                         ec != http::error::end_of_stream && ec != http::error::partial_message;
+      if (parse_error) return parse_error_response(ec);
+      closed = true;  // reset, end of stream mid-request: nobody to answer
+      return std::nullopt;
+    };
+    auto [hec, hn] = co_await http::async_read_header(stream, buf, parser, kNoThrow);
+    if (hec) co_return finish(hec);
+    if (const char* why = framing_problem(parser.get())) {
+      finish({});
+      co_return error_response(400, std::string("Malformed HTTP request: ") + why);
+    }
+    auto [bec, bn] = co_await http::async_read(stream, buf, parser, kNoThrow);
+    co_return finish(bec);
+  }
+
+  // One connection, counted in `connections` by the accept loop; uncounted when it ends.
   asio::awaitable<void> session(tcp::socket sock, Worker& w) {
-    connections.fetch_add(1);
     struct Count {
       std::atomic<int64_t>& c;
       ~Count() { c.fetch_sub(1); }
@@ -100,26 +200,19 @@ struct Server::Impl {
     if (!sec) remote = ep.address().to_string();
     beast::tcp_stream stream(std::move(sock));
     beast::flat_buffer buf;
-    bool first = true;
-    for (;;) {
+    for (uint32_t served = 0;; ++served) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(opts.body_limit_bytes);
       parser.header_limit(opts.header_limit_bytes);
-      stream.expires_after(
-          std::chrono::milliseconds(first ? opts.read_timeout_ms : opts.idle_timeout_ms));
-      auto [ec, n] = co_await http::async_read(stream, buf, parser, kNoThrow);
-      (void)n;
-      if (ec) {
-        bool parse_error =
-            ec.category() == http::make_error_code(http::error::bad_target).category() &&
-            ec != http::error::end_of_stream && ec != http::error::partial_message;
-        if (parse_error) {
-          bool ok = false;
-          co_await write(stream, parse_error_response(ec), false, ok);
-        }
+      bool closed = false;
+      auto refused = co_await read_request(
+          stream, buf, parser, served == 0 ? opts.read_timeout_ms : opts.idle_timeout_ms, closed);
+      if (refused) {
+        bool ok = false;
+        co_await write(stream, *refused, false, ok);
         break;
       }
-      first = false;
+      if (closed) break;
       auto& msg = parser.get();
       Request req;
       req.method = std::string(msg.method_string());
@@ -131,7 +224,7 @@ struct Server::Impl {
         req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
       req.body = std::move(msg.body());
       req.remote_address = remote;
-      bool keep_alive = msg.keep_alive();
+      bool keep_alive = msg.keep_alive() && served + 1 < opts.max_requests_per_connection;
       // No deadline on the socket while the handler runs: the engine bounds its own work.
       stream.expires_never();
       Response res;

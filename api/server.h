@@ -20,9 +20,15 @@ struct ServerOptions {
   unsigned threads = 1;
   uint32_t body_limit_bytes = 65536;
   uint32_t header_limit_bytes = 8192;
-  uint32_t read_timeout_ms = 10000;  // to receive a whole request on a new connection
-  uint32_t idle_timeout_ms = 60000;  // keep-alive: to receive the next request
+  // A request must arrive whole (head and body) within read_timeout_ms of its first byte, or it
+  // is answered 408 and the connection closed (slow clients). A new connection must send its
+  // first byte within read_timeout_ms, a kept-alive one within idle_timeout_ms (else it is closed
+  // without an answer).
+  uint32_t read_timeout_ms = 10000;
+  uint32_t idle_timeout_ms = 60000;
   uint32_t write_timeout_ms = 10000;
+  uint32_t max_connections = 10000;  // over it: 503 + Retry-After, then close
+  uint32_t max_requests_per_connection = 1000;
   buyers::ClientOptions client;
 };
 

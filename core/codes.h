@@ -22,6 +22,7 @@ enum class Code : int {
   kUnknownPing = 1013,          // lp_ping_id unknown (or not this campaign's and supplier's)
   kPingExpired = 1014,          // lp_ping_id expired
   kPingUsed = 1016,             // lp_ping_id already posted
+  kRateLimited = 1017,          // too many requests from this supplier (HTTP 429, Retry-After)
   kFailedValidation = 1015,     // a third-party validation failed
   kPingTimeout = 1035,          // PING timeout exceeded
   kBuyerTimeout = 1036,         // (per buyer) the buyer did not answer in time

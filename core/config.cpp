@@ -947,7 +947,8 @@ ConfigLoadResult load_config(std::string_view text) {
   if (const json::object* s = L.object(ro->if_contains("server"), "$.server", false)) {
     L.unknown_keys(*s, "$.server",
                    {"body_limit_bytes", "header_limit_bytes", "read_timeout_ms", "idle_timeout_ms",
-                    "max_fields", "max_field_value_bytes", "sandbox"});
+                    "max_fields", "max_field_value_bytes", "sandbox", "max_connections",
+                    "max_requests_per_connection", "rate_limits"});
     auto& sc = cfg->server;
     sc.body_limit_bytes =
         L.positive(*s, "body_limit_bytes", "$.server", sc.body_limit_bytes, 16 << 20);
@@ -959,6 +960,24 @@ ConfigLoadResult load_config(std::string_view text) {
     sc.max_field_value_bytes =
         L.positive(*s, "max_field_value_bytes", "$.server", sc.max_field_value_bytes, 1 << 20);
     sc.sandbox = L.boolean(*s, "sandbox", "$.server", false);
+    sc.max_connections =
+        L.positive(*s, "max_connections", "$.server", sc.max_connections, 1000000);
+    sc.max_requests_per_connection = L.positive(*s, "max_requests_per_connection", "$.server",
+                                                sc.max_requests_per_connection, 100000000);
+    if (const json::object* r =
+            L.object(s->if_contains("rate_limits"), "$.server.rate_limits", false)) {
+      const std::string rp = "$.server.rate_limits";
+      L.unknown_keys(*r, rp, {"token_per_s", "token_burst", "supplier_per_s", "supplier_burst"});
+      auto count = [&](const char* key) -> uint32_t {
+        auto v = L.integer(*r, key, rp, false);
+        if (v && (*v < 0 || *v > 1000000)) L.error(rp + "." + key, "must be between 0 and 1000000");
+        return v ? uint32_t(std::clamp<int64_t>(*v, 0, 1000000)) : 0;
+      };
+      sc.token_rate_per_s = count("token_per_s");
+      sc.token_burst = count("token_burst");
+      sc.supplier_rate_per_s = count("supplier_per_s");
+      sc.supplier_burst = count("supplier_burst");
+    }
   }
 
   // outbound

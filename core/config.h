@@ -273,6 +273,14 @@ struct ServerConfig {
   uint32_t idle_timeout_ms = 60000;  // keep-alive idle
   uint32_t max_fields = 200;         // per lead
   uint32_t max_field_value_bytes = 4096;
+  uint32_t max_connections = 10000;  // more are answered 503 with Retry-After and closed
+  uint32_t max_requests_per_connection = 1000;  // then the connection is closed after answering
+  // Rate limits (token buckets, 0 = off): per API token on /public and /admin routes, per supplier
+  // (campaign + lp_supplier_id with a valid lp_key) on intake. Answer 429 with Retry-After.
+  uint32_t token_rate_per_s = 0;
+  uint32_t token_burst = 0;  // 0 = one second's worth
+  uint32_t supplier_rate_per_s = 0;
+  uint32_t supplier_burst = 0;
   bool sandbox = false;  // serve the sandbox buyer under /sandbox/ (demo and tests)
 };
 

@@ -193,6 +193,20 @@ std::optional<IntakeResult> authenticate(const IntakeRequest& req, const Config&
   return std::nullopt;
 }
 
+std::optional<IntakeResult> Engine::supplier_rate_limited(const Config& cfg,
+                                                          const CampaignConfig& c,
+                                                          const SupplierConfig& s) {
+  const ServerConfig& sc = cfg.server;
+  if (sc.supplier_rate_per_s == 0) return std::nullopt;
+  const std::string key = "s:" + std::to_string(c.id) + ":" + std::to_string(s.id);
+  int64_t wait_ms = limits_.take(key, clock_.now_ms(), sc.supplier_rate_per_s, sc.supplier_burst);
+  if (wait_ms == 0) return std::nullopt;
+  IntakeResult r = unstored(Code::kRateLimited, "Too many requests: slow down and retry");
+  r.http_status = 429;
+  r.retry_after_s = int((wait_ms + 999) / 1000);
+  return r;
+}
+
 // A6: lp_action=test, or a supplier in test mode.
 bool is_test_request(const IntakeRequest& req, const SupplierConfig& supplier) {
   const std::string* action = find_field(req.params, "lp_action");
@@ -911,6 +925,8 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
     a.status = r.status;
     a.code = r.code;
     a.message = r.message;
+    a.http_status = r.http_status;
+    a.retry_after_s = r.retry_after_s;
     return a;
   };
   auto fail = [&](Code c, std::string m) { return error(unstored(c, std::move(m))); };
@@ -918,6 +934,7 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
   const CampaignConfig* campaign = nullptr;
   const SupplierConfig* supplier = nullptr;
   if (auto err = authenticate(req, cfg, campaign, supplier)) co_return error(*err);
+  if (auto err = supplier_rate_limited(cfg, *campaign, *supplier)) co_return error(*err);
   const UnixMs now = clock_.now_ms();
 
   std::vector<std::string> missing, invalid;
@@ -1089,6 +1106,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   const CampaignConfig* campaign = nullptr;
   const SupplierConfig* supplier = nullptr;
   if (auto err = authenticate(req, cfg, campaign, supplier)) co_return *err;
+  if (auto err = supplier_rate_limited(cfg, *campaign, *supplier)) co_return *err;
   if (from_ping && campaign->type == CampaignType::kDirectPost) {
     co_return unstored(Code::kWrongEndpoint, "Campaign " + std::to_string(campaign->id) +
                                                  " is a direct_post campaign: use /direct_post");

@@ -20,6 +20,7 @@
 #include "engine/caps_ledger.h"
 #include "engine/dedup.h"
 #include "engine/health.h"
+#include "engine/rate_limiter.h"
 #include "engine/request_guard.h"
 #include "engine/snapshot.h"
 #include "routing/distribution.h"
@@ -43,6 +44,7 @@ struct IntakeResult {
   Money payout;
   std::string redirect_url;
   int http_status = 200;  // 409 when an Idempotency-Key is reused with a different body
+  int retry_after_s = 0;  // with 429 (rate limited): the answer's Retry-After
 };
 
 // The answer to a supplier's ping.
@@ -51,6 +53,8 @@ struct PingAnswer {
   int code = 0;
   std::string message;
   std::string ping_id;  // empty when there is nothing to post
+  int http_status = 200;  // 429 when the supplier is over its rate limit
+  int retry_after_s = 0;
   Money offer;          // exclusive: the best bid after margin
   struct Offered {
     std::string bid_id;
@@ -124,8 +128,13 @@ class Engine {
   // Circuit breaker state per buyer (metrics).
   std::vector<BuyerHealth::Snapshot> buyer_health() { return health_.snapshot(clock_.now_ms()); }
   int64_t in_flight() const { return in_flight_.load(); }
+  // Request rate limits (server.rate_limits): per supplier here, per API token in the router.
+  RateLimiter& rate_limiter() { return limits_; }
 
  private:
+  // 429 for a supplier over server.rate_limits.supplier_per_s; nullopt when it may go on.
+  std::optional<IntakeResult> supplier_rate_limited(const Config& cfg, const CampaignConfig& c,
+                                                    const SupplierConfig& s);
   struct Delivery;  // per-lead delivery state (engine.cpp)
   // Counts a supplier request in flight for its lifetime (drain waits for zero).
   struct InFlight {
@@ -146,6 +155,7 @@ class Engine {
   RequestGuard requests_;
   BuyerState buyer_state_;
   PingStore pings_;
+  RateLimiter limits_;
   std::mutex returning_mu_;
   std::vector<std::string> returning_;  // leads being returned right now
   BuyerHealth health_;

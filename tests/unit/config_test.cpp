@@ -151,6 +151,24 @@ TEST(Config, RulesSectionsAndOperatorTypes) {
   EXPECT_FALSE(has_error(e, "filters[2]"));
 }
 
+TEST(Config, ServerLimitsAndRateLimits) {
+  auto ok = load_config(R"({"account":{"timezone":"UTC"},"server":{"max_connections":50,
+      "max_requests_per_connection":7,"rate_limits":{"supplier_per_s":5,"supplier_burst":20,
+      "token_per_s":2}},"campaigns":[]})");
+  ASSERT_TRUE(ok.config) << ok.errors[0];
+  EXPECT_EQ(ok.config->server.max_connections, 50u);
+  EXPECT_EQ(ok.config->server.max_requests_per_connection, 7u);
+  EXPECT_EQ(ok.config->server.supplier_rate_per_s, 5u);
+  EXPECT_EQ(ok.config->server.supplier_burst, 20u);
+  EXPECT_EQ(ok.config->server.token_rate_per_s, 2u);
+  EXPECT_EQ(ok.config->server.token_burst, 0u);
+  auto bad = load_config(R"({"account":{"timezone":"UTC"},"server":{"max_connections":0,
+      "rate_limits":{"supplier_per_s":-1,"per_ip":3}},"campaigns":[]})");
+  EXPECT_TRUE(has_error(bad.errors, "$.server.max_connections: must be between 1 and"));
+  EXPECT_TRUE(has_error(bad.errors, "$.server.rate_limits.supplier_per_s: must be between 0"));
+  EXPECT_TRUE(has_error(bad.errors, "per_ip"));
+}
+
 TEST(Config, NotJson) {
   auto r = load_config("{nope");
   ASSERT_EQ(r.errors.size(), 1u);
