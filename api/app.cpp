@@ -53,6 +53,7 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
   so.max_connections = cfg.server.max_connections;
   so.max_requests_per_connection = cfg.server.max_requests_per_connection;
   so.client.ca_file = options.extra_ca_file.empty() ? cfg.outbound.ca_file : options.extra_ca_file;
+  so.client.allow_private_networks = cfg.outbound.allow_private_networks;
   app->server_ = std::make_unique<Server>(so, *app->router_);
   return app;
 }

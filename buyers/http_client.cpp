@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/netaddr.h"
 #include "core/text.h"
 
 namespace pp::buyers {
@@ -158,6 +159,18 @@ struct HttpClient::Impl {
         co_return nullptr;
       }
       endpoints = std::move(results);
+    }
+    if (!opts.allow_private_networks) {
+      // Every address the name gave, not only the first: a mixed answer is refused whole.
+      for (const auto& e : endpoints) {
+        const std::string ip = e.endpoint().address().to_string();
+        if (auto kind = non_public_address_kind(ip)) {
+          res.error = TransportError::kBlockedAddress;
+          res.error_message = "destination " + ip + " is a " + std::string(*kind) +
+                              " address (outbound.allow_private_networks is off)";
+          co_return nullptr;
+        }
+      }
     }
 
     auto c = std::make_unique<Conn>();

@@ -26,6 +26,9 @@ struct ClientOptions {
   size_t max_idle_per_host = 64;              // default 64
   std::chrono::milliseconds idle_ttl{30000};  // default 30 s
   size_t max_header_bytes = 16384;            // response head cap, default 16 KiB
+  // Off (the default): every resolved address is checked before connecting, and loopback,
+  // private, link-local, metadata and other non-public addresses are refused (kBlockedAddress).
+  bool allow_private_networks = false;
 };
 
 class HttpClient final : public Transport {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/hash.h"
+#include "core/netaddr.h"
 #include "core/text.h"
 
 namespace pp {
@@ -1239,6 +1240,16 @@ ConfigLoadResult load_config(std::string_view text) {
               L.string(*b, "company_name", bp, false).value_or(client ? client->company : bc.name);
           if (!buyer_ids.insert(bc.id).second)
             L.error(Loader::at(bp, "id"), "duplicate buyer id " + std::to_string(bc.id));
+          // SSRF: no buyer call to this machine, private networks or metadata services, unless
+          // the operator says so (the connect-time check covers names that resolve there).
+          const HttpTemplateConfig* ping = bc.ping ? &*bc.ping : nullptr;
+          const HttpTemplateConfig* post = &bc.post;
+          for (auto [t, name] : {std::pair{post, "post"}, std::pair{ping, "ping"}}) {
+            if (cfg->outbound.allow_private_networks || t == nullptr || t->url.empty()) continue;
+            if (auto why = non_public_url_reason(t->url))
+              L.error(Loader::at(Loader::at(bp, name), "url"),
+                      *why + "; set outbound.allow_private_networks to allow private networks");
+          }
           cc.buyers.push_back(std::move(bc));
         }
       }

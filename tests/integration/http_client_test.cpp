@@ -37,7 +37,8 @@ class ClientTest : public ::testing::Test {
   }
 
   asio::io_context ioc_;
-  buyers::ClientOptions opts_{cert_dir() + "/ca.pem"};
+  // The fake buyers live on 127.0.0.1.
+  buyers::ClientOptions opts_{.ca_file = cert_dir() + "/ca.pem", .allow_private_networks = true};
   HttpClient client_{ioc_.get_executor(), opts_};
 };
 
@@ -134,6 +135,33 @@ TEST_F(ClientTest, TimeoutSizeCapRawGarbageAndNoRedirects) {
   EXPECT_TRUE(red.ok());
   EXPECT_EQ(red.status, 302);  // returned as is, never followed
   EXPECT_EQ(b.count("/redirect"), 1u);
+}
+
+// With private networks off (the production default), the client checks every resolved address
+// before connecting: a literal loopback address and a name that resolves to one ("localhost",
+// through /etc/hosts) are refused, and the buyer never sees a byte.
+TEST_F(ClientTest, PrivateNetworksAreRefusedAtConnectTime) {
+  FakeBuyer b;
+  b.on("/p", FakeReply::json("{}"));
+  buyers::ClientOptions strict{.ca_file = cert_dir() + "/ca.pem"};
+  HttpClient guarded(ioc_.get_executor(), strict);
+  auto call = [&](const std::string& url) {
+    auto fut = asio::co_spawn(ioc_, guarded.send(req(url)), asio::use_future);
+    ioc_.restart();
+    ioc_.run();
+    return fut.get();
+  };
+  const std::string port = std::to_string(b.port());
+  for (const std::string& url : {"http://127.0.0.1:" + port + "/p", "http://localhost:" + port + "/p",
+                                 "http://[::ffff:127.0.0.1]:" + port + "/p"}) {
+    HttpResult r = call(url);
+    EXPECT_EQ(r.error, TransportError::kBlockedAddress) << url << ": " << r.error_message;
+    EXPECT_NE(r.error_message.find("loopback"), std::string::npos) << r.error_message;
+  }
+  EXPECT_EQ(b.count("/p"), 0u);
+  // The same buyer, allowed: reached.
+  EXPECT_TRUE(send(req(b.url("/p"))).ok());
+  EXPECT_EQ(b.count("/p"), 1u);
 }
 
 TEST_F(ClientTest, AbsoluteDeadlineBoundsTheCall) {
