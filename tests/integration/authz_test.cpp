@@ -1,0 +1,92 @@
+// Authorization matrix (issue 7): every API route × every credential — none, a wrong token, a
+// read token, an admin token. Unauthenticated callers learn nothing (401 even for routes that do
+// not exist); read tokens get 403 on everything that changes state; nothing else answers 401/403.
+#include "app_fixture.h"
+
+namespace pp::testkit {
+namespace {
+
+class Authz : public AppFixture {};
+
+TEST_F(Authz, EveryRouteEveryRole) {
+  FakeBuyer fb;
+  fb.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  start(base_config(boost::json::array{http_buyer(300, 2, fb.url("/post"), 1)}));
+  auto stored = post_lead(lead_json());
+  const std::string lead_id = parse_object(stored.body)["lead_id"].as_string().c_str();
+  ASSERT_EQ(lead_id.size(), 20u);
+
+  struct Route {
+    std::string method, target, body;
+    bool admin_only;
+  };
+  const std::string dates = "start_date=2020-01-01&end_date=2020-12-31";
+  const std::vector<Route> routes = {
+      {"GET", "/public/campaigns", "", false},
+      {"GET", "/public/campaigns/100", "", false},
+      {"GET", "/public/campaigns/100/pause_buyer/300", "", true},
+      {"GET", "/public/campaigns/100/resume_buyer/300", "", true},
+      {"GET", "/public/stats?" + dates, "", false},
+      {"GET", "/public/stats/supplier?" + dates, "", false},
+      {"GET", "/public/accounting?" + dates, "", false},
+      {"GET", "/public/leads?campaign=100&" + dates, "", false},
+      {"GET", "/public/lead/" + lead_id, "", false},
+      {"POST", "/public/leads/debug", R"({"lead_id":")" + lead_id + R"("})", false},
+      {"POST", "/public/lead/return", R"({"lead_id":")" + lead_id + R"(","reason":"bad"})", true},
+      {"GET", "/metrics", "", false},
+      {"GET", "/public/no-such-route", "", false},
+  };
+  struct Who {
+    const char* name;
+    std::string header;
+  };
+  const std::vector<Who> callers = {{"none", ""},
+                                    {"wrong token", "Bearer not-a-real-token"},
+                                    {"not bearer", "Basic dGVzdC1hZG1pbi10b2tlbg=="},
+                                    {"read", "Bearer test-read-token"},
+                                    {"admin", "Bearer test-admin-token"}};
+  int checked = 0;
+  for (const auto& r : routes) {
+    for (const auto& who : callers) {
+      std::vector<std::pair<std::string, std::string>> h = {{"Content-Type", "application/json"}};
+      if (!who.header.empty()) h.emplace_back("Authorization", who.header);
+      HttpReply rep = http_call(app_->port(), r.method, r.target, r.body, h);
+      const std::string what = r.method + " " + r.target + " as " + who.name + " -> " +
+                               std::to_string(rep.status) + " " + rep.body.substr(0, 120);
+      const std::string role = who.name;
+      if (role == "none" || role == "wrong token" || role == "not bearer") {
+        EXPECT_EQ(rep.status, 401) << what;
+        EXPECT_EQ(rep.body.find(lead_id), std::string::npos) << what;
+      } else if (role == "read" && r.admin_only) {
+        EXPECT_EQ(rep.status, 403) << what;
+      } else {
+        EXPECT_NE(rep.status, 401) << what;
+        EXPECT_NE(rep.status, 403) << what;
+        EXPECT_NE(rep.status, 0) << what;
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, int(routes.size() * callers.size()));
+  // The admin calls above really ran: the buyer was paused then resumed, the lead returned.
+  HttpReply again_return =
+      http_call(app_->port(), "POST", "/public/lead/return",
+                R"({"lead_id":")" + lead_id + R"(","reason":"bad"})",
+                {{"Content-Type", "application/json"}, {"Authorization", "Bearer test-admin-token"}});
+  EXPECT_NE(again_return.status, 200) << again_return.body;  // already returned by the admin
+  auto again = admin_get("/public/campaigns/100/resume_buyer/300");
+  EXPECT_EQ(again.status, 400) << again.body;  // already live: the admin's resume went through
+}
+
+// Supplier intake ignores API tokens: only lp_key opens it, and an admin token does not.
+TEST_F(Authz, IntakeNeedsTheSupplierKeyNotATToken) {
+  start(base_config(boost::json::array{}));
+  HttpReply r = http_call(app_->port(), "POST", "/direct_post",
+                          R"({"lp_campaign_id":100,"lp_supplier_id":200,"first_name":"A"})",
+                          {{"Content-Type", "application/json"},
+                           {"Authorization", "Bearer test-admin-token"}});
+  EXPECT_EQ(parse_object(r.body)["code"].as_int64(), 1001) << r.body;  // lp_key missing
+}
+
+}  // namespace
+}  // namespace pp::testkit
