@@ -10,7 +10,7 @@ PACKAGES=(
   libsimdjson-dev librocksdb-dev libspdlog-dev libfmt-dev
   libre2-dev libhowardhinnant-date-dev tzdata libxml2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl
+  curl python3
 )
 # `make bench` adds the reference servers and the profiler (--bench).
 if [ "${1:-}" = "--bench" ]; then
