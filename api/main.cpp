@@ -104,6 +104,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // A file-size limit (or a full disk) must make writes fail with an error the engine answers
+  // (1011, never ACCEPTED), not kill the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   pp::api::AppOptions opts;
   opts.config_text = std::move(*text);
   opts.data_dir = data_dir;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,11 +26,18 @@ struct Process {
   std::string log_path;
 
   // Starts pingpostd with stdout+stderr into log_path.
-  static Process spawn(const std::vector<std::string>& args, const std::string& log_path) {
+  // `max_file_bytes` > 0 sets RLIMIT_FSIZE in the child: writes past it fail (EFBIG), as on a full
+  // disk.
+  static Process spawn(const std::vector<std::string>& args, const std::string& log_path,
+                       rlim_t max_file_bytes = 0) {
     Process p;
     p.log_path = log_path;
     p.pid = fork();
     if (p.pid == 0) {
+      if (max_file_bytes > 0) {
+        rlimit rl{max_file_bytes, max_file_bytes};
+        setrlimit(RLIMIT_FSIZE, &rl);
+      }
       int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       dup2(fd, 1);
       dup2(fd, 2);
@@ -143,6 +151,79 @@ TEST(Process, SigtermDrainsTheLeadInFlightThenRestarts) {
                             "", {{"Authorization", "Bearer test-admin-token"}});
   EXPECT_EQ(got.status, 200);
   EXPECT_EQ(parse_object(got.body)["status"], "ACCEPTED");
+  kill(q.pid, SIGINT);
+  EXPECT_EQ(q.wait_exit(), 0);
+  std::filesystem::remove_all(dir);
+}
+
+// Disk full / write errors (issue 7): once the WAL cannot grow, every supplier gets ERROR 1011
+// (never ACCEPTED) with no lead id, the process stays up, and after a restart with room again
+// every acknowledged lead is there, none of the refused ones is, and new leads are stored.
+TEST(Process, WriteErrorsAnswer1011AndLoseNothingAcknowledged) {
+  std::string dir = temp_dir("proc-full");
+  std::string cfg_path = dir + "/cfg.json";
+  json::object cfg = base_config({});
+  cfg["campaigns"].as_array()[0].as_object()["buyers"] = json::parse(
+      R"([{"id":310,"client_id":2,"type":"lead_store","price":{"type":"static","amount":"3"}}])");
+  std::ofstream(cfg_path) << json::serialize(cfg);
+  std::vector<std::string> args{"--config", cfg_path, "--data", dir + "/data", "--listen",
+                                "127.0.0.1:0", "--threads", "1"};
+  // The limit is per file: the WAL reaches it, the process's own log stays far below.
+  Process p = Process::spawn(args, dir + "/log1", 300 * 1024);
+  uint16_t port = p.wait_port();
+  ASSERT_NE(port, 0) << p.log();
+  std::vector<std::string> acked;
+  int refused = 0, other = 0;
+  for (int i = 0; i < 800 && refused < 20; ++i) {
+    std::string lead = R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200",
+        "first_name":"N)" + std::to_string(i) + std::string(200, 'x') +
+                       R"(","email":"n@example.org","phone":"4105550199","state":"NY"})";
+    HttpReply r = http_call(port, "POST", "/direct_post", lead, {{"Content-Type", "application/json"}});
+    ASSERT_EQ(r.status, 200) << r.error;
+    json::object a = parse_object(r.body);
+    if (a["status"] == "ACCEPTED") {
+      ASSERT_EQ(refused, 0) << "ACCEPTED after a refused write: " << r.body;
+      acked.push_back(std::string(a["lead_id"].as_string()));
+    } else if (a["code"].as_int64() == 1011) {
+      EXPECT_TRUE(a["lead_id"].is_null()) << r.body;
+      ++refused;
+    } else {
+      ++other;
+    }
+  }
+  EXPECT_GT(acked.size(), 50u);  // the limit was reached after real traffic...
+  EXPECT_EQ(refused, 20);        // ...and from then on every lead was refused
+  EXPECT_EQ(other, 0);
+  EXPECT_EQ(waitpid(p.pid, nullptr, WNOHANG), 0) << "the process died: " << p.log();
+  kill(p.pid, SIGKILL);
+  waitpid(p.pid, nullptr, 0);
+
+  Process q = Process::spawn(args, dir + "/log2");
+  uint16_t port2 = q.wait_port();
+  ASSERT_NE(port2, 0) << q.log();
+  for (const auto& id : acked) {
+    HttpReply got = http_call(port2, "GET", "/public/lead/" + id, "",
+                              {{"Authorization", "Bearer test-admin-token"}});
+    ASSERT_EQ(got.status, 200) << id;
+    EXPECT_EQ(parse_object(got.body)["status"], "ACCEPTED") << id;
+  }
+  HttpReply more = http_call(port2, "POST", "/direct_post",
+                             R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200",
+      "first_name":"After","email":"n@example.org","phone":"4105550199","state":"NY"})",
+                             {{"Content-Type", "application/json"}});
+  EXPECT_EQ(parse_object(more.body)["status"], "ACCEPTED") << more.body;
+  // Stored leads = the acknowledged ones + the one after the restart: nothing half-written.
+  time_t now = time(nullptr);
+  char day[16];
+  std::strftime(day, sizeof day, "%Y-%m-%d", gmtime(&now));
+  HttpReply stats = http_call(port2, "GET",
+                              std::string("/public/stats?start_date=") + day + "&end_date=" + day +
+                                  "&timezone=UTC",
+                              "", {{"Authorization", "Bearer test-admin-token"}});
+  json::value sv = json::parse(stats.body);
+  EXPECT_EQ(sv.as_array()[0].as_object()["campaign"].as_object()["leads_total"].as_int64(),
+            int64_t(acked.size()) + 1)
+      << stats.body.substr(0, 300);
   kill(q.pid, SIGINT);
   EXPECT_EQ(q.wait_exit(), 0);
   std::filesystem::remove_all(dir);
