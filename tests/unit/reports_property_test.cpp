@@ -131,9 +131,13 @@ struct World {
   }
 
   engine::Engine::ReturnResult return_lead(const std::string& id) {
-    boost::asio::io_context io;
+    // One io_context for every call: the store's commit thread posts the completion into it and
+    // may still be inside that post (signalling) when run() returns, so it must outlive the call
+    // (a per-call io_context was destroyed under it: ThreadSanitizer).
+    static boost::asio::io_context io;
     auto f =
         boost::asio::co_spawn(io, engine->return_lead(id, "Bad phone"), boost::asio::use_future);
+    io.restart();
     io.run();
     return f.get();
   }
