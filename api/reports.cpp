@@ -50,7 +50,8 @@ class Params {
     const auto& [name, text] = problems_.front();
     std::vector<std::pair<std::string, std::string>> details;
     for (const auto& [n, t] : problems_) {
-      if (std::none_of(details.begin(), details.end(), [&](const auto& d) { return d.first == n; }))
+      if (std::none_of(details.begin(), details.end(),
+                       [&key = n](const auto& d) { return d.first == key; }))
         details.emplace_back(n, n + " " + t);
     }
     return error_response(400, name + " " + text, details);

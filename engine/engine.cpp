@@ -232,7 +232,7 @@ void read_fields(const IntakeRequest& req, const CampaignConfig& campaign, const
       continue;
     // Computed fields are the engine's: a supplier cannot set them.
     if (std::any_of(campaign.computed_fields.begin(), campaign.computed_fields.end(),
-                    [&](const ComputedFieldConfig& c) { return c.name == name; }))
+                    [&n = name](const ComputedFieldConfig& c) { return c.name == n; }))
       continue;
     if (raw.size() > cfg.server.max_field_value_bytes) {
       invalid.push_back(name + " (value too long)");

@@ -10,6 +10,7 @@ PACKAGES=(
   libsimdjson-dev librocksdb-dev libspdlog-dev libfmt-dev
   libre2-dev libhowardhinnant-date-dev tzdata libxml2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev
   curl python3
 )
 # `make bench` adds the reference servers and the profiler (--bench).
