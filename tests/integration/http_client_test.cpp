@@ -164,6 +164,64 @@ TEST_F(ClientTest, PrivateNetworksAreRefusedAtConnectTime) {
   EXPECT_EQ(b.count("/p"), 1u);
 }
 
+// Hostile buyers (issue 7): each costs at most its deadline or its size cap, and comes back as a
+// transport error the engine records (and counts against the buyer's circuit breaker).
+TEST_F(ClientTest, HostileBuyersCostAtMostTheirDeadlineOrSizeCap) {
+  FakeBuyer b;
+  const std::string answer = R"({"status":"accepted"})";
+  FakeReply trickle;  // a whole valid answer, one byte every 50 ms: 2.5 s in all
+  trickle.raw = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(answer.size()) +
+                "\r\n\r\n" + answer;
+  trickle.trickle = milliseconds(50);
+  b.on("/trickle", trickle);
+  FakeReply stall;  // headers, then nothing
+  stall.raw = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{";
+  stall.hold = true;
+  b.on("/stall", stall);
+  FakeReply huge;  // 100 MB announced and streamed
+  huge.stream_bytes = 100u << 20;
+  b.on("/huge", huge);
+  FakeReply reset;
+  reset.reset = true;
+  b.on("/reset", reset);
+  FakeReply to_metadata;
+  to_metadata.raw =
+      "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\n"
+      "Content-Length: 0\r\n\r\n";
+  b.on("/redirect", to_metadata);
+  FakeReply html{502, "<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"};
+  b.on("/html", html);
+
+  auto timed = [&](const std::string& path, int timeout_ms, size_t cap = 262144) {
+    OutboundRequest r = req(b.url(path), timeout_ms);
+    r.max_response_bytes = uint32_t(cap);
+    auto t0 = std::chrono::steady_clock::now();
+    HttpResult res = send(std::move(r));
+    return std::pair{res, std::chrono::steady_clock::now() - t0};
+  };
+  auto [t, t_ms] = timed("/trickle", 400);
+  EXPECT_EQ(t.error, TransportError::kTimeout);
+  EXPECT_LT(t_ms, milliseconds(2000));  // the deadline, not the 2.5 s the buyer wanted
+  auto [s, s_ms] = timed("/stall", 300);
+  EXPECT_EQ(s.error, TransportError::kTimeout);
+  EXPECT_LT(s_ms, milliseconds(2000));
+  auto [h, h_ms] = timed("/huge", 10000, 256 * 1024);
+  EXPECT_EQ(h.error, TransportError::kTooLarge);
+  EXPECT_LT(h_ms, milliseconds(5000));
+  EXPECT_LT(b.streamed_bytes(), size_t(16) << 20);  // stopped reading near the cap, not at 100 MB
+  auto [r, r_ms] = timed("/reset", 2000);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(r.error == TransportError::kClosed || r.error == TransportError::kProtocol)
+      << int(r.error) << " " << r.error_message;
+  auto [red, red_ms] = timed("/redirect", 2000);
+  EXPECT_TRUE(red.ok());
+  EXPECT_EQ(red.status, 302);  // handed back as is: a non-2xx answer, never followed
+  auto [x, x_ms] = timed("/html", 2000);
+  EXPECT_TRUE(x.ok());
+  EXPECT_EQ(x.status, 502);
+  EXPECT_EQ(b.count("/redirect"), 1u);
+}
+
 TEST_F(ClientTest, AbsoluteDeadlineBoundsTheCall) {
   FakeBuyer b;
   FakeReply slow = FakeReply::json("{}");

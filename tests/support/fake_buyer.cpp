@@ -1,5 +1,8 @@
 #include "fake_buyer.h"
 
+#include <atomic>
+#include <type_traits>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -46,6 +49,7 @@ struct FakeBuyer::Impl {
   mutable std::mutex mu;
   std::map<std::string, Handler> handlers;
   std::vector<Received> received;
+  std::atomic<size_t> stream_written{0};  // body bytes a stream_bytes reply got out
 
   FakeReply answer(const Received& r) {
     std::string path = r.target.substr(0, r.target.find('?'));
@@ -80,8 +84,43 @@ struct FakeBuyer::Impl {
         co_await t.async_wait(kNoThrow);
       }
       if (reply.close) co_return;
+      if (reply.reset) {
+        if constexpr (std::is_same_v<Stream, tcp::socket>) {
+          beast::error_code ig;
+          stream.set_option(asio::socket_base::linger(true, 0), ig);
+          stream.close(ig);  // linger 0: the peer gets RST
+        }
+        co_return;
+      }
+      if (reply.stream_bytes > 0) {
+        std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                           std::to_string(reply.stream_bytes) + "\r\n\r\n";
+        auto [hec, hn] = co_await asio::async_write(stream, asio::buffer(head), kNoThrow);
+        const std::string chunk(65536, 'x');
+        for (size_t sent = 0; !hec && sent < reply.stream_bytes; sent += chunk.size()) {
+          auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(chunk), kNoThrow);
+          if (wec) break;
+          stream_written += wn;
+        }
+        co_return;
+      }
       if (!reply.raw.empty()) {
-        co_await asio::async_write(stream, asio::buffer(reply.raw), kNoThrow);
+        if (reply.trickle.count() > 0) {
+          for (char c : reply.raw) {
+            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(&c, 1), kNoThrow);
+            if (wec) co_return;
+            asio::steady_timer t(ioc);
+            t.expires_after(reply.trickle);
+            co_await t.async_wait(kNoThrow);
+          }
+        } else {
+          co_await asio::async_write(stream, asio::buffer(reply.raw), kNoThrow);
+        }
+        if (reply.hold) {
+          asio::steady_timer t(ioc);
+          t.expires_after(std::chrono::hours(1));
+          co_await t.async_wait(kNoThrow);
+        }
         co_return;
       }
       http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
@@ -191,5 +230,7 @@ HttpReply http_call(uint16_t port, const std::string& method, const std::string&
   }
   return out;
 }
+
+size_t FakeBuyer::streamed_bytes() const { return impl_->stream_written.load(); }
 
 }  // namespace pp::testkit

@@ -29,6 +29,13 @@ struct FakeReply {
   bool close = false;                  // close the connection without answering
   std::string raw;                     // write these bytes instead of an HTTP response
   size_t body_bytes = 0;               // send a body of this many 'x' (for size caps)
+  // Hostile peers: write `raw` one byte every `trickle`; after `raw`, keep the connection open
+  // and say nothing (`hold`); announce and stream `stream_bytes` of body in 64 KiB writes until
+  // the client goes away; or reset the connection (RST) instead of answering.
+  std::chrono::milliseconds trickle{0};
+  bool hold = false;
+  size_t stream_bytes = 0;
+  bool reset = false;
 
   static FakeReply json(std::string body) { return FakeReply{200, std::move(body)}; }
 };
@@ -57,6 +64,8 @@ class FakeBuyer {
 
   std::vector<Received> received() const;
   size_t count(std::string_view path) const;
+  // Body bytes written by stream_bytes replies so far (how much a client read before giving up).
+  size_t streamed_bytes() const;
 
  private:
   struct Impl;
