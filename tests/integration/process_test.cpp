@@ -156,6 +156,66 @@ TEST(Process, SigtermDrainsTheLeadInFlightThenRestarts) {
   std::filesystem::remove_all(dir);
 }
 
+// Log canary (issue 7): a whole day's shapes of traffic at info level — supplier pings and posts
+// of an exchange, a buyer that rejects with the lead echoed in its reason, a wrong supplier key,
+// API calls with tokens, a return — and not one canary value (names, email, phone, zip, keys,
+// tokens) reaches the log.
+TEST(Process, InfoLogsCarryNoPersonalDataOrSecrets) {
+  FakeBuyer echo;  // bids, then rejects the post, echoing what it got
+  echo.on("/ping", bid("12.50", "r1"));
+  echo.on("/post", [](const Received& r) {
+    return FakeReply::json(R"({"status":"rejected","reason":"we already have )" + r.body.substr(0, 80) + "\"}");
+  });
+  FakeBuyer taker;
+  taker.on("/ping", bid("9.00", "r2"));
+  taker.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  std::string dir = temp_dir("proc-canary");
+  std::string cfg_path = dir + "/cfg.json";
+  json::object cfg = base_config({ping_buyer(401, echo, 1), ping_buyer(402, taker, 2)});
+  make_exchange(cfg["campaigns"].as_array()[0].as_object());
+  cfg["api_tokens"].as_array().push_back(
+      json::parse(R"({"name":"canary","token":"canary-token-7f3a9b","role":"admin"})"));
+  std::ofstream(cfg_path) << json::serialize(cfg);
+  std::vector<std::string> args{"--config", cfg_path, "--data", dir + "/data", "--listen",
+                                "127.0.0.1:0", "--log-format", "json", "--log-level", "info"};
+  Process p = Process::spawn(args, dir + "/log");
+  uint16_t port = p.wait_port();
+  ASSERT_NE(port, 0) << p.log();
+  const std::vector<std::pair<std::string, std::string>> js = {{"Content-Type", "application/json"}};
+  // Exchange in one go, then the two-step flow.
+  HttpReply direct = http_call(port, "POST", "/direct_post",
+      R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","first_name":"Quintessa",
+          "email":"quintessa.canary@example.org","phone":"(303) 555-0147","state":"CO","zip_code":"80202"})", js);
+  EXPECT_EQ(parse_object(direct.body)["status"], "ACCEPTED") << direct.body;
+  HttpReply ping = http_call(port, "POST", "/ping",
+      R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","state":"CO","zip_code":"80203"})", js);
+  std::string ping_id(parse_object(ping.body)["ping_id"].as_string());
+  HttpReply post = http_call(port, "POST", "/post",
+      R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","lp_ping_id":")" + ping_id +
+      R"(","first_name":"Quintessa","email":"quintessa.canary@example.org","phone":"(303) 555-0148","state":"CO","zip_code":"80203"})", js);
+  EXPECT_EQ(parse_object(post.body)["status"], "ACCEPTED") << post.body;
+  // A wrong key, and API calls with the canary token.
+  http_call(port, "POST", "/direct_post",
+      R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"wrong-key-canary-51","first_name":"Quintessa"})", js);
+  const std::vector<std::pair<std::string, std::string>> auth = {
+      {"Authorization", "Bearer canary-token-7f3a9b"}, {"Content-Type", "application/json"}};
+  std::string lead_id(parse_object(direct.body)["lead_id"].as_string());
+  EXPECT_EQ(http_call(port, "GET", "/public/lead/" + lead_id, "", auth).status, 200);
+  EXPECT_EQ(http_call(port, "POST", "/public/lead/return", R"({"lead_id":")" + lead_id + R"(","reason":"Quintessa moved"})", auth).status, 200);
+  http_call(port, "GET", "/public/lead/x", "", {{"Authorization", "Bearer not-canary-token-99"}});
+  EXPECT_EQ(echo.count("/post"), 2u);  // the echoing rejection really happened, twice
+  kill(p.pid, SIGTERM);
+  EXPECT_EQ(p.wait_exit(), 0);
+  std::string log = p.log();
+  EXPECT_NE(log.find(lead_id), std::string::npos) << "the log carries ids (so it was written)";
+  for (const char* canary : {"Quintessa", "quintessa.canary", "3035550147", "303) 555", "5550148",
+                             "80202", "80203", "supplier-key-200", "wrong-key-canary-51",
+                             "canary-token-7f3a9b", "not-canary-token-99"}) {
+    EXPECT_EQ(log.find(canary), std::string::npos) << canary << " in:\n" << log;
+  }
+  std::filesystem::remove_all(dir);
+}
+
 // Disk full / write errors (issue 7): once the WAL cannot grow, every supplier gets ERROR 1011
 // (never ACCEPTED) with no lead id, the process stays up, and after a restart with room again
 // every acknowledged lead is there, none of the refused ones is, and new leads are stored.
