@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <future>
 #include <regex>
@@ -251,6 +252,7 @@ TEST(Process, WriteErrorsAnswer1011AndLoseNothingAcknowledged) {
       ++other;
     }
   }
+  std::printf("write errors: %zu acknowledged, then %d refused with 1011\n", acked.size(), refused);
   EXPECT_GT(acked.size(), 50u);  // the limit was reached after real traffic...
   EXPECT_EQ(refused, 20);        // ...and from then on every lead was refused
   EXPECT_EQ(other, 0);
