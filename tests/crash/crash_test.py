@@ -9,7 +9,7 @@ restart it on the same data directory, and check, after every cycle:
   4. the ledger (accounting: owed to suppliers, due from buyers) equals the stats totals.
 
     python3 tests/crash/crash_test.py [--build build] [--cycles 20] [--rate 150] [--seed N]
-                                      [--cap 1500]
+                                      [--cap 1500] [--exchange]
 
 Loopback only; fake buyers are pp_fakebuyer processes. Prints one JSON line of figures at the end
 (cycles, leads acknowledged, lost, oversold, cap overshoot, ledger mismatches) and exits 1 on any
@@ -57,7 +57,7 @@ def wait_port(port, proc, timeout=20):
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def config(buyer_a, buyer_b):
+def config(buyer_a, buyer_b, exchange=False):
     def buyer(bid, port, priority, price, caps=None):
         b = {"id": bid, "client_id": 2 + bid % 2, "type": "direct_post", "priority": priority,
              "price": {"type": "static", "amount": str(price)},
@@ -65,26 +65,38 @@ def config(buyer_a, buyer_b):
                       "fields": {"phone": "{{phone}}", "id": "{{lp_lead_id}}"}},
              "post_response": {"format": "json",
                                "accepted": {"path": "status", "equals": ["accepted"]}}}
+        if exchange:  # pinged first; the fake buyer bids its fixed price (A 10, B 7)
+            b["type"] = "ping_post"
+            b["price"] = {"type": "realtime"}
+            b["ping"] = {"url": f"http://127.0.0.1:{port}/ping", "format": "json",
+                         "timeout_ms": 2000, "fields": {"state": "{{state}}"}}
+            b["ping_response"] = {"format": "json",
+                                  "accepted": {"path": "status", "equals": ["accepted"]},
+                                  "price": "bid"}
         if caps:
             b["caps"] = caps
         return b
+    campaign_type = {"type": "ping_post_exchange",
+                     "exchange": {"auction_timeout_ms": 500, "network_buffer_ms": 20,
+                                  "min_buyer_time_ms": 50}} if exchange else {"type": "direct_post"}
     return {
         "account": {"name": "crash", "timezone": "UTC"},
         "outbound": {"allow_private_networks": True, "breaker_failures": 0},
         "clients": [{"id": 1, "company": "Supplier"}, {"id": 2, "company": "Buyer A"},
                     {"id": 3, "company": "Buyer B"}],
         "api_tokens": [{"name": "admin", "token": ADMIN, "role": "admin"}],
-        "campaigns": [{
-            "id": 1, "name": "Crash", "type": "direct_post",
+        "campaigns": [dict(campaign_type, **{
+            "id": 1, "name": "Crash",
             "fields": [{"name": "first_name", "required": True},
                        {"name": "phone", "type": "phone", "required": True},
-                       {"name": "state", "type": "state", "required": True}],
+                       {"name": "state", "type": "state", "required": True,
+                        "required_on_ping": True}],
             "suppliers": [{"id": 10, "client_id": 1, "lp_key": "crash-supplier-key",
                            "price": {"type": "static", "amount": "4"}}],
             "buyers": [buyer(20, buyer_a, 1, PRICE_A,
                              {"leads": [{"type": "total", "limit": CAP_LEADS}],
                               "budget": [{"type": "total", "limit": CAP_BUDGET}]}),
-                       buyer(21, buyer_b, 2, PRICE_B)]}]}
+                       buyer(21, buyer_b, 2, PRICE_B)]})]}
 
 
 class Engine:
@@ -217,6 +229,8 @@ def main():
     ap.add_argument("--rate", type=float, default=150)
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--cap", type=int, default=CAP_LEADS, help="buyer 20's lead cap")
+    ap.add_argument("--exchange", action="store_true",
+                    help="a ping/post exchange (auction per lead) instead of direct post")
     a = ap.parse_args()
     CAP_LEADS, CAP_BUDGET = a.cap, str(a.cap * 11)
     rng = random.Random(a.seed)
@@ -224,16 +238,17 @@ def main():
     buyers = []
     try:
         ports = [free_port(), free_port()]
-        for p in ports:
+        for p, price in zip(ports, (PRICE_A, PRICE_B)):
             buyers.append(subprocess.Popen([os.path.join(a.build, "bench", "pp_fakebuyer"),
-                                            "--listen", f"127.0.0.1:{p}", "--latency", "uniform:1:4"],
+                                            "--listen", f"127.0.0.1:{p}", "--latency", "uniform:1:4",
+                                            "--price", str(price)],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             wait_port(p, buyers[-1])
         cfg_path = os.path.join(work, "crash.json")
-        json.dump(config(*ports), open(cfg_path, "w"))
+        json.dump(config(*ports, exchange=a.exchange), open(cfg_path, "w"))
         engine = Engine(a.build, work, cfg_path, os.path.join(work, "data"))
         acked, checked = [], 0
-        figures = {"seed": a.seed, "cycles": 0, "acknowledged": 0, "lost": 0, "changed": 0,
+        figures = {"mode": "exchange" if a.exchange else "direct_post", "seed": a.seed, "cycles": 0, "acknowledged": 0, "lost": 0, "changed": 0,
                    "oversold": 0, "cap_overshoot": 0, "ledger_mismatches": 0, "buyer_a_sold": 0,
                    "stored_total": 0}
         problems = []
