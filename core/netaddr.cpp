@@ -33,6 +33,10 @@ std::optional<std::string_view> v4_kind(const uint8_t a[4]) {
 
 std::optional<std::string_view> non_public_address_kind(std::string_view ip) {
   if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+  // A zone index ("fe80::1%eth0", as resolvers print link-local addresses) is not part of the
+  // address: judge what is before it, or a link-local address would pass as "not a literal".
+  if (size_t pct = ip.find('%'); pct != std::string_view::npos && ip.find(':') != std::string_view::npos)
+    ip = ip.substr(0, pct);
   if (ip.empty() || ip.size() >= 64) return std::nullopt;
   char buf[64];
   std::memcpy(buf, ip.data(), ip.size());

@@ -31,6 +31,8 @@ TEST(NetAddr, RangesOfIpv4AndIpv6) {
       {"64:ff9b::a9fe:a9fe", "metadata"}, {"fd00:ec2::254", "metadata"},
       {"fc00::1", "private"},         {"fdab::1", "private"},
       {"fe80::1", "link-local"},      {"ff02::1", "multicast"},
+      {"fe80::1%eth0", "link-local"}, {"[fe80::1%25eth0]", "link-local"},  // zone index ignored
+      {"ff02::1%2", "multicast"},
       {"2606:4700:4700::1111", nullptr}, {"2001:db8::1", nullptr},
       {"example.com", nullptr},       {"", nullptr},
       {"127.1", nullptr},  // not a literal inet_pton accepts: names go through the resolver check
