@@ -71,16 +71,16 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     const ApiTokenConfig* token = authenticate(req, snap->config());
     if (token == nullptr) co_return error_response(401, "Unauthenticated");
     if (auto limited = token_rate_limited(*token, snap->config())) co_return *limited;
-    const Role* role = &token->role;
+    const Role role = token->role;
     constexpr std::string_view kCampaigns = "/public/campaigns";
     if (p.rfind(kCampaigns, 0) == 0 &&
         (p.size() == kCampaigns.size() || p[kCampaigns.size()] == '/')) {
       if (req.method != "GET") co_return error_response(405, "Use GET");
-      co_return public_campaigns(req, std::string_view(p).substr(kCampaigns.size()), *role);
+      co_return public_campaigns(req, std::string_view(p).substr(kCampaigns.size()), role);
     }
     if (p == "/public/lead/return") {
       if (req.method != "POST") co_return error_response(405, "Use POST");
-      if (*role != Role::kAdmin)
+      if (role != Role::kAdmin)
         co_return error_response(403, "Forbidden: this token cannot return leads");
       co_return co_await public_return(req);
     }

@@ -114,6 +114,11 @@ std::vector<std::string> split_subids(std::string_view joined) {
   return out;
 }
 
+void add_values(Values& into, const Values& v) {
+  if (v.size() > into.size()) into.resize(v.size(), 0);
+  for (size_t i = 0; i < v.size(); ++i) into[i] += v[i];
+}
+
 void add_delta(std::vector<Delta>& out, const Key& k, size_t metric, int64_t amount,
                size_t metric_count) {
   if (amount == 0) return;

@@ -116,6 +116,10 @@ struct Delta {
   Values add;
 };
 
+// Adds `v` to `into` metric by metric, growing `into` to `v`'s length (rows written by an older
+// version may have fewer metrics).
+void add_values(Values& into, const Values& v);
+
 // Folds deltas with the same key together (one merge operand per row per lead).
 void add_delta(std::vector<Delta>& out, const Key& k, size_t metric, int64_t amount,
                size_t metric_count);

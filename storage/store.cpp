@@ -14,8 +14,8 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
-#include <mutex>
 #include <map>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -123,8 +123,7 @@ class VectorAddOperator final : public rocksdb::MergeOperator {
  private:
   static void add(rollup::Values& sum, const rocksdb::Slice& op, rollup::Values& scratch) {
     decode_values(std::string_view(op.data(), op.size()), scratch);
-    if (scratch.size() > sum.size()) sum.resize(scratch.size(), 0);
-    for (size_t i = 0; i < scratch.size(); ++i) sum[i] += scratch[i];
+    rollup::add_values(sum, scratch);
   }
 };
 
@@ -565,11 +564,7 @@ class RocksStore final : public Store {
           merged.Put(dedup_, e.key, encode_i64(e.expires_ms) + e.value);
         for (const auto& e : p.extras.requests)
           merged.Put(requests_, e.key, encode_i64(e.expires_ms) + e.value);
-        for (auto& d : p.extras.rollups) {
-          rollup::Values& sum = rollup_sum_[d.key];
-          if (d.add.size() > sum.size()) sum.resize(d.add.size(), 0);
-          for (size_t i = 0; i < d.add.size(); ++i) sum[i] += d.add[i];
-        }
+        for (const auto& d : p.extras.rollups) rollup::add_values(rollup_sum_[d.key], d.add);
         for (auto& e : p.index) index_sorted_.push_back(&e);
       }
       // Index entries in key order: the memtable's skip list keeps the last insert position, so
