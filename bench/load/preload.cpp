@@ -42,14 +42,7 @@ int main(int argc, char** argv) {
                  loaded.errors.empty() ? "unreadable" : loaded.errors[0].c_str());
     return 1;
   }
-  storage::StoreOptions so;
-  so.sync = false;
-  std::string err;
-  auto store = storage::Store::open(dir, so, err);
-  if (!store) {
-    std::fprintf(stderr, "%s\n", err.c_str());
-    return 1;
-  }
+  auto store = bench::open_bench_store(dir);
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();

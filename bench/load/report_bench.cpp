@@ -10,20 +10,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
-#include <mutex>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "api/reports.h"
 #include "core/config.h"
 #include "engine/engine.h"
-#include "engine/settlement.h"
 #include "seed_leads.h"
 
 using namespace pp;
@@ -106,14 +101,7 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> errors;
   auto snap = engine::Snapshot::build(loaded.config, errors);
-  storage::StoreOptions so;
-  so.sync = false;
-  std::string err;
-  auto store = storage::Store::open(dir, so, err);
-  if (!store) {
-    std::fprintf(stderr, "%s\n", err.c_str());
-    return 1;
-  }
+  auto store = bench::open_bench_store(dir);
   ManualClock clock(1738368000000);  // 2025-02-01
   engine::Engine eng(snap, *store, clock);
 

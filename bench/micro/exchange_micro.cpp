@@ -101,10 +101,7 @@ void BM_StatsQuery31DaysOverRollups(benchmark::State& st) {
   auto dir = std::filesystem::temp_directory_path() /
              ("pp-micro-stats-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
-  std::string err;
-  storage::StoreOptions so;
-  so.sync = false;
-  auto store = storage::Store::open(dir.string(), so, err);
+  auto store = bench::open_bench_store(dir.string());
   std::vector<std::string> errors;
   auto snap = engine::Snapshot::build(cfg, errors);
   const int64_t from = 1735707600000;  // 2025-01-01 00:00 New York

@@ -1,6 +1,8 @@
 #include "seed_leads.h"
 
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <random>
 #include <string>
@@ -9,6 +11,18 @@
 #include "engine/settlement.h"
 
 namespace pp::bench {
+
+std::unique_ptr<storage::Store> open_bench_store(const std::string& dir) {
+  storage::StoreOptions so;
+  so.sync = false;
+  std::string err;
+  auto store = storage::Store::open(dir, so, err);
+  if (!store) {
+    std::fprintf(stderr, "%s\n", err.c_str());
+    std::exit(1);
+  }
+  return store;
+}
 
 size_t seed_leads(storage::Store& store, const Config& config, size_t n, int64_t from_ms,
                   int64_t to_ms, uint64_t seed) {

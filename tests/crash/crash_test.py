@@ -30,6 +30,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from run_bench import wait_port  # noqa: E402  (the bench runner's: wait until a port answers)
 ADMIN = "crash-admin-token"
 PRICE_A, PRICE_B = 10, 7
 CAP_LEADS = 1500                     # --cap; the budget allows 10% more leads than the count cap
@@ -42,19 +44,6 @@ def free_port():
     p = s.getsockname()[1]
     s.close()
     return p
-
-
-def wait_port(port, proc, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 def config(buyer_a, buyer_b, exchange=False):
