@@ -41,12 +41,10 @@ Response with_retry_after(Response r, int seconds) {
 
 }  // namespace
 
-std::optional<Response> Router::token_rate_limited(const ApiTokenConfig& token,
-                                                   const Config& cfg) {
+std::optional<Response> Router::token_rate_limited(const ApiTokenConfig& token, const Config& cfg) {
   const ServerConfig& sc = cfg.server;
-  int64_t wait_ms = engine_.rate_limiter().take("t:" + token.token_sha256,
-                                                engine_.clock().now_ms(), sc.token_rate_per_s,
-                                                sc.token_burst);
+  int64_t wait_ms = engine_.rate_limiter().take("t:" + token.token_sha256, engine_.clock().now_ms(),
+                                                sc.token_rate_per_s, sc.token_burst);
   if (wait_ms == 0) return std::nullopt;
   return with_retry_after(error_response(429, "Too many requests: slow down and retry"),
                           int((wait_ms + 999) / 1000));
@@ -106,6 +104,18 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     }
     co_return error_response(404, "Not found");
   }
+  if (p.rfind("/admin/", 0) == 0) {
+    auto snap = engine_.snapshot();
+    const ApiTokenConfig* token = authenticate(req, snap->config());
+    if (token == nullptr) co_return error_response(401, "Unauthenticated");
+    if (auto limited = token_rate_limited(*token, snap->config())) co_return *limited;
+    constexpr std::string_view kLead = "/admin/leads/";
+    if (p.rfind(kLead, 0) == 0 && p.size() > kLead.size()) {
+      if (req.method != "GET") co_return error_response(405, "Use GET");
+      co_return admin_lead(std::string_view(p).substr(kLead.size()));
+    }
+    co_return error_response(404, "Not found");
+  }
   if (p == "/metrics") {
     auto snap = engine_.snapshot();
     const ApiTokenConfig* token = authenticate(req, snap->config());
@@ -145,8 +155,7 @@ asio::awaitable<Response> Router::supplier_ping(const Request& req, buyers::Tran
   auto in = parse_intake(req, err);
   if (!in) co_return err;
   engine::PingAnswer a = co_await engine_.ping(std::move(*in), transport);
-  co_return with_retry_after(json_response(a.http_status, render_ping_answer(a)),
-                             a.retry_after_s);
+  co_return with_retry_after(json_response(a.http_status, render_ping_answer(a)), a.retry_after_s);
 }
 
 asio::awaitable<Response> Router::supplier_post(const Request& req, buyers::Transport& transport) {
@@ -328,6 +337,14 @@ Response Router::public_lead(const Request&, std::string_view id) {
   if (!lead) return error_response(404, "Lead not found");
   auto snap = engine_.snapshot();
   return json_response(200, render_lead(*lead, snap->config()));
+}
+
+Response Router::admin_lead(std::string_view id) {
+  auto lead = engine_.find_lead(id);
+  if (!lead) return error_response(404, "Lead not found");
+  auto debug = engine_.find_debug(id);
+  auto snap = engine_.snapshot();
+  return json_response(200, render_admin_lead(*lead, debug ? &*debug : nullptr, snap->config()));
 }
 
 }  // namespace pp::api

@@ -32,6 +32,7 @@ class Router {
   boost::asio::awaitable<Response> supplier_ping(const Request& req, buyers::Transport& transport);
   boost::asio::awaitable<Response> supplier_post(const Request& req, buyers::Transport& transport);
   Response public_lead(const Request& req, std::string_view id);
+  Response admin_lead(std::string_view id);
   std::string render_metrics();
   Response public_debug(const Request& req);
   boost::asio::awaitable<Response> public_return(const Request& req);

@@ -122,28 +122,38 @@ std::string_view title_status(LeadStatus s) {
   return "Error";
 }
 
-void headers_object(JsonWriter& w, const std::vector<std::pair<std::string, std::string>>& h) {
-  w.begin_object();
-  for (const auto& [k, v] : h) w.kv(k, v);
+// `key`: {name: value, ...} in order.
+void pairs_object(JsonWriter& w, std::string_view key,
+                  const std::vector<std::pair<std::string, std::string>>& pairs) {
+  w.key(key).begin_object();
+  for (const auto& [k, v] : pairs) w.kv(k, v);
   w.end_object();
 }
 
-void exchange_object(JsonWriter& w, const std::optional<HttpExchangeLog>& x) {
+// The debug record of the lead's i-th buyer outcome (they are written in the same order).
+const BuyerDebug* debug_of(const DebugLog* debug, size_t i, const BuyerOutcome& o) {
+  return debug && i < debug->buyers.size() && debug->buyers[i].buyer_id == o.buyer_id
+             ? &debug->buyers[i]
+             : nullptr;
+}
+
+// One ping or post exchange. `ours` adds what seed 000's shape has no key for (the transport
+// error) for the admin view.
+void exchange_object(JsonWriter& w, const std::optional<HttpExchangeLog>& x, bool ours = false) {
   if (!x) {
     w.null();
     return;
   }
   w.begin_object();
+  if (ours) w.kv("transport_error", x->transport_error);
   w.kv("url", x->url);
   w.kv("method", x->method);
   w.kv("payload", x->payload);
   w.kv("response", x->response);
   w.kv("http_status", x->http_status);
   w.key("exec_time").fixed(double(x->exec_time_us) / 1000.0, 2);
-  w.key("request_headers");
-  headers_object(w, x->request_headers);
-  w.key("response_headers");
-  headers_object(w, x->response_headers);
+  pairs_object(w, "request_headers", x->request_headers);
+  pairs_object(w, "response_headers", x->response_headers);
   w.end_object();
 }
 
@@ -165,9 +175,7 @@ void render_debug_lead(JsonWriter& w, const Lead& l, const DebugLog& debug, cons
   w.key("cost").money_string(l.cost);
   w.key("revenue").money_string(l.revenue);
   w.key("exec_time").fixed(double(l.exec_time_us) / 1000.0, 2);
-  w.key("lead_data").begin_object();
-  for (const auto& [k, v] : l.fields) w.kv(k, v);
-  w.end_object();
+  pairs_object(w, "lead_data", l.fields);
   w.key("supplier").begin_object();
   w.kv("id", int64_t(l.supplier_id));
   w.kv("nickname", supplier && supplier->nickname ? *supplier->nickname : std::string());
@@ -176,9 +184,7 @@ void render_debug_lead(JsonWriter& w, const Lead& l, const DebugLog& debug, cons
   w.key("buyers").begin_array();
   for (size_t i = 0; i < l.buyers.size(); ++i) {
     const BuyerOutcome& o = l.buyers[i];
-    const BuyerDebug* d = i < debug.buyers.size() && debug.buyers[i].buyer_id == o.buyer_id
-                              ? &debug.buyers[i]
-                              : nullptr;
+    const BuyerDebug* d = debug_of(&debug, i, o);
     const BuyerConfig* bc = campaign ? campaign->find_buyer(o.buyer_id) : nullptr;
     w.begin_object();
     w.kv("id", int64_t(o.buyer_id));
@@ -244,9 +250,7 @@ void write_lead(JsonWriter& w, const Lead& l, const Config& cfg, bool with_date)
   w.key("tags").begin_array();
   for (const auto& t : l.tags) w.value(t);
   w.end_array();
-  w.key("lead_data").begin_object();
-  for (const auto& [k, v] : l.fields) w.kv(k, v);
-  w.end_object();
+  pairs_object(w, "lead_data", l.fields);
   w.key("supplier").begin_object();
   w.kv("id", int64_t(l.supplier_id));
   w.kv("name", supplier ? supplier->name : std::string());
@@ -274,6 +278,74 @@ void write_lead(JsonWriter& w, const Lead& l, const Config& cfg, bool with_date)
   }
   w.end_array();
   w.end_object();
+}
+
+std::string render_admin_lead(const Lead& l, const DebugLog* debug, const Config& cfg) {
+  const CampaignConfig* campaign = cfg.find_campaign(l.campaign_id);
+  const SupplierConfig* supplier = campaign ? campaign->find_supplier(l.supplier_id) : nullptr;
+  std::string out;
+  out.reserve(2048);
+  JsonWriter w(out);
+  w.begin_object();
+  w.kv("id", l.id);
+  w.kv("lead_date_utc", format_utc(l.created_ms));
+  w.kv("request_uuid", l.request_uuid);
+  w.kv("campaign_id", int64_t(l.campaign_id));
+  w.kv("campaign_name", campaign ? campaign->name : std::string());
+  w.kv("supplier_id", int64_t(l.supplier_id));
+  w.kv("supplier_name", supplier ? supplier->name : std::string());
+  w.kv("status", to_string(l.status));
+  w.kv("error_code", l.error_code);
+  w.kv("error_message", l.error_message);
+  w.kv("validation_error_provider", l.validation_error_provider);
+  w.kv("validation_error_description", l.validation_error_description);
+  w.kv("test", l.test);
+  w.kv("cost", l.cost);
+  w.kv("revenue", l.revenue);
+  w.kv("returned", l.returned);
+  w.kv("return_reason", l.return_reason);
+  w.key("tags").begin_array();
+  for (const auto& t : l.tags) w.value(t);
+  w.end_array();
+  pairs_object(w, "lead_data", l.fields);
+  w.kv("redirect_url", l.redirect_url);
+  w.key("exec_time_ms").fixed(double(l.exec_time_us) / 1000.0, 2);
+  w.key("buyers").begin_array();
+  for (size_t i = 0; i < l.buyers.size(); ++i) {
+    const BuyerOutcome& o = l.buyers[i];
+    const BuyerDebug* d = debug_of(debug, i, o);
+    const BuyerConfig* bc = campaign ? campaign->find_buyer(o.buyer_id) : nullptr;
+    w.begin_object();
+    w.kv("id", int64_t(o.buyer_id));
+    w.kv("name", bc ? bc->name : std::string());
+    w.kv("type", to_string(d ? d->type : (bc ? bc->type : DeliveryType::kIncomplete)));
+    w.kv("status", to_upper_string(o.status));
+    w.kv("error_code", o.error_code);
+    w.kv("error_message", o.error_message);
+    w.kv("sell_price", o.sell_price);
+    w.kv("price_missing", o.price_missing);
+    w.kv("buyer_lead_id", o.buyer_lead_id);
+    pairs_object(w, "buyer_data", o.kept);
+    w.kv("returned", o.returned);
+    w.kv("return_reason", o.return_reason);
+    w.key("exec_time_ms").fixed(double(o.exec_time_us) / 1000.0, 2);
+    w.key("bid");
+    if (d && d->has_bid) {
+      w.begin_object().kv("raw", d->bid_raw).kv("adjusted", d->bid_adjusted).end_object();
+    } else {
+      w.null();
+    }
+    w.kv("decision", d ? d->decision : std::string());
+    w.key("ping");
+    exchange_object(w, d ? d->ping : std::nullopt, true);
+    w.key("post");
+    exchange_object(w, d ? d->post : std::nullopt, true);
+    w.end_object();
+  }
+  w.end_array();
+  w.kv("debug_available", debug != nullptr);
+  w.end_object();
+  return out;
 }
 
 }  // namespace pp::api

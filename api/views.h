@@ -25,4 +25,9 @@ std::string render_campaigns(const Config& cfg, engine::Engine& engine);
 // in title case, lead cost/revenue and bids as strings, exec_time in milliseconds.
 void render_debug_lead(JsonWriter& w, const Lead& lead, const DebugLog& debug, const Config& cfg);
 
+// GET /admin/leads/{id}: our own full view of a stored lead (not seed 000's): every buyer with
+// its decision, bid, raw ping and post (while the debug log is kept), the buyer's own lead id,
+// the values kept from its answers (`buyer_data`) and `price_missing`.
+std::string render_admin_lead(const Lead& lead, const DebugLog* debug, const Config& cfg);
+
 }  // namespace pp::api

@@ -1,60 +1,155 @@
 #include "buyers/response.h"
 
+#include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <re2/re2.h>
 #include <simdjson.h>
 
+#include <cctype>
 #include <mutex>
+#include <tuple>
 
+#include "buyers/css_select.h"
 #include "core/text.h"
 
 namespace pp::buyers {
 
 namespace {
 
+constexpr size_t kMaxValues = 16;        // values read at one path (wildcards, node sets)
+constexpr size_t kMaxReasonBytes = 256;  // a rejection reason, joined
+constexpr size_t kMaxLeadIdBytes = 128;  // the buyer's lead id
+constexpr size_t kMaxValueBytes = 1024;  // an extra or kept value
+constexpr size_t kMaxRedirectBytes = 2048;
+
 void xml_silent(void*, xmlErrorPtr) {}
 
-void xml_init_once() {
+// libxml2 keeps its error handler per thread: every thread that parses or compiles sets it.
+void xml_quiet_thread() {
   static std::once_flag once;
   std::call_once(once, [] { xmlInitParser(); });
+  thread_local bool set = false;
+  if (!set) {
+    xmlSetStructuredErrorFunc(nullptr, xml_silent);
+    set = true;
+  }
 }
 
-// "data.items[0].status" or "data.items.0.status" -> JSON Pointer "/data/items/0/status".
-std::string to_json_pointer(std::string_view path) {
-  std::string out;
-  if (!path.empty() && path.front() == '/') return std::string(path);  // already a pointer
-  std::string seg;
-  auto flush = [&] {
-    out.push_back('/');
-    for (char c : seg) {
-      if (c == '~')
-        out += "~0";
-      else if (c == '/')
-        out += "~1";
-      else
-        out.push_back(c);
+// "data.items[0].status", "errors.*.message", "errors[*].message" or a JSON Pointer "/a/b".
+std::vector<std::string> json_segments(std::string_view path) {
+  std::vector<std::string> out;
+  if (path.empty()) return out;
+  if (path.front() == '/') {
+    for (std::string_view raw : split(path.substr(1), "/")) {
+      std::string seg;
+      for (size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '~' && i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
+          seg.push_back(raw[i + 1] == '0' ? '~' : '/');
+          ++i;
+        } else {
+          seg.push_back(raw[i]);
+        }
+      }
+      out.push_back(std::move(seg));
     }
-    seg.clear();
-  };
+    return out;
+  }
+  std::string seg;
+  bool pending = false;
   for (size_t i = 0; i < path.size(); ++i) {
     char c = path[i];
     if (c == '.') {
-      flush();
+      if (pending || !seg.empty()) out.push_back(std::move(seg));
+      seg.clear();
+      pending = false;
     } else if (c == '[') {
-      if (!seg.empty()) flush();
+      if (!seg.empty()) out.push_back(std::move(seg));
+      seg.clear();
       size_t close = path.find(']', i);
       if (close == std::string_view::npos) close = path.size();
-      seg = std::string(path.substr(i + 1, close - i - 1));
-      flush();
+      std::string_view inner = path.substr(i + 1, close - i - 1);
+      if (inner.size() >= 2 && (inner.front() == '"' || inner.front() == '\'') &&
+          inner.back() == inner.front())
+        inner = inner.substr(1, inner.size() - 2);  // ["key.with.dots"]
+      out.emplace_back(inner);
       i = close;
-      if (i + 1 < path.size() && path[i + 1] == '.') ++i;
+      pending = false;
     } else {
       seg.push_back(c);
+      pending = true;
     }
   }
-  if (!seg.empty() || out.empty()) flush();
+  if (pending || !seg.empty()) out.push_back(std::move(seg));
   return out;
+}
+
+bool xml_name_char(char c) {
+  return std::isalnum(uint8_t(c)) || c == '_' || c == '-' || c == '.' || uint8_t(c) >= 0x80;
+}
+
+// A plain element path ("Envelope/Body/Result", "/soap:Envelope//Message", "items/item[2]/@id",
+// "a/b/text()") as XPath that matches elements and attributes by local name, whatever their
+// namespace; nullopt when `p` is not such a path (it is then used as XPath as written).
+std::optional<std::string> local_name_xpath(std::string_view p) {
+  std::string out;
+  size_t i = 0;
+  if (p.starts_with("//")) {
+    out = "//";
+    i = 2;
+  } else {
+    out = "/";
+    if (p.starts_with("/")) i = 1;
+  }
+  while (true) {
+    size_t j = p.find('/', i);
+    std::string_view step = p.substr(i, j == std::string_view::npos ? p.npos : j - i);
+    if (step.empty()) return std::nullopt;
+    std::string index;
+    if (step.back() == ']') {
+      size_t open = step.rfind('[');
+      if (open == std::string_view::npos || open + 2 > step.size() - 1) return std::nullopt;
+      std::string_view n = step.substr(open + 1, step.size() - open - 2);
+      if (!parse_int(n) || *parse_int(n) < 1) return std::nullopt;
+      index = "[" + std::string(n) + "]";
+      step = step.substr(0, open);
+    }
+    bool attr = !step.empty() && step.front() == '@';
+    if (attr) step.remove_prefix(1);
+    if (step == "text()" && !attr && index.empty() && j == std::string_view::npos) {
+      out += "text()";
+      return out;
+    }
+    if (step == "*") {
+      out += attr ? "@*" : "*";
+    } else {
+      size_t colon = step.find(':');
+      std::string_view local = colon == std::string_view::npos ? step : step.substr(colon + 1);
+      if (local.empty() || (colon != std::string_view::npos && colon == 0)) return std::nullopt;
+      for (char c : step.substr(0, colon == std::string_view::npos ? 0 : colon))
+        if (!xml_name_char(c)) return std::nullopt;
+      for (char c : local)
+        if (!xml_name_char(c)) return std::nullopt;
+      out += std::string(attr ? "@" : "") + "*[local-name()='" + std::string(local) + "']";
+    }
+    out += index;
+    if (j == std::string_view::npos) return out;
+    if (j + 1 < p.size() && p[j + 1] == '/') {
+      out += "//";
+      i = j + 2;
+    } else {
+      out += "/";
+      i = j + 1;
+    }
+  }
+}
+
+bool xpath_compiles(const std::string& xpath) {
+  xml_quiet_thread();
+  xmlXPathCompExprPtr c = xmlXPathCompile(reinterpret_cast<const xmlChar*>(xpath.c_str()));
+  if (c == nullptr) return false;
+  xmlXPathFreeCompExpr(c);
+  return true;
 }
 
 std::shared_ptr<re2::RE2> compile_re(const std::string& pattern, std::string& error) {
@@ -70,30 +165,64 @@ std::shared_ptr<re2::RE2> compile_re(const std::string& pattern, std::string& er
   return re;
 }
 
+// The capture groups of the first match of `re` in `text` ([0] is the whole match).
+bool regex_groups(const re2::RE2& re, std::string_view text, std::vector<re2::StringPiece>& g) {
+  g.assign(size_t(re.NumberOfCapturingGroups()) + 1, re2::StringPiece());
+  return re.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED,
+                  g.data(), int(g.size()));
+}
+
+std::string xml_string(xmlChar* s) {
+  std::string out = s ? std::string(reinterpret_cast<const char*>(s)) : std::string();
+  if (s) xmlFree(s);
+  return out;
+}
+
 }  // namespace
 
 // The parsed answer, for whichever format the mapping reads.
 class CompiledMapping::Document {
  public:
-  Document(ResponseFormat f, std::string_view body) : format_(f), body_(body) {
-    if (f == ResponseFormat::kJson) {
-      // One parser per thread: it keeps its buffers between calls.
-      thread_local simdjson::dom::parser parser;
-      auto r = parser.parse(body.data(), body.size());
-      if (r.error() == simdjson::SUCCESS) {
-        root_ = r.value_unsafe();
-        parsed_ = true;
+  Document(ResponseFormat f, std::string_view body, bool parse) : format_(f), body_(body) {
+    if (!parse) return;
+    switch (f) {
+      case ResponseFormat::kJson: {
+        // One parser per thread: it keeps its buffers between calls.
+        thread_local simdjson::dom::parser parser;
+        auto r = parser.parse(body.data(), body.size());
+        if (r.error() == simdjson::SUCCESS) {
+          root_ = r.value_unsafe();
+          parsed_ = true;
+        }
+        break;
       }
-    } else if (f == ResponseFormat::kXml) {
-      xml_init_once();
-      xmlSetStructuredErrorFunc(nullptr, xml_silent);
-      // No entity substitution, no DTD loading, no network: hostile XML stays inert.
-      xml_ = xmlReadMemory(
-          body.data(), int(body.size()), "answer.xml", nullptr,
-          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-      parsed_ = xml_ != nullptr;
-    } else {
-      parsed_ = true;
+      case ResponseFormat::kXml:
+        xml_quiet_thread();
+        // No entity substitution, no DTD loading, no network: hostile XML stays inert.
+        xml_ = xmlReadMemory(
+            body.data(), int(body.size()), "answer.xml", nullptr,
+            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+        parsed_ = xml_ != nullptr;
+        break;
+      case ResponseFormat::kHtml:
+        xml_quiet_thread();
+        if (!trim(body).empty()) {
+          xml_ = htmlReadMemory(body.data(), int(body.size()), "answer.html", nullptr,
+                                HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+        }
+        parsed_ = xml_ != nullptr;
+        break;
+      case ResponseFormat::kForm:
+        if (!trim(body).empty()) {
+          if (auto f = parse_form(trim(body))) {
+            form_ = std::move(*f);
+            parsed_ = true;
+          }
+        }
+        break;
+      case ResponseFormat::kText:
+        parsed_ = true;
+        break;
     }
   }
   ~Document() {
@@ -105,59 +234,165 @@ class CompiledMapping::Document {
   bool parsed() const { return parsed_; }
   std::string_view body() const { return body_; }
 
-  // The value at `path` as text; nullopt when absent. JSON strings are unquoted; numbers and
-  // booleans appear as their JSON text; objects/arrays as minified JSON.
-  std::optional<std::string> at(const std::string& path) const {
-    if (!parsed_) return std::nullopt;
-    if (format_ == ResponseFormat::kText) return std::string(body_);
-    if (format_ == ResponseFormat::kJson) {
-      auto e = root_.at_pointer(to_json_pointer(path));
-      if (e.error() != simdjson::SUCCESS) return std::nullopt;
-      simdjson::dom::element el = e.value_unsafe();
-      if (el.is_string()) return std::string(el.get_string().value_unsafe());
-      if (el.is_null()) return std::nullopt;
-      return simdjson::minify(el);
+  // Every value at `path` (at most kMaxValues). JSON strings are unquoted, numbers and booleans
+  // appear as their JSON text, null is no value, objects as minified JSON; an array is its
+  // elements when `expand`, else minified JSON. XML/HTML: each node's text, or an attribute's
+  // value. The whole body when the path is empty or the format is text.
+  void values(const Path& path, bool expand, std::vector<std::string>& out) const {
+    if (path.empty() || format_ == ResponseFormat::kText) {
+      out.emplace_back(body_);
+      return;
     }
-    std::string xpath = "string(" + (path.empty() || path[0] != '/' ? "/" + path : path) + ")";
-    xmlXPathContextPtr ctx = xmlXPathNewContext(xml_);
-    if (!ctx) return std::nullopt;
-    xmlXPathObjectPtr obj =
-        xmlXPathEvalExpression(reinterpret_cast<const xmlChar*>(xpath.c_str()), ctx);
-    std::optional<std::string> out;
-    if (obj && obj->type == XPATH_STRING && obj->stringval && obj->stringval[0] != 0) {
-      out = std::string(reinterpret_cast<const char*>(obj->stringval));
+    if (!parsed_) return;
+    switch (format_) {
+      case ResponseFormat::kJson: {
+        std::vector<simdjson::dom::element> found;
+        walk(root_, path.segments, 0, found);
+        for (auto el : found) json_text(el, expand, out);
+        break;
+      }
+      case ResponseFormat::kXml:
+      case ResponseFormat::kHtml:
+        xpath_values(path.xpath, out);
+        break;
+      case ResponseFormat::kForm:
+        for (const auto& [k, v] : form_) {
+          if (k == path.raw && out.size() < kMaxValues) out.push_back(v);
+        }
+        break;
+      case ResponseFormat::kText:
+        break;
     }
-    if (obj) xmlXPathFreeObject(obj);
-    xmlXPathFreeContext(ctx);
-    return out;
   }
 
  private:
+  static void walk(simdjson::dom::element el, const std::vector<std::string>& segs, size_t i,
+                   std::vector<simdjson::dom::element>& out) {
+    if (out.size() >= kMaxValues) return;
+    if (i == segs.size()) {
+      out.push_back(el);
+      return;
+    }
+    const std::string& seg = segs[i];
+    if (el.is_object()) {
+      simdjson::dom::object obj = el.get_object().value_unsafe();
+      if (seg == "*") {
+        for (auto field : obj) walk(field.value, segs, i + 1, out);
+      } else if (auto r = obj.at_key(seg); r.error() == simdjson::SUCCESS) {
+        walk(r.value_unsafe(), segs, i + 1, out);
+      }
+    } else if (el.is_array()) {
+      simdjson::dom::array arr = el.get_array().value_unsafe();
+      if (seg == "*") {
+        for (auto v : arr) walk(v, segs, i + 1, out);
+      } else if (auto n = parse_int(seg); n && *n >= 0) {
+        if (auto r = arr.at(size_t(*n)); r.error() == simdjson::SUCCESS)
+          walk(r.value_unsafe(), segs, i + 1, out);
+      }
+    }
+  }
+
+  static void json_text(simdjson::dom::element el, bool expand, std::vector<std::string>& out) {
+    if (out.size() >= kMaxValues) return;
+    if (el.is_string()) {
+      out.emplace_back(el.get_string().value_unsafe());
+    } else if (el.is_null()) {
+      // no value
+    } else if (expand && el.is_array()) {
+      simdjson::dom::array arr = el.get_array().value_unsafe();
+      for (auto v : arr) json_text(v, false, out);
+    } else {
+      out.push_back(simdjson::minify(el));
+    }
+  }
+
+  void xpath_values(const std::string& xpath, std::vector<std::string>& out) const {
+    xmlXPathContextPtr ctx = xmlXPathNewContext(xml_);
+    if (!ctx) return;
+    xmlXPathObjectPtr obj =
+        xmlXPathEvalExpression(reinterpret_cast<const xmlChar*>(xpath.c_str()), ctx);
+    if (obj && obj->type == XPATH_NODESET && obj->nodesetval) {
+      for (int i = 0; i < obj->nodesetval->nodeNr && out.size() < kMaxValues; ++i) {
+        out.push_back(xml_string(xmlNodeGetContent(obj->nodesetval->nodeTab[i])));
+      }
+    } else if (obj && obj->type != XPATH_NODESET) {
+      out.push_back(xml_string(xmlXPathCastToString(obj)));
+    }
+    if (obj) xmlXPathFreeObject(obj);
+    xmlXPathFreeContext(ctx);
+  }
+
   ResponseFormat format_;
   std::string_view body_;
   bool parsed_ = false;
   simdjson::dom::element root_;
   xmlDocPtr xml_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> form_;
 };
 
-bool CompiledMapping::compile_rule(const MatchRule& in, Rule& out, std::string& error) {
-  out.path = in.path;
-  for (const auto& e : in.equals) out.equals_lower.push_back(to_lower(e));
-  out.contains_lower = to_lower(in.contains);
-  if (!in.regex.empty()) {
-    out.regex = compile_re(in.regex, error);
-    if (!out.regex) return false;
+bool CompiledMapping::compile_path(const std::string& in, Path& out, std::string& error) const {
+  out.raw = in;
+  if (in.empty()) return true;
+  if (in.size() > 1024) {
+    error = "a path is at most 1024 characters";
+    return false;
+  }
+  switch (format_) {
+    case ResponseFormat::kJson:
+      out.segments = json_segments(in);
+      return true;
+    case ResponseFormat::kXml: {
+      auto local = local_name_xpath(in);
+      out.xpath = local ? *local : in;  // anything else is XPath as written
+      break;
+    }
+    case ResponseFormat::kHtml: {
+      auto x = css_to_xpath(in, error);
+      if (!x) return false;
+      out.xpath = *x;
+      break;
+    }
+    case ResponseFormat::kForm:
+    case ResponseFormat::kText:
+      return true;
+  }
+  if (!xpath_compiles(out.xpath)) {
+    error = "invalid XPath '" + out.xpath + "'";
+    return false;
   }
   return true;
 }
 
-bool CompiledMapping::compile_extract(const Extractor& in, Extract& out, std::string& error) {
-  out.path = in.path;
+bool CompiledMapping::compile_rule(const MatchRule& in, Rule& out, std::string_view key,
+                                   std::string& error) const {
+  if (!compile_path(in.path, out.path, error)) {
+    error = std::string(key) + ".path: " + error;
+    return false;
+  }
+  for (const auto& e : in.equals) out.equals_lower.push_back(to_lower(e));
+  out.contains_lower = to_lower(in.contains);
   if (!in.regex.empty()) {
     out.regex = compile_re(in.regex, error);
-    if (!out.regex) return false;
-    if (out.regex->NumberOfCapturingGroups() < 1) {
-      error = "an extracting regex needs one capture group";
+    if (!out.regex) {
+      error = std::string(key) + ".regex: " + error;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool CompiledMapping::compile_extract(const Extractor& in, Extract& out, std::string_view key,
+                                      std::string& error) const {
+  if (!compile_path(in.path, out.path, error)) {
+    error = std::string(key) + ".path: " + error;
+    return false;
+  }
+  if (!in.regex.empty()) {
+    out.regex = compile_re(in.regex, error);
+    if (out.regex && out.regex->NumberOfCapturingGroups() < 1)
+      error = "an extracting regex needs a capture group";
+    if (!out.regex || out.regex->NumberOfCapturingGroups() < 1) {
+      error = std::string(key) + ".regex: " + error;
       return false;
     }
   }
@@ -168,102 +403,188 @@ std::optional<CompiledMapping> CompiledMapping::compile(const ResponseMappingCon
                                                         std::string& error) {
   CompiledMapping m;
   m.format_ = cfg.format;
-  if (!compile_rule(cfg.accepted, m.accepted_, error) ||
-      !compile_rule(cfg.duplicate, m.duplicate_, error) ||
-      !compile_extract(cfg.price, m.price_, error) ||
-      !compile_extract(cfg.lead_id, m.lead_id_, error) ||
-      !compile_extract(cfg.redirect_url, m.redirect_, error) ||
-      !compile_extract(cfg.reason, m.reason_, error)) {
+  m.no_match_ = cfg.no_match;
+  m.status_ = cfg.status;
+  m.default_reason_ = one_line(cfg.default_reason, kMaxReasonBytes);
+  m.keep_cookies_ = cfg.keep_cookies;
+  if (!m.compile_rule(cfg.accepted, m.accepted_, "accepted", error) ||
+      !m.compile_rule(cfg.rejected, m.rejected_, "rejected", error) ||
+      !m.compile_rule(cfg.duplicate, m.duplicate_, "duplicate", error) ||
+      !m.compile_extract(cfg.price, m.price_, "price", error) ||
+      !m.compile_extract(cfg.lead_id, m.lead_id_, "lead_id", error) ||
+      !m.compile_extract(cfg.redirect_url, m.redirect_, "redirect_url", error) ||
+      !m.compile_extract(cfg.reason, m.reason_, "reason", error)) {
     return std::nullopt;
   }
-  for (const auto& [name, ex] : cfg.extra) {
-    Extract e;
-    if (!compile_extract(ex, e, error)) return std::nullopt;
-    m.extra_.emplace_back(name, std::move(e));
+  for (auto [list, out, key] :
+       {std::tuple{&cfg.extra, &m.extra_, "extra."}, std::tuple{&cfg.keep, &m.keep_, "keep."}}) {
+    for (const auto& [name, ex] : *list) {
+      Extract e;
+      if (!m.compile_extract(ex, e, key + name, error)) return std::nullopt;
+      out->emplace_back(name, std::move(e));
+    }
   }
+  auto reads_path = [](const Path& p) { return !p.empty(); };
+  bool needs = false;
+  for (const Rule* r : {&m.accepted_, &m.rejected_, &m.duplicate_})
+    needs = needs || (!r->empty() && reads_path(r->path));
+  for (const Extract* e : {&m.price_, &m.lead_id_, &m.redirect_, &m.reason_})
+    needs = needs || reads_path(e->path);
+  for (const auto* list : {&m.extra_, &m.keep_})
+    for (const auto& [name, e] : *list) needs = needs || reads_path(e.path);
+  m.needs_doc_ = needs && m.format_ != ResponseFormat::kText;
   return m;
 }
 
 bool CompiledMapping::test(const Rule& r, const Document& doc) const {
-  // Text rules and regexes look at the whole body unless a path is given.
-  std::optional<std::string> v;
-  if (r.path.empty())
-    v = std::string(doc.body());
-  else
-    v = doc.at(r.path);
-  if (!v) return false;
-  std::string_view s = trim(*v);
-  for (const auto& e : r.equals_lower) {
-    if (iequals(s, e)) return true;
+  std::vector<std::string> vals;
+  doc.values(r.path, true, vals);
+  for (const auto& v : vals) {
+    std::string_view s = trim(v);
+    for (const auto& e : r.equals_lower) {
+      if (iequals(s, e)) return true;
+    }
+    if (!r.contains_lower.empty() && to_lower(s).find(r.contains_lower) != std::string::npos)
+      return true;
+    if (r.regex && RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *r.regex)) return true;
   }
-  if (!r.contains_lower.empty() && to_lower(s).find(r.contains_lower) != std::string::npos)
-    return true;
-  if (r.regex && RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *r.regex)) return true;
   return false;
 }
 
-std::optional<std::string> CompiledMapping::extract(const Extract& e, const Document& doc) const {
+Verdict CompiledMapping::decide(const Document& doc, bool success) const {
+  if (!duplicate_.empty() && test(duplicate_, doc)) return Verdict::kDuplicate;
+  if (!rejected_.empty() && test(rejected_, doc)) return Verdict::kRejected;
+  Verdict v;
+  if (!accepted_.empty() && test(accepted_, doc))
+    v = Verdict::kAccepted;
+  else if (no_match_)
+    v = *no_match_;
+  else
+    v = accepted_.empty() ? Verdict::kAccepted : Verdict::kRejected;
+  // A 4xx never sells.
+  return v == Verdict::kAccepted && !success ? Verdict::kRejected : v;
+}
+
+std::optional<std::string> CompiledMapping::first(const Extract& e, const Document& doc) const {
   if (e.regex) {
-    std::string cap;
-    std::string_view b = doc.body();
-    if (RE2::PartialMatch(re2::StringPiece(b.data(), b.size()), *e.regex, &cap)) return cap;
+    std::vector<re2::StringPiece> g;
+    if (!regex_groups(*e.regex, doc.body(), g)) return std::nullopt;
+    for (size_t i = 1; i < g.size(); ++i) {
+      if (g[i].data() != nullptr)
+        return std::string(trim(std::string_view(g[i].data(), g[i].size())));
+    }
     return std::nullopt;
   }
-  if (e.path.empty()) return std::nullopt;
-  return doc.at(e.path);
+  if (e.path.empty() || !doc.parsed()) return std::nullopt;
+  std::vector<std::string> vals;
+  doc.values(e.path, false, vals);
+  for (const auto& v : vals) {
+    if (!trim(v).empty()) return std::string(trim(v));
+  }
+  return std::nullopt;
+}
+
+const StatusRule* CompiledMapping::status_rule(int status) const {
+  const StatusRule* cls = nullptr;
+  for (const auto& r : status_) {
+    if (!r.whole_class && r.code == status) return &r;
+    if (r.whole_class && r.code == status / 100 && !cls) cls = &r;
+  }
+  return cls;
 }
 
 std::optional<std::string> json_value_at(std::string_view body, std::string_view path) {
-  CompiledMapping::Document doc(ResponseFormat::kJson, body);
+  CompiledMapping::Document doc(ResponseFormat::kJson, body, true);
   if (!doc.parsed()) return std::nullopt;
-  return doc.at(std::string(path));
+  CompiledMapping::Path p;
+  p.raw = std::string(path);
+  p.segments = json_segments(path);
+  std::vector<std::string> vals;
+  doc.values(p, false, vals);
+  if (vals.empty()) return std::nullopt;
+  return vals.front();
 }
 
-MappedResponse CompiledMapping::map(const HttpResult& res) const {
+MappedResponse CompiledMapping::map(const HttpResult& res, std::string_view request_url) const {
   MappedResponse out;
   if (!res.ok()) {
     out.verdict = Verdict::kError;
     out.reason = std::string(to_string(res.error));
     return out;
   }
-  if (res.status < 200 || res.status > 299) {
+  const int status = res.status;
+  const bool success = status >= 200 && status <= 299;
+  const std::string http = "HTTP " + std::to_string(status);
+  const StatusRule* rule = status_rule(status);
+  const bool body_status =
+      success || (status >= 400 && status <= 499 && status != 408 && status != 429);
+  if (rule == nullptr && !body_status) {
     out.verdict = Verdict::kError;
-    out.reason = "HTTP " + std::to_string(res.status);
+    out.reason = http;
     return out;
   }
-  Document doc(format_, res.body);
-  bool needs_doc = format_ != ResponseFormat::kText &&
-                   (!accepted_.path.empty() || !duplicate_.path.empty() || !price_.path.empty() ||
-                    !lead_id_.path.empty() || !redirect_.path.empty() || !reason_.path.empty() ||
-                    !extra_.empty());
-  if (needs_doc && !doc.parsed()) {
+  Document doc(format_, res.body, needs_doc_);
+  const bool readable = !needs_doc_ || doc.parsed();
+  if (rule != nullptr) {
+    out.verdict = rule->verdict;
+  } else if (!readable) {
     out.verdict = Verdict::kError;
-    out.reason = format_ == ResponseFormat::kJson ? "invalid JSON answer" : "invalid XML answer";
+    std::string what = "invalid " + to_upper(to_string(format_)) + " answer";
+    out.reason = success ? what : http + ": " + what;
     return out;
+  } else {
+    out.verdict = decide(doc, success);
   }
 
-  if (accepted_.empty() || test(accepted_, doc))
-    out.verdict = Verdict::kAccepted;
-  else if (!duplicate_.empty() && test(duplicate_, doc))
-    out.verdict = Verdict::kDuplicate;
-  else
-    out.verdict = Verdict::kRejected;
-
-  if (auto p = extract(price_, doc)) out.price = Money::parse(*p);
-  if (auto id = extract(lead_id_, doc)) out.buyer_lead_id = id->substr(0, 128);
-  if (auto u = extract(redirect_, doc)) {
+  if (auto p = first(price_, doc)) {
+    auto m = Money::parse(*p);
+    if (m && *m >= Money()) out.price = m;
+  }
+  if (auto id = first(lead_id_, doc)) out.buyer_lead_id = one_line(*id, kMaxLeadIdBytes);
+  if (auto u = first(redirect_, doc)) {
     std::string_view url = trim(*u);
     // Only absolute http(s) URLs are passed back to the supplier.
-    if (url.size() <= 2048 &&
-        (starts_with_icase(url, "http://") || starts_with_icase(url, "https://")))
+    if (url.size() <= kMaxRedirectBytes &&
+        (starts_with_icase(url, "http://") || starts_with_icase(url, "https://")) &&
+        url.find_first_of(" \t\r\n\"<>") == std::string_view::npos)
       out.redirect_url = std::string(url);
   }
   if (out.verdict != Verdict::kAccepted) {
-    if (auto r = extract(reason_, doc)) out.reason = r->substr(0, 256);
+    std::vector<std::string> parts;
+    if (reason_.regex) {
+      if (auto r = first(reason_, doc)) parts.push_back(*r);
+    } else if (!reason_.path.empty() && doc.parsed()) {
+      doc.values(reason_.path, true, parts);
+    }
+    for (const auto& p : parts) {
+      std::string line = one_line(p, kMaxReasonBytes);
+      if (line.empty()) continue;
+      if (out.reason.size() + line.size() + 2 > kMaxReasonBytes + 64) break;
+      out.reason += (out.reason.empty() ? "" : "; ") + line;
+    }
+    out.reason = std::string(utf8_prefix(out.reason, kMaxReasonBytes));
+    if (out.reason.empty()) out.reason = default_reason_;
+    if (out.reason.empty() && !success) out.reason = http;
   }
   for (const auto& [name, e] : extra_) {
-    if (auto v = extract(e, doc)) out.extra.emplace_back(name, v->substr(0, 1024));
+    if (auto v = first(e, doc)) out.extra.emplace_back(name, utf8_prefix(*v, kMaxValueBytes));
   }
+  for (const auto& [name, e] : keep_) {
+    std::vector<re2::StringPiece> g;
+    if (e.regex && !e.regex->NamedCapturingGroups().empty()) {
+      // Named groups: one value each, under the group's name.
+      if (!regex_groups(*e.regex, doc.body(), g)) continue;
+      for (const auto& [index, group] : e.regex->CapturingGroupNames()) {  // in pattern order
+        const auto& piece = g[size_t(index)];
+        if (piece.data() == nullptr) continue;
+        std::string_view v = trim(std::string_view(piece.data(), piece.size()));
+        if (!v.empty()) out.kept.emplace_back(group, utf8_prefix(v, kMaxValueBytes));
+      }
+    } else if (auto v = first(e, doc)) {
+      out.kept.emplace_back(name, utf8_prefix(*v, kMaxValueBytes));
+    }
+  }
+  if (keep_cookies_ && !request_url.empty()) out.cookies = cookies_from(res.headers, request_url);
   return out;
 }
 

@@ -51,8 +51,37 @@ std::string_view to_string(ResponseFormat f) {
       return "xml";
     case ResponseFormat::kText:
       return "text";
+    case ResponseFormat::kHtml:
+      return "html";
+    case ResponseFormat::kForm:
+      return "form";
   }
   return "json";
+}
+
+std::string_view to_string(AnswerVerdict v) {
+  switch (v) {
+    case AnswerVerdict::kAccepted:
+      return "accepted";
+    case AnswerVerdict::kDuplicate:
+      return "duplicate";
+    case AnswerVerdict::kRejected:
+      return "rejected";
+    case AnswerVerdict::kError:
+      return "error";
+  }
+  return "error";
+}
+
+bool parse_answer_verdict(std::string_view s, AnswerVerdict& out) {
+  for (auto v : {AnswerVerdict::kAccepted, AnswerVerdict::kDuplicate, AnswerVerdict::kRejected,
+                 AnswerVerdict::kError}) {
+    if (s == to_string(v)) {
+      out = v;
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string_view to_string(CampaignType t) {
@@ -817,6 +846,53 @@ class Loader {
     return e;
   }
 
+  std::vector<std::pair<std::string, Extractor>> extractor_map(const json::object& o,
+                                                               std::string_view key,
+                                                               const std::string& path) {
+    std::vector<std::pair<std::string, Extractor>> out;
+    const json::value* ev = o.if_contains(key);
+    if (ev == nullptr) return out;
+    const json::object* eo = object(ev, at(path, key), true);
+    if (!eo) return out;
+    for (const auto& kv : *eo) {
+      if (kv.key().empty() || kv.key().size() > 64)
+        error(at(at(path, key), kv.key()), "names are 1 to 64 characters");
+      out.emplace_back(std::string(kv.key()), extractor(*eo, kv.key(), at(path, key)));
+    }
+    return out;
+  }
+
+  // "status": {"409": "duplicate", "4xx": "rejected"}
+  std::vector<StatusRule> status_rules(const json::object& o, const std::string& path) {
+    std::vector<StatusRule> out;
+    const json::value* v = o.if_contains("status");
+    if (v == nullptr) return out;
+    std::string p = at(path, "status");
+    const json::object* so = object(v, p, true);
+    if (!so) return out;
+    for (const auto& kv : *so) {
+      std::string k = to_lower(kv.key());
+      std::string kp = at(p, kv.key());
+      StatusRule r;
+      bool ok = k.size() == 3 && k[0] >= '1' && k[0] <= '5';
+      if (ok && k.substr(1) == "xx") {
+        r.whole_class = true;
+        r.code = k[0] - '0';
+      } else if (ok && std::isdigit(uint8_t(k[1])) && std::isdigit(uint8_t(k[2]))) {
+        r.code = std::stoi(k);
+      } else {
+        error(kp, "must be an HTTP status (409) or class (4xx) from 1xx to 5xx");
+        continue;
+      }
+      if (!kv.value().is_string() || !parse_answer_verdict(kv.value().get_string(), r.verdict)) {
+        error(kp, "must be accepted, rejected, duplicate or error");
+        continue;
+      }
+      out.push_back(r);
+    }
+    return out;
+  }
+
   ResponseMappingConfig response_mapping(const json::value* v, const std::string& path) {
     ResponseMappingConfig r;
     if (v == nullptr) return r;
@@ -824,7 +900,8 @@ class Loader {
     if (!o) return r;
     unknown_keys(
         *o, path,
-        {"format", "accepted", "duplicate", "price", "lead_id", "redirect_url", "reason", "extra"});
+        {"format", "accepted", "rejected", "duplicate", "no_match", "status", "price", "lead_id",
+         "redirect_url", "reason", "default_reason", "extra", "keep", "keep_cookies"});
     std::string fmt = string(*o, "format", path, false).value_or("json");
     if (fmt == "json")
       r.format = ResponseFormat::kJson;
@@ -832,22 +909,69 @@ class Loader {
       r.format = ResponseFormat::kXml;
     else if (fmt == "text")
       r.format = ResponseFormat::kText;
+    else if (fmt == "html")
+      r.format = ResponseFormat::kHtml;
+    else if (fmt == "form")
+      r.format = ResponseFormat::kForm;
     else
-      error(at(path, "format"), "must be json, xml or text");
+      error(at(path, "format"), "must be json, xml, html, form or text");
     r.accepted = match_rule(*o, "accepted", path);
+    r.rejected = match_rule(*o, "rejected", path);
     r.duplicate = match_rule(*o, "duplicate", path);
+    if (auto nm = string(*o, "no_match", path, false)) {
+      AnswerVerdict verdict;
+      if (*nm == "accepted" || *nm == "rejected") {
+        parse_answer_verdict(*nm, verdict);
+        r.no_match = verdict;
+      } else {
+        error(at(path, "no_match"), "must be accepted or rejected");
+      }
+    }
+    r.status = status_rules(*o, path);
     r.price = extractor(*o, "price", path);
     r.lead_id = extractor(*o, "lead_id", path);
     r.redirect_url = extractor(*o, "redirect_url", path);
     r.reason = extractor(*o, "reason", path);
-    if (const json::value* ev = o->if_contains("extra")) {
-      const json::object* eo = object(ev, at(path, "extra"), true);
-      if (eo) {
-        for (const auto& kv : *eo)
-          r.extra.emplace_back(std::string(kv.key()), extractor(*eo, kv.key(), at(path, "extra")));
-      }
-    }
+    r.default_reason = string(*o, "default_reason", path, false).value_or("");
+    if (r.default_reason.size() > 256) error(at(path, "default_reason"), "at most 256 characters");
+    r.extra = extractor_map(*o, "extra", path);
+    r.keep = extractor_map(*o, "keep", path);
+    if (r.keep.size() > 32) error(at(path, "keep"), "at most 32 values");
+    r.keep_cookies = boolean(*o, "keep_cookies", path, true);
     return r;
+  }
+
+  // "missing_price": "zero" | {"action": "fallback", "amount": 4.5}
+  std::optional<MissingPriceConfig> missing_price(const json::object& o, const std::string& path) {
+    const json::value* v = o.if_contains("missing_price");
+    if (v == nullptr) return std::nullopt;
+    std::string p = at(path, "missing_price");
+    MissingPriceConfig m;
+    std::string action;
+    const json::object* mo = nullptr;
+    if (v->is_string()) {
+      action = std::string(v->get_string());
+    } else if ((mo = object(v, p, true))) {
+      unknown_keys(*mo, p, {"action", "amount"});
+      action = string(*mo, "action", p, true).value_or("");
+    } else {
+      return std::nullopt;
+    }
+    if (action == "zero") {
+      m.action = MissingPriceConfig::Action::kZero;
+    } else if (action == "fallback") {
+      m.action = MissingPriceConfig::Action::kFallback;
+      const json::value* a = mo ? mo->if_contains("amount") : nullptr;
+      if (a == nullptr) {
+        error(at(p, "amount"), "is required for the fallback action");
+      } else if (auto amount = money(*a, at(p, "amount"))) {
+        if (*amount <= Money()) error(at(p, "amount"), "must be more than 0");
+        m.amount = *amount;
+      }
+    } else {
+      error(mo ? at(p, "action") : p, "must be zero or fallback");
+    }
+    return m;
   }
 
   // ---- campaign parts -----------------------------------------------------------------------
@@ -961,8 +1085,7 @@ ConfigLoadResult load_config(std::string_view text) {
     sc.max_field_value_bytes =
         L.positive(*s, "max_field_value_bytes", "$.server", sc.max_field_value_bytes, 1 << 20);
     sc.sandbox = L.boolean(*s, "sandbox", "$.server", false);
-    sc.max_connections =
-        L.positive(*s, "max_connections", "$.server", sc.max_connections, 1000000);
+    sc.max_connections = L.positive(*s, "max_connections", "$.server", sc.max_connections, 1000000);
     sc.max_requests_per_connection = L.positive(*s, "max_requests_per_connection", "$.server",
                                                 sc.max_requests_per_connection, 100000000);
     if (const json::object* r =
@@ -1052,7 +1175,7 @@ ConfigLoadResult load_config(std::string_view text) {
       L.unknown_keys(*c, p,
                      {"id", "name", "public_name", "type", "timezone", "fields", "suppliers",
                       "buyers", "distribution", "delivery_deadline_ms", "computed_fields",
-                      "filters", "dupe_check", "exchange", "one_to_one", "tags"});
+                      "filters", "dupe_check", "exchange", "one_to_one", "tags", "missing_price"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
@@ -1079,6 +1202,7 @@ ConfigLoadResult load_config(std::string_view text) {
           L.error(Loader::at(p, "timezone"), "unknown IANA time zone '" + *tz + "'");
       }
       cc.delivery_deadline_ms = L.positive(*c, "delivery_deadline_ms", p, 30000, 600000);
+      if (auto mp = L.missing_price(*c, p)) cc.missing_price = *mp;
       cc.distribution = L.distribution(*c, p);
       cc.dupe_check = L.dupe_check(*c, p);
       cc.exchange = L.exchange(*c, p);
@@ -1168,10 +1292,11 @@ ConfigLoadResult load_config(std::string_view text) {
           std::string bp = Loader::idx(Loader::at(p, "buyers"), k);
           const json::object* b = L.object(&(*bs)[k], bp, true);
           if (!b) continue;
-          L.unknown_keys(*b, bp,
-                         {"id", "client_id", "name", "nickname", "type", "priority", "paused",
-                          "price", "post", "post_response", "ping", "ping_response", "filters",
-                          "caps", "weight", "group_id", "margin", "bid_penalty", "company_name"});
+          L.unknown_keys(*b, bp, {"id",      "client_id",     "name",         "nickname",
+                                  "type",    "priority",      "paused",       "price",
+                                  "post",    "post_response", "ping",         "ping_response",
+                                  "filters", "caps",          "weight",       "group_id",
+                                  "margin",  "bid_penalty",   "company_name", "missing_price"});
           BuyerConfig bc;
           bc.id = L.integer(*b, "id", bp, true).value_or(0);
           bc.client_id = L.integer(*b, "client_id", bp, true).value_or(0);
@@ -1193,6 +1318,7 @@ ConfigLoadResult load_config(std::string_view text) {
           bc.weight = int(std::clamp<int64_t>(weight, 1, 1000));
           bc.group_id = L.integer(*b, "group_id", bp, false).value_or(0);
           bc.margin = L.margin(*b, "margin", bp);
+          bc.missing_price = L.missing_price(*b, bp);
           if (const json::value* pen = b->if_contains("bid_penalty")) {
             if (auto m = L.money(*pen, Loader::at(bp, "bid_penalty"))) {
               if (*m < Money() || *m > Money::from_whole(100))

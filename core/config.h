@@ -133,12 +133,20 @@ struct HttpTemplateConfig {
   uint32_t max_response_bytes = 262144;
 };
 
-enum class ResponseFormat : uint8_t { kJson, kXml, kText };
+enum class ResponseFormat : uint8_t { kJson, kXml, kText, kHtml, kForm };
 std::string_view to_string(ResponseFormat f);
 
-// A test on the buyer's answer: the value at `path` (JSON dot path or XML element path; the whole
-// body for text) equals one of `equals` (case-insensitive), contains `contains`, or matches
-// `regex`.
+// What a buyer's answer means (C3). Only kError counts against the buyer's health (C6).
+enum class AnswerVerdict : uint8_t { kAccepted, kDuplicate, kRejected, kError };
+std::string_view to_string(AnswerVerdict v);  // "accepted", "duplicate", "rejected", "error"
+bool parse_answer_verdict(std::string_view s, AnswerVerdict& out);
+
+// A test on the buyer's answer: a value at `path` equals one of `equals` (case-insensitive),
+// contains `contains`, or matches `regex` (RE2). Paths by format: JSON dot paths with `*`
+// wildcards ("errors.*.message"), XML element paths matched by local name
+// ("Envelope/Body/Result/Status") or a full XPath, CSS selectors for HTML ("div.status",
+// "a#next::attr(href)"), keys for form-encoded answers. No path: the whole body. Where a path
+// finds several values the rule matches when any of them does.
 struct MatchRule {
   std::string path;
   std::vector<std::string> equals;
@@ -147,23 +155,48 @@ struct MatchRule {
   bool empty() const { return equals.empty() && contains.empty() && regex.empty(); }
 };
 
-// Where to read a value from: `path` (JSON/XML), or `regex` with one capture group (any format).
+// Where to read a value from: `path`, or `regex` over the whole body with one capture group
+// (`keep` also takes named groups, one value each).
 struct Extractor {
   std::string path;
   std::string regex;
   bool empty() const { return path.empty() && regex.empty(); }
 };
 
+// An outcome chosen by the HTTP status alone: `code` is an exact status (409) or a class digit
+// (4 for "4xx"); exact codes win over classes.
+struct StatusRule {
+  int code = 0;
+  bool whole_class = false;
+  AnswerVerdict verdict = AnswerVerdict::kRejected;
+};
+
 struct ResponseMappingConfig {
   ResponseFormat format = ResponseFormat::kJson;
-  MatchRule accepted;   // empty: any 2xx answer is accepted
+  MatchRule accepted;   // empty: any 2xx answer that no other rule claims is accepted
+  MatchRule rejected;   // a match means rejected (for buyers whose success carries no marker)
   MatchRule duplicate;  // empty: never duplicate
-  Extractor price;      // real-time price / bid
-  Extractor lead_id;    // the buyer's own id for the lead
+  // The outcome when no rule matched; default: accepted without an `accepted` rule, else rejected.
+  std::optional<AnswerVerdict> no_match;
+  std::vector<StatusRule> status;  // decide by status code, before any body rule
+  Extractor price;                 // real-time price / bid
+  Extractor lead_id;               // the buyer's own id for the lead
   Extractor redirect_url;
-  Extractor reason;  // rejection reason shown in error_message
+  Extractor reason;            // rejection reason shown in error_message (several values joined)
+  std::string default_reason;  // when a rejection carries no reason
   // One-to-one pings: extra values passed to the supplier with the bid ("mapped additional data").
   std::vector<std::pair<std::string, Extractor>> extra;
+  // Values kept from the answer with the buyer's outcome on the lead (lead view, debug log).
+  std::vector<std::pair<std::string, Extractor>> keep;
+  bool keep_cookies = true;  // ping answers: cookies they set go with the post to the same host
+};
+
+// A real-time buyer that accepts without a price (C4): sell at `amount` (a campaign's fallback)
+// or at 0; either way the sale is flagged (price_missing), never recorded as an error.
+struct MissingPriceConfig {
+  enum class Action : uint8_t { kZero, kFallback };
+  Action action = Action::kZero;
+  Money amount;
 };
 
 struct BuyerConfig {
@@ -186,6 +219,7 @@ struct BuyerConfig {
   ResponseMappingConfig post_response;
   std::optional<HttpTemplateConfig> ping;  // ping_post buyers
   ResponseMappingConfig ping_response;
+  std::optional<MissingPriceConfig> missing_price;  // overrides the campaign's
 };
 
 struct SupplierConfig {
@@ -258,6 +292,7 @@ struct CampaignConfig {
   DistributionConfig distribution;
   ExchangeConfig exchange;
   OneToOneConfig one_to_one;
+  MissingPriceConfig missing_price;  // real-time buyers accepting without a price
   // Upper bound on the whole delivery of one lead (all buyer attempts together).
   uint32_t delivery_deadline_ms = 30000;
 
@@ -273,7 +308,7 @@ struct ServerConfig {
   uint32_t idle_timeout_ms = 60000;  // keep-alive idle
   uint32_t max_fields = 200;         // per lead
   uint32_t max_field_value_bytes = 4096;
-  uint32_t max_connections = 10000;  // more are answered 503 with Retry-After and closed
+  uint32_t max_connections = 10000;             // more are answered 503 with Retry-After and closed
   uint32_t max_requests_per_connection = 1000;  // then the connection is closed after answering
   // Rate limits (token buckets, 0 = off): per API token on /public and /admin routes, per supplier
   // (campaign + lp_supplier_id with a valid lp_key) on intake. Answer 429 with Retry-After.

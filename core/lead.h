@@ -54,6 +54,10 @@ struct BuyerOutcome {
   std::string return_reason;
   std::string buyer_lead_id;  // id the buyer gave the lead, when mapped
   int64_t exec_time_us = 0;
+  // Values kept from the buyer's answers (response mapping `keep`): ping's, then post's.
+  std::vector<std::pair<std::string, std::string>> kept;
+  // A real-time buyer accepted without a price: sold at the campaign's missing_price (flagged).
+  bool price_missing = false;
 };
 
 struct Lead {

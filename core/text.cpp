@@ -1,5 +1,6 @@
 #include "core/text.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace pp {
@@ -182,6 +183,31 @@ std::string strip_crlf(std::string_view s) {
     if (c != '\r' && c != '\n' && c != '\0') out.push_back(c);
   }
   return out;
+}
+
+std::string_view utf8_prefix(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t n = max_bytes;
+  // Step back over continuation bytes (10xxxxxx) to the start of the cut character.
+  while (n > 0 && (uint8_t(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+std::string one_line(std::string_view s, size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(s.size(), max_bytes));
+  bool space = false;
+  for (char c : s) {
+    if (uint8_t(c) <= 0x20 || c == 0x7F) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+    if (out.size() > max_bytes + 4) break;
+  }
+  return std::string(utf8_prefix(out, max_bytes));
 }
 
 }  // namespace pp

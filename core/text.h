@@ -36,6 +36,13 @@ std::optional<int64_t> parse_int(std::string_view s);
 // Splits on every occurrence of `sep` ("a,,b" -> "a", "", "b"); the views point into `s`.
 std::vector<std::string_view> split(std::string_view s, std::string_view sep);
 
+// At most `max_bytes` of `s`, cut on a UTF-8 character boundary (never half a character).
+std::string_view utf8_prefix(std::string_view s, size_t max_bytes);
+
+// One readable line from untrusted text: every run of white space or control characters becomes
+// one space, the ends are trimmed, and the result is cut to `max_bytes` on a UTF-8 boundary.
+std::string one_line(std::string_view s, size_t max_bytes);
+
 // Removes CR and LF (header values built from lead data must not split headers).
 std::string strip_crlf(std::string_view s);
 

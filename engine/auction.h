@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "buyers/cookies.h"
 #include "core/lead.h"
 #include "routing/ranking.h"
 
@@ -23,6 +24,7 @@ struct AuctionResult {
   std::vector<size_t> skipped;                        // buyers not asked
   std::vector<std::string> bid_ids;                   // per ranked bid: the id the supplier sees
   std::vector<std::vector<std::pair<std::string, std::string>>> extra;  // per buyer: mapped data
+  std::vector<std::vector<buyers::Cookie>> cookies;  // per buyer: set by its ping answer
 };
 
 // A supplier's ping, waiting for its post (in memory; a restart forgets pings in flight).

@@ -292,7 +292,7 @@ asio::awaitable<void> ping_one(std::shared_ptr<AuctionState> st, size_t slot,
   buyers::HttpResult res = co_await transport.send(st->slots[slot].request);
   auto& s = st->slots[slot];
   s.step.http = std::move(res);
-  s.step.mapped = mapping->map(s.step.http);
+  s.step.mapped = mapping->map(s.step.http, s.request.url);
   s.done = true;
   if (--st->pending == 0) st->timer.cancel();
 }
@@ -327,16 +327,33 @@ struct Engine::Delivery {
     remember_duplicate_keys(buyer_keys);
   }
 
+  // One request to a buyer. `cookies`: what the buyer's ping answer set (sent with the post).
   asio::awaitable<Step> call(const buyers::CompiledRequest& req, const buyers::CompiledMapping& map,
-                             const LeadContext& ctx, HttpExchangeLog& log) {
+                             const LeadContext& ctx, HttpExchangeLog& log,
+                             const std::vector<buyers::Cookie>* cookies = nullptr) {
     Step s;
     buyers::OutboundRequest out = req.render(ctx, snap.config().outbound.user_agent);
     out.deadline = deadline;
+    if (cookies) buyers::add_cookies(out, *cookies);
     engine.buyer_calls_.fetch_add(1, std::memory_order_relaxed);
     s.http = co_await transport.send(out);
-    s.mapped = map.map(s.http);
+    s.mapped = map.map(s.http, out.url);
     log = make_log(out, s.http);
     co_return s;
+  }
+
+  // What a buyer's answer gave to keep: its lead id (the latest answer that has one) and `keep`
+  // values (appended: the ping's, then the post's).
+  static void keep_answer_values(BuyerOutcome& o, const buyers::MappedResponse& m) {
+    if (!m.buyer_lead_id.empty()) o.buyer_lead_id = m.buyer_lead_id;
+    o.kept.insert(o.kept.end(), m.kept.begin(), m.kept.end());
+  }
+
+  // The price of a real-time sale whose buyer named none: the buyer's or the campaign's
+  // missing_price (fallback amount, or 0).
+  Money missing_price(const BuyerConfig& b) const {
+    const MissingPriceConfig& mp = b.missing_price ? *b.missing_price : campaign.missing_price;
+    return mp.action == MissingPriceConfig::Action::kFallback ? mp.amount : Money();
   }
 
   // Whether a buyer may take this lead at all: its live pause state and delivery type
@@ -396,11 +413,13 @@ struct Engine::Delivery {
     if (!admit(b, o, d)) co_return false;
     std::optional<Money> bid;
     std::string ping_body;
+    std::vector<buyers::Cookie> ping_cookies;
     if (b.type == DeliveryType::kPingPost && cb.ping && cb.ping_mapping) {
       HttpExchangeLog log;
       Step s = co_await call(*cb.ping, *cb.ping_mapping, ctx, log);
       record_health(b, s);
       d.ping = std::move(log);
+      keep_answer_values(o, s.mapped);
       if (s.mapped.verdict != buyers::Verdict::kAccepted) {
         fail_outcome(o, s, "ping");
         o.exec_time_us = micros_since(t0);
@@ -413,6 +432,7 @@ struct Engine::Delivery {
         d.bid_raw = *bid;
         d.bid_adjusted = *bid;
       }
+      ping_cookies = std::move(s.mapped.cookies);
       ping_body = std::move(s.http.body);
       ctx.set_ping_response(&ping_body);
       if (SteadyClock::now() >= deadline) {
@@ -425,32 +445,40 @@ struct Engine::Delivery {
     }
 
     HttpExchangeLog log;
-    Step s = co_await call(*cb.post, *cb.post_mapping, ctx, log);
+    Step s = co_await call(*cb.post, *cb.post_mapping, ctx, log, &ping_cookies);
     record_health(b, s);
     d.post = std::move(log);
     o.exec_time_us = micros_since(t0);
+    keep_answer_values(o, s.mapped);
     if (s.mapped.verdict == buyers::Verdict::kAccepted) {
       std::optional<Money> answered = s.mapped.price ? s.mapped.price : bid;
       std::optional<Money> final_price = routing::final_buyer_price(b.price, ectx, answered);
+      o.status = BuyerStatus::kAccepted;
       if (final_price) {
-        o.status = BuyerStatus::kAccepted;
         o.sell_price = *final_price;
-        o.buyer_lead_id = s.mapped.buyer_lead_id;
-        if (!s.mapped.redirect_url.empty() && lead.redirect_url.empty()) {
-          lead.redirect_url = s.mapped.redirect_url;
-        }
         d.decision = "accepted at " + final_price->to_string();
-        co_return true;
+      } else {
+        // A buyer that took the lead is a sale, price or not (C4): the campaign's missing_price.
+        o.sell_price = missing_price(b);
+        o.price_missing = true;
+        d.decision = "accepted without a price: sold at " + o.sell_price.to_string() +
+                     " (missing_price, flagged)";
       }
+      if (!s.mapped.redirect_url.empty() && lead.redirect_url.empty()) {
+        lead.redirect_url = s.mapped.redirect_url;
+      }
+      co_return true;
     }
     fail_outcome(o, s, "post");
     d.decision = std::string("not sold: ") + o.error_message;
     co_return false;
   }
 
-  // Exchange: sells one ranked bid. `ping_body` is the buyer's ping answer (ping_post buyers).
+  // Exchange: sells one ranked bid. `ping_body` is the buyer's ping answer (ping_post buyers),
+  // `cookies` what that answer set.
   asio::awaitable<bool> deliver_bid(const CompiledBuyer& cb, BuyerOutcome& o, BuyerDebug& d,
-                                    const std::string* ping_body, Money bid) {
+                                    const std::string* ping_body,
+                                    const std::vector<buyers::Cookie>& cookies, Money bid) {
     const BuyerConfig& b = *cb.config;
     const auto t0 = SteadyClock::now();
     if (b.type == DeliveryType::kLeadStore) {
@@ -463,17 +491,17 @@ struct Engine::Delivery {
     ctx.set_buyer(b.id);
     ctx.set_ping_response(ping_body);
     HttpExchangeLog log;
-    Step s = co_await call(*cb.post, *cb.post_mapping, ctx, log);
+    Step s = co_await call(*cb.post, *cb.post_mapping, ctx, log, &cookies);
     record_health(b, s);
     d.post = std::move(log);
     o.exec_time_us += micros_since(t0);
+    keep_answer_values(o, s.mapped);
     if (s.mapped.verdict == buyers::Verdict::kAccepted) {
       // A real-time buyer may confirm a different price in its post answer.
       Money price =
           b.price.kind == Pricing::Kind::kRealTime && s.mapped.price ? *s.mapped.price : bid;
       o.status = BuyerStatus::kAccepted;
       o.sell_price = price;
-      o.buyer_lead_id = s.mapped.buyer_lead_id;
       if (!s.mapped.redirect_url.empty() && lead.redirect_url.empty())
         lead.redirect_url = s.mapped.redirect_url;
       d.decision = "won; accepted at " + price.to_string();
@@ -496,6 +524,7 @@ struct Engine::Delivery {
     res.dbg.assign(n, BuyerDebug{});
     res.ping_body.assign(n, std::nullopt);
     res.extra.assign(n, {});
+    res.cookies.assign(n, {});
     auto& outcome = res.outcome;
     auto& dbg = res.dbg;
     auto& skipped = res.skipped;  // in configuration order
@@ -597,6 +626,8 @@ struct Engine::Delivery {
       o.exec_time_us = slot.step.http.elapsed_us;
       res.ping_body[i] = slot.step.http.body;
       res.extra[i] = slot.step.mapped.extra;
+      res.cookies[i] = slot.step.mapped.cookies;
+      keep_answer_values(o, slot.step.mapped);
       if (slot.step.mapped.verdict == buyers::Verdict::kAccepted && slot.step.mapped.price) {
         bids.push_back({i, *slot.step.mapped.price});
         continue;
@@ -690,7 +721,7 @@ struct Engine::Delivery {
       }
       const std::string* ping_body = res.ping_body[i] ? &*res.ping_body[i] : nullptr;
       d.decision = r.reason;
-      bool sold = co_await deliver_bid(*snap.buyer(b.id), o, d, ping_body, r.raw);
+      bool sold = co_await deliver_bid(*snap.buyer(b.id), o, d, ping_body, res.cookies[i], r.raw);
       if (sold) {
         settle_sale(*hold, o, bkeys);
         exchange_payout += r.after_margin;

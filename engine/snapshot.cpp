@@ -44,7 +44,7 @@ SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors) 
         if (!cb.post) errors.push_back(path + ".post." + err);
         err.clear();
         cb.post_mapping = buyers::CompiledMapping::compile(b.post_response, err);
-        if (!cb.post_mapping) errors.push_back(path + ".post_response: " + err);
+        if (!cb.post_mapping) errors.push_back(path + ".post_response." + err);
       }
       if (b.type == DeliveryType::kPingPost && b.ping) {
         err.clear();
@@ -52,7 +52,7 @@ SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors) 
         if (!cb.ping) errors.push_back(path + ".ping." + err);
         err.clear();
         cb.ping_mapping = buyers::CompiledMapping::compile(b.ping_response, err);
-        if (!cb.ping_mapping) errors.push_back(path + ".ping_response: " + err);
+        if (!cb.ping_mapping) errors.push_back(path + ".ping_response." + err);
       }
       snap->buyers_.emplace(b.id, std::move(cb));
     }

@@ -6,7 +6,9 @@ namespace pp::storage {
 
 namespace {
 
-constexpr uint8_t kLeadVersion = 1;
+// Version 2 adds the buyer outcome's kept values and price_missing flag; version 1 records (round
+// 1) still decode, without them.
+constexpr uint8_t kLeadVersion = 2;
 constexpr uint8_t kDebugVersion = 1;
 
 class Writer {
@@ -156,6 +158,8 @@ std::string encode_lead(const Lead& l) {
     w.str(b.return_reason);
     w.str(b.buyer_lead_id);
     w.i64(b.exec_time_us);
+    w.pairs(b.kept);
+    w.b(b.price_missing);
   }
   w.str(l.redirect_url);
   w.i64(l.exec_time_us);
@@ -164,7 +168,8 @@ std::string encode_lead(const Lead& l) {
 
 std::optional<Lead> decode_lead(std::string_view bytes) {
   Reader r(bytes);
-  if (r.u8() != kLeadVersion) return std::nullopt;
+  const uint8_t version = r.u8();
+  if (version != 1 && version != kLeadVersion) return std::nullopt;
   Lead l;
   l.id = r.str();
   l.request_uuid = r.str();
@@ -200,6 +205,10 @@ std::optional<Lead> decode_lead(std::string_view bytes) {
     b.return_reason = r.str();
     b.buyer_lead_id = r.str();
     b.exec_time_us = r.i64();
+    if (version >= 2) {
+      b.kept = r.pairs();
+      b.price_missing = r.b();
+    }
     l.buyers.push_back(std::move(b));
   }
   l.redirect_url = r.str();

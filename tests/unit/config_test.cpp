@@ -96,7 +96,8 @@ TEST(Config, TemplateErrorsAreReportedBySnapshot) {
       has_error(errors, "$.campaigns[0].computed_fields[0].template: unknown transformer 'nope'"));
   EXPECT_TRUE(
       has_error(errors, "$.campaigns[0].buyers[0].post.url: unknown transformer 'frobnicate'"));
-  EXPECT_TRUE(has_error(errors, "$.campaigns[0].buyers[1].post_response: invalid regex"));
+  EXPECT_TRUE(
+      has_error(errors, "$.campaigns[0].buyers[1].post_response.accepted.regex: invalid regex"));
 }
 
 TEST(Config, RulesSectionsAndOperatorTypes) {
