@@ -1,6 +1,7 @@
-// Authorization matrix (issue 7): every API route × every credential — none, a wrong token, a
-// read token, an admin token. Unauthenticated callers learn nothing (401 even for routes that do
-// not exist); read tokens get 403 on everything that changes state; nothing else answers 401/403.
+// Authorization matrix (issue 7; /admin from issue 12 on): every API route × every credential —
+// none, a wrong token, a read token, an admin token. Unauthenticated callers learn nothing (401
+// even for routes that do not exist); read tokens get 403 on everything that changes state; nothing
+// else answers 401/403.
 #include "app_fixture.h"
 
 namespace pp::testkit {
@@ -34,7 +35,9 @@ TEST_F(Authz, EveryRouteEveryRole) {
       {"POST", "/public/leads/debug", R"({"lead_id":")" + lead_id + R"("})", false},
       {"POST", "/public/lead/return", R"({"lead_id":")" + lead_id + R"(","reason":"bad"})", true},
       {"GET", "/metrics", "", false},
+      {"GET", "/admin/leads/" + lead_id, "", false},
       {"GET", "/public/no-such-route", "", false},
+      {"GET", "/admin/no-such-route", "", false},
   };
   struct Who {
     const char* name;
@@ -69,10 +72,10 @@ TEST_F(Authz, EveryRouteEveryRole) {
   }
   EXPECT_EQ(checked, int(routes.size() * callers.size()));
   // The admin calls above really ran: the buyer was paused then resumed, the lead returned.
-  HttpReply again_return =
-      http_call(app_->port(), "POST", "/public/lead/return",
-                R"({"lead_id":")" + lead_id + R"(","reason":"bad"})",
-                {{"Content-Type", "application/json"}, {"Authorization", "Bearer test-admin-token"}});
+  HttpReply again_return = http_call(
+      app_->port(), "POST", "/public/lead/return",
+      R"({"lead_id":")" + lead_id + R"(","reason":"bad"})",
+      {{"Content-Type", "application/json"}, {"Authorization", "Bearer test-admin-token"}});
   EXPECT_NE(again_return.status, 200) << again_return.body;  // already returned by the admin
   auto again = admin_get("/public/campaigns/100/resume_buyer/300");
   EXPECT_EQ(again.status, 400) << again.body;  // already live: the admin's resume went through
@@ -81,10 +84,10 @@ TEST_F(Authz, EveryRouteEveryRole) {
 // Supplier intake ignores API tokens: only lp_key opens it, and an admin token does not.
 TEST_F(Authz, IntakeNeedsTheSupplierKeyNotATToken) {
   start(base_config(boost::json::array{}));
-  HttpReply r = http_call(app_->port(), "POST", "/direct_post",
-                          R"({"lp_campaign_id":100,"lp_supplier_id":200,"first_name":"A"})",
-                          {{"Content-Type", "application/json"},
-                           {"Authorization", "Bearer test-admin-token"}});
+  HttpReply r = http_call(
+      app_->port(), "POST", "/direct_post",
+      R"({"lp_campaign_id":100,"lp_supplier_id":200,"first_name":"A"})",
+      {{"Content-Type", "application/json"}, {"Authorization", "Bearer test-admin-token"}});
   EXPECT_EQ(parse_object(r.body)["code"].as_int64(), 1001) << r.body;  // lp_key missing
 }
 

@@ -1,8 +1,6 @@
 #include "fake_buyer.h"
 
 #include <atomic>
-#include <type_traits>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -18,6 +16,7 @@
 #include <boost/beast/ssl.hpp>
 #include <map>
 #include <thread>
+#include <type_traits>
 
 namespace pp::testkit {
 
@@ -125,6 +124,7 @@ struct FakeBuyer::Impl {
       }
       http::response<http::string_body> res{static_cast<http::status>(reply.status), 11};
       res.set(http::field::content_type, reply.content_type);
+      for (const auto& [name, value] : reply.headers) res.insert(name, value);
       res.body() = reply.body_bytes ? std::string(reply.body_bytes, 'x') : reply.body;
       res.keep_alive(req.keep_alive());
       res.prepare_payload();

@@ -24,11 +24,12 @@ struct FakeReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
-  std::chrono::milliseconds delay{0};  // wait before answering
-  bool silent = false;                 // read the request, never answer (until shutdown)
-  bool close = false;                  // close the connection without answering
-  std::string raw;                     // write these bytes instead of an HTTP response
-  size_t body_bytes = 0;               // send a body of this many 'x' (for size caps)
+  std::vector<std::pair<std::string, std::string>> headers;  // more response headers (Set-Cookie)
+  std::chrono::milliseconds delay{0};                        // wait before answering
+  bool silent = false;    // read the request, never answer (until shutdown)
+  bool close = false;     // close the connection without answering
+  std::string raw;        // write these bytes instead of an HTTP response
+  size_t body_bytes = 0;  // send a body of this many 'x' (for size caps)
   // Hostile peers: write `raw` one byte every `trickle`; after `raw`, keep the connection open
   // and say nothing (`hold`); announce and stream `stream_bytes` of body in 64 KiB writes until
   // the client goes away; or reset the connection (RST) instead of answering.
