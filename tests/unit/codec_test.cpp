@@ -51,6 +51,42 @@ TEST(Codec, LeadRoundTrips) {
   EXPECT_EQ(d->redirect_url, "https://x");
 }
 
+TEST(Codec, KeptValuesAndPriceFlagRoundTrip) {
+  Lead l = sample();
+  l.buyers[1].kept = {{"buyer_ref", "Q-12"}, {"tier", "2"}};
+  l.buyers[1].price_missing = true;
+  l.buyers[1].buyer_lead_id = "B-77";
+  auto d = decode_lead(encode_lead(l));
+  ASSERT_TRUE(d);
+  EXPECT_TRUE(d->buyers[0].kept.empty());
+  EXPECT_FALSE(d->buyers[0].price_missing);
+  EXPECT_EQ(d->buyers[1].kept, l.buyers[1].kept);
+  EXPECT_TRUE(d->buyers[1].price_missing);
+  EXPECT_EQ(d->buyers[1].buyer_lead_id, "B-77");
+}
+
+// Leads stored by round 1 (version 1: no kept values, no price flag) still read.
+TEST(Codec, VersionOneLeadsStillDecode) {
+  Lead l = sample();
+  l.buyers.resize(1);
+  l.redirect_url.clear();
+  l.exec_time_us = 0;
+  std::string v2 = encode_lead(l);
+  // Version 2 ends with the buyer's kept count and flag (0, 0), then redirect "" and time 0.
+  ASSERT_EQ(v2.substr(v2.size() - 4), std::string(4, '\0'));
+  std::string v1 = v2.substr(0, v2.size() - 4) + std::string(2, '\0');
+  v1[0] = 1;
+  auto d = decode_lead(v1);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->buyers.size(), 1u);
+  EXPECT_EQ(d->buyers[0].error_message, "Rejected by buyer");
+  EXPECT_TRUE(d->buyers[0].kept.empty());
+  // A version-1 record with version-2 fields is corrupt, not misread.
+  std::string wrong = v2;
+  wrong[0] = 1;
+  EXPECT_FALSE(decode_lead(wrong));
+}
+
 TEST(Codec, EveryTruncationAndCorruptionIsRejected) {
   std::string bytes = encode_lead(sample());
   for (size_t n = 0; n < bytes.size(); ++n) {
