@@ -234,92 +234,106 @@ class CompiledMapping::Document {
   bool parsed() const { return parsed_; }
   std::string_view body() const { return body_; }
 
-  // Every value at `path` (at most kMaxValues). JSON strings are unquoted, numbers and booleans
-  // appear as their JSON text, null is no value, objects as minified JSON; an array is its
-  // elements when `expand`, else minified JSON. XML/HTML: each node's text, or an attribute's
-  // value. The whole body when the path is empty or the format is text.
-  void values(const Path& path, bool expand, std::vector<std::string>& out) const {
-    if (path.empty() || format_ == ResponseFormat::kText) {
-      out.emplace_back(body_);
-      return;
-    }
-    if (!parsed_) return;
+  // Calls `fn(std::string_view)` for every value at `path` (at most kMaxValues) until it returns
+  // true; returns whether one did. JSON strings are unquoted, numbers and booleans appear as their
+  // JSON text, null is no value, objects as minified JSON; an array is its elements when
+  // `expand`, else minified JSON. XML/HTML: each node's text, or an attribute's value. The whole
+  // body when the path is empty or the format is text.
+  template <class F>
+  bool visit(const Path& path, bool expand, F&& fn) const {
+    if (path.empty() || format_ == ResponseFormat::kText) return fn(body_);
+    if (!parsed_) return false;
+    size_t budget = kMaxValues;
     switch (format_) {
-      case ResponseFormat::kJson: {
-        std::vector<simdjson::dom::element> found;
-        walk(root_, path.segments, 0, found);
-        for (auto el : found) json_text(el, expand, out);
-        break;
-      }
+      case ResponseFormat::kJson:
+        return walk(root_, path.segments, 0, expand, budget, fn);
       case ResponseFormat::kXml:
       case ResponseFormat::kHtml:
-        xpath_values(path.xpath, out);
-        break;
+        return xpath_visit(path.xpath, fn);
       case ResponseFormat::kForm:
         for (const auto& [k, v] : form_) {
-          if (k == path.raw && out.size() < kMaxValues) out.push_back(v);
+          if (k == path.raw && budget-- > 0 && fn(std::string_view(v))) return true;
         }
-        break;
+        return false;
       case ResponseFormat::kText:
         break;
     }
+    return false;
+  }
+
+  void values(const Path& path, bool expand, std::vector<std::string>& out) const {
+    visit(path, expand, [&](std::string_view v) {
+      out.emplace_back(v);
+      return false;
+    });
   }
 
  private:
-  static void walk(simdjson::dom::element el, const std::vector<std::string>& segs, size_t i,
-                   std::vector<simdjson::dom::element>& out) {
-    if (out.size() >= kMaxValues) return;
-    if (i == segs.size()) {
-      out.push_back(el);
-      return;
-    }
+  template <class F>
+  static bool walk(simdjson::dom::element el, const std::vector<std::string>& segs, size_t i,
+                   bool expand, size_t& budget, F& fn) {
+    if (budget == 0) return false;
+    if (i == segs.size()) return json_text(el, expand, budget, fn);
     const std::string& seg = segs[i];
     if (el.is_object()) {
       simdjson::dom::object obj = el.get_object().value_unsafe();
       if (seg == "*") {
-        for (auto field : obj) walk(field.value, segs, i + 1, out);
+        for (auto field : obj)
+          if (walk(field.value, segs, i + 1, expand, budget, fn)) return true;
       } else if (auto r = obj.at_key(seg); r.error() == simdjson::SUCCESS) {
-        walk(r.value_unsafe(), segs, i + 1, out);
+        return walk(r.value_unsafe(), segs, i + 1, expand, budget, fn);
       }
     } else if (el.is_array()) {
       simdjson::dom::array arr = el.get_array().value_unsafe();
       if (seg == "*") {
-        for (auto v : arr) walk(v, segs, i + 1, out);
+        for (auto v : arr)
+          if (walk(v, segs, i + 1, expand, budget, fn)) return true;
       } else if (auto n = parse_int(seg); n && *n >= 0) {
         if (auto r = arr.at(size_t(*n)); r.error() == simdjson::SUCCESS)
-          walk(r.value_unsafe(), segs, i + 1, out);
+          return walk(r.value_unsafe(), segs, i + 1, expand, budget, fn);
       }
     }
+    return false;
   }
 
-  static void json_text(simdjson::dom::element el, bool expand, std::vector<std::string>& out) {
-    if (out.size() >= kMaxValues) return;
+  template <class F>
+  static bool json_text(simdjson::dom::element el, bool expand, size_t& budget, F& fn) {
+    if (budget == 0) return false;
     if (el.is_string()) {
-      out.emplace_back(el.get_string().value_unsafe());
-    } else if (el.is_null()) {
-      // no value
-    } else if (expand && el.is_array()) {
-      simdjson::dom::array arr = el.get_array().value_unsafe();
-      for (auto v : arr) json_text(v, false, out);
-    } else {
-      out.push_back(simdjson::minify(el));
+      --budget;
+      return fn(el.get_string().value_unsafe());
     }
+    if (el.is_null()) return false;
+    if (expand && el.is_array()) {
+      simdjson::dom::array arr = el.get_array().value_unsafe();
+      for (auto v : arr)
+        if (json_text(v, false, budget, fn)) return true;
+      return false;
+    }
+    --budget;
+    std::string text = simdjson::minify(el);
+    return fn(std::string_view(text));
   }
 
-  void xpath_values(const std::string& xpath, std::vector<std::string>& out) const {
+  template <class F>
+  bool xpath_visit(const std::string& xpath, F& fn) const {
     xmlXPathContextPtr ctx = xmlXPathNewContext(xml_);
-    if (!ctx) return;
+    if (!ctx) return false;
     xmlXPathObjectPtr obj =
         xmlXPathEvalExpression(reinterpret_cast<const xmlChar*>(xpath.c_str()), ctx);
+    bool stopped = false;
     if (obj && obj->type == XPATH_NODESET && obj->nodesetval) {
-      for (int i = 0; i < obj->nodesetval->nodeNr && out.size() < kMaxValues; ++i) {
-        out.push_back(xml_string(xmlNodeGetContent(obj->nodesetval->nodeTab[i])));
+      for (int i = 0; i < obj->nodesetval->nodeNr && i < int(kMaxValues) && !stopped; ++i) {
+        std::string v = xml_string(xmlNodeGetContent(obj->nodesetval->nodeTab[i]));
+        stopped = fn(std::string_view(v));
       }
     } else if (obj && obj->type != XPATH_NODESET) {
-      out.push_back(xml_string(xmlXPathCastToString(obj)));
+      std::string v = xml_string(xmlXPathCastToString(obj));
+      stopped = fn(std::string_view(v));
     }
     if (obj) xmlXPathFreeObject(obj);
     xmlXPathFreeContext(ctx);
+    return stopped;
   }
 
   ResponseFormat format_;
@@ -437,18 +451,15 @@ std::optional<CompiledMapping> CompiledMapping::compile(const ResponseMappingCon
 }
 
 bool CompiledMapping::test(const Rule& r, const Document& doc) const {
-  std::vector<std::string> vals;
-  doc.values(r.path, true, vals);
-  for (const auto& v : vals) {
+  return doc.visit(r.path, true, [&](std::string_view v) {
     std::string_view s = trim(v);
     for (const auto& e : r.equals_lower) {
       if (iequals(s, e)) return true;
     }
     if (!r.contains_lower.empty() && to_lower(s).find(r.contains_lower) != std::string::npos)
       return true;
-    if (r.regex && RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *r.regex)) return true;
-  }
-  return false;
+    return r.regex && RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), *r.regex);
+  });
 }
 
 Verdict CompiledMapping::decide(const Document& doc, bool success) const {
@@ -476,12 +487,13 @@ std::optional<std::string> CompiledMapping::first(const Extract& e, const Docume
     return std::nullopt;
   }
   if (e.path.empty() || !doc.parsed()) return std::nullopt;
-  std::vector<std::string> vals;
-  doc.values(e.path, false, vals);
-  for (const auto& v : vals) {
-    if (!trim(v).empty()) return std::string(trim(v));
-  }
-  return std::nullopt;
+  std::optional<std::string> out;
+  doc.visit(e.path, false, [&](std::string_view v) {
+    if (trim(v).empty()) return false;
+    out = std::string(trim(v));
+    return true;
+  });
+  return out;
 }
 
 const StatusRule* CompiledMapping::status_rule(int status) const {
@@ -514,13 +526,13 @@ MappedResponse CompiledMapping::map(const HttpResult& res, std::string_view requ
   }
   const int status = res.status;
   const bool success = status >= 200 && status <= 299;
-  const std::string http = "HTTP " + std::to_string(status);
+  auto http = [status] { return "HTTP " + std::to_string(status); };
   const StatusRule* rule = status_rule(status);
   const bool body_status =
       success || (status >= 400 && status <= 499 && status != 408 && status != 429);
   if (rule == nullptr && !body_status) {
     out.verdict = Verdict::kError;
-    out.reason = http;
+    out.reason = http();
     return out;
   }
   Document doc(format_, res.body, needs_doc_);
@@ -530,7 +542,7 @@ MappedResponse CompiledMapping::map(const HttpResult& res, std::string_view requ
   } else if (!readable) {
     out.verdict = Verdict::kError;
     std::string what = "invalid " + to_upper(to_string(format_)) + " answer";
-    out.reason = success ? what : http + ": " + what;
+    out.reason = success ? what : http() + ": " + what;
     return out;
   } else {
     out.verdict = decide(doc, success);
@@ -564,7 +576,7 @@ MappedResponse CompiledMapping::map(const HttpResult& res, std::string_view requ
     }
     out.reason = std::string(utf8_prefix(out.reason, kMaxReasonBytes));
     if (out.reason.empty()) out.reason = default_reason_;
-    if (out.reason.empty() && !success) out.reason = http;
+    if (out.reason.empty() && !success) out.reason = http();
   }
   for (const auto& [name, e] : extra_) {
     if (auto v = first(e, doc)) out.extra.emplace_back(name, utf8_prefix(*v, kMaxValueBytes));
