@@ -13,7 +13,7 @@ CapLedger::Counter& CapLedger::counter(const std::string& key) {
 std::optional<CapLedger::Hold> CapLedger::reserve(CapOwner owner, int64_t id, const Caps& caps,
                                                   const TimeZone& tz, UnixMs now, Money amount,
                                                   std::string& failed) {
-  Hold hold;
+  Hold hold(this);
   if (caps.empty()) return hold;
   struct Want {
     std::string key;

@@ -22,6 +22,8 @@ class CapLedger {
  public:
   explicit CapLedger(storage::Store& store) : store_(store) {}
 
+  // A reservation. It releases itself when destroyed unless committed (or released) before, so a
+  // lead that leaves by any path gives back what it did not use. Move-only.
   struct Hold {
     struct Item {
       std::string key;
@@ -30,6 +32,30 @@ class CapLedger {
     };
     std::vector<Item> items;
     bool active = false;
+
+    Hold() = default;
+    explicit Hold(CapLedger* ledger) : ledger_(ledger) {}
+    Hold(Hold&& o) noexcept : items(std::move(o.items)), active(o.active), ledger_(o.ledger_) {
+      o.active = false;
+    }
+    Hold& operator=(Hold&& o) noexcept {
+      if (this != &o) {
+        if (active && ledger_) ledger_->release(*this);
+        items = std::move(o.items);
+        active = o.active;
+        ledger_ = o.ledger_;
+        o.active = false;
+      }
+      return *this;
+    }
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+    ~Hold() {
+      if (active && ledger_) ledger_->release(*this);
+    }
+
+   private:
+    CapLedger* ledger_ = nullptr;
   };
 
   // Reserves one lead and `amount` of budget against every rule of `caps` that applies at `now`
@@ -38,8 +64,8 @@ class CapLedger {
   // "budget week"). A budget rule with an unknown amount (0) only needs room left.
   std::optional<Hold> reserve(CapOwner owner, int64_t id, const Caps& caps, const TimeZone& tz,
                               UnixMs now, Money amount, std::string& failed);
-  // Makes a hold permanent; budget items count `actual` (the final price). Appends the counter
-  // deltas to persist with the lead.
+  // Makes a hold permanent (the hold is then inactive); budget items count `actual` (the final
+  // price). Appends the counter deltas to persist with the lead.
   void commit(Hold& hold, Money actual, std::vector<std::pair<std::string, int64_t>>& deltas);
   void release(Hold& hold);
 

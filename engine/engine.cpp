@@ -15,6 +15,7 @@
 #include "core/text.h"
 #include "engine/async_store.h"
 #include "engine/auction.h"
+#include "engine/holds.h"
 #include "engine/lead_context.h"
 #include "engine/settlement.h"
 #include "routing/filters.h"
@@ -310,7 +311,7 @@ struct Engine::Delivery {
   UnixMs now;
   const std::vector<std::string>& lead_keys;  // duplicate-check keys of the lead
   storage::LeadExtras& extras;
-  std::vector<std::string> buyer_claims;  // buyer-level keys claimed in flight
+  std::vector<DedupHold> buyer_claims;  // buyer-level keys of sales: held until the lead is stored
   SnapshotPtr snap_ptr{};
   Money exchange_payout{};  // exchange: what the supplier earns (bids after margin of the sales)
 
@@ -319,12 +320,52 @@ struct Engine::Delivery {
     for (const auto& k : keys)
       extras.dedup.push_back({k, lead.id, now + int64_t(campaign.dupe_check.days) * 86400000});
   }
+  // What a buyer holds while it is tried: its buyer-level duplicate claim and its cap
+  // reservation. Both go back by themselves unless the buyer buys (settle_sale).
+  struct BuyerHolds {
+    std::optional<DedupHold> claim;
+    CapLedger::Hold cap;
+  };
+  struct Refusal {
+    BuyerStatus status;
+    int code;
+    std::string message;
+    std::string decision;
+  };
+  // Takes a buyer's holds for a sale of `amount`, or says why the buyer cannot be tried.
+  std::optional<BuyerHolds> hold_buyer(const BuyerConfig& b, Money amount, Refusal& why) {
+    BuyerHolds h;
+    if (campaign.dupe_check.buyer_level && !lead_keys.empty()) {
+      std::string holder;
+      h.claim = DedupHold::take(engine.dedup_, DedupTable::for_buyer(lead_keys, b.id), lead.id, now,
+                                holder);
+      if (!h.claim) {
+        why = {BuyerStatus::kDuplicated, code_int(Code::kDuplicated),
+               "Duplicate: the buyer already has this lead (" + holder + ")",
+               "skipped: duplicate for this buyer"};
+        return std::nullopt;
+      }
+    }
+    std::string cap_failed;
+    auto cap =
+        engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, amount, cap_failed);
+    if (!cap) {
+      why = {BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached), "Cap reached: " + cap_failed,
+             "skipped: cap reached"};
+      return std::nullopt;
+    }
+    h.cap = std::move(*cap);
+    return h;
+  }
   // A buyer bought the lead: its cap use (test leads use up lead counts but never budget: they
-  // are never billed) and its buyer-level duplicate keys are written with the lead.
-  void settle_sale(CapLedger::Hold& hold, const BuyerOutcome& o,
-                   const std::vector<std::string>& buyer_keys) {
-    engine.caps_.commit(hold, lead.test ? Money() : o.sell_price, extras.counter_deltas);
-    remember_duplicate_keys(buyer_keys);
+  // are never billed) and its buyer-level duplicate keys are written with the lead; the claim is
+  // kept until that write is durable.
+  void settle_sale(BuyerHolds& holds, const BuyerOutcome& o) {
+    engine.caps_.commit(holds.cap, lead.test ? Money() : o.sell_price, extras.counter_deltas);
+    if (holds.claim) {
+      remember_duplicate_keys(holds.claim->keys());
+      buyer_claims.push_back(std::move(*holds.claim));
+    }
   }
 
   // One request to a buyer. `cookies`: what the buyer's ping answer set (sent with the post).
@@ -544,11 +585,10 @@ struct Engine::Delivery {
       const CompiledBuyer* cb = snap.buyer(b.id);
       if (e.eligible && !b.caps.empty()) {
         // A buyer with no room left under its caps is not asked (the sale reserves for real).
+        // (The trial reservation goes back at once.)
         std::string cap_failed;
-        if (auto hold = engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now,
-                                             Money(), cap_failed)) {
-          engine.caps_.release(*hold);
-        } else {
+        if (!engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, Money(),
+                                  cap_failed)) {
           e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached),
                "Cap reached: " + cap_failed};
         }
@@ -698,37 +738,19 @@ struct Engine::Delivery {
              "Delivery deadline reached before the post", "bid, not posted: " + r.reason);
         continue;
       }
-      std::vector<std::string> bkeys;
-      if (campaign.dupe_check.buyer_level && !lead_keys.empty()) {
-        bkeys = DedupTable::for_buyer(lead_keys, b.id);
-        std::string holder;
-        if (!engine.dedup_.claim(bkeys, lead.id, now, holder)) {
-          mark(o, d, BuyerStatus::kDuplicated, code_int(Code::kDuplicated),
-               "Duplicate: the buyer already has this lead (" + holder + ")",
-               "skipped: duplicate for this buyer");
-          continue;
-        }
-        buyer_claims.insert(buyer_claims.end(), bkeys.begin(), bkeys.end());
-      }
-      std::string cap_failed;
-      auto hold =
-          engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, r.raw, cap_failed);
-      if (!hold) {
-        engine.dedup_.release(bkeys, lead.id);
-        mark(o, d, BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached),
-             "Cap reached: " + cap_failed, "skipped: cap reached");
+      Refusal why;
+      auto holds = hold_buyer(b, r.raw, why);
+      if (!holds) {
+        mark(o, d, why.status, why.code, std::move(why.message), std::move(why.decision));
         continue;
       }
       const std::string* ping_body = res.ping_body[i] ? &*res.ping_body[i] : nullptr;
       d.decision = r.reason;
       bool sold = co_await deliver_bid(*snap.buyer(b.id), o, d, ping_body, res.cookies[i], r.raw);
       if (sold) {
-        settle_sale(*hold, o, bkeys);
+        settle_sale(*holds, o);
         exchange_payout += r.after_margin;
         ++sales;
-      } else {
-        engine.caps_.release(*hold);
-        engine.dedup_.release(bkeys, lead.id);
       }
     }
     // Bids the supplier did not choose (or that were never reached) are outbid.
@@ -807,35 +829,19 @@ struct Engine::Delivery {
                "Delivery deadline reached");
           continue;
         }
-        // Buyer-level duplicate check: only buyers that already bought this lead are skipped.
-        std::vector<std::string> bkeys;
-        if (campaign.dupe_check.buyer_level && !lead_keys.empty()) {
-          bkeys = DedupTable::for_buyer(lead_keys, b.id);
-          std::string holder;
-          if (!engine.dedup_.claim(bkeys, lead.id, now, holder)) {
-            skip(std::move(o), std::move(d), BuyerStatus::kDuplicated, code_int(Code::kDuplicated),
-                 "Duplicate: the buyer already has this lead (" + holder + ")");
-            continue;
-          }
-          buyer_claims.insert(buyer_claims.end(), bkeys.begin(), bkeys.end());
-        }
-        std::string cap_failed;
-        auto hold = engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now,
-                                         cand.price[i].value_or(Money()), cap_failed);
-        if (!hold) {
-          engine.dedup_.release(bkeys, lead.id);
-          skip(std::move(o), std::move(d), BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached),
-               "Cap reached: " + cap_failed);
+        // Buyer-level duplicate check (only buyers that already bought this lead are skipped)
+        // and the buyer's caps.
+        Refusal why;
+        auto holds = hold_buyer(b, cand.price[i].value_or(Money()), why);
+        if (!holds) {
+          skip(std::move(o), std::move(d), why.status, why.code, std::move(why.message));
           continue;
         }
         bool sold = co_await try_buyer(*snap.buyer(b.id), o, d);
         if (sold) {
-          settle_sale(*hold, o, bkeys);
+          settle_sale(*holds, o);
           ++sales;
           ++group_sales;
-        } else {
-          engine.caps_.release(*hold);
-          engine.dedup_.release(bkeys, lead.id);
         }
         lead.buyers.push_back(std::move(o));
         debug.buyers.push_back(std::move(d));
@@ -1047,10 +1053,10 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
   {
     // Room under the supplier's caps now (the post reserves for real).
     std::string cap_failed;
-    auto hold = caps_.reserve(CapOwner::kSupplier, supplier->id, supplier->caps, campaign->tz, now,
-                              Money(), cap_failed);
-    if (!hold) co_return fail(Code::kCapReached, "Supplier cap reached: " + cap_failed);
-    caps_.release(*hold);
+    // (The trial reservation goes back at once.)
+    if (!caps_.reserve(CapOwner::kSupplier, supplier->id, supplier->caps, campaign->tz, now,
+                       Money(), cap_failed))
+      co_return fail(Code::kCapReached, "Supplier cap reached: " + cap_failed);
   }
 
   // The ping stage over the ping fields.
@@ -1162,31 +1168,29 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
     request_keys.emplace_back("i/" + supplier_prefix + sha256_hex(req.idempotency_key),
                               RequestGuard::kIdempotencyWindowMs);
   }
-  std::vector<std::string> claimed;
+  std::vector<RequestHold> claimed;  // forgotten when deliver returns: after the store, or at once
   const auto wait_until =
       t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms) + std::chrono::seconds(5);
   for (const auto& [rk, window] : request_keys) {
     for (;;) {
       RequestGuard::Claim c = requests_.claim(rk, req.body_hash, clock_.now_ms(), window);
       if (c.state == RequestGuard::State::kFirst) {
-        claimed.push_back(rk);
+        claimed.emplace_back(requests_, rk);
         break;
       }
       if (c.state == RequestGuard::State::kConflict && rk[0] == 'i') {
-        for (const auto& k : claimed) requests_.abandon(k);
         IntakeResult r = unstored(Code::kIdempotencyConflict,
                                   "Idempotency-Key was already used with a different request body");
         r.http_status = 409;
         co_return r;
       }
       if (c.state == RequestGuard::State::kReplay) {
-        for (const auto& k : claimed) requests_.abandon(k);
         if (auto r = decode_result(c.answer)) co_return *r;
+        claimed.clear();  // an unreadable stored answer: go on as a new request, unguarded
         break;
       }
       if (c.state == RequestGuard::State::kConflict) break;  // payload keys embed the hash
       if (SteadyClock::now() > wait_until) {
-        for (const auto& k : claimed) requests_.abandon(k);
         co_return unstored(Code::kUnavailable,
                            "The same request is still being processed; retry later");
       }
@@ -1201,10 +1205,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   std::string ping_id;
   if (from_ping) {
     const std::string* pid = find_field(req.params, "lp_ping_id");
-    auto fail = [&](Code c, std::string m) {
-      for (const auto& k : claimed) requests_.abandon(k);
-      return unstored(c, std::move(m));
-    };
+    auto fail = [&](Code c, std::string m) { return unstored(c, std::move(m)); };
     if (pid == nullptr || trim(*pid).empty())
       co_return fail(Code::kMissingField, "Missing required parameter lp_ping_id");
     const std::string* consent = find_field(req.params, "lp_consent_bids");
@@ -1250,9 +1251,10 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   // 5. Rules, then delivery.
   storage::LeadExtras extras;
   std::vector<std::string> dedup_keys;
-  bool dedup_claimed = false;
+  // Held until the lead is stored (they go back by themselves on every path).
+  std::optional<DedupHold> lead_claim;
   std::optional<CapLedger::Hold> supplier_hold;
-  std::vector<std::string> buyer_claims;
+  std::vector<DedupHold> buyer_claims;
   auto fail_lead = [&](Code code, std::string message, LeadStatus status = LeadStatus::kError) {
     lead.status = status;
     lead.error_code = code_int(code);
@@ -1284,7 +1286,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
       fail_lead(Code::kFiltered, std::move(*filtered));
     } else if (dedup_keys = DedupTable::keys(*campaign, lead.fields);
                !campaign->dupe_check.buyer_level &&
-               !(dedup_claimed = dedup_.claim(dedup_keys, lead.id, now, holder))) {
+               !(lead_claim = DedupHold::take(dedup_, dedup_keys, lead.id, now, holder))) {
       fail_lead(Code::kDuplicated, "Duplicate lead (" + holder + ")", LeadStatus::kDuplicated);
     } else if (supplier_hold = caps_.reserve(
                    CapOwner::kSupplier, supplier->id, supplier->caps, campaign->tz, now,
@@ -1361,7 +1363,6 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
       }
     }
   }
-  if (supplier_hold) caps_.release(*supplier_hold);  // no-op once committed
   lead.exec_time_us = micros_since(t0);
 
   IntakeResult r;
@@ -1373,25 +1374,24 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   r.redirect_url = lead.redirect_url;
   const std::string answer = encode_result(r);
   for (const auto& [rk, window] : request_keys) {
-    if (std::find(claimed.begin(), claimed.end(), rk) == claimed.end()) continue;
+    if (std::none_of(claimed.begin(), claimed.end(),
+                     [&k = rk](const RequestHold& h) { return h.key() == k; }))
+      continue;
     extras.requests.push_back(
         {rk, RequestGuard::persisted_value(req.body_hash, answer, now + window), now + window});
   }
 
   extras.rollups = lead_rollups(lead, debug);
 
-  // 6. Durable before the answer (invariant 1); claims are released only once the keys are stored.
+  // 6. Durable before the answer (invariant 1); the claims and holds above go back when this
+  // coroutine returns, after the keys they guard are stored.
   storage::Status st =
       co_await async_save_lead(store_, lead, debug, std::move(extras), asio::use_awaitable);
-  if (dedup_claimed) dedup_.release(dedup_keys, lead.id);
-  dedup_.release(buyer_claims, lead.id);
   if (!st.ok()) {
-    for (const auto& k : claimed) requests_.abandon(k);
     store_failures_.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("lead {} could not be stored: {}", lead.id, st.message);
     co_return unstored(Code::kUnavailable, "Lead could not be stored; retry later");
   }
-  for (const auto& k : claimed) requests_.complete(k);
   stored_.fetch_add(1, std::memory_order_relaxed);
   if (lead.status == LeadStatus::kAccepted) accepted_.fetch_add(1, std::memory_order_relaxed);
 

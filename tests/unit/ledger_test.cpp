@@ -11,6 +11,7 @@
 #include "engine/buyer_state.h"
 #include "engine/caps_ledger.h"
 #include "engine/dedup.h"
+#include "engine/holds.h"
 #include "engine/request_guard.h"
 
 namespace pp::engine {
@@ -209,6 +210,55 @@ TEST_F(StoreTest, DuplicateClaimsInFlightAndStored) {
   EXPECT_TRUE(t.claim(other, "lead-5", kNow, holder));
   t.release(other, "lead-5");
   EXPECT_TRUE(t.claim(other, "lead-6", kNow, holder));
+}
+
+// Owned holds (issue 13): whatever a lead holds goes back when its handle goes out of scope,
+// unless it was committed; moving a handle moves the duty.
+TEST_F(StoreTest, HoldsReleaseThemselvesUnlessCommitted) {
+  CapLedger ledger(*store_);
+  Caps caps;
+  caps.leads.push_back({CapPeriod::kTotal, -1, 1, "total"});
+  const TimeZone utc = TimeZone::utc();
+  std::string failed;
+  {
+    auto h = ledger.reserve(CapOwner::kBuyer, 9, caps, utc, kNow, Money(), failed);
+    ASSERT_TRUE(h);
+    EXPECT_FALSE(ledger.reserve(CapOwner::kBuyer, 9, caps, utc, kNow, Money(), failed));
+    CapLedger::Hold moved = std::move(*h);  // the duty moves with the handle
+    EXPECT_FALSE(ledger.reserve(CapOwner::kBuyer, 9, caps, utc, kNow, Money(), failed));
+  }
+  // Gone out of scope uncommitted: room again.
+  auto h = ledger.reserve(CapOwner::kBuyer, 9, caps, utc, kNow, Money(), failed);
+  ASSERT_TRUE(h);
+  std::vector<std::pair<std::string, int64_t>> deltas;
+  ledger.commit(*h, Money(), deltas);
+  h.reset();  // committed: destroying it gives nothing back
+  EXPECT_FALSE(ledger.reserve(CapOwner::kBuyer, 9, caps, utc, kNow, Money(), failed));
+  EXPECT_EQ(failed, "total");
+
+  DedupTable t(*store_);
+  auto keys = DedupTable::keys(dupe_campaign(false), {{"phone", "4105550100"}});
+  std::string holder;
+  {
+    auto claim = DedupHold::take(t, keys, "lead-1", kNow, holder);
+    ASSERT_TRUE(claim);
+    EXPECT_FALSE(DedupHold::take(t, keys, "lead-2", kNow, holder));
+    EXPECT_EQ(holder, "lead-1");
+    std::vector<DedupHold> kept;
+    kept.push_back(std::move(*claim));
+    EXPECT_FALSE(DedupHold::take(t, keys, "lead-2", kNow, holder));
+  }
+  EXPECT_TRUE(DedupHold::take(t, keys, "lead-3", kNow, holder));
+
+  RequestGuard g(*store_);
+  {
+    ASSERT_EQ(g.claim("p/1/x", "h", kNow, 60000).state, RequestGuard::State::kFirst);
+    RequestHold held(g, "p/1/x");
+    EXPECT_EQ(g.claim("p/1/x", "h", kNow, 60000).state, RequestGuard::State::kInFlight);
+    RequestHold moved(std::move(held));
+    EXPECT_EQ(g.claim("p/1/x", "h", kNow, 60000).state, RequestGuard::State::kInFlight);
+  }
+  EXPECT_EQ(g.claim("p/1/x", "h", kNow, 60000).state, RequestGuard::State::kFirst);
 }
 
 TEST_F(StoreTest, RequestGuardReplaysConflictsAndSurvivesRestart) {
