@@ -65,7 +65,11 @@ std::vector<size_t> order_buyers(const CampaignConfig& c, DistributionMethod met
       size_t n = members.size();
       if (n == 0) return out;
       size_t start = size_t(state.next % n);
-      state.next = (state.next + 1) % n;
+      for (size_t k = 0; k < n; ++k) {
+        if (state.next_buyer != 0 && c.buyers[members[k]].id == state.next_buyer) start = k;
+      }
+      state.next = (start + 1) % n;
+      state.next_buyer = c.buyers[members[state.next]].id;
       for (size_t k = 0; k < n; ++k) {
         size_t i = members[(start + k) % n];
         if (cand.eligible[i]) out.push_back(i);
@@ -77,17 +81,28 @@ std::vector<size_t> order_buyers(const CampaignConfig& c, DistributionMethod met
       // Smooth weighted round robin (as nginx): every eligible member gains its weight, the
       // largest current weight leads and pays back the total. Ties go to the earlier member.
       if (eligible.empty()) return eligible;
-      state.current.resize(members.size(), 0);
+      // The members' current weights, by buyer id; buyers no longer members are forgotten.
+      std::vector<std::pair<BuyerId, int64_t>> current;
+      current.reserve(members.size());
+      for (size_t i : members) {
+        const BuyerId id = c.buyers[i].id;
+        int64_t w = 0;
+        for (const auto& [bid, cw] : state.current) {
+          if (bid == id) w = cw;
+        }
+        current.emplace_back(id, w);
+      }
       int64_t total = 0;
       size_t best = SIZE_MAX;
       for (size_t k = 0; k < members.size(); ++k) {
         size_t i = members[k];
         if (!cand.eligible[i]) continue;
-        state.current[k] += c.buyers[i].weight;
+        current[k].second += c.buyers[i].weight;
         total += c.buyers[i].weight;
-        if (best == SIZE_MAX || state.current[k] > state.current[best]) best = k;
+        if (best == SIZE_MAX || current[k].second > current[best].second) best = k;
       }
-      state.current[best] -= total;
+      current[best].second -= total;
+      state.current = std::move(current);
       std::vector<size_t> out{members[best]};
       for (size_t i : eligible) {
         if (i != members[best]) out.push_back(i);

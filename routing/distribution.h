@@ -26,10 +26,13 @@ Eligibility check_buyer(const BuyerConfig& buyer, bool paused);
 // Returns indexes into campaign.buyers.
 std::vector<size_t> waterfall_order(const CampaignConfig& campaign);
 
-// Rotation state of one round-robin list (a campaign, or one buyer group).
+// Rotation state of one round-robin list (a campaign, or one buyer group), keyed by buyer id so a
+// configuration change (buyers added, removed or reordered) neither shifts nor loses the turn.
 struct RotationState {
-  uint64_t next = 0;             // round robin: where the next lead starts
-  std::vector<int64_t> current;  // smooth weighted round robin: current weight per member
+  BuyerId next_buyer = 0;  // round robin: the buyer that leads the next lead (0: none yet)
+  uint64_t next = 0;       // round robin: where to start when next_buyer is no longer a member
+  // Smooth weighted round robin: current weight per buyer (members only; a new buyer starts at 0).
+  std::vector<std::pair<BuyerId, int64_t>> current;
 };
 
 // One step of the plan: try `buyers` in order, up to `max_sales` sales (0 = no limit).

@@ -262,6 +262,45 @@ TEST(Distribution, SmoothWeightedRoundRobinIsDeterministic) {
   EXPECT_EQ(n[3], 100);
 }
 
+// Issue 13: the rotation follows buyer ids, so a configuration change while leads flow (buyers
+// added, removed, reordered) neither hands the turn to the wrong buyer nor loses weights.
+TEST(Distribution, RotationSurvivesAConfigurationChange) {
+  CampaignConfig c = campaign({{1, 1, 1}, {2, 2, 1}, {3, 3, 1}});
+  routing::RotationState st;
+  auto rr = [&](const CampaignConfig& cc) {
+    return ids(cc, routing::order_buyers(cc, DistributionMethod::kRoundRobin,
+                                         routing::group_members(cc, 0), all_eligible(cc), st))[0];
+  };
+  EXPECT_EQ(rr(c), 1);  // buyer 2 is next
+  // A new buyer first in priority, buyer 3 removed: buyer 2 still leads next, then the rotation
+  // goes on in the new order.
+  CampaignConfig changed = campaign({{9, 0, 1}, {1, 1, 1}, {2, 2, 1}});
+  EXPECT_EQ(rr(changed), 2);
+  EXPECT_EQ(rr(changed), 9);
+  EXPECT_EQ(rr(changed), 1);
+  // The buyer due next (2, after 1) is removed: the turn passes on in rotation order, past the
+  // end of the list to 9.
+  CampaignConfig without_2 = campaign({{9, 0, 1}, {1, 1, 1}});
+  EXPECT_EQ(rr(without_2), 9);
+  EXPECT_EQ(rr(without_2), 1);
+}
+
+TEST(Distribution, WeightsFollowBuyerIdsAcrossReorders) {
+  CampaignConfig c = campaign({{1, 1, 5}, {2, 2, 1}, {3, 3, 1}});
+  routing::RotationState st;
+  auto wrr = [&](const CampaignConfig& cc) {
+    return ids(cc, routing::order_buyers(cc, DistributionMethod::kWeightedRoundRobin,
+                                         routing::group_members(cc, 0), all_eligible(cc), st))[0];
+  };
+  std::vector<BuyerId> firsts;
+  for (int i = 0; i < 3; ++i) firsts.push_back(wrr(c));
+  // The same buyers, listed in reverse priority: the smooth sequence a a b a c a a goes on as if
+  // nothing happened.
+  CampaignConfig reordered = campaign({{3, 1, 1}, {2, 2, 1}, {1, 3, 5}});
+  for (int i = 0; i < 4; ++i) firsts.push_back(wrr(reordered));
+  EXPECT_EQ(firsts, (std::vector<BuyerId>{1, 1, 2, 1, 3, 1, 1}));
+}
+
 TEST(Distribution, HighestBidderKnownPricesFirstThenPriority) {
   CampaignConfig c = campaign({{1, 1, 1}, {2, 2, 1}, {3, 3, 1}, {4, 4, 1}});
   auto cand = all_eligible(c);
