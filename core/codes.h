@@ -23,6 +23,7 @@ enum class Code : int {
   kPingExpired = 1014,          // lp_ping_id expired
   kPingUsed = 1016,             // lp_ping_id already posted
   kRateLimited = 1017,          // too many requests from this supplier (HTTP 429, Retry-After)
+  kPingBuyerRemoved = 1018,     // the buyers that bid on the ping were removed since: ping again
   kFailedValidation = 1015,     // a third-party validation failed
   kPingTimeout = 1035,          // PING timeout exceeded
   kBuyerTimeout = 1036,         // (per buyer) the buyer did not answer in time

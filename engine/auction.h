@@ -1,6 +1,7 @@
 #pragma once
 // The exchange's ping stage result and the ping records suppliers post against (A2, D1-D5).
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -12,6 +13,8 @@
 #include "routing/ranking.h"
 
 namespace pp::engine {
+
+class Snapshot;
 
 // What an auction's ping stage produced, self-contained (it outlives the request that ran it when
 // a supplier pings and posts later). Vectors are indexed by campaign.buyers.
@@ -25,10 +28,12 @@ struct AuctionResult {
   std::vector<std::string> bid_ids;                   // per ranked bid: the id the supplier sees
   std::vector<std::vector<std::pair<std::string, std::string>>> extra;  // per buyer: mapped data
   std::vector<std::vector<buyers::Cookie>> cookies;  // per buyer: set by its ping answer
+  std::vector<bool> removed;  // per buyer, at the post: gone from the configuration since the ping
 };
 
 // A supplier's ping, waiting for its post (in memory; a restart forgets pings in flight).
 struct PingRecord {
+  std::shared_ptr<const Snapshot> snapshot;  // the configuration the ping ran on
   std::string ping_id;
   CampaignId campaign_id = 0;
   SupplierId supplier_id = 0;

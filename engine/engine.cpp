@@ -727,6 +727,11 @@ struct Engine::Delivery {
       BuyerOutcome& o = *outcome[i];
       BuyerDebug& d = dbg[i];
       const BuyerConfig& b = campaign.buyers[i];
+      if (!res.removed.empty() && res.removed[i]) {
+        mark(o, d, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
+             "Buyer removed since the ping", "bid, not posted: removed from the configuration");
+        continue;
+      }
       if (!r.offered || sales >= max_sales) {
         o.status = BuyerStatus::kOutbid;
         o.error_message = r.offered ? "Outbid" : "Bid below the minimum buyer bid";
@@ -952,6 +957,34 @@ int64_t Engine::cap_used(CapOwner owner, int64_t id, bool budget, const CapRule&
   return caps_.used(owner, id, budget, rule, tz, clock_.now_ms());
 }
 
+// The post of a ping whose bidders were removed from the configuration since: marks them in
+// `res.removed` (they are not sold), and says why the post is refused when none of the bids it
+// could sell is left (the supplier's chosen bids, else every offered bid).
+static std::optional<std::string> mark_removed_bidders(AuctionResult& res,
+                                                       const CampaignConfig& pinned,
+                                                       const Config& now_cfg,
+                                                       const FieldList& params, bool one_to_one) {
+  const CampaignConfig* live = now_cfg.find_campaign(pinned.id);
+  res.removed.assign(pinned.buyers.size(), false);
+  bool any_removed = false;
+  for (size_t i = 0; i < pinned.buyers.size(); ++i) {
+    res.removed[i] = live == nullptr || live->find_buyer(pinned.buyers[i].id) == nullptr;
+    any_removed = any_removed || res.removed[i];
+  }
+  if (!any_removed) return std::nullopt;
+  const std::string* choice = find_field(params, one_to_one ? "lp_consent_bids" : "lp_bid_id");
+  for (size_t k = 0; k < res.ranked.size(); ++k) {
+    const routing::RankedBid& r = res.ranked[k];
+    bool wanted = r.offered;
+    if (choice) {
+      wanted = false;
+      for (std::string_view id : split(*choice, ",")) wanted = wanted || trim(id) == res.bid_ids[k];
+    }
+    if (wanted && !res.removed[r.buyer_index]) return std::nullopt;
+  }
+  return std::string("The buyer that bid on this ping no longer exists: ping again");
+}
+
 asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& transport) {
   InFlight in_flight_guard(in_flight_);
   const SnapshotPtr snap = snapshot();
@@ -1107,6 +1140,7 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
     co_return a;
   }
   PingRecord rec;
+  rec.snapshot = snap;  // the post sells on this configuration
   rec.ping_id = thread_id_generator().uuid_v4();
   rec.campaign_id = campaign->id;
   rec.supplier_id = supplier->id;
@@ -1135,15 +1169,18 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   received_.fetch_add(1, std::memory_order_relaxed);
   InFlight in_flight_guard(in_flight_);
 
-  const SnapshotPtr snap = snapshot();
-  const Config& cfg = snap->config();
+  // The lead's configuration: the current one, or for the post of a ping the one its ping ran on
+  // (set below). A lead runs on exactly one configuration.
+  SnapshotPtr snap = snapshot();
+  const SnapshotPtr current = snap;
   const auto t0 = SteadyClock::now();
 
-  // 1. Authentication: nothing is stored for a request we cannot attribute.
+  // 1. Authentication (always by the current configuration): nothing is stored for a request we
+  // cannot attribute.
   const CampaignConfig* campaign = nullptr;
   const SupplierConfig* supplier = nullptr;
-  if (auto err = authenticate(req, cfg, campaign, supplier)) co_return *err;
-  if (auto err = supplier_rate_limited(cfg, *campaign, *supplier)) co_return *err;
+  if (auto err = authenticate(req, current->config(), campaign, supplier)) co_return *err;
+  if (auto err = supplier_rate_limited(current->config(), *campaign, *supplier)) co_return *err;
   if (from_ping && campaign->type == CampaignType::kDirectPost) {
     co_return unstored(Code::kWrongEndpoint, "Campaign " + std::to_string(campaign->id) +
                                                  " is a direct_post campaign: use /direct_post");
@@ -1223,7 +1260,24 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
       case PingStore::Take::kUsed:
         co_return fail(Code::kPingUsed, "lp_ping_id was already posted");
     }
+    // The post runs on its ping's configuration, so the bids it sells are the bids that were
+    // made, at their prices, by the buyers that made them; buyers removed from the configuration
+    // since cannot be sold (an exclusive sale falls back to the next bid).
+    if (ping_record.snapshot && ping_record.snapshot != current) {
+      const CampaignConfig* pinned = ping_record.snapshot->config().find_campaign(campaign->id);
+      const SupplierConfig* pinned_supplier =
+          pinned ? pinned->find_supplier(supplier->id) : nullptr;
+      if (pinned_supplier == nullptr) co_return fail(Code::kUnknownPing, "Unknown lp_ping_id");
+      snap = ping_record.snapshot;
+      campaign = pinned;
+      supplier = pinned_supplier;
+    }
+    if (auto gone = mark_removed_bidders(ping_record.auction, *campaign, current->config(),
+                                         req.params, one_to_one)) {
+      co_return fail(Code::kPingBuyerRemoved, std::move(*gone));
+    }
   }
+  const Config& cfg = snap->config();
 
   // 3. The lead.
   IdGenerator& ids = thread_id_generator();

@@ -6,6 +6,8 @@
 #include <chrono>
 
 #include "app_fixture.h"
+#include "core/config.h"
+#include "engine/snapshot.h"
 
 namespace pp::testkit {
 namespace {
@@ -334,6 +336,59 @@ TEST_F(Exchange, SupplierPingThenPost) {
   // Personal data never travels on a ping, even if the supplier sends it.
   EXPECT_EQ(dbg->buyers[0].ping->payload.find("Secret"), std::string::npos);
   EXPECT_EQ(dbg->buyers[0].ping->payload.find("4103097989"), std::string::npos);
+}
+
+// Issue 13: a ping keeps the configuration it ran on until its post. Between ping and post the
+// configuration changes (buyers reordered, one removed, one added, the bidder's post URL moved):
+// the post sells the buyer that bid, at its bid, as it was configured when it bid; a post whose
+// bidders are all gone is refused cleanly (1018) and stores nothing.
+TEST_F(Exchange, PostSellsTheBidderOnThePingsConfigurationAfterASwap) {
+  FakeBuyer b1, b2, b3;
+  b1.on("/ping", bid("10", "r1"));
+  b2.on("/ping", bid("25", "r2"));
+  b3.on("/ping", bid("99", "r3"));
+  for (auto* b : {&b1, &b2, &b3}) b->on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  auto cfg = exchange_config({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2)});
+  start(cfg);
+  auto swap = [&](json::array buyers) {
+    auto next = exchange_config(std::move(buyers));
+    ConfigLoadResult loaded = load_config(json::serialize(next));
+    ASSERT_TRUE(loaded.config) << loaded.errors[0];
+    std::vector<std::string> errors;
+    auto snap = engine::Snapshot::build(loaded.config, errors);
+    ASSERT_TRUE(snap);
+    app_->engine().swap_snapshot(snap);
+  };
+
+  json::object p = ping(ping_json());
+  ASSERT_EQ(p["status"], "ACCEPTED") << json::serialize(p);
+  EXPECT_EQ(p["bid"].as_double(), 22.5);
+  // 303 is new and first, 302 moved its post to b3, 301 is gone.
+  auto moved = ping_buyer(302, b3, 2);
+  swap({ping_buyer(303, b3, 1), moved});
+  json::object a = post_ping(post_json(std::string(p["ping_id"].as_string())));
+  ASSERT_EQ(a["status"], "ACCEPTED") << json::serialize(a);
+  EXPECT_EQ(a["payout"].as_double(), 22.5);
+  auto lead = app_->engine().find_lead(std::string(a["lead_id"].as_string()));
+  ASSERT_TRUE(lead);
+  EXPECT_EQ(lead->buyers[0].buyer_id, 302);
+  EXPECT_EQ(lead->buyers[0].sell_price, Money::from_whole(25));
+  EXPECT_EQ(b2.count("/post"), 1u);  // where 302 posted when it bid
+  EXPECT_EQ(b3.count("/post"), 0u);
+  EXPECT_EQ(b3.count("/ping"), 0u);  // nobody new is pinged by a post
+
+  // Only 301 bids; then 301 is removed: the post is refused, nothing stored.
+  swap({ping_buyer(301, b1, 1), ping_buyer(302, b2, 2)});
+  b2.on("/ping", FakeReply::json(R"({"status":"rejected"})"));
+  json::object p2 = ping(ping_json(R"(,"lp_subid1":"second")"));
+  ASSERT_EQ(p2["status"], "ACCEPTED") << json::serialize(p2);
+  swap({ping_buyer(302, b2, 2)});
+  json::object r = post_ping(post_json(std::string(p2["ping_id"].as_string())));
+  EXPECT_EQ(r["status"], "ERROR");
+  EXPECT_EQ(r["code"], 1018);
+  EXPECT_EQ(r["message"], "The buyer that bid on this ping no longer exists: ping again");
+  EXPECT_TRUE(r["lead_id"].is_null()) << json::serialize(r);  // nothing stored
+  EXPECT_EQ(b1.count("/post"), 0u);
 }
 
 TEST_F(Exchange, PingIdsAreSingleUseAndExpire) {
