@@ -37,6 +37,7 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
     errors.push_back(err);
     return nullptr;
   }
+  if (options.wrap_store) app->store_ = options.wrap_store(std::move(app->store_));
   const Clock& clock = options.clock ? *options.clock : SystemClock::instance();
   app->engine_ = std::make_unique<engine::Engine>(snap, *app->store_, clock);
   app->router_ = std::make_unique<Router>(*app->engine_);

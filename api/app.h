@@ -2,6 +2,7 @@
 // Wires configuration, storage, engine, router and server together. Used by pingpostd's main and
 // by integration tests (which start real servers on 127.0.0.1 port 0).
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct AppOptions {
   storage::StoreOptions store;
   std::string extra_ca_file;     // overrides outbound.ca_file when set (tests)
   const Clock* clock = nullptr;  // default: the system clock (tests inject a ManualClock)
+  // Tests only: wraps the opened store (fault injection). Default: the store as opened.
+  std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> wrap_store;
 };
 
 class App {

@@ -29,6 +29,19 @@ Response error_response(int http_status, std::string_view message,
   return json_response(http_status, std::move(body));
 }
 
+Response storage_error() {
+  std::string body;
+  JsonWriter w(body);
+  w.begin_object()
+      .kv("status", "error")
+      .kv("code", 1011)
+      .kv("message", "Storage error: the data could not be read; retry later")
+      .key("details")
+      .null()
+      .end_object();
+  return json_response(500, std::move(body));
+}
+
 Response json_response(int http_status, std::string body) {
   Response r;
   r.status = http_status;

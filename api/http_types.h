@@ -33,6 +33,9 @@ struct Response {
 
 // {"status":"error","message":...,"details":null} (seed 000's error shape).
 Response error_response(int http_status, std::string_view message);
+// 500 with code 1011: storage could not read what was asked (an I/O error or a corrupt record),
+// which is never answered as "not found".
+Response storage_error();
 // The same shape with "details": an object of parameter name -> problem.
 Response error_response(int http_status, std::string_view message,
                         const std::vector<std::pair<std::string, std::string>>& details);

@@ -193,6 +193,8 @@ asio::awaitable<Response> Router::public_return(const Request& req) {
       co_return error_response(400, "Only sold leads can be returned");
     case engine::Engine::ReturnResult::kFailed:
       co_return error_response(503, "Could not store the return; retry");
+    case engine::Engine::ReturnResult::kUnreadable:
+      co_return storage_error();
   }
   co_return error_response(500, "Internal error");
 }
@@ -229,8 +231,11 @@ Response Router::public_debug(const Request& req) {
       errors.emplace_back(id, "Lead ids are 20-character strings");
       continue;
     }
-    auto lead = engine_.find_lead(id);
-    auto debug = lead ? engine_.find_debug(id) : std::nullopt;
+    auto lead_read = engine_.lookup_lead(id);
+    auto debug_read = lead_read.found() ? engine_.lookup_debug(id) : storage::Read<DebugLog>{};
+    if (lead_read.failed() || debug_read.failed()) return storage_error();
+    const auto& lead = lead_read.value;
+    const auto& debug = debug_read.value;
     if (!lead || !debug) {
       errors.emplace_back(id, "Lead not found");
       continue;
@@ -333,18 +338,22 @@ Response Router::public_campaigns(const Request&, std::string_view rest, Role ro
 }
 
 Response Router::public_lead(const Request&, std::string_view id) {
-  auto lead = engine_.find_lead(id);
-  if (!lead) return error_response(404, "Lead not found");
+  auto lead = engine_.lookup_lead(id);
+  if (lead.failed()) return storage_error();
+  if (!lead.found()) return error_response(404, "Lead not found");
   auto snap = engine_.snapshot();
-  return json_response(200, render_lead(*lead, snap->config()));
+  return json_response(200, render_lead(*lead.value, snap->config()));
 }
 
 Response Router::admin_lead(std::string_view id) {
-  auto lead = engine_.find_lead(id);
-  if (!lead) return error_response(404, "Lead not found");
-  auto debug = engine_.find_debug(id);
+  auto lead = engine_.lookup_lead(id);
+  if (lead.failed()) return storage_error();
+  if (!lead.found()) return error_response(404, "Lead not found");
+  auto debug = engine_.lookup_debug(id);
+  if (debug.failed()) return storage_error();
   auto snap = engine_.snapshot();
-  return json_response(200, render_admin_lead(*lead, debug ? &*debug : nullptr, snap->config()));
+  return json_response(
+      200, render_admin_lead(*lead.value, debug.value ? &*debug.value : nullptr, snap->config()));
 }
 
 }  // namespace pp::api

@@ -2,12 +2,16 @@
 
 namespace pp::engine {
 
-CapLedger::Counter& CapLedger::counter(const std::string& key) {
+CapLedger::Counter* CapLedger::counter(const std::string& key) {
   auto it = counters_.find(key);
-  if (it != counters_.end()) return it->second;
+  if (it != counters_.end()) return &it->second;
+  // Committed use survives restarts: read once, then kept here. A failed read is not cached and
+  // not taken for zero: the caller refuses (a cap is never overshot because a disk hiccuped).
+  storage::Read<int64_t> stored = store_.read_counter(key);
+  if (!stored.value) return nullptr;
   Counter c;
-  c.committed = store_.get_counter(key);  // survives restarts
-  return counters_.emplace(key, c).first->second;
+  c.committed = *stored.value;
+  return &counters_.emplace(key, c).first->second;
 }
 
 std::optional<CapLedger::Hold> CapLedger::reserve(CapOwner owner, int64_t id, const Caps& caps,
@@ -33,15 +37,19 @@ std::optional<CapLedger::Hold> CapLedger::reserve(CapOwner owner, int64_t id, co
   }
   std::lock_guard lk(mu_);
   for (const Want& w : wants) {
-    Counter& c = counter(w.key);
+    Counter* c = counter(w.key);
+    if (c == nullptr) {
+      failed = "unknown (storage error)";
+      return std::nullopt;
+    }
     int64_t need = w.budget && w.amount == 0 ? 1 : w.amount;  // unknown price: some room left
-    if (w.limit > 0 && c.committed + c.reserved + need > w.limit) {
+    if (w.limit > 0 && c->committed + c->reserved + need > w.limit) {
       failed = w.budget ? "budget " + *w.type : *w.type;
       return std::nullopt;
     }
   }
   for (const Want& w : wants) {
-    counter(w.key).reserved += w.amount;
+    counter(w.key)->reserved += w.amount;
     hold.items.push_back({w.key, w.amount, w.budget});
   }
   hold.active = true;
@@ -53,7 +61,7 @@ void CapLedger::commit(Hold& hold, Money actual,
   if (!hold.active) return;
   std::lock_guard lk(mu_);
   for (const auto& it : hold.items) {
-    Counter& c = counter(it.key);
+    Counter& c = counters_.at(it.key);  // read when reserved
     c.reserved -= it.amount;
     int64_t used = it.budget ? actual.units() : it.amount;
     c.committed += used;
@@ -65,7 +73,7 @@ void CapLedger::commit(Hold& hold, Money actual,
 void CapLedger::release(Hold& hold) {
   if (!hold.active) return;
   std::lock_guard lk(mu_);
-  for (const auto& it : hold.items) counter(it.key).reserved -= it.amount;
+  for (const auto& it : hold.items) counters_.at(it.key).reserved -= it.amount;
   hold.active = false;
 }
 
@@ -74,7 +82,8 @@ int64_t CapLedger::used(CapOwner owner, int64_t id, bool budget, const CapRule& 
   std::string key;
   if (!cap_counter_key(owner, id, budget, rule, tz, now, key)) return 0;
   std::lock_guard lk(mu_);
-  return counter(key).committed;
+  const Counter* c = counter(key);
+  return c ? c->committed : 0;
 }
 
 }  // namespace pp::engine

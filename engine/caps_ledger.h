@@ -78,7 +78,7 @@ class CapLedger {
     int64_t committed = 0;
     int64_t reserved = 0;
   };
-  Counter& counter(const std::string& key);  // mu_ held
+  Counter* counter(const std::string& key);  // mu_ held; null when storage cannot be read
 
   storage::Store& store_;
   std::mutex mu_;

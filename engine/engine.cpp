@@ -882,14 +882,14 @@ EngineCounters Engine::counters() const {
                         prepings_accepted_.load()};
 }
 
-std::optional<Lead> Engine::find_lead(std::string_view id) const {
-  if (!is_lead_id(id)) return std::nullopt;
-  return store_.get_lead(id);
+storage::Read<Lead> Engine::lookup_lead(std::string_view id) const {
+  if (!is_lead_id(id)) return {};
+  return store_.read_lead(id);
 }
 
-std::optional<DebugLog> Engine::find_debug(std::string_view id) const {
-  if (!is_lead_id(id)) return std::nullopt;
-  return store_.get_debug(id);
+storage::Read<DebugLog> Engine::lookup_debug(std::string_view id) const {
+  if (!is_lead_id(id)) return {};
+  return store_.read_debug(id);
 }
 
 asio::awaitable<Engine::ReturnResult> Engine::return_lead(std::string id, std::string reason) {
@@ -911,7 +911,9 @@ asio::awaitable<Engine::ReturnResult> Engine::return_lead(std::string id, std::s
     }
   } release{*this, id};
 
-  std::optional<Lead> lead = store_.get_lead(id);
+  storage::Read<Lead> read = store_.read_lead(id);
+  if (read.failed()) co_return ReturnResult::kUnreadable;
+  std::optional<Lead>& lead = read.value;
   if (!lead) co_return ReturnResult::kNotFound;
   if (lead->status != LeadStatus::kAccepted) co_return ReturnResult::kNotSold;
   size_t sold = 0;

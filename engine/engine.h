@@ -52,10 +52,10 @@ struct PingAnswer {
   LeadStatus status = LeadStatus::kError;  // ACCEPTED (bids), DUPLICATED (pre-ping), ERROR
   int code = 0;
   std::string message;
-  std::string ping_id;  // empty when there is nothing to post
+  std::string ping_id;    // empty when there is nothing to post
   int http_status = 200;  // 429 when the supplier is over its rate limit
   int retry_after_s = 0;
-  Money offer;          // exclusive: the best bid after margin
+  Money offer;  // exclusive: the best bid after margin
   struct Offered {
     std::string bid_id;
     Money payout;
@@ -99,12 +99,17 @@ class Engine {
   // ping's auction. A ping id can be posted once, before it expires.
   boost::asio::awaitable<IntakeResult> post(IntakeRequest request, buyers::Transport& transport);
 
-  std::optional<Lead> find_lead(std::string_view id) const;
-  std::optional<DebugLog> find_debug(std::string_view id) const;
+  // A stored lead or debug log; a read that fails (I/O error, corrupt record) says so instead of
+  // passing for "not found".
+  storage::Read<Lead> lookup_lead(std::string_view id) const;
+  storage::Read<DebugLog> lookup_debug(std::string_view id) const;
+  // The same, where absent and unreadable are one case (tests, tools).
+  std::optional<Lead> find_lead(std::string_view id) const { return lookup_lead(id).value; }
+  std::optional<DebugLog> find_debug(std::string_view id) const { return lookup_debug(id).value; }
 
   // POST /public/lead/return (F7): marks a sold lead and its buyer returned, durably. Shared leads
   // (sold to several buyers) and leads already returned are refused, as the reference does.
-  enum class ReturnResult { kDone, kNotFound, kRefused, kNotSold, kFailed };
+  enum class ReturnResult { kDone, kNotFound, kRefused, kNotSold, kFailed, kUnreadable };
   boost::asio::awaitable<ReturnResult> return_lead(std::string id, std::string reason);
 
   // pause_buyer / resume_buyer (F6): takes effect on the next lead, survives restarts.

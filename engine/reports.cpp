@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "core/fields.h"
@@ -248,9 +249,13 @@ LeadPage search_leads(storage::Store& store, const CampaignConfig& campaign, con
     last.created_ms = created;
     last.id.assign(id);
     if (e != nullptr && !wanted(*e)) return true;
-    std::optional<Lead> lead = store.get_lead(id);
-    if (!lead || !wanted(storage::index_entry_of(*lead))) return true;
-    page.leads.push_back(std::move(*lead));
+    storage::Read<Lead> lead = store.read_lead(id);
+    // A lead the index names but storage cannot read is an error of the whole search (500), not
+    // a lead that is silently left out.
+    if (lead.failed())
+      throw std::runtime_error("lead " + std::string(id) + ": " + lead.status.message);
+    if (!lead.value || !wanted(storage::index_entry_of(*lead.value))) return true;
+    page.leads.push_back(std::move(*lead.value));
     return true;
   };
 

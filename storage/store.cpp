@@ -321,18 +321,28 @@ class RocksStore final : public Store {
     enqueue(std::move(p));
   }
 
-  std::optional<Lead> get_lead(std::string_view id) override {
-    std::string v;
-    auto s = db_->Get(rocksdb::ReadOptions(), leads_, rocksdb::Slice(id.data(), id.size()), &v);
-    if (!s.ok()) return std::nullopt;
-    return decode_lead(v);
+  Read<Lead> read_lead(std::string_view id) override {
+    return read(leads_, id, [](std::string_view v) { return decode_lead(v); });
   }
 
-  std::optional<DebugLog> get_debug(std::string_view id) override {
+  Read<DebugLog> read_debug(std::string_view id) override {
+    return read(debug_, id, [](std::string_view v) { return decode_debug(v); });
+  }
+
+  template <class Decode>
+  auto read(rocksdb::ColumnFamilyHandle* cf, std::string_view id, Decode decode)
+      -> Read<typename decltype(decode(std::string_view()))::value_type> {
+    Read<typename decltype(decode(std::string_view()))::value_type> out;
     std::string v;
-    auto s = db_->Get(rocksdb::ReadOptions(), debug_, rocksdb::Slice(id.data(), id.size()), &v);
-    if (!s.ok()) return std::nullopt;
-    return decode_debug(v);
+    auto s = db_->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(id.data(), id.size()), &v);
+    if (s.IsNotFound()) return out;
+    if (!s.ok()) {
+      out.status = Status{Status::Code::kIoError, s.ToString()};
+      return out;
+    }
+    out.value = decode(v);
+    if (!out.value) out.status = Status{Status::Code::kCorrupt, "record does not decode"};
+    return out;
   }
 
   void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups, Done done) override {
@@ -394,11 +404,19 @@ class RocksStore final : public Store {
     });
   }
 
-  int64_t get_counter(std::string_view key) override {
+  Read<int64_t> read_counter(std::string_view key) override {
+    Read<int64_t> out;
     std::string v;
     auto s =
         db_->Get(rocksdb::ReadOptions(), counters_, rocksdb::Slice(key.data(), key.size()), &v);
-    return s.ok() ? decode_i64(v) : 0;
+    if (s.IsNotFound()) {
+      out.value = 0;  // never written (or expired): nothing used
+    } else if (!s.ok()) {
+      out.status = Status{Status::Code::kIoError, s.ToString()};
+    } else {
+      out.value = decode_i64(v);
+    }
+    return out;
   }
 
   std::optional<std::string> get_expiring(Space space, std::string_view key, int64_t now) override {

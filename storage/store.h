@@ -22,11 +22,21 @@
 namespace pp::storage {
 
 struct Status {
-  enum class Code : uint8_t { kOk, kIoError, kShutdown };
+  enum class Code : uint8_t { kOk, kIoError, kShutdown, kCorrupt };
   Code code = Code::kOk;
   std::string message;
   bool ok() const { return code == Code::kOk; }
   static Status ok_status() { return {}; }
+};
+
+// A point read: the value; or not found (ok status, no value); or a failure — an I/O error or a
+// record that does not decode — never mistaken for "not found" (RocksDB's IsNotFound vs IOError).
+template <class T>
+struct Read {
+  std::optional<T> value;
+  Status status;
+  bool found() const { return value.has_value(); }
+  bool failed() const { return !status.ok(); }
 };
 
 // How long debug logs are kept by default (seed 000: "older than 90 days" cannot be retrieved).
@@ -134,7 +144,8 @@ class Store {
       const std::function<bool(UnixMs created_ms, std::string_view id)>& fn) = 0;
 
   // Cap counters (sum of every delta written); 0 when never written or expired.
-  virtual int64_t get_counter(std::string_view key) = 0;
+  virtual Read<int64_t> read_counter(std::string_view key) = 0;
+  int64_t get_counter(std::string_view key) { return read_counter(key).value.value_or(0); }
   // An expiring value, unless absent or expired at `now_ms`.
   virtual std::optional<std::string> get_expiring(Space space, std::string_view key,
                                                   int64_t now_ms) = 0;
@@ -142,8 +153,11 @@ class Store {
   virtual Status put_state(std::string_view key, std::string_view value) = 0;
   virtual std::optional<std::string> get_state(std::string_view key) = 0;
 
-  virtual std::optional<Lead> get_lead(std::string_view id) = 0;
-  virtual std::optional<DebugLog> get_debug(std::string_view id) = 0;
+  virtual Read<Lead> read_lead(std::string_view id) = 0;
+  virtual Read<DebugLog> read_debug(std::string_view id) = 0;
+  // For callers to whom absent and unreadable are one case (tests, tools): the value or nullopt.
+  std::optional<Lead> get_lead(std::string_view id) { return read_lead(id).value; }
+  std::optional<DebugLog> get_debug(std::string_view id) { return read_debug(id).value; }
 
   virtual StoreStats stats() const = 0;
 

@@ -1,0 +1,81 @@
+#pragma once
+// A storage::Store that delegates to a real one and fails point reads on demand, the way a disk
+// error would (tests that storage errors never pass for "not found").
+#include <atomic>
+#include <memory>
+
+#include "storage/store.h"
+
+namespace pp::testkit {
+
+class FaultyStore final : public storage::Store {
+ public:
+  explicit FaultyStore(std::unique_ptr<storage::Store> inner)
+      : owned_(std::move(inner)), inner_(*owned_) {}
+  std::atomic<bool> fail_reads{false};
+
+  void save_lead(const Lead& lead, const DebugLog& debug, storage::LeadExtras extras,
+                 Done done) override {
+    inner_.save_lead(lead, debug, std::move(extras), std::move(done));
+  }
+  void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups, Done done) override {
+    inner_.update_lead(lead, std::move(rollups), std::move(done));
+  }
+  void add_rollups(std::vector<rollup::Delta> deltas) override {
+    inner_.add_rollups(std::move(deltas));
+  }
+  void scan_rollups(
+      std::string_view begin, std::string_view end,
+      const std::function<void(std::string_view, const rollup::Values&)>& fn) override {
+    inner_.scan_rollups(begin, end, fn);
+  }
+  void scan_campaign_leads(CampaignId campaign, UnixMs from_ms, UnixMs to_ms,
+                           const std::optional<storage::LeadCursor>& after,
+                           const std::function<bool(const storage::LeadIndexEntry&)>& fn) override {
+    inner_.scan_campaign_leads(campaign, from_ms, to_ms, after, fn);
+  }
+  void scan_field_leads(CampaignId campaign, std::string_view name, std::string_view value,
+                        UnixMs from_ms, UnixMs to_ms,
+                        const std::optional<storage::LeadCursor>& after,
+                        const std::function<bool(UnixMs, std::string_view)>& fn) override {
+    inner_.scan_field_leads(campaign, name, value, from_ms, to_ms, after, fn);
+  }
+  storage::Read<int64_t> read_counter(std::string_view key) override {
+    if (fail_reads) return failed<int64_t>();
+    return inner_.read_counter(key);
+  }
+  std::optional<std::string> get_expiring(storage::Space space, std::string_view key,
+                                          int64_t now_ms) override {
+    return inner_.get_expiring(space, key, now_ms);
+  }
+  storage::Status put_state(std::string_view key, std::string_view value) override {
+    return inner_.put_state(key, value);
+  }
+  std::optional<std::string> get_state(std::string_view key) override {
+    return inner_.get_state(key);
+  }
+  storage::Read<Lead> read_lead(std::string_view id) override {
+    if (fail_reads) return failed<Lead>();
+    return inner_.read_lead(id);
+  }
+  storage::Read<DebugLog> read_debug(std::string_view id) override {
+    if (fail_reads) return failed<DebugLog>();
+    return inner_.read_debug(id);
+  }
+  storage::StoreStats stats() const override { return inner_.stats(); }
+  size_t count_entries(storage::Space space) override { return inner_.count_entries(space); }
+  void compact_expiring() override { inner_.compact_expiring(); }
+  void close() override { inner_.close(); }
+
+ private:
+  template <class T>
+  static storage::Read<T> failed() {
+    storage::Read<T> r;
+    r.status = {storage::Status::Code::kIoError, "IO error: injected"};
+    return r;
+  }
+  std::unique_ptr<storage::Store> owned_;
+  storage::Store& inner_;
+};
+
+}  // namespace pp::testkit
