@@ -112,7 +112,12 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     constexpr std::string_view kLead = "/admin/leads/";
     if (p.rfind(kLead, 0) == 0 && p.size() > kLead.size()) {
       if (req.method != "GET") co_return error_response(405, "Use GET");
-      co_return admin_lead(std::string_view(p).substr(kLead.size()));
+      std::string_view rest = std::string_view(p).substr(kLead.size());
+      constexpr std::string_view kTimeline = "/timeline";
+      if (rest.size() > kTimeline.size() && rest.ends_with(kTimeline))
+        co_return admin_lead(rest.substr(0, rest.size() - kTimeline.size()), true);
+      if (rest.find('/') != std::string_view::npos) co_return error_response(404, "Not found");
+      co_return admin_lead(rest, false);
     }
     co_return error_response(404, "Not found");
   }
@@ -345,15 +350,16 @@ Response Router::public_lead(const Request&, std::string_view id) {
   return json_response(200, render_lead(*lead.value, snap->config()));
 }
 
-Response Router::admin_lead(std::string_view id) {
+Response Router::admin_lead(std::string_view id, bool timeline) {
   auto lead = engine_.lookup_lead(id);
   if (lead.failed()) return storage_error();
   if (!lead.found()) return error_response(404, "Lead not found");
   auto debug = engine_.lookup_debug(id);
   if (debug.failed()) return storage_error();
   auto snap = engine_.snapshot();
-  return json_response(
-      200, render_admin_lead(*lead.value, debug.value ? &*debug.value : nullptr, snap->config()));
+  const DebugLog* d = debug.value ? &*debug.value : nullptr;
+  return json_response(200, timeline ? render_timeline(*lead.value, d, snap->config())
+                                     : render_admin_lead(*lead.value, d, snap->config()));
 }
 
 }  // namespace pp::api

@@ -32,7 +32,8 @@ class Router {
   boost::asio::awaitable<Response> supplier_ping(const Request& req, buyers::Transport& transport);
   boost::asio::awaitable<Response> supplier_post(const Request& req, buyers::Transport& transport);
   Response public_lead(const Request& req, std::string_view id);
-  Response admin_lead(std::string_view id);
+  // GET /admin/leads/{id} (the whole lead) or, with `timeline`, /admin/leads/{id}/timeline.
+  Response admin_lead(std::string_view id, bool timeline);
   std::string render_metrics();
   Response public_debug(const Request& req);
   boost::asio::awaitable<Response> public_return(const Request& req);

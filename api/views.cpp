@@ -348,4 +348,89 @@ std::string render_admin_lead(const Lead& l, const DebugLog* debug, const Config
   return out;
 }
 
+namespace {
+
+// One ping or post of the timeline: status, time, and the transport error if any.
+void timeline_exchange(JsonWriter& w, std::string_view key,
+                       const std::optional<HttpExchangeLog>& x) {
+  w.key(key);
+  if (!x) {
+    w.null();
+    return;
+  }
+  w.begin_object();
+  w.kv("http_status", x->http_status);
+  w.key("duration_ms").fixed(double(x->exec_time_us) / 1000.0, 2);
+  w.kv("transport_error", x->transport_error);
+  w.end_object();
+}
+
+}  // namespace
+
+std::string render_timeline(const Lead& l, const DebugLog* debug, const Config& cfg) {
+  const CampaignConfig* campaign = cfg.find_campaign(l.campaign_id);
+  std::string out;
+  out.reserve(2048);
+  JsonWriter w(out);
+  w.begin_object();
+  w.kv("lead_id", l.id);
+  w.kv("lead_date_utc", format_utc(l.created_ms));
+  w.kv("status", to_string(l.status));
+  w.kv("error_code", l.error_code);
+  w.kv("error_message", l.error_message);
+  w.kv("config_version", int64_t(debug ? debug->config_version : 0));
+  w.kv("exec_time_us", l.exec_time_us);
+  w.kv("timeline_available", debug != nullptr);
+  w.key("stages").begin_array();
+  if (debug) {
+    for (const auto& st : debug->stages) {
+      w.begin_object()
+          .kv("stage", st.stage)
+          .kv("verdict", to_string(st.verdict))
+          .kv("reason", st.reason)
+          .kv("duration_us", st.duration_us)
+          .end_object();
+    }
+  }
+  w.end_array();
+  w.key("buyers").begin_array();
+  for (size_t i = 0; i < l.buyers.size(); ++i) {
+    const BuyerOutcome& o = l.buyers[i];
+    const BuyerDebug* d = debug_of(debug, i, o);
+    const BuyerConfig* bc = campaign ? campaign->find_buyer(o.buyer_id) : nullptr;
+    w.begin_object();
+    w.kv("id", int64_t(o.buyer_id));
+    w.kv("name", bc ? bc->name : std::string());
+    w.kv("type", to_string(d ? d->type : (bc ? bc->type : DeliveryType::kIncomplete)));
+    // Eligible: the buyer was asked (pinged or posted); skipped buyers say why.
+    w.kv("eligible", o.status != BuyerStatus::kSkipped);
+    w.kv("status", to_upper_string(o.status));
+    w.kv("error_code", o.error_code);
+    w.kv("reason", o.error_message);
+    w.kv("decision", d ? d->decision : std::string());
+    w.key("bid_raw");
+    if (d && d->has_bid)
+      w.money_string(d->bid_raw);
+    else
+      w.null();
+    w.key("bid_adjusted");
+    if (d && d->has_bid)
+      w.money_string(d->bid_adjusted);
+    else
+      w.null();
+    w.key("rank");
+    if (d && d->rank > 0)
+      w.value(int64_t(d->rank));
+    else
+      w.null();
+    w.kv("sell_price", o.sell_price);
+    timeline_exchange(w, "ping", d ? d->ping : std::nullopt);
+    timeline_exchange(w, "post", d ? d->post : std::nullopt);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return out;
+}
+
 }  // namespace pp::api

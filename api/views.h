@@ -30,4 +30,9 @@ void render_debug_lead(JsonWriter& w, const Lead& lead, const DebugLog& debug, c
 // the values kept from its answers (`buyer_data`) and `price_missing`.
 std::string render_admin_lead(const Lead& lead, const DebugLog* debug, const Config& cfg);
 
+// GET /admin/leads/{id}/timeline: the stages the lead went through (verdict, reason, duration),
+// the configuration version it ran on, and every buyer of the campaign with its decision: eligible
+// or skipped and why, bids (raw, adjusted), rank, ping and post outcome and time.
+std::string render_timeline(const Lead& lead, const DebugLog* debug, const Config& cfg);
+
 }  // namespace pp::api

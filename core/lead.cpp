@@ -86,4 +86,16 @@ const std::string* find_field(const FieldList& f, std::string_view name) {
   return nullptr;
 }
 
+std::string_view to_string(StageVerdict v) {
+  switch (v) {
+    case StageVerdict::kContinue:
+      return "continue";
+    case StageVerdict::kStop:
+      return "stop";
+    case StageVerdict::kRefuse:
+      return "refuse";
+  }
+  return "continue";
+}
+
 }  // namespace pp

@@ -102,14 +102,32 @@ struct BuyerDebug {
   bool has_bid = false;
   Money bid_raw;
   Money bid_adjusted;
+  int rank = 0;  // exchange: the bid's place in the ranking (1 = best); 0 when it was not ranked
   std::optional<HttpExchangeLog> ping;
   std::optional<HttpExchangeLog> post;
   std::string decision;  // why the engine did what it did with this buyer
 };
 
+// One named stage of a lead's path (the timeline): what it decided and how long it took.
+enum class StageVerdict : uint8_t {
+  kContinue = 0,  // the lead goes on to the next stage
+  kStop = 1,      // the lead stops here with a stored outcome (its code and message)
+  kRefuse = 2,    // refused without storing anything (never in a stored timeline; metrics only)
+};
+std::string_view to_string(StageVerdict v);  // "continue", "stop", "refuse"
+
+struct StageRecord {
+  std::string stage;  // "authenticate", "fields", "filters", "delivery", ...
+  StageVerdict verdict = StageVerdict::kContinue;
+  std::string reason;  // short: why it stopped, or what it did
+  int64_t duration_us = 0;
+};
+
 struct DebugLog {
   std::string lead_id;
   std::vector<BuyerDebug> buyers;
+  std::vector<StageRecord> stages;  // in the order the lead went through them
+  uint64_t config_version = 0;      // the configuration the lead ran on (0: not recorded)
 };
 
 }  // namespace pp

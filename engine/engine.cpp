@@ -18,6 +18,7 @@
 #include "engine/holds.h"
 #include "engine/lead_context.h"
 #include "engine/settlement.h"
+#include "engine/timeline.h"
 #include "routing/filters.h"
 #include "routing/pricing.h"
 #include "routing/ranking.h"
@@ -688,12 +689,14 @@ struct Engine::Delivery {
     }
 
     res.ranked = routing::rank_bids(campaign, supplier, bids);
-    for (const auto& r : res.ranked) {
+    for (size_t k = 0; k < res.ranked.size(); ++k) {
+      const routing::RankedBid& r = res.ranked[k];
       res.bid_ids.push_back(thread_id_generator().uuid_v4());
       BuyerDebug& d = res.dbg[r.buyer_index];
       d.has_bid = true;
       d.bid_raw = r.raw;
       d.bid_adjusted = r.after_margin;
+      d.rank = int(k + 1);
     }
     co_return res;
   }
@@ -962,6 +965,20 @@ int64_t Engine::cap_used(CapOwner owner, int64_t id, bool budget, const CapRule&
 // The post of a ping whose bidders were removed from the configuration since: marks them in
 // `res.removed` (they are not sold), and says why the post is refused when none of the bids it
 // could sell is left (the supplier's chosen bids, else every offered bid).
+// The delivery stage's line in the timeline: how the lead was delivered and to how many.
+static std::string delivery_summary(const Lead& lead, bool from_ping, bool exchange) {
+  size_t tried = 0, sold = 0;
+  for (const auto& o : lead.buyers) {
+    if (o.status != BuyerStatus::kSkipped) ++tried;
+    if (o.status == BuyerStatus::kAccepted) ++sold;
+  }
+  return std::string(from_ping  ? "post of a ping"
+                     : exchange ? "exchange"
+                                : "distribution") +
+         ": " + std::to_string(lead.buyers.size()) + " buyer(s), " + std::to_string(tried) +
+         " tried, " + std::to_string(sold) + " sold";
+}
+
 static std::optional<std::string> mark_removed_bidders(AuctionResult& res,
                                                        const CampaignConfig& pinned,
                                                        const Config& now_cfg,
@@ -1177,12 +1194,20 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   const SnapshotPtr current = snap;
   const auto t0 = SteadyClock::now();
 
+  // The timeline: every stage the lead goes through (stored with its debug log).
+  std::vector<StageRecord> stage_log;
+  StageTimer timeline(stage_log, t0);
+
   // 1. Authentication (always by the current configuration): nothing is stored for a request we
   // cannot attribute.
   const CampaignConfig* campaign = nullptr;
   const SupplierConfig* supplier = nullptr;
   if (auto err = authenticate(req, current->config(), campaign, supplier)) co_return *err;
+  timeline.mark(
+      kStageAuthenticate, StageVerdict::kContinue,
+      "campaign " + std::to_string(campaign->id) + ", supplier " + std::to_string(supplier->id));
   if (auto err = supplier_rate_limited(current->config(), *campaign, *supplier)) co_return *err;
+  timeline.mark(kStageRateLimit);
   if (from_ping && campaign->type == CampaignType::kDirectPost) {
     co_return unstored(Code::kWrongEndpoint, "Campaign " + std::to_string(campaign->id) +
                                                  " is a direct_post campaign: use /direct_post");
@@ -1239,6 +1264,9 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
     }
   }
 
+  timeline.mark(kStageRequestGuard, StageVerdict::kContinue,
+                claimed.empty() ? std::string() : std::to_string(claimed.size()) + " claim(s)");
+
   // A post names its ping: an unknown, expired or reused ping id is an error (nothing stored).
   PingRecord ping_record;
   std::string ping_id;
@@ -1278,6 +1306,8 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
                                          req.params, one_to_one)) {
       co_return fail(Code::kPingBuyerRemoved, std::move(*gone));
     }
+    timeline.mark(kStagePingRecord, StageVerdict::kContinue,
+                  "ping " + ping_id + (snap != current ? " (its configuration kept)" : ""));
   }
   const Config& cfg = snap->config();
 
@@ -1317,107 +1347,151 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
     lead.error_message = std::move(message);
   };
 
-  if (supplier->paused) {
-    fail_lead(Code::kSupplierPaused, "Supplier is paused");
-  } else if (!missing.empty()) {
-    fail_lead(
-        Code::kMissingField,
-        "Missing required field" + std::string(missing.size() > 1 ? "s: " : ": ") + join(missing));
+  // Each stage below either lets the lead go on (marked continue) or stops it with a stored
+  // outcome (marked stop); the timeline records both, in order, with their durations.
+  bool stopped = false;
+  auto stop = [&](std::string_view stage, Code code, std::string message,
+                  LeadStatus status = LeadStatus::kError) {
+    fail_lead(code, std::move(message), status);
+    timeline.mark(stage, StageVerdict::kStop, lead.error_message);
+    stopped = true;
+  };
+  if (!missing.empty()) {
+    stop(kStageFields, Code::kMissingField,
+         "Missing required field" + std::string(missing.size() > 1 ? "s: " : ": ") + join(missing));
   } else if (!invalid.empty()) {
-    fail_lead(Code::kInvalidField,
-              "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid));
+    stop(kStageFields, Code::kInvalidField,
+         "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid));
   } else {
+    timeline.mark(kStageFields);
+  }
+  if (!stopped) {
+    if (supplier->paused)
+      stop(kStageSupplierPaused, Code::kSupplierPaused, "Supplier is paused");
+    else
+      timeline.mark(kStageSupplierPaused);
+  }
+  if (!stopped) {
     // Computed fields (A5), rendered raw from the validated fields; filters and prices may use
     // them.
-    if (const auto& computed = snap->computed_fields(campaign->id); !computed.empty()) {
+    const auto& computed = snap->computed_fields(campaign->id);
+    if (!computed.empty()) {
       LeadContext ctx(lead, *campaign, now);
       for (const auto& [name, tpl] : computed) {
         std::string v = tpl.render(ctx, buyers::Escape::kNone);
         lead.fields.emplace_back(name, std::move(v));
       }
     }
-    const EvalContext ectx{lead.fields, now};
-    std::string holder, cap_failed;
-    if (auto filtered = lead_filter_failure(*campaign, *supplier, ectx)) {
-      fail_lead(Code::kFiltered, std::move(*filtered));
-    } else if (dedup_keys = DedupTable::keys(*campaign, lead.fields);
-               !campaign->dupe_check.buyer_level &&
-               !(lead_claim = DedupHold::take(dedup_, dedup_keys, lead.id, now, holder))) {
-      fail_lead(Code::kDuplicated, "Duplicate lead (" + holder + ")", LeadStatus::kDuplicated);
-    } else if (supplier_hold = caps_.reserve(
-                   CapOwner::kSupplier, supplier->id, supplier->caps, campaign->tz, now,
-                   routing::quoted_buyer_price(supplier->price, ectx).value_or(Money()),
-                   cap_failed);
-               !supplier_hold) {
-      fail_lead(Code::kCapReached, "Supplier cap reached: " + cap_failed);
+    timeline.mark(kStageComputedFields, StageVerdict::kContinue,
+                  computed.empty() ? std::string() : std::to_string(computed.size()) + " computed");
+  }
+  const EvalContext ectx{lead.fields, now};
+  if (!stopped) {
+    if (auto filtered = lead_filter_failure(*campaign, *supplier, ectx))
+      stop(kStageFilters, Code::kFiltered, std::move(*filtered));
+    else
+      timeline.mark(kStageFilters);
+  }
+  if (!stopped) {
+    std::string holder;
+    dedup_keys = DedupTable::keys(*campaign, lead.fields);
+    if (!campaign->dupe_check.buyer_level &&
+        !(lead_claim = DedupHold::take(dedup_, dedup_keys, lead.id, now, holder))) {
+      stop(kStageDuplicates, Code::kDuplicated, "Duplicate lead (" + holder + ")",
+           LeadStatus::kDuplicated);
     } else {
-      auto deadline = t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms);
-      Delivery del{*this,    *snap, *campaign,  lead,   debug, transport,
-                   deadline, now,   dedup_keys, extras, {},    snap};
-      if (from_ping) {
-        // The post of a ping: sell the ping's auction, in the order of the bids the supplier chose
-        // (lp_bid_id, shared sales), else in rank order.
-        AuctionResult res = std::move(ping_record.auction);
-        std::vector<size_t> chosen;
-        // One-to-one: only the bids the consumer consented to, in that order (B1).
-        const char* choice_param = one_to_one ? "lp_consent_bids" : "lp_bid_id";
-        const std::string* choice = find_field(req.params, choice_param);
-        if (choice) {
-          for (std::string_view id : split(*choice, ",")) {
-            for (size_t k = 0; k < res.bid_ids.size(); ++k) {
-              if (res.bid_ids[k] == trim(id)) chosen.push_back(k);
-            }
+      timeline.mark(kStageDuplicates, StageVerdict::kContinue,
+                    campaign->dupe_check.enabled()
+                        ? std::to_string(dedup_keys.size()) + " key(s) claimed" +
+                              (campaign->dupe_check.buyer_level ? " per buyer" : "")
+                        : std::string());
+    }
+  }
+  if (!stopped) {
+    std::string cap_failed;
+    supplier_hold = caps_.reserve(
+        CapOwner::kSupplier, supplier->id, supplier->caps, campaign->tz, now,
+        routing::quoted_buyer_price(supplier->price, ectx).value_or(Money()), cap_failed);
+    if (!supplier_hold)
+      stop(kStageSupplierCaps, Code::kCapReached, "Supplier cap reached: " + cap_failed);
+    else
+      timeline.mark(kStageSupplierCaps);
+  }
+  if (!stopped) {
+    auto deadline = t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms);
+    Delivery del{*this,    *snap, *campaign,  lead,   debug, transport,
+                 deadline, now,   dedup_keys, extras, {},    snap};
+    if (from_ping) {
+      // The post of a ping: sell the ping's auction, in the order of the bids the supplier chose
+      // (lp_bid_id, shared sales), else in rank order.
+      AuctionResult res = std::move(ping_record.auction);
+      std::vector<size_t> chosen;
+      // One-to-one: only the bids the consumer consented to, in that order (B1).
+      const char* choice_param = one_to_one ? "lp_consent_bids" : "lp_bid_id";
+      const std::string* choice = find_field(req.params, choice_param);
+      if (choice) {
+        for (std::string_view id : split(*choice, ",")) {
+          for (size_t k = 0; k < res.bid_ids.size(); ++k) {
+            if (res.bid_ids[k] == trim(id)) chosen.push_back(k);
           }
         }
-        co_await del.sell(res, choice ? &chosen : nullptr);
-      } else if (exchange) {
-        // A full lead posted to an exchange campaign: ping and post in one go (A2).
-        auto auction_deadline = std::min(
-            deadline,
-            SteadyClock::now() + std::chrono::milliseconds(campaign->exchange.auction_timeout_ms));
-        co_await del.run_exchange(*supplier, auction_deadline);
-      } else {
-        co_await del.run();
       }
-      buyer_claims = std::move(del.buyer_claims);
-
-      size_t sold_count = 0, attempted = 0, rejected = 0, duplicated = 0, ping_timeouts = 0;
-      Money revenue;
-      for (const auto& o : lead.buyers) {
-        if (o.error_code == code_int(Code::kPingTimeout)) ++ping_timeouts;
-        if (o.status == BuyerStatus::kAccepted) {
-          ++sold_count;
-          revenue += o.sell_price;
-        }
-        if (o.status != BuyerStatus::kSkipped) ++attempted;
-        if (o.error_code == code_int(Code::kRejectedByBuyer)) ++rejected;
-        if (o.status == BuyerStatus::kDuplicated) ++duplicated;
-      }
-      if (sold_count > 0) {
-        lead.status = LeadStatus::kAccepted;
-        lead.error_code = 0;
-        lead.revenue = revenue;
-        // In an exchange the supplier's price is always real-time: the winning bids after margin.
-        lead.cost = exchange || from_ping
-                        ? del.exchange_payout
-                        : routing::supplier_payout(supplier->price, ectx, lead.revenue, true);
-        if (lead.test) {  // A6: test leads are never billed
-          lead.revenue = Money();
-          lead.cost = Money();
-          for (auto& o : lead.buyers) o.sell_price = Money();
-        }
-        caps_.commit(*supplier_hold, lead.cost, extras.counter_deltas);
-        if (!campaign->dupe_check.buyer_level) del.remember_duplicate_keys(dedup_keys);
-      } else if (attempted > 0 && duplicated == attempted) {
-        fail_lead(Code::kDuplicated, "Duplicated by buyer", LeadStatus::kDuplicated);
-      } else if ((exchange || from_ping) && attempted > 0 && ping_timeouts == attempted) {
-        fail_lead(Code::kPingTimeout, "PING timeout exceeded");
-      } else if (attempted == 1 && rejected == 1) {
-        fail_lead(Code::kRejectedByBuyer, "Rejected by buyer");
-      } else {
-        fail_lead(Code::kNoBuyers, "No buyers available");
-      }
+      co_await del.sell(res, choice ? &chosen : nullptr);
+    } else if (exchange) {
+      // A full lead posted to an exchange campaign: ping and post in one go (A2).
+      auto auction_deadline =
+          std::min(deadline, SteadyClock::now() +
+                                 std::chrono::milliseconds(campaign->exchange.auction_timeout_ms));
+      co_await del.run_exchange(*supplier, auction_deadline);
+    } else {
+      co_await del.run();
     }
+    buyer_claims = std::move(del.buyer_claims);
+
+    size_t sold_count = 0, attempted = 0, rejected = 0, duplicated = 0, ping_timeouts = 0;
+    Money revenue;
+    for (const auto& o : lead.buyers) {
+      if (o.error_code == code_int(Code::kPingTimeout)) ++ping_timeouts;
+      if (o.status == BuyerStatus::kAccepted) {
+        ++sold_count;
+        revenue += o.sell_price;
+      }
+      if (o.status != BuyerStatus::kSkipped) ++attempted;
+      if (o.error_code == code_int(Code::kRejectedByBuyer)) ++rejected;
+      if (o.status == BuyerStatus::kDuplicated) ++duplicated;
+    }
+    timeline.mark(kStageDelivery, StageVerdict::kContinue,
+                  delivery_summary(lead, from_ping, exchange));
+
+    if (sold_count > 0) {
+      lead.status = LeadStatus::kAccepted;
+      lead.error_code = 0;
+      lead.revenue = revenue;
+      // In an exchange the supplier's price is always real-time: the winning bids after margin.
+      lead.cost = exchange || from_ping
+                      ? del.exchange_payout
+                      : routing::supplier_payout(supplier->price, ectx, lead.revenue, true);
+      if (lead.test) {  // A6: test leads are never billed
+        lead.revenue = Money();
+        lead.cost = Money();
+        for (auto& o : lead.buyers) o.sell_price = Money();
+      }
+      caps_.commit(*supplier_hold, lead.cost, extras.counter_deltas);
+      if (!campaign->dupe_check.buyer_level) del.remember_duplicate_keys(dedup_keys);
+    } else if (attempted > 0 && duplicated == attempted) {
+      fail_lead(Code::kDuplicated, "Duplicated by buyer", LeadStatus::kDuplicated);
+    } else if ((exchange || from_ping) && attempted > 0 && ping_timeouts == attempted) {
+      fail_lead(Code::kPingTimeout, "PING timeout exceeded");
+    } else if (attempted == 1 && rejected == 1) {
+      fail_lead(Code::kRejectedByBuyer, "Rejected by buyer");
+    } else {
+      fail_lead(Code::kNoBuyers, "No buyers available");
+    }
+    if (lead.status == LeadStatus::kAccepted)
+      timeline.mark(kStageSettlement, StageVerdict::kContinue,
+                    "revenue " + lead.revenue.to_string() + ", cost " + lead.cost.to_string());
+    else
+      timeline.mark(kStageSettlement, StageVerdict::kStop, lead.error_message);
   }
   lead.exec_time_us = micros_since(t0);
 
@@ -1437,6 +1511,8 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
         {rk, RequestGuard::persisted_value(req.body_hash, answer, now + window), now + window});
   }
 
+  debug.stages = std::move(stage_log);
+  debug.config_version = snap->version();
   extras.rollups = lead_rollups(lead, debug);
 
   // 6. Durable before the answer (invariant 1); the claims and holds above go back when this

@@ -14,9 +14,10 @@ const std::vector<std::pair<std::string, buyers::Template>>& Snapshot::computed_
   return it == computed_.end() ? kNone : it->second;
 }
 
-SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors) {
+SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors, uint64_t version) {
   auto snap = std::make_shared<Snapshot>();
   snap->config_ = config;
+  snap->version_ = version;
   size_t before = errors.size();
   for (size_t ci = 0; ci < config->campaigns.size(); ++ci) {
     const auto& c = config->campaigns[ci];

@@ -26,7 +26,12 @@ class Snapshot {
  public:
   // Compiles every buyer; on failure returns null and appends "$.campaigns[i].buyers[k]...: why"
   // to `errors` (all of them, not just the first).
-  static std::shared_ptr<const Snapshot> build(ConfigPtr config, std::vector<std::string>& errors);
+  // `version` numbers the configuration (1 for the first; every change takes the next): each lead
+  // records the version it ran on.
+  static std::shared_ptr<const Snapshot> build(ConfigPtr config, std::vector<std::string>& errors,
+                                               uint64_t version = 1);
+
+  uint64_t version() const { return version_; }
 
   const Config& config() const { return *config_; }
   const ConfigPtr& config_ptr() const { return config_; }
@@ -36,6 +41,7 @@ class Snapshot {
 
  private:
   ConfigPtr config_;
+  uint64_t version_ = 1;
   std::unordered_map<BuyerId, CompiledBuyer> buyers_;
   std::unordered_map<CampaignId, std::vector<std::pair<std::string, buyers::Template>>> computed_;
 };

@@ -9,7 +9,8 @@ namespace {
 // Version 2 adds the buyer outcome's kept values and price_missing flag; version 1 records (round
 // 1) still decode, without them.
 constexpr uint8_t kLeadVersion = 2;
-constexpr uint8_t kDebugVersion = 1;
+// Version 2 adds the timeline (stages, configuration version) and each buyer's rank.
+constexpr uint8_t kDebugVersion = 2;
 
 class Writer {
  public:
@@ -234,13 +235,23 @@ std::string encode_debug(const DebugLog& d) {
     w.b(b.post.has_value());
     if (b.post) write_http(w, *b.post);
     w.str(b.decision);
+    w.i64(b.rank);
   }
+  w.var(d.stages.size());
+  for (const auto& st : d.stages) {
+    w.str(st.stage);
+    w.u8(uint8_t(st.verdict));
+    w.str(st.reason);
+    w.i64(st.duration_us);
+  }
+  w.var(d.config_version);
   return out;
 }
 
 std::optional<DebugLog> decode_debug(std::string_view bytes) {
   Reader r(bytes);
-  if (r.u8() != kDebugVersion) return std::nullopt;
+  const uint8_t version = r.u8();
+  if (version != 1 && version != kDebugVersion) return std::nullopt;
   DebugLog d;
   d.lead_id = r.str();
   uint64_t n = r.count();
@@ -256,7 +267,22 @@ std::optional<DebugLog> decode_debug(std::string_view bytes) {
     if (r.b()) b.ping = read_http(r);
     if (r.b()) b.post = read_http(r);
     b.decision = r.str();
+    if (version >= 2) b.rank = int(r.i64());
     d.buyers.push_back(std::move(b));
+  }
+  if (version >= 2) {
+    uint64_t ns = r.count();
+    for (uint64_t i = 0; i < ns && r.ok(); ++i) {
+      StageRecord st;
+      st.stage = r.str();
+      uint8_t v = r.u8();
+      if (v > uint8_t(StageVerdict::kRefuse)) return std::nullopt;
+      st.verdict = StageVerdict(v);
+      st.reason = r.str();
+      st.duration_us = r.i64();
+      d.stages.push_back(std::move(st));
+    }
+    d.config_version = r.var();
   }
   if (!r.ok() || !r.done()) return std::nullopt;
   return d;

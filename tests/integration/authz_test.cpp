@@ -36,6 +36,7 @@ TEST_F(Authz, EveryRouteEveryRole) {
       {"POST", "/public/lead/return", R"({"lead_id":")" + lead_id + R"(","reason":"bad"})", true},
       {"GET", "/metrics", "", false},
       {"GET", "/admin/leads/" + lead_id, "", false},
+      {"GET", "/admin/leads/" + lead_id + "/timeline", "", false},
       {"GET", "/public/no-such-route", "", false},
       {"GET", "/admin/no-such-route", "", false},
   };

@@ -101,6 +101,38 @@ TEST(Codec, EveryTruncationAndCorruptionIsRejected) {
   EXPECT_FALSE(decode_lead(huge));
 }
 
+TEST(Codec, TimelineRoundTripsAndVersionOneDebugLogsStillDecode) {
+  DebugLog d;
+  d.lead_id = "AbCdEfGhIjKlMnOpQrSt";
+  d.config_version = 7;
+  d.stages = {{"authenticate", StageVerdict::kContinue, "campaign 1", 12},
+              {"filters", StageVerdict::kStop, "Lead not accepted due to filters: state", 3}};
+  BuyerDebug b;
+  b.buyer_id = 5;
+  b.rank = 2;
+  d.buyers = {b};
+  auto r = decode_debug(encode_debug(d));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->config_version, 7u);
+  ASSERT_EQ(r->stages.size(), 2u);
+  EXPECT_EQ(r->stages[1].stage, "filters");
+  EXPECT_EQ(r->stages[1].verdict, StageVerdict::kStop);
+  EXPECT_EQ(r->stages[1].duration_us, 3);
+  EXPECT_EQ(r->buyers[0].rank, 2);
+  // Round 1's version-1 record: no stages, no version, no rank (a log without buyers ends with
+  // the stage count and the version, both 0, in version 2).
+  DebugLog empty;
+  empty.lead_id = d.lead_id;
+  std::string v2 = encode_debug(empty);
+  std::string v1 = v2.substr(0, v2.size() - 2);
+  v1[0] = 1;
+  auto old = decode_debug(v1);
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->lead_id, d.lead_id);
+  EXPECT_TRUE(old->stages.empty());
+  EXPECT_EQ(old->config_version, 0u);
+}
+
 TEST(Codec, DebugLogRoundTrips) {
   DebugLog d;
   d.lead_id = "AbCdEfGhIjKlMnOpQrSt";
