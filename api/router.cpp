@@ -299,6 +299,7 @@ std::string Router::render_metrics() {
     out += "pingpost_buyer_circuit_opened_total{buyer=\"" + std::to_string(h.buyer) + "\"} " +
            std::to_string(h.opened_total) + "\n";
   }
+  engine_.metrics().render(out);
   return out;
 }
 

@@ -878,6 +878,23 @@ Engine::Engine(SnapshotPtr snapshot, storage::Store& store, const Clock& clock)
       health_(BuyerHealth::Options{snapshot_.load()->config().outbound.breaker_failures,
                                    snapshot_.load()->config().outbound.breaker_open_ms}) {}
 
+void Engine::observe(const Lead& lead, const DebugLog& debug, bool pings_observed) {
+  metrics_.observe_stages(debug.stages);
+  for (size_t i = 0; i < lead.buyers.size(); ++i) {
+    const BuyerOutcome& o = lead.buyers[i];
+    const BuyerDebug* d = i < debug.buyers.size() && debug.buyers[i].buyer_id == o.buyer_id
+                              ? &debug.buyers[i]
+                              : nullptr;
+    metrics_.count_outcome(lead.campaign_id, o.buyer_id, EngineMetrics::outcome_kind(o, d));
+    if (d == nullptr) continue;
+    // Only answered calls have a latency; the post of a supplier's ping counted its pings then.
+    if (d->ping && d->ping->http_status != 0 && !pings_observed)
+      metrics_.observe_buyer_call(lead.campaign_id, o.buyer_id, true, d->ping->exec_time_us);
+    if (d->post && d->post->http_status != 0)
+      metrics_.observe_buyer_call(lead.campaign_id, o.buyer_id, false, d->post->exec_time_us);
+  }
+}
+
 EngineCounters Engine::counters() const {
   return EngineCounters{received_.load(),         accepted_.load(),        stored_.load(),
                         store_failures_.load(),   buyer_calls_.load(),     in_flight_.load(),
@@ -1125,6 +1142,10 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
                now,   no_keys, extras,    {},   snap};
   AuctionResult res = co_await del.auction(*supplier, auction_deadline);
   ping_tally.buyers = &res.dbg;
+  for (const auto& d : res.dbg) {
+    if (d.ping && d.ping->http_status != 0)
+      metrics_.observe_buyer_call(campaign->id, d.buyer_id, true, d.ping->exec_time_us);
+  }
 
   PingAnswer a;
   a.one_to_one = campaign->type == CampaignType::kOneToOne;
@@ -1526,6 +1547,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   }
   stored_.fetch_add(1, std::memory_order_relaxed);
   if (lead.status == LeadStatus::kAccepted) accepted_.fetch_add(1, std::memory_order_relaxed);
+  observe(lead, debug, /*pings_observed=*/from_ping);
 
   spdlog::info("lead {} campaign={} supplier={} status={} code={} buyers={} test={} ms={:.1f}",
                lead.id, lead.campaign_id, lead.supplier_id, to_string(lead.status), lead.error_code,

@@ -20,6 +20,7 @@
 #include "engine/caps_ledger.h"
 #include "engine/dedup.h"
 #include "engine/health.h"
+#include "engine/metrics.h"
 #include "engine/rate_limiter.h"
 #include "engine/request_guard.h"
 #include "engine/snapshot.h"
@@ -135,6 +136,8 @@ class Engine {
   int64_t in_flight() const { return in_flight_.load(); }
   // Request rate limits (server.rate_limits): per supplier here, per API token in the router.
   RateLimiter& rate_limiter() { return limits_; }
+  // Stage and buyer histograms and outcome counters (/metrics).
+  const EngineMetrics& metrics() const { return metrics_; }
 
  private:
   // 429 for a supplier over server.rate_limits.supplier_per_s; nullopt when it may go on.
@@ -164,6 +167,9 @@ class Engine {
   std::mutex returning_mu_;
   std::vector<std::string> returning_;  // leads being returned right now
   BuyerHealth health_;
+  EngineMetrics metrics_;
+  // A stored lead's stage durations, buyer latencies and buyer outcomes into metrics_.
+  void observe(const Lead& lead, const DebugLog& debug, bool pings_observed);
   std::mutex rotation_mu_;
   std::unordered_map<std::string, routing::RotationState> rotation_;  // "<campaign>/<group>"
   std::atomic<uint64_t> received_{0}, accepted_{0}, stored_{0}, store_failures_{0}, buyer_calls_{0};

@@ -165,5 +165,51 @@ TEST_F(Timeline, ExchangeRanksAndConfigurationVersions) {
   EXPECT_EQ(after["config_version"], 2);
 }
 
+// /metrics: stage latency and buyer latency histograms, buyer outcomes by kind, with campaign and
+// buyer labels.
+TEST_F(Timeline, MetricsPerStageAndPerBuyer) {
+  FakeBuyer b1, b2;
+  b1.on("/post", FakeReply::json(R"({"status":"rejected","reason":"no"})"));
+  b2.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  auto filtered = http_buyer(303, 4, b2.url("/post"), 3);
+  filtered["filters"] = json::parse(R"([{"field":"state","op":"equals","values":["CA"]}])");
+  start(base_config(
+      {http_buyer(301, 2, b1.url("/post"), 1), http_buyer(302, 3, b2.url("/post"), 2), filtered}));
+  for (int i = 0; i < 3; ++i) post_lead(lead_json("N" + std::to_string(i)));
+  std::string m = admin_get("/metrics").body;
+  auto has = [&](const std::string& line) { return m.find(line + "\n") != std::string::npos; };
+  EXPECT_TRUE(has("# TYPE pingpost_stage_duration_seconds histogram")) << m;
+  EXPECT_TRUE(has("pingpost_stage_duration_seconds_count{stage=\"delivery\"} 3")) << m;
+  EXPECT_TRUE(has("pingpost_stage_duration_seconds_bucket{stage=\"filters\",le=\"+Inf\"} 3"));
+  EXPECT_TRUE(
+      has("pingpost_buyer_request_duration_seconds_count{campaign=\"100\",buyer=\"301\","
+          "request=\"post\"} 3"));
+  EXPECT_TRUE(
+      has("pingpost_buyer_outcomes_total{campaign=\"100\",buyer=\"301\","
+          "outcome=\"rejected\"} 3"));
+  EXPECT_TRUE(
+      has("pingpost_buyer_outcomes_total{campaign=\"100\",buyer=\"302\","
+          "outcome=\"accepted\"} 3"));
+  EXPECT_TRUE(
+      has("pingpost_buyer_outcomes_total{campaign=\"100\",buyer=\"303\","
+          "outcome=\"skipped_filter\"} 3"));
+  // Buckets are cumulative and end at the count.
+  const std::string prefix =
+      "pingpost_buyer_request_duration_seconds_bucket{campaign=\"100\",buyer=\"302\","
+      "request=\"post\",le=";
+  std::vector<uint64_t> counts;
+  for (size_t at = m.find(prefix); at != std::string::npos; at = m.find(prefix, at + 1)) {
+    size_t sp = m.find("} ", at);
+    counts.push_back(std::stoull(m.substr(sp + 2, m.find('\n', sp) - sp - 2)));
+  }
+  ASSERT_EQ(counts.size(), 17u);  // 16 bounds and +Inf
+  uint64_t last = 0;
+  for (uint64_t c : counts) {
+    EXPECT_GE(c, last);
+    last = c;
+  }
+  EXPECT_EQ(last, 3u);
+}
+
 }  // namespace
 }  // namespace pp::testkit

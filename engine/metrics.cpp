@@ -1,0 +1,139 @@
+#include "engine/metrics.h"
+
+#include <cstdio>
+
+#include "core/codes.h"
+#include "engine/timeline.h"
+
+namespace pp::engine {
+
+namespace {
+
+// The stages a timeline can hold, in order (their histograms' slots).
+constexpr std::array<std::string_view, 12> kStages = {
+    kStageAuthenticate, kStageRateLimit,      kStageRequestGuard,   kStagePingRecord,
+    kStageFields,       kStageSupplierPaused, kStageComputedFields, kStageFilters,
+    kStageDuplicates,   kStageSupplierCaps,   kStageDelivery,       kStageSettlement};
+
+std::string seconds(int64_t us) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", double(us) / 1e6);
+  return buf;
+}
+
+}  // namespace
+
+void Histogram::observe(int64_t us) {
+  size_t i = 0;
+  while (i < kBoundsUs.size() && us > kBoundsUs[i]) ++i;
+  if (i < kBoundsUs.size()) buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_us_.fetch_add(us, std::memory_order_relaxed);
+}
+
+void Histogram::render(std::string& out, std::string_view name, std::string_view labels) const {
+  const std::string sep = labels.empty() ? "" : ",";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kBoundsUs.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    out += std::string(name) + "_bucket{" + std::string(labels) + sep + "le=\"" +
+           seconds(kBoundsUs[i]) + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  const uint64_t count = count_.load(std::memory_order_relaxed);
+  const std::string braces = labels.empty() ? "" : "{" + std::string(labels) + "}";
+  out += std::string(name) + "_bucket{" + std::string(labels) + sep + "le=\"+Inf\"} " +
+         std::to_string(count) + "\n";
+  out += std::string(name) + "_sum" + braces + " " +
+         seconds(sum_us_.load(std::memory_order_relaxed)) + "\n";
+  out += std::string(name) + "_count" + braces + " " + std::to_string(count) + "\n";
+}
+
+void EngineMetrics::observe_stages(const std::vector<StageRecord>& stages) {
+  for (const auto& s : stages) {
+    for (size_t i = 0; i < kStages.size(); ++i) {
+      if (kStages[i] == s.stage) {
+        stages_[i].observe(s.duration_us);
+        stage_seen_[i].store(true, std::memory_order_relaxed);
+        break;
+      }
+    }
+  }
+}
+
+void EngineMetrics::observe_buyer_call(CampaignId campaign, BuyerId buyer, bool ping, int64_t us) {
+  Histogram* h;
+  {
+    std::lock_guard lk(mu_);
+    auto& slot = calls_[Key{campaign, buyer, ping ? "ping" : "post"}];
+    if (!slot) slot = std::make_unique<Histogram>();
+    h = slot.get();  // stable: histograms are never removed
+  }
+  h->observe(us);
+}
+
+void EngineMetrics::count_outcome(CampaignId campaign, BuyerId buyer, std::string_view kind) {
+  std::lock_guard lk(mu_);
+  ++outcomes_[Key{campaign, buyer, std::string(kind)}];
+}
+
+std::string_view EngineMetrics::outcome_kind(const BuyerOutcome& o, const BuyerDebug* d) {
+  const int c = o.error_code;
+  switch (o.status) {
+    case BuyerStatus::kAccepted:
+      return "accepted";
+    case BuyerStatus::kDuplicated:
+      return c == code_int(Code::kDuplicated) ? "skipped_duplicate" : "duplicate";
+    case BuyerStatus::kOutbid:
+      return "outbid";
+    case BuyerStatus::kPinged:
+      return "not_posted";
+    case BuyerStatus::kError:
+      if (c == code_int(Code::kPingTimeout) || c == code_int(Code::kBuyerTimeout)) return "timeout";
+      if (d && d->ping && !d->post) return "no_bid";  // declined, or failed, at the ping
+      if (c == code_int(Code::kRejectedByBuyer)) return "rejected";
+      return "error";
+    case BuyerStatus::kSkipped:
+      if (c == code_int(Code::kFiltered)) return "skipped_filter";
+      if (c == code_int(Code::kBuyerCapReached)) return "skipped_cap";
+      if (c == code_int(Code::kBuyerPaused)) return "skipped_paused";
+      if (c == code_int(Code::kBuyerCircuitOpen)) return "skipped_circuit_open";
+      if (c == code_int(Code::kBuyerTimeout) || c == code_int(Code::kPingTimeout))
+        return "skipped_no_time";
+      if (c == code_int(Code::kBuyerNotConfigured))
+        return o.error_message == "Buyer removed since the ping" ? "skipped_removed"
+                                                                 : "skipped_not_configured";
+      return "skipped_other";
+  }
+  return "error";
+}
+
+void EngineMetrics::render(std::string& out) const {
+  out +=
+      "# HELP pingpost_stage_duration_seconds Time a stored lead spent in each stage.\n"
+      "# TYPE pingpost_stage_duration_seconds histogram\n";
+  for (size_t i = 0; i < kStages.size(); ++i) {
+    if (!stage_seen_[i].load(std::memory_order_relaxed)) continue;
+    stages_[i].render(out, "pingpost_stage_duration_seconds",
+                      "stage=\"" + std::string(kStages[i]) + "\"");
+  }
+  std::lock_guard lk(mu_);
+  out +=
+      "# HELP pingpost_buyer_request_duration_seconds Buyer ping and post latency.\n"
+      "# TYPE pingpost_buyer_request_duration_seconds histogram\n";
+  for (const auto& [key, h] : calls_) {
+    const auto& [campaign, buyer, kind] = key;
+    h->render(out, "pingpost_buyer_request_duration_seconds",
+              "campaign=\"" + std::to_string(campaign) + "\",buyer=\"" + std::to_string(buyer) +
+                  "\",request=\"" + kind + "\"");
+  }
+  out +=
+      "# HELP pingpost_buyer_outcomes_total Buyer outcomes of stored leads, by kind.\n"
+      "# TYPE pingpost_buyer_outcomes_total counter\n";
+  for (const auto& [key, n] : outcomes_) {
+    const auto& [campaign, buyer, kind] = key;
+    out += "pingpost_buyer_outcomes_total{campaign=\"" + std::to_string(campaign) + "\",buyer=\"" +
+           std::to_string(buyer) + "\",outcome=\"" + kind + "\"} " + std::to_string(n) + "\n";
+  }
+}
+
+}  // namespace pp::engine

@@ -1,0 +1,63 @@
+#pragma once
+// Lead-path metrics for /metrics (Prometheus text format): stage latency, buyer ping and post
+// latency as histograms (`_bucket`, `_sum`, `_count`, in seconds), and buyer outcomes by kind as
+// counters, with `campaign` and `buyer` labels. Observing is lock-free for stages (a fixed set)
+// and takes one short map lookup under a mutex per buyer series; never across an await.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "core/ids.h"
+#include "core/lead.h"
+
+namespace pp::engine {
+
+class Histogram {
+ public:
+  // Upper bounds in microseconds (rendered as seconds): 100 µs .. 10 s.
+  static constexpr std::array<int64_t, 16> kBoundsUs = {
+      100,   250,    500,    1000,   2500,    5000,    10000,   25000,
+      50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
+
+  void observe(int64_t us);
+  // `name` without suffix; `labels` as `a="x",b="y"` (may be empty).
+  void render(std::string& out, std::string_view name, std::string_view labels) const;
+
+ private:
+  std::array<std::atomic<uint64_t>, kBoundsUs.size()> buckets_{};  // non-cumulative
+  std::atomic<uint64_t> count_{0};
+  std::atomic<int64_t> sum_us_{0};
+};
+
+class EngineMetrics {
+ public:
+  // A stored lead's timeline: each stage's duration.
+  void observe_stages(const std::vector<StageRecord>& stages);
+  // One buyer exchange's latency (`ping` or post).
+  void observe_buyer_call(CampaignId campaign, BuyerId buyer, bool ping, int64_t us);
+  // The outcome of a buyer for a stored lead, by kind (see outcome_kind).
+  void count_outcome(CampaignId campaign, BuyerId buyer, std::string_view kind);
+
+  // accepted, rejected, duplicate, no_bid, timeout, error, outbid, not_posted, or
+  // skipped_<reason> (filter, cap, paused, circuit_open, no_time, duplicate, not_configured,
+  // removed, other).
+  static std::string_view outcome_kind(const BuyerOutcome& o, const BuyerDebug* d);
+
+  void render(std::string& out) const;
+
+ private:
+  using Key = std::tuple<CampaignId, BuyerId, std::string>;
+  std::array<Histogram, 16> stages_;
+  std::array<std::atomic<bool>, 16> stage_seen_{};
+  mutable std::mutex mu_;
+  std::map<Key, std::unique_ptr<Histogram>> calls_;  // (campaign, buyer, "ping"|"post")
+  std::map<Key, uint64_t> outcomes_;                 // (campaign, buyer, kind)
+};
+
+}  // namespace pp::engine
