@@ -56,16 +56,27 @@ std::optional<CapLedger::Hold> CapLedger::reserve(CapOwner owner, int64_t id, co
   return hold;
 }
 
-void CapLedger::commit(Hold& hold, Money actual,
+void CapLedger::settle(Hold& hold, Money actual,
                        std::vector<std::pair<std::string, int64_t>>& deltas) {
-  if (!hold.active) return;
+  if (!hold.active || hold.settled) return;
+  std::lock_guard lk(mu_);
+  for (auto& it : hold.items) {
+    if (it.budget) {
+      counters_.at(it.key).reserved += actual.units() - it.amount;  // now the final price
+      it.amount = actual.units();
+    }
+    deltas.emplace_back(it.key, it.amount);
+  }
+  hold.settled = true;
+}
+
+void CapLedger::commit(Hold& hold) {
+  if (!hold.active || !hold.settled) return;
   std::lock_guard lk(mu_);
   for (const auto& it : hold.items) {
     Counter& c = counters_.at(it.key);  // read when reserved
     c.reserved -= it.amount;
-    int64_t used = it.budget ? actual.units() : it.amount;
-    c.committed += used;
-    deltas.emplace_back(it.key, used);
+    c.committed += it.amount;
   }
   hold.active = false;
 }
@@ -75,6 +86,13 @@ void CapLedger::release(Hold& hold) {
   std::lock_guard lk(mu_);
   for (const auto& it : hold.items) counters_.at(it.key).reserved -= it.amount;
   hold.active = false;
+}
+
+int64_t CapLedger::reserved_total() {
+  std::lock_guard lk(mu_);
+  int64_t n = 0;
+  for (const auto& [key, c] : counters_) n += c.reserved;
+  return n;
 }
 
 int64_t CapLedger::used(CapOwner owner, int64_t id, bool budget, const CapRule& rule,

@@ -32,10 +32,12 @@ class CapLedger {
     };
     std::vector<Item> items;
     bool active = false;
+    bool settled = false;  // settle() ran: the amounts are final, commit() may follow
 
     Hold() = default;
     explicit Hold(CapLedger* ledger) : ledger_(ledger) {}
-    Hold(Hold&& o) noexcept : items(std::move(o.items)), active(o.active), ledger_(o.ledger_) {
+    Hold(Hold&& o) noexcept
+        : items(std::move(o.items)), active(o.active), settled(o.settled), ledger_(o.ledger_) {
       o.active = false;
     }
     Hold& operator=(Hold&& o) noexcept {
@@ -43,6 +45,7 @@ class CapLedger {
         if (active && ledger_) ledger_->release(*this);
         items = std::move(o.items);
         active = o.active;
+        settled = o.settled;
         ledger_ = o.ledger_;
         o.active = false;
       }
@@ -64,11 +67,23 @@ class CapLedger {
   // "budget week"). A budget rule with an unknown amount (0) only needs room left.
   std::optional<Hold> reserve(CapOwner owner, int64_t id, const Caps& caps, const TimeZone& tz,
                               UnixMs now, Money amount, std::string& failed);
-  // Makes a hold permanent (the hold is then inactive); budget items count `actual` (the final
-  // price). Appends the counter deltas to persist with the lead.
-  void commit(Hold& hold, Money actual, std::vector<std::pair<std::string, int64_t>>& deltas);
+  // A sale, in two steps, so that what is counted is exactly what is stored:
+  // settle() fixes the amounts (budget items count `actual`, the final price; the reservation is
+  // adjusted to it at once, so concurrent leads see it) and appends the counter deltas to persist
+  // with the lead; commit() makes them permanent once the lead is durably stored (the hold is then
+  // inactive). A settled hold never committed (the lead failed to store, or unwound) is released
+  // like any other.
+  void settle(Hold& hold, Money actual, std::vector<std::pair<std::string, int64_t>>& deltas);
+  void commit(Hold& hold);
+  // Both at once, where nothing is stored in between (tools and tests).
+  void commit(Hold& hold, Money actual, std::vector<std::pair<std::string, int64_t>>& deltas) {
+    settle(hold, actual, deltas);
+    commit(hold);
+  }
   void release(Hold& hold);
 
+  // Units reserved by holds not yet committed or released, over every counter.
+  int64_t reserved_total();
   // Committed use of a rule in the period containing `now` (views).
   int64_t used(CapOwner owner, int64_t id, bool budget, const CapRule& rule, const TimeZone& tz,
                UnixMs now);

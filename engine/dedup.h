@@ -30,6 +30,12 @@ class DedupTable {
   // Whether any key is held (in flight or stored), without claiming (pre-ping, A3).
   bool held(const std::vector<std::string>& keys, UnixMs now, std::string& holder);
 
+  // Claims held right now (leads or requests in flight).
+  size_t in_flight() {
+    std::lock_guard lk(mu_);
+    return in_flight_.size();
+  }
+
  private:
   bool held_locked(const std::vector<std::string>& keys, UnixMs now,
                    std::string& holder);  // mu_ held

@@ -315,6 +315,7 @@ struct Engine::Delivery {
   std::vector<DedupHold> buyer_claims;  // buyer-level keys of sales: held until the lead is stored
   SnapshotPtr snap_ptr{};
   Money exchange_payout{};  // exchange: what the supplier earns (bids after margin of the sales)
+  std::vector<CapLedger::Hold> sold_caps{};  // buyers' settled cap holds: committed once stored
 
   // Duplicate-check keys stored with the lead, kept for the campaign's dupe_check days.
   void remember_duplicate_keys(const std::vector<std::string>& keys) {
@@ -362,7 +363,8 @@ struct Engine::Delivery {
   // are never billed) and its buyer-level duplicate keys are written with the lead; the claim is
   // kept until that write is durable.
   void settle_sale(BuyerHolds& holds, const BuyerOutcome& o) {
-    engine.caps_.commit(holds.cap, lead.test ? Money() : o.sell_price, extras.counter_deltas);
+    engine.caps_.settle(holds.cap, lead.test ? Money() : o.sell_price, extras.counter_deltas);
+    sold_caps.push_back(std::move(holds.cap));  // committed once the lead is stored
     if (holds.claim) {
       remember_duplicate_keys(holds.claim->keys());
       buyer_claims.push_back(std::move(*holds.claim));
@@ -895,6 +897,10 @@ void Engine::observe(const Lead& lead, const DebugLog& debug, bool pings_observe
   }
 }
 
+Engine::Held Engine::held() {
+  return Held{caps_.reserved_total(), dedup_.in_flight(), requests_.in_flight()};
+}
+
 EngineCounters Engine::counters() const {
   return EngineCounters{received_.load(),         accepted_.load(),        stored_.load(),
                         store_failures_.load(),   buyer_calls_.load(),     in_flight_.load(),
@@ -1217,7 +1223,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
 
   // The timeline: every stage the lead goes through (stored with its debug log).
   std::vector<StageRecord> stage_log;
-  StageTimer timeline(stage_log, t0);
+  StageTimer timeline(stage_log, t0, &stage_fault_);
 
   // 1. Authentication (always by the current configuration): nothing is stored for a request we
   // cannot attribute.
@@ -1362,6 +1368,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   std::optional<DedupHold> lead_claim;
   std::optional<CapLedger::Hold> supplier_hold;
   std::vector<DedupHold> buyer_claims;
+  std::vector<CapLedger::Hold> sold_caps;
   auto fail_lead = [&](Code code, std::string message, LeadStatus status = LeadStatus::kError) {
     lead.status = status;
     lead.error_code = code_int(code);
@@ -1468,6 +1475,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
       co_await del.run();
     }
     buyer_claims = std::move(del.buyer_claims);
+    sold_caps = std::move(del.sold_caps);
 
     size_t sold_count = 0, attempted = 0, rejected = 0, duplicated = 0, ping_timeouts = 0;
     Money revenue;
@@ -1497,7 +1505,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
         lead.cost = Money();
         for (auto& o : lead.buyers) o.sell_price = Money();
       }
-      caps_.commit(*supplier_hold, lead.cost, extras.counter_deltas);
+      caps_.settle(*supplier_hold, lead.cost, extras.counter_deltas);
       if (!campaign->dupe_check.buyer_level) del.remember_duplicate_keys(dedup_keys);
     } else if (attempted > 0 && duplicated == attempted) {
       fail_lead(Code::kDuplicated, "Duplicated by buyer", LeadStatus::kDuplicated);
@@ -1545,6 +1553,10 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
     spdlog::error("lead {} could not be stored: {}", lead.id, st.message);
     co_return unstored(Code::kUnavailable, "Lead could not be stored; retry later");
   }
+  // Stored: the sales' cap use is now permanent (before, it was only reserved; a lead that did not
+  // store gives it back when its holds go).
+  for (auto& h : sold_caps) caps_.commit(h);
+  if (supplier_hold) caps_.commit(*supplier_hold);
   stored_.fetch_add(1, std::memory_order_relaxed);
   if (lead.status == LeadStatus::kAccepted) accepted_.fetch_add(1, std::memory_order_relaxed);
   observe(lead, debug, /*pings_observed=*/from_ping);

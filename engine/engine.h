@@ -24,6 +24,7 @@
 #include "engine/rate_limiter.h"
 #include "engine/request_guard.h"
 #include "engine/snapshot.h"
+#include "engine/timeline.h"
 #include "routing/distribution.h"
 #include "storage/store.h"
 
@@ -136,6 +137,16 @@ class Engine {
   int64_t in_flight() const { return in_flight_.load(); }
   // Request rate limits (server.rate_limits): per supplier here, per API token in the router.
   RateLimiter& rate_limiter() { return limits_; }
+  // What leads in flight hold right now: cap units reserved, duplicate keys claimed, requests
+  // claimed (all zero when nothing is in flight: nothing leaks).
+  struct Held {
+    int64_t cap_reserved = 0;
+    size_t duplicate_claims = 0;
+    size_t request_claims = 0;
+  };
+  Held held();
+  // Tests only: fail leads at a stage (the hook throws). Set before traffic starts.
+  void set_stage_fault(StageFault fault) { stage_fault_ = std::move(fault); }
   // Stage and buyer histograms and outcome counters (/metrics).
   const EngineMetrics& metrics() const { return metrics_; }
 
@@ -168,6 +179,7 @@ class Engine {
   std::vector<std::string> returning_;  // leads being returned right now
   BuyerHealth health_;
   EngineMetrics metrics_;
+  StageFault stage_fault_;
   // A stored lead's stage durations, buyer latencies and buyer outcomes into metrics_.
   void observe(const Lead& lead, const DebugLog& debug, bool pings_observed);
   std::mutex rotation_mu_;

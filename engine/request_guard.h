@@ -42,6 +42,12 @@ class RequestGuard {
   static std::string persisted_value(const std::string& body_hash, const std::string& answer,
                                      UnixMs expires);
 
+  // Claims held right now (leads or requests in flight).
+  size_t in_flight() {
+    std::lock_guard lk(mu_);
+    return in_flight_.size();
+  }
+
  private:
   storage::Store& store_;
   std::mutex mu_;
