@@ -56,19 +56,6 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-// The campaign's and the supplier's filters (B3). Both levels are evaluated so the message names
-// every filter the lead failed; nullopt when the lead passes.
-std::optional<std::string> lead_filter_failure(const CampaignConfig& campaign,
-                                               const SupplierConfig& supplier,
-                                               const EvalContext& ectx) {
-  std::vector<std::string_view> failed;
-  bool campaign_ok = routing::passes_filters(campaign.filters, ectx, &failed);
-  bool supplier_ok = routing::passes_filters(supplier.filters, ectx, &failed);
-  if (campaign_ok && supplier_ok) return std::nullopt;
-  std::vector<std::string> names(failed.begin(), failed.end());
-  return "Lead not accepted due to filters: " + join(names);
-}
-
 // IntakeResult <-> the text remembered by the request guard.
 constexpr char kFieldSep = '\x1f';
 std::string encode_result(const IntakeResult& r) {
@@ -1110,36 +1097,22 @@ asio::awaitable<PingAnswer> Engine::ping(IntakeRequest req, buyers::Transport& t
     co_return a;
   }
 
-  if (supplier->paused) co_return fail(Code::kSupplierPaused, "Supplier is paused");
-  if (!missing.empty()) {
-    co_return fail(
-        Code::kMissingField,
-        "Missing required field" + std::string(missing.size() > 1 ? "s: " : ": ") + join(missing));
-  }
-  if (!invalid.empty()) {
-    co_return fail(
-        Code::kInvalidField,
-        "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid));
-  }
-  const EvalContext ectx{fields, now};
-  if (auto filtered = lead_filter_failure(*campaign, *supplier, ectx)) {
-    co_return fail(Code::kFiltered, std::move(*filtered));
-  }
-  {
-    // Room under the supplier's caps now (the post reserves for real).
-    std::string cap_failed;
-    // (The trial reservation goes back at once.)
-    if (!caps_.reserve(CapOwner::kSupplier, supplier->id, supplier->caps, campaign->tz, now,
-                       Money(), cap_failed))
-      co_return fail(Code::kCapReached, "Supplier cap reached: " + cap_failed);
-  }
-
-  // The ping stage over the ping fields.
+  // The campaign's rule stages in ping mode (engine/stages.cpp): the same stages, in the same
+  // order, as a lead's; a ping claims nothing and only checks the supplier's caps for room.
   Lead lead;
   lead.created_ms = now;
   lead.campaign_id = campaign->id;
   lead.supplier_id = supplier->id;
   lead.fields = std::move(fields);
+  std::vector<StageRecord> stage_log;
+  StageTimer timeline(stage_log, t0, &stage_fault_);
+  RuleContext rules{*snap, *campaign, *supplier, LeadMode::kPing, now,
+                    lead,  missing,   invalid,   dedup_,          caps_};
+  if (auto out = run_rules(snap->plan(campaign->id, LeadMode::kPing), rules, timeline)) {
+    co_return fail(out->code, std::move(out->message));
+  }
+
+  // The ping stage over the ping fields.
   DebugLog debug;
   storage::LeadExtras extras;
   std::vector<std::string> no_keys;
@@ -1361,12 +1334,12 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
     lead.fields.emplace_back("lp_consent_bids",
                              std::string(trim(*find_field(req.params, "lp_consent_bids"))));
 
-  // 5. Rules, then delivery.
+  // 5. The campaign's rule stages (engine/stages.cpp), then delivery and settlement.
   storage::LeadExtras extras;
-  std::vector<std::string> dedup_keys;
-  // Held until the lead is stored (they go back by themselves on every path).
-  std::optional<DedupHold> lead_claim;
-  std::optional<CapLedger::Hold> supplier_hold;
+  // The rules' holds (duplicate claim, supplier cap) and the sales' (buyer claims and caps) live
+  // until the lead is stored, and go back by themselves on every other path.
+  RuleContext rules{*snap, *campaign, *supplier, LeadMode::kLead, now,
+                    lead,  missing,   invalid,   dedup_,          caps_};
   std::vector<DedupHold> buyer_claims;
   std::vector<CapLedger::Hold> sold_caps;
   auto fail_lead = [&](Code code, std::string message, LeadStatus status = LeadStatus::kError) {
@@ -1374,77 +1347,14 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
     lead.error_code = code_int(code);
     lead.error_message = std::move(message);
   };
-
-  // Each stage below either lets the lead go on (marked continue) or stops it with a stored
-  // outcome (marked stop); the timeline records both, in order, with their durations.
   bool stopped = false;
-  auto stop = [&](std::string_view stage, Code code, std::string message,
-                  LeadStatus status = LeadStatus::kError) {
-    fail_lead(code, std::move(message), status);
-    timeline.mark(stage, StageVerdict::kStop, lead.error_message);
+  if (auto out = run_rules(snap->plan(campaign->id, LeadMode::kLead), rules, timeline)) {
+    fail_lead(out->code, std::move(out->message), out->status);
     stopped = true;
-  };
-  if (!missing.empty()) {
-    stop(kStageFields, Code::kMissingField,
-         "Missing required field" + std::string(missing.size() > 1 ? "s: " : ": ") + join(missing));
-  } else if (!invalid.empty()) {
-    stop(kStageFields, Code::kInvalidField,
-         "Invalid field" + std::string(invalid.size() > 1 ? "s: " : ": ") + join(invalid));
-  } else {
-    timeline.mark(kStageFields);
   }
-  if (!stopped) {
-    if (supplier->paused)
-      stop(kStageSupplierPaused, Code::kSupplierPaused, "Supplier is paused");
-    else
-      timeline.mark(kStageSupplierPaused);
-  }
-  if (!stopped) {
-    // Computed fields (A5), rendered raw from the validated fields; filters and prices may use
-    // them.
-    const auto& computed = snap->computed_fields(campaign->id);
-    if (!computed.empty()) {
-      LeadContext ctx(lead, *campaign, now);
-      for (const auto& [name, tpl] : computed) {
-        std::string v = tpl.render(ctx, buyers::Escape::kNone);
-        lead.fields.emplace_back(name, std::move(v));
-      }
-    }
-    timeline.mark(kStageComputedFields, StageVerdict::kContinue,
-                  computed.empty() ? std::string() : std::to_string(computed.size()) + " computed");
-  }
+  const std::vector<std::string>& dedup_keys = rules.dedup_keys;
+  std::optional<CapLedger::Hold>& supplier_hold = rules.supplier_hold;
   const EvalContext ectx{lead.fields, now};
-  if (!stopped) {
-    if (auto filtered = lead_filter_failure(*campaign, *supplier, ectx))
-      stop(kStageFilters, Code::kFiltered, std::move(*filtered));
-    else
-      timeline.mark(kStageFilters);
-  }
-  if (!stopped) {
-    std::string holder;
-    dedup_keys = DedupTable::keys(*campaign, lead.fields);
-    if (!campaign->dupe_check.buyer_level &&
-        !(lead_claim = DedupHold::take(dedup_, dedup_keys, lead.id, now, holder))) {
-      stop(kStageDuplicates, Code::kDuplicated, "Duplicate lead (" + holder + ")",
-           LeadStatus::kDuplicated);
-    } else {
-      timeline.mark(kStageDuplicates, StageVerdict::kContinue,
-                    campaign->dupe_check.enabled()
-                        ? std::to_string(dedup_keys.size()) + " key(s) claimed" +
-                              (campaign->dupe_check.buyer_level ? " per buyer" : "")
-                        : std::string());
-    }
-  }
-  if (!stopped) {
-    std::string cap_failed;
-    supplier_hold = caps_.reserve(
-        CapOwner::kSupplier, supplier->id, supplier->caps, campaign->tz, now,
-        routing::quoted_buyer_price(supplier->price, ectx).value_or(Money()), cap_failed);
-    if (!supplier_hold)
-      stop(kStageSupplierCaps, Code::kCapReached, "Supplier cap reached: " + cap_failed);
-    else
-      timeline.mark(kStageSupplierCaps);
-  }
   if (!stopped) {
     auto deadline = t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms);
     Delivery del{*this,    *snap, *campaign,  lead,   debug, transport,

@@ -7,6 +7,11 @@ const CompiledBuyer* Snapshot::buyer(BuyerId id) const {
   return it == buyers_.end() ? nullptr : &it->second;
 }
 
+const RulePlan& Snapshot::plan(CampaignId campaign, LeadMode mode) const {
+  const auto& p = plans_.at(campaign);
+  return mode == LeadMode::kLead ? p.first : p.second;
+}
+
 const std::vector<std::pair<std::string, buyers::Template>>& Snapshot::computed_fields(
     CampaignId id) const {
   static const std::vector<std::pair<std::string, buyers::Template>> kNone;
@@ -21,6 +26,8 @@ SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors, 
   size_t before = errors.size();
   for (size_t ci = 0; ci < config->campaigns.size(); ++ci) {
     const auto& c = config->campaigns[ci];
+    snap->plans_.emplace(
+        c.id, std::pair{RulePlan::build(c, LeadMode::kLead), RulePlan::build(c, LeadMode::kPing)});
     for (size_t fi = 0; fi < c.computed_fields.size(); ++fi) {
       std::string err;
       auto t = buyers::Template::compile(c.computed_fields[fi].template_text, err);

@@ -11,6 +11,7 @@
 #include "buyers/payload.h"
 #include "buyers/response.h"
 #include "core/config.h"
+#include "engine/pipeline.h"
 
 namespace pp::engine {
 
@@ -32,6 +33,8 @@ class Snapshot {
                                                uint64_t version = 1);
 
   uint64_t version() const { return version_; }
+  // The campaign's rule plan in a mode (built with the snapshot). The campaign must exist.
+  const RulePlan& plan(CampaignId campaign, LeadMode mode) const;
 
   const Config& config() const { return *config_; }
   const ConfigPtr& config_ptr() const { return config_; }
@@ -43,6 +46,7 @@ class Snapshot {
   ConfigPtr config_;
   uint64_t version_ = 1;
   std::unordered_map<BuyerId, CompiledBuyer> buyers_;
+  std::unordered_map<CampaignId, std::pair<RulePlan, RulePlan>> plans_;  // lead mode, ping mode
   std::unordered_map<CampaignId, std::vector<std::pair<std::string, buyers::Template>>> computed_;
 };
 
