@@ -173,7 +173,7 @@ TEST_F(EdgeLimits, SmugglingShapesAreRefusedAndTheConnectionClosed) {
 // read_timeout_ms, not the idle timeout.
 TEST_F(EdgeLimits, SlowRequestsAnswer408) {
   start_with({{"read_timeout_ms", 300}, {"idle_timeout_ms", 60000}});
-  for (const std::string partial :
+  for (const std::string& partial :
        {std::string("POST /direct_post HTTP/1.1\r\nHost: t\r\nContent-"),
         std::string("POST /direct_post HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{\"a\":")}) {
     Raw r(app_->port());
