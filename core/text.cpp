@@ -185,6 +185,15 @@ std::string strip_crlf(std::string_view s) {
   return out;
 }
 
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string s;
+  for (const auto& x : items) {
+    if (!s.empty()) s += sep;
+    s += x;
+  }
+  return s;
+}
+
 std::string_view utf8_prefix(std::string_view s, size_t max_bytes) {
   if (s.size() <= max_bytes) return s;
   size_t n = max_bytes;

@@ -33,6 +33,9 @@ bool constant_time_equals(std::string_view a, std::string_view b);
 // Parses a whole base-10 integer; nullopt on anything else or overflow.
 std::optional<int64_t> parse_int(std::string_view s);
 
+// "a, b, c" (the items joined with `sep`).
+std::string join(const std::vector<std::string>& items, std::string_view sep = ", ");
+
 // Splits on every occurrence of `sep` ("a,,b" -> "a", "", "b"); the views point into `s`.
 std::vector<std::string_view> split(std::string_view s, std::string_view sep);
 

@@ -1,4 +1,5 @@
 // The lead's rule stages (engine/pipeline.h), one class each, and the plans that order them.
+#include "core/text.h"
 #include "engine/lead_context.h"
 #include "engine/pipeline.h"
 #include "engine/snapshot.h"
@@ -8,12 +9,6 @@
 namespace pp::engine {
 
 namespace {
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
 
 // Required fields present, every field valid for its type.
 class FieldsStage final : public RuleStage {

@@ -1,0 +1,119 @@
+#pragma once
+// Delivery of one lead (issue 13: out of engine.cpp): the distribution plan executed buyer by
+// buyer for direct post (waterfall, rotations, groups), the exchange's ping stage (concurrent
+// pings under one deadline, ranking) and its sell stage (posts in rank or chosen order, with
+// fallback). Each buyer's filters, duplicate claim and cap reservation are taken just before it
+// is tried, and go back by themselves unless it buys. Used only by Engine (engine.cpp).
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "buyers/response.h"
+#include "engine/auction.h"
+#include "engine/engine.h"
+#include "engine/holds.h"
+#include "engine/lead_context.h"
+
+namespace pp::engine {
+
+// One HTTP exchange with a buyer: the raw answer and how it reads.
+struct BuyerCall {
+  buyers::HttpResult http;
+  buyers::MappedResponse mapped;
+};
+
+inline int64_t micros_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               t0)
+      .count();
+}
+
+struct Engine::Delivery {
+  Engine& engine;
+  const Snapshot& snap;
+  const CampaignConfig& campaign;
+  Lead& lead;
+  DebugLog& debug;
+  buyers::Transport& transport;
+  std::chrono::steady_clock::time_point deadline;
+  UnixMs now;
+  const std::vector<std::string>& lead_keys;  // duplicate-check keys of the lead
+  storage::LeadExtras& extras;
+  std::vector<DedupHold> buyer_claims;  // buyer-level keys of sales: held until the lead is stored
+  SnapshotPtr snap_ptr{};
+  Money exchange_payout{};  // exchange: what the supplier earns (bids after margin of the sales)
+  std::vector<CapLedger::Hold> sold_caps{};  // buyers' settled cap holds: committed once stored
+
+  // Duplicate-check keys stored with the lead, kept for the campaign's dupe_check days.
+  void remember_duplicate_keys(const std::vector<std::string>& keys);
+  // What a buyer holds while it is tried: its buyer-level duplicate claim and its cap
+  // reservation. Both go back by themselves unless the buyer buys (settle_sale).
+  struct BuyerHolds {
+    std::optional<DedupHold> claim;
+    CapLedger::Hold cap;
+  };
+  struct Refusal {
+    BuyerStatus status;
+    int code;
+    std::string message;
+    std::string decision;
+  };
+  // Takes a buyer's holds for a sale of `amount`, or says why the buyer cannot be tried.
+  std::optional<BuyerHolds> hold_buyer(const BuyerConfig& b, Money amount, Refusal& why);
+  // A buyer bought the lead: its cap use (test leads use up lead counts but never budget: they
+  // are never billed) and its buyer-level duplicate keys are written with the lead; the claim is
+  // kept until that write is durable.
+  void settle_sale(BuyerHolds& holds, const BuyerOutcome& o);
+
+  // One request to a buyer. `cookies`: what the buyer's ping answer set (sent with the post).
+  boost::asio::awaitable<BuyerCall> call(const buyers::CompiledRequest& req,
+                                         const buyers::CompiledMapping& map, const LeadContext& ctx,
+                                         HttpExchangeLog& log,
+                                         const std::vector<buyers::Cookie>* cookies = nullptr);
+
+  // What a buyer's answer gave to keep: its lead id (the latest answer that has one) and `keep`
+  // values (appended: the ping's, then the post's).
+  static void keep_answer_values(BuyerOutcome& o, const buyers::MappedResponse& m);
+
+  // The price of a real-time sale whose buyer named none: the buyer's or the campaign's
+  // missing_price (fallback amount, or 0).
+  Money missing_price(const BuyerConfig& b) const;
+
+  // Whether a buyer may take this lead at all: its live pause state and delivery type
+  // (routing::check_buyer), a compiled configuration, and its own filters.
+  routing::Eligibility eligibility(const BuyerConfig& b, const EvalContext& ectx);
+
+  // Circuit breaker (C6): false (and the outcome filled) when the buyer's circuit is open.
+  bool admit(const BuyerConfig& b, BuyerOutcome& o, BuyerDebug& d);
+  void record_health(const BuyerConfig& b, const BuyerCall& s);
+
+  // Tries one buyer. Returns true when it bought the lead; `price` is then the sale price.
+  boost::asio::awaitable<bool> try_buyer(const CompiledBuyer& cb, BuyerOutcome& o, BuyerDebug& d);
+
+  // Exchange: sells one ranked bid. `ping_body` is the buyer's ping answer (ping_post buyers),
+  // `cookies` what that answer set.
+  boost::asio::awaitable<bool> deliver_bid(const CompiledBuyer& cb, BuyerOutcome& o, BuyerDebug& d,
+                                           const std::string* ping_body,
+                                           const std::vector<buyers::Cookie>& cookies, Money bid);
+
+  // The exchange (D1-D5).
+  // The ping stage (D1, D2): every eligible buyer asked at once under one deadline, bids ranked.
+  boost::asio::awaitable<AuctionResult> auction(
+      const SupplierConfig& supplier, std::chrono::steady_clock::time_point auction_deadline);
+
+  // The sell stage (D3, D4): posts in rank order — or, when the supplier chose bids, in the order
+  // it chose them (`chosen`: indexes into res.ranked) — with fallback while time remains; then
+  // records every buyer on the lead. Exclusive sales sell once; shared sales up to their limit.
+  boost::asio::awaitable<void> sell(AuctionResult& res, const std::vector<size_t>* chosen);
+
+  boost::asio::awaitable<void> run_exchange(const SupplierConfig& supplier,
+                                            std::chrono::steady_clock::time_point auction_deadline);
+
+  void skip(BuyerOutcome o, BuyerDebug d, BuyerStatus st, int code, std::string reason);
+
+  boost::asio::awaitable<void> run();
+};
+
+}  // namespace pp::engine
