@@ -716,44 +716,12 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
     buyer_claims = std::move(del.buyer_claims);
     sold_caps = std::move(del.sold_caps);
 
-    size_t sold_count = 0, attempted = 0, rejected = 0, duplicated = 0, ping_timeouts = 0;
-    Money revenue;
-    for (const auto& o : lead.buyers) {
-      if (o.error_code == code_int(Code::kPingTimeout)) ++ping_timeouts;
-      if (o.status == BuyerStatus::kAccepted) {
-        ++sold_count;
-        revenue += o.sell_price;
-      }
-      if (o.status != BuyerStatus::kSkipped) ++attempted;
-      if (o.error_code == code_int(Code::kRejectedByBuyer)) ++rejected;
-      if (o.status == BuyerStatus::kDuplicated) ++duplicated;
-    }
     timeline.mark(kStageDelivery, StageVerdict::kContinue,
                   delivery_summary(lead, from_ping, exchange));
-
-    if (sold_count > 0) {
-      lead.status = LeadStatus::kAccepted;
-      lead.error_code = 0;
-      lead.revenue = revenue;
-      // In an exchange the supplier's price is always real-time: the winning bids after margin.
-      lead.cost = exchange || from_ping
-                      ? del.exchange_payout
-                      : routing::supplier_payout(supplier->price, ectx, lead.revenue, true);
-      if (lead.test) {  // A6: test leads are never billed
-        lead.revenue = Money();
-        lead.cost = Money();
-        for (auto& o : lead.buyers) o.sell_price = Money();
-      }
+    settle_outcome(lead, exchange || from_ping, del.exchange_payout, supplier->price, ectx);
+    if (lead.status == LeadStatus::kAccepted) {
       caps_.settle(*supplier_hold, lead.cost, extras.counter_deltas);
       if (!campaign->dupe_check.buyer_level) del.remember_duplicate_keys(dedup_keys);
-    } else if (attempted > 0 && duplicated == attempted) {
-      fail_lead(Code::kDuplicated, "Duplicated by buyer", LeadStatus::kDuplicated);
-    } else if ((exchange || from_ping) && attempted > 0 && ping_timeouts == attempted) {
-      fail_lead(Code::kPingTimeout, "PING timeout exceeded");
-    } else if (attempted == 1 && rejected == 1) {
-      fail_lead(Code::kRejectedByBuyer, "Rejected by buyer");
-    } else {
-      fail_lead(Code::kNoBuyers, "No buyers available");
     }
     if (lead.status == LeadStatus::kAccepted)
       timeline.mark(kStageSettlement, StageVerdict::kContinue,

@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "core/codes.h"
+#include "routing/pricing.h"
+
 namespace pp::engine {
 
 namespace {
@@ -180,6 +183,47 @@ std::vector<rollup::Delta> preping_rollups(const Lead& shape, bool accepted) {
   sup.add(sm::kPrepings, 1);
   sup.add(accepted ? sm::kPrepingsAccepted : sm::kPrepingsFailed, 1);
   return out;
+}
+
+void settle_outcome(Lead& lead, bool real_time_payout, Money exchange_payout,
+                    const Pricing& supplier_price, const EvalContext& ectx) {
+  size_t sold = 0, attempted = 0, rejected = 0, duplicated = 0, ping_timeouts = 0;
+  Money revenue;
+  for (const auto& o : lead.buyers) {
+    if (o.error_code == code_int(Code::kPingTimeout)) ++ping_timeouts;
+    if (o.status == BuyerStatus::kAccepted) {
+      ++sold;
+      revenue += o.sell_price;
+    }
+    if (o.status != BuyerStatus::kSkipped) ++attempted;
+    if (o.error_code == code_int(Code::kRejectedByBuyer)) ++rejected;
+    if (o.status == BuyerStatus::kDuplicated) ++duplicated;
+  }
+  auto fail = [&](Code code, const char* message, LeadStatus status = LeadStatus::kError) {
+    lead.status = status;
+    lead.error_code = code_int(code);
+    lead.error_message = message;
+  };
+  if (sold > 0) {
+    lead.status = LeadStatus::kAccepted;
+    lead.error_code = 0;
+    lead.revenue = revenue;
+    lead.cost = real_time_payout ? exchange_payout
+                                 : routing::supplier_payout(supplier_price, ectx, revenue, true);
+    if (lead.test) {  // A6: test leads are never billed
+      lead.revenue = Money();
+      lead.cost = Money();
+      for (auto& o : lead.buyers) o.sell_price = Money();
+    }
+  } else if (attempted > 0 && duplicated == attempted) {
+    fail(Code::kDuplicated, "Duplicated by buyer", LeadStatus::kDuplicated);
+  } else if (real_time_payout && attempted > 0 && ping_timeouts == attempted) {
+    fail(Code::kPingTimeout, "PING timeout exceeded");
+  } else if (attempted == 1 && rejected == 1) {
+    fail(Code::kRejectedByBuyer, "Rejected by buyer");
+  } else {
+    fail(Code::kNoBuyers, "No buyers available");
+  }
 }
 
 }  // namespace pp::engine

@@ -4,6 +4,7 @@
 // rollups never disagree with the stored leads.
 #include <vector>
 
+#include "core/config.h"
 #include "core/lead.h"
 #include "core/money.h"
 #include "core/rollup.h"
@@ -32,6 +33,14 @@ std::vector<rollup::Delta> ping_rollups(const Lead& ping, bool accepted, Money b
                                         const std::vector<BuyerDebug>& buyers);
 // A pre-ping duplicate check of a direct-post campaign.
 std::vector<rollup::Delta> preping_rollups(const Lead& ping, bool accepted);
+
+// The settlement stage: the lead's outcome from its buyers' outcomes. Sold: ACCEPTED with the
+// revenue (the sales) and the cost (`exchange_payout` — the winning bids after margin — when the
+// supplier's price is real-time, as in an exchange; else the supplier's pricing), both 0 for a
+// test lead (A6). Unsold: DUPLICATED when every buyer tried said duplicate; 1035 when every
+// buyer of an auction timed out; 1006 when the one buyer tried rejected; else 1005.
+void settle_outcome(Lead& lead, bool real_time_payout, Money exchange_payout,
+                    const Pricing& supplier_price, const EvalContext& ectx);
 
 // Each sold buyer's share of the supplier cost, in proportion to its sell price (evenly when
 // every price is 0); the shares add up to `cost` exactly. Indexed like lead.buyers (0 when not
