@@ -512,6 +512,52 @@ asio::awaitable<IntakeResult> Engine::post(IntakeRequest req, buyers::Transport&
   return deliver(std::move(req), transport, /*from_ping=*/true);
 }
 
+// The request guard step (A7): claims the request's keys (its payload hash for 60 s, its
+// Idempotency-Key for 24 h). A repeat gets the first request's stored answer, a repeat still in
+// flight waits for it (until `wait_until`), a key reused with another body is refused (409).
+// Returns the answer to give instead of storing a lead, or nullopt to go on with `out` held.
+asio::awaitable<std::optional<IntakeResult>> Engine::guard_request(
+    const IntakeRequest& req, const SupplierConfig& supplier, SteadyClock::time_point wait_until,
+    RequestClaims& out) {
+  const std::string supplier_prefix = std::to_string(supplier.id) + "/";
+  if (!req.body_hash.empty()) {
+    out.keys.emplace_back("p/" + supplier_prefix + req.body_hash, RequestGuard::kPayloadWindowMs);
+  }
+  if (!req.idempotency_key.empty()) {
+    out.keys.emplace_back("i/" + supplier_prefix + sha256_hex(req.idempotency_key),
+                          RequestGuard::kIdempotencyWindowMs);
+  }
+  for (const auto& [rk, window] : out.keys) {
+    for (;;) {
+      RequestGuard::Claim c = requests_.claim(rk, req.body_hash, clock_.now_ms(), window);
+      if (c.state == RequestGuard::State::kFirst) {
+        out.held.emplace_back(requests_, rk);
+        break;
+      }
+      if (c.state == RequestGuard::State::kConflict && rk[0] == 'i') {
+        IntakeResult r = unstored(Code::kIdempotencyConflict,
+                                  "Idempotency-Key was already used with a different request body");
+        r.http_status = 409;
+        co_return r;
+      }
+      if (c.state == RequestGuard::State::kReplay) {
+        if (auto r = decode_result(c.answer)) co_return *r;
+        out.held.clear();  // an unreadable stored answer: go on as a new request, unguarded
+        break;
+      }
+      if (c.state == RequestGuard::State::kConflict) break;  // payload keys embed the hash
+      if (SteadyClock::now() > wait_until) {
+        co_return unstored(Code::kUnavailable,
+                           "The same request is still being processed; retry later");
+      }
+      asio::steady_timer timer(co_await asio::this_coro::executor);
+      timer.expires_after(std::chrono::milliseconds(5));
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+  }
+  co_return std::nullopt;
+}
+
 asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transport& transport,
                                               bool from_ping) {
   received_.fetch_add(1, std::memory_order_relaxed);
@@ -551,47 +597,15 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   const bool one_to_one = campaign->type == CampaignType::kOneToOne;
 
   // 2. Duplicate requests (A7): a repeat gets the first answer; a repeat in flight waits for it.
-  std::vector<std::pair<std::string, int64_t>> request_keys;
-  const std::string supplier_prefix = std::to_string(supplier->id) + "/";
-  if (!req.body_hash.empty()) {
-    request_keys.emplace_back("p/" + supplier_prefix + req.body_hash,
-                              RequestGuard::kPayloadWindowMs);
+  RequestClaims requests;  // forgotten when deliver returns: after the store, or at once
+  if (auto answer = co_await guard_request(
+          req, *supplier,
+          t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms) + std::chrono::seconds(5),
+          requests)) {
+    co_return *answer;
   }
-  if (!req.idempotency_key.empty()) {
-    request_keys.emplace_back("i/" + supplier_prefix + sha256_hex(req.idempotency_key),
-                              RequestGuard::kIdempotencyWindowMs);
-  }
-  std::vector<RequestHold> claimed;  // forgotten when deliver returns: after the store, or at once
-  const auto wait_until =
-      t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms) + std::chrono::seconds(5);
-  for (const auto& [rk, window] : request_keys) {
-    for (;;) {
-      RequestGuard::Claim c = requests_.claim(rk, req.body_hash, clock_.now_ms(), window);
-      if (c.state == RequestGuard::State::kFirst) {
-        claimed.emplace_back(requests_, rk);
-        break;
-      }
-      if (c.state == RequestGuard::State::kConflict && rk[0] == 'i') {
-        IntakeResult r = unstored(Code::kIdempotencyConflict,
-                                  "Idempotency-Key was already used with a different request body");
-        r.http_status = 409;
-        co_return r;
-      }
-      if (c.state == RequestGuard::State::kReplay) {
-        if (auto r = decode_result(c.answer)) co_return *r;
-        claimed.clear();  // an unreadable stored answer: go on as a new request, unguarded
-        break;
-      }
-      if (c.state == RequestGuard::State::kConflict) break;  // payload keys embed the hash
-      if (SteadyClock::now() > wait_until) {
-        co_return unstored(Code::kUnavailable,
-                           "The same request is still being processed; retry later");
-      }
-      asio::steady_timer timer(co_await asio::this_coro::executor);
-      timer.expires_after(std::chrono::milliseconds(5));
-      co_await timer.async_wait(asio::use_awaitable);
-    }
-  }
+  const auto& request_keys = requests.keys;
+  std::vector<RequestHold>& claimed = requests.held;
 
   timeline.mark(kStageRequestGuard, StageVerdict::kContinue,
                 claimed.empty() ? std::string() : std::to_string(claimed.size()) + " claim(s)");

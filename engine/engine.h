@@ -20,6 +20,7 @@
 #include "engine/caps_ledger.h"
 #include "engine/dedup.h"
 #include "engine/health.h"
+#include "engine/holds.h"
 #include "engine/metrics.h"
 #include "engine/rate_limiter.h"
 #include "engine/request_guard.h"
@@ -165,6 +166,14 @@ class Engine {
   };
   boost::asio::awaitable<IntakeResult> deliver(IntakeRequest request, buyers::Transport& transport,
                                                bool from_ping);
+  // The request guard step of deliver (engine.cpp): the keys claimed and their holds.
+  struct RequestClaims {
+    std::vector<std::pair<std::string, int64_t>> keys;  // key, window (ms)
+    std::vector<RequestHold> held;
+  };
+  boost::asio::awaitable<std::optional<IntakeResult>> guard_request(
+      const IntakeRequest& req, const SupplierConfig& supplier,
+      std::chrono::steady_clock::time_point wait_until, RequestClaims& out);
 
   std::atomic<SnapshotPtr> snapshot_;
   storage::Store& store_;
