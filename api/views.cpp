@@ -122,6 +122,18 @@ std::string_view title_status(LeadStatus s) {
   return "Error";
 }
 
+// The lead's outcome and money, in seed 000's order (lead views, and our admin view alike).
+void outcome_keys(JsonWriter& w, const Lead& l) {
+  w.kv("status", to_string(l.status));
+  w.kv("error_code", l.error_code);
+  w.kv("error_message", l.error_message);
+  w.kv("validation_error_provider", l.validation_error_provider);
+  w.kv("validation_error_description", l.validation_error_description);
+  w.kv("test", l.test);
+  w.kv("cost", l.cost);
+  w.kv("revenue", l.revenue);
+}
+
 // `key`: {name: value, ...} in order.
 void pairs_object(JsonWriter& w, std::string_view key,
                   const std::vector<std::pair<std::string, std::string>>& pairs) {
@@ -235,14 +247,7 @@ void write_lead(JsonWriter& w, const Lead& l, const Config& cfg, bool with_date)
   w.begin_object();
   w.kv("id", l.id);
   if (with_date) w.kv("lead_date_ms", std::to_string(l.created_ms));  // a string, as the seed
-  w.kv("status", to_string(l.status));
-  w.kv("error_code", l.error_code);
-  w.kv("error_message", l.error_message);
-  w.kv("validation_error_provider", l.validation_error_provider);
-  w.kv("validation_error_description", l.validation_error_description);
-  w.kv("test", l.test);
-  w.kv("cost", l.cost);
-  w.kv("revenue", l.revenue);
+  outcome_keys(w, l);
   w.kv("campaign_id", int64_t(l.campaign_id));
   w.kv("campaign_name", campaign ? campaign->name : std::string());
   w.kv("returned", l.returned);
@@ -294,14 +299,7 @@ std::string render_admin_lead(const Lead& l, const DebugLog* debug, const Config
   w.kv("campaign_name", campaign ? campaign->name : std::string());
   w.kv("supplier_id", int64_t(l.supplier_id));
   w.kv("supplier_name", supplier ? supplier->name : std::string());
-  w.kv("status", to_string(l.status));
-  w.kv("error_code", l.error_code);
-  w.kv("error_message", l.error_message);
-  w.kv("validation_error_provider", l.validation_error_provider);
-  w.kv("validation_error_description", l.validation_error_description);
-  w.kv("test", l.test);
-  w.kv("cost", l.cost);
-  w.kv("revenue", l.revenue);
+  outcome_keys(w, l);
   w.kv("returned", l.returned);
   w.kv("return_reason", l.return_reason);
   w.key("tags").begin_array();
