@@ -142,11 +142,16 @@ void pairs_object(JsonWriter& w, std::string_view key,
   w.end_object();
 }
 
-// The debug record of the lead's i-th buyer outcome (they are written in the same order).
-const BuyerDebug* debug_of(const DebugLog* debug, size_t i, const BuyerOutcome& o) {
-  return debug && i < debug->buyers.size() && debug->buyers[i].buyer_id == o.buyer_id
-             ? &debug->buyers[i]
-             : nullptr;
+// A buyer's delivery type: as recorded with the lead, else as configured now.
+DeliveryType buyer_type(const BuyerDebug* d, const BuyerConfig* bc) {
+  return d ? d->type : (bc ? bc->type : DeliveryType::kIncomplete);
+}
+
+// The head of a buyer in our admin views: id, name, type.
+void buyer_head(JsonWriter& w, const BuyerOutcome& o, const BuyerDebug* d, const BuyerConfig* bc) {
+  w.kv("id", int64_t(o.buyer_id));
+  w.kv("name", bc ? bc->name : std::string());
+  w.kv("type", to_string(buyer_type(d, bc)));
 }
 
 // One ping or post exchange. `ours` adds what seed 000's shape has no key for (the transport
@@ -196,13 +201,13 @@ void render_debug_lead(JsonWriter& w, const Lead& l, const DebugLog& debug, cons
   w.key("buyers").begin_array();
   for (size_t i = 0; i < l.buyers.size(); ++i) {
     const BuyerOutcome& o = l.buyers[i];
-    const BuyerDebug* d = debug_of(&debug, i, o);
+    const BuyerDebug* d = debug_for(&debug, i, o);
     const BuyerConfig* bc = campaign ? campaign->find_buyer(o.buyer_id) : nullptr;
     w.begin_object();
     w.kv("id", int64_t(o.buyer_id));
     w.kv("nickname", bc && bc->nickname ? *bc->nickname : std::string());
     client_object(w, cfg, bc ? bc->client_id : 0);
-    w.kv("type", to_string(d ? d->type : (bc ? bc->type : DeliveryType::kIncomplete)));
+    w.kv("type", to_string(buyer_type(d, bc)));
     w.kv("status", to_title_string(o.status));
     w.kv("error_code", o.error_code);
     w.kv("error_message", o.error_message);
@@ -311,12 +316,10 @@ std::string render_admin_lead(const Lead& l, const DebugLog* debug, const Config
   w.key("buyers").begin_array();
   for (size_t i = 0; i < l.buyers.size(); ++i) {
     const BuyerOutcome& o = l.buyers[i];
-    const BuyerDebug* d = debug_of(debug, i, o);
+    const BuyerDebug* d = debug_for(debug, i, o);
     const BuyerConfig* bc = campaign ? campaign->find_buyer(o.buyer_id) : nullptr;
     w.begin_object();
-    w.kv("id", int64_t(o.buyer_id));
-    w.kv("name", bc ? bc->name : std::string());
-    w.kv("type", to_string(d ? d->type : (bc ? bc->type : DeliveryType::kIncomplete)));
+    buyer_head(w, o, d, bc);
     w.kv("status", to_upper_string(o.status));
     w.kv("error_code", o.error_code);
     w.kv("error_message", o.error_message);
@@ -394,12 +397,10 @@ std::string render_timeline(const Lead& l, const DebugLog* debug, const Config& 
   w.key("buyers").begin_array();
   for (size_t i = 0; i < l.buyers.size(); ++i) {
     const BuyerOutcome& o = l.buyers[i];
-    const BuyerDebug* d = debug_of(debug, i, o);
+    const BuyerDebug* d = debug_for(debug, i, o);
     const BuyerConfig* bc = campaign ? campaign->find_buyer(o.buyer_id) : nullptr;
     w.begin_object();
-    w.kv("id", int64_t(o.buyer_id));
-    w.kv("name", bc ? bc->name : std::string());
-    w.kv("type", to_string(d ? d->type : (bc ? bc->type : DeliveryType::kIncomplete)));
+    buyer_head(w, o, d, bc);
     // Eligible: the buyer was asked (pinged or posted); skipped buyers say why.
     w.kv("eligible", o.status != BuyerStatus::kSkipped);
     w.kv("status", to_upper_string(o.status));

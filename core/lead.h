@@ -130,4 +130,12 @@ struct DebugLog {
   uint64_t config_version = 0;      // the configuration the lead ran on (0: not recorded)
 };
 
+// The debug record of a lead's i-th buyer outcome (both are written in the same order), or null
+// when there is none (no debug log, or it no longer matches).
+inline const BuyerDebug* debug_for(const DebugLog* debug, size_t i, const BuyerOutcome& o) {
+  return debug && i < debug->buyers.size() && debug->buyers[i].buyer_id == o.buyer_id
+             ? &debug->buyers[i]
+             : nullptr;
+}
+
 }  // namespace pp

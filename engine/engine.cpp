@@ -200,9 +200,7 @@ void Engine::observe(const Lead& lead, const DebugLog& debug, bool pings_observe
   metrics_.observe_stages(debug.stages);
   for (size_t i = 0; i < lead.buyers.size(); ++i) {
     const BuyerOutcome& o = lead.buyers[i];
-    const BuyerDebug* d = i < debug.buyers.size() && debug.buyers[i].buyer_id == o.buyer_id
-                              ? &debug.buyers[i]
-                              : nullptr;
+    const BuyerDebug* d = debug_for(&debug, i, o);
     metrics_.count_outcome(lead.campaign_id, o.buyer_id, EngineMetrics::outcome_kind(o, d));
     if (d == nullptr) continue;
     // Only answered calls have a latency; the post of a supplier's ping counted its pings then.
