@@ -316,10 +316,25 @@ static std::string delivery_summary(const Lead& lead, bool from_ping, bool excha
          " tried, " + std::to_string(sold) + " sold";
 }
 
-static std::optional<std::string> mark_removed_bidders(AuctionResult& res,
-                                                       const CampaignConfig& pinned,
-                                                       const Config& now_cfg,
-                                                       const FieldList& params, bool one_to_one) {
+// The bids the supplier chose on the post of a ping, as indexes into res.ranked in the order it
+// named them: `lp_bid_id` (shared sales) or, one-to-one, `lp_consent_bids` (B1); nullopt when it
+// named none (then every bid is sold in rank order).
+static std::optional<std::vector<size_t>> chosen_bids(const AuctionResult& res,
+                                                      const FieldList& params, bool one_to_one) {
+  const std::string* choice = find_field(params, one_to_one ? "lp_consent_bids" : "lp_bid_id");
+  if (choice == nullptr) return std::nullopt;
+  std::vector<size_t> chosen;
+  for (std::string_view id : split(*choice, ",")) {
+    for (size_t k = 0; k < res.bid_ids.size(); ++k) {
+      if (res.bid_ids[k] == trim(id)) chosen.push_back(k);
+    }
+  }
+  return chosen;
+}
+
+static std::optional<std::string> mark_removed_bidders(
+    AuctionResult& res, const CampaignConfig& pinned, const Config& now_cfg,
+    const std::optional<std::vector<size_t>>& chosen) {
   const CampaignConfig* live = now_cfg.find_campaign(pinned.id);
   res.removed.assign(pinned.buyers.size(), false);
   bool any_removed = false;
@@ -328,14 +343,10 @@ static std::optional<std::string> mark_removed_bidders(AuctionResult& res,
     any_removed = any_removed || res.removed[i];
   }
   if (!any_removed) return std::nullopt;
-  const std::string* choice = find_field(params, one_to_one ? "lp_consent_bids" : "lp_bid_id");
   for (size_t k = 0; k < res.ranked.size(); ++k) {
     const routing::RankedBid& r = res.ranked[k];
-    bool wanted = r.offered;
-    if (choice) {
-      wanted = false;
-      for (std::string_view id : split(*choice, ",")) wanted = wanted || trim(id) == res.bid_ids[k];
-    }
+    bool wanted =
+        chosen ? std::find(chosen->begin(), chosen->end(), k) != chosen->end() : r.offered;
     if (wanted && !res.removed[r.buyer_index]) return std::nullopt;
   }
   return std::string("The buyer that bid on this ping no longer exists: ping again");
@@ -611,6 +622,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
   // A post names its ping: an unknown, expired or reused ping id is an error (nothing stored).
   PingRecord ping_record;
   std::string ping_id;
+  std::optional<std::vector<size_t>> chosen;  // the bids the supplier chose (post of a ping)
   if (from_ping) {
     const std::string* pid = find_field(req.params, "lp_ping_id");
     auto fail = [&](Code c, std::string m) { return unstored(c, std::move(m)); };
@@ -643,8 +655,9 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
       campaign = pinned;
       supplier = pinned_supplier;
     }
-    if (auto gone = mark_removed_bidders(ping_record.auction, *campaign, current->config(),
-                                         req.params, one_to_one)) {
+    chosen = chosen_bids(ping_record.auction, req.params, one_to_one);
+    if (auto gone =
+            mark_removed_bidders(ping_record.auction, *campaign, current->config(), chosen)) {
       co_return fail(Code::kPingBuyerRemoved, std::move(*gone));
     }
     timeline.mark(kStagePingRecord, StageVerdict::kContinue,
@@ -704,18 +717,7 @@ asio::awaitable<IntakeResult> Engine::deliver(IntakeRequest req, buyers::Transpo
       // The post of a ping: sell the ping's auction, in the order of the bids the supplier chose
       // (lp_bid_id, shared sales), else in rank order.
       AuctionResult res = std::move(ping_record.auction);
-      std::vector<size_t> chosen;
-      // One-to-one: only the bids the consumer consented to, in that order (B1).
-      const char* choice_param = one_to_one ? "lp_consent_bids" : "lp_bid_id";
-      const std::string* choice = find_field(req.params, choice_param);
-      if (choice) {
-        for (std::string_view id : split(*choice, ",")) {
-          for (size_t k = 0; k < res.bid_ids.size(); ++k) {
-            if (res.bid_ids[k] == trim(id)) chosen.push_back(k);
-          }
-        }
-      }
-      co_await del.sell(res, choice ? &chosen : nullptr);
+      co_await del.sell(res, chosen ? &*chosen : nullptr);
     } else if (exchange) {
       // A full lead posted to an exchange campaign: ping and post in one go (A2).
       auto auction_deadline =
