@@ -81,24 +81,27 @@ void mark(BuyerOutcome& o, BuyerDebug& d, BuyerStatus status, int code, std::str
   d.decision = std::move(decision);
 }
 
+}  // namespace
+
 // The ping stage of an auction: every ping runs as its own coroutine on the lead's executor and
 // writes only into this shared state (never into the lead), so the auction can close at its
 // deadline while a ping is still out; a late answer lands here and is ignored.
-struct AuctionState {
+struct AuctionPings {
   struct Slot {
     size_t buyer_index = 0;
     buyers::OutboundRequest request;
     BuyerCall step;
     bool done = false;
   };
-  explicit AuctionState(const asio::any_io_executor& ex) : timer(ex) {}
+  explicit AuctionPings(const asio::any_io_executor& ex) : timer(ex) {}
   std::vector<Slot> slots;
   size_t pending = 0;
   asio::steady_timer timer;  // expires at the auction deadline; cancelled when all pings are in
   SnapshotPtr snapshot;      // keeps the compiled mappings alive for late answers
 };
 
-asio::awaitable<void> ping_one(std::shared_ptr<AuctionState> st, size_t slot,
+namespace {
+asio::awaitable<void> ping_one(std::shared_ptr<AuctionPings> st, size_t slot,
                                buyers::Transport& transport,
                                const buyers::CompiledMapping* mapping) {
   buyers::HttpResult res = co_await transport.send(st->slots[slot].request);
@@ -108,22 +111,15 @@ asio::awaitable<void> ping_one(std::shared_ptr<AuctionState> st, size_t slot,
   s.done = true;
   if (--st->pending == 0) st->timer.cancel();
 }
-
 }  // namespace
 
-void Engine::Delivery::remember_duplicate_keys(const std::vector<std::string>& keys) {
-  for (const auto& k : keys)
-    extras.dedup.push_back({k, lead.id, now + int64_t(campaign.dupe_check.days) * 86400000});
-}
-
-std::optional<Engine::Delivery::BuyerHolds> Engine::Delivery::hold_buyer(const BuyerConfig& b,
-                                                                         Money amount,
-                                                                         Refusal& why) {
+std::optional<Delivery::BuyerHolds> Delivery::hold_buyer(const BuyerConfig& b, Money amount,
+                                                         Refusal& why) {
   BuyerHolds h;
   if (campaign.dupe_check.buyer_level && !lead_keys.empty()) {
     std::string holder;
-    h.claim = DedupHold::take(engine.dedup_, DedupTable::for_buyer(lead_keys, b.id), lead.id, now,
-                              holder);
+    h.claim =
+        DedupHold::take(engine.dedup, DedupTable::for_buyer(lead_keys, b.id), lead.id, now, holder);
     if (!h.claim) {
       why = {BuyerStatus::kDuplicated, code_int(Code::kDuplicated),
              "Duplicate: the buyer already has this lead (" + holder + ")",
@@ -133,7 +129,7 @@ std::optional<Engine::Delivery::BuyerHolds> Engine::Delivery::hold_buyer(const B
   }
   std::string cap_failed;
   auto cap =
-      engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, amount, cap_failed);
+      engine.caps.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, amount, cap_failed);
   if (!cap) {
     why = {BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached), "Cap reached: " + cap_failed,
            "skipped: cap reached"};
@@ -143,42 +139,42 @@ std::optional<Engine::Delivery::BuyerHolds> Engine::Delivery::hold_buyer(const B
   return h;
 }
 
-void Engine::Delivery::settle_sale(BuyerHolds& holds, const BuyerOutcome& o) {
-  engine.caps_.settle(holds.cap, lead.test ? Money() : o.sell_price, extras.counter_deltas);
+void Delivery::settle_sale(BuyerHolds& holds, const BuyerOutcome& o) {
+  engine.caps.settle(holds.cap, lead.test ? Money() : o.sell_price, extras.counter_deltas);
   sold_caps.push_back(std::move(holds.cap));  // committed once the lead is stored
   if (holds.claim) {
-    remember_duplicate_keys(holds.claim->keys());
+    keep_duplicate_keys(extras, holds.claim->keys(), lead.id, campaign, now);
     buyer_claims.push_back(std::move(*holds.claim));
   }
 }
 
-asio::awaitable<BuyerCall> Engine::Delivery::call(const buyers::CompiledRequest& req,
-                                                  const buyers::CompiledMapping& map,
-                                                  const LeadContext& ctx, HttpExchangeLog& log,
-                                                  const std::vector<buyers::Cookie>* cookies) {
+asio::awaitable<BuyerCall> Delivery::call(const buyers::CompiledRequest& req,
+                                          const buyers::CompiledMapping& map,
+                                          const LeadContext& ctx, HttpExchangeLog& log,
+                                          const std::vector<buyers::Cookie>* cookies) {
   BuyerCall s;
   buyers::OutboundRequest out = req.render(ctx, snap.config().outbound.user_agent);
   out.deadline = deadline;
   if (cookies) buyers::add_cookies(out, *cookies);
-  engine.buyer_calls_.fetch_add(1, std::memory_order_relaxed);
+  engine.buyer_calls.fetch_add(1, std::memory_order_relaxed);
   s.http = co_await transport.send(out);
   s.mapped = map.map(s.http, out.url);
   log = make_log(out, s.http);
   co_return s;
 }
 
-void Engine::Delivery::keep_answer_values(BuyerOutcome& o, const buyers::MappedResponse& m) {
+void Delivery::keep_answer_values(BuyerOutcome& o, const buyers::MappedResponse& m) {
   if (!m.buyer_lead_id.empty()) o.buyer_lead_id = m.buyer_lead_id;
   o.kept.insert(o.kept.end(), m.kept.begin(), m.kept.end());
 }
 
-Money Engine::Delivery::missing_price(const BuyerConfig& b) const {
+Money Delivery::missing_price(const BuyerConfig& b) const {
   const MissingPriceConfig& mp = b.missing_price ? *b.missing_price : campaign.missing_price;
   return mp.action == MissingPriceConfig::Action::kFallback ? mp.amount : Money();
 }
 
-routing::Eligibility Engine::Delivery::eligibility(const BuyerConfig& b, const EvalContext& ectx) {
-  routing::Eligibility e = routing::check_buyer(b, engine.buyer_state_.paused(b));
+routing::Eligibility Delivery::eligibility(const BuyerConfig& b, const EvalContext& ectx) {
+  routing::Eligibility e = routing::check_buyer(b, engine.buyer_state.paused(b));
   if (e.eligible && snap.buyer(b.id) == nullptr) {
     return {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
             "Buyer is not configured"};
@@ -191,9 +187,9 @@ routing::Eligibility Engine::Delivery::eligibility(const BuyerConfig& b, const E
   return e;
 }
 
-bool Engine::Delivery::admit(const BuyerConfig& b, BuyerOutcome& o, BuyerDebug& d) {
+bool Delivery::admit(const BuyerConfig& b, BuyerOutcome& o, BuyerDebug& d) {
   if (snap.config().outbound.breaker_failures == 0) return true;
-  switch (engine.health_.admit(b.id, engine.clock_.now_ms())) {
+  switch (engine.health.admit(b.id, engine.clock.now_ms())) {
     case BuyerHealth::Gate::kPass:
       return true;
     case BuyerHealth::Gate::kProbe:
@@ -207,13 +203,12 @@ bool Engine::Delivery::admit(const BuyerConfig& b, BuyerOutcome& o, BuyerDebug& 
   return true;
 }
 
-void Engine::Delivery::record_health(const BuyerConfig& b, const BuyerCall& s) {
+void Delivery::record_health(const BuyerConfig& b, const BuyerCall& s) {
   if (snap.config().outbound.breaker_failures == 0) return;
-  engine.health_.record(b.id, s.mapped.verdict != buyers::Verdict::kError, engine.clock_.now_ms());
+  engine.health.record(b.id, s.mapped.verdict != buyers::Verdict::kError, engine.clock.now_ms());
 }
 
-asio::awaitable<bool> Engine::Delivery::try_buyer(const CompiledBuyer& cb, BuyerOutcome& o,
-                                                  BuyerDebug& d) {
+asio::awaitable<bool> Delivery::try_buyer(const CompiledBuyer& cb, BuyerOutcome& o, BuyerDebug& d) {
   const BuyerConfig& b = *cb.config;
   LeadContext ctx(lead, campaign, now);
   ctx.set_buyer(b.id);
@@ -292,10 +287,9 @@ asio::awaitable<bool> Engine::Delivery::try_buyer(const CompiledBuyer& cb, Buyer
   co_return false;
 }
 
-asio::awaitable<bool> Engine::Delivery::deliver_bid(const CompiledBuyer& cb, BuyerOutcome& o,
-                                                    BuyerDebug& d, const std::string* ping_body,
-                                                    const std::vector<buyers::Cookie>& cookies,
-                                                    Money bid) {
+asio::awaitable<bool> Delivery::deliver_bid(const CompiledBuyer& cb, BuyerOutcome& o, BuyerDebug& d,
+                                            const std::string* ping_body,
+                                            const std::vector<buyers::Cookie>& cookies, Money bid) {
   const BuyerConfig& b = *cb.config;
   const auto t0 = SteadyClock::now();
   if (b.type == DeliveryType::kLeadStore) {
@@ -329,30 +323,16 @@ asio::awaitable<bool> Engine::Delivery::deliver_bid(const CompiledBuyer& cb, Buy
   co_return false;
 }
 
-asio::awaitable<AuctionResult> Engine::Delivery::auction(const SupplierConfig& supplier,
-                                                         SteadyClock::time_point auction_deadline) {
-  AuctionResult res;
+void Delivery::invite_bidders(AuctionResult& res, AuctionPings& st, std::vector<routing::Bid>& bids,
+                              SteadyClock::time_point auction_deadline) {
   const size_t n = campaign.buyers.size();
   const EvalContext ectx{lead.fields, now};
   const ExchangeConfig& xc = campaign.exchange;
-  res.outcome.assign(n, std::nullopt);
-  res.dbg.assign(n, BuyerDebug{});
-  res.ping_body.assign(n, std::nullopt);
-  res.extra.assign(n, {});
-  res.cookies.assign(n, {});
-  auto& outcome = res.outcome;
-  auto& dbg = res.dbg;
-  auto& skipped = res.skipped;  // in configuration order
-  std::vector<int> slot_of(n, -1);
-  std::vector<routing::Bid> bids;
-  auto ex = co_await asio::this_coro::executor;
-  auto st = std::make_shared<AuctionState>(ex);
-  st->snapshot = snap_ptr;
-
   for (size_t i = 0; i < n; ++i) {
     const BuyerConfig& b = campaign.buyers[i];
-    dbg[i].buyer_id = b.id;
-    dbg[i].type = b.type;
+    BuyerDebug& d = res.dbg[i];
+    d.buyer_id = b.id;
+    d.type = b.type;
     BuyerOutcome o;
     o.buyer_id = b.id;
     routing::Eligibility e = eligibility(b, ectx);
@@ -361,8 +341,8 @@ asio::awaitable<AuctionResult> Engine::Delivery::auction(const SupplierConfig& s
       // A buyer with no room left under its caps is not asked (the sale reserves for real).
       // (The trial reservation goes back at once.)
       std::string cap_failed;
-      if (!engine.caps_.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, Money(),
-                                cap_failed)) {
+      if (!engine.caps.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, Money(),
+                               cap_failed)) {
         e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached),
              "Cap reached: " + cap_failed};
       }
@@ -373,20 +353,19 @@ asio::awaitable<AuctionResult> Engine::Delivery::auction(const SupplierConfig& s
       if (share < std::chrono::milliseconds(xc.min_buyer_time_ms)) {
         e = {false, BuyerStatus::kSkipped, code_int(Code::kPingTimeout),
              "Not enough time left to ping"};
-      } else if (!admit(b, o, dbg[i])) {  // last: a granted probe must be followed by the call
-        outcome[i] = o;
-        skipped.push_back(i);
+      } else if (!admit(b, o, d)) {  // last: a granted probe must be followed by the call
+        res.outcome[i] = o;
+        res.skipped.push_back(i);
         continue;
       } else {
         LeadContext ctx(lead, campaign, now);
         ctx.set_buyer(b.id);
-        AuctionState::Slot slot;
+        AuctionPings::Slot slot;
         slot.buyer_index = i;
         slot.request = cb->ping->render(ctx, snap.config().outbound.user_agent);
         slot.request.deadline = auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms);
-        slot_of[i] = int(st->slots.size());
-        st->slots.push_back(std::move(slot));
-        outcome[i] = o;
+        st.slots.push_back(std::move(slot));
+        res.outcome[i] = o;
         continue;
       }
     } else if (e.eligible) {
@@ -394,35 +373,27 @@ asio::awaitable<AuctionResult> Engine::Delivery::auction(const SupplierConfig& s
       // lead_store buyers in an exchange).
       if (auto price = routing::quoted_buyer_price(b.price, ectx)) {
         bids.push_back({i, *price});
-        outcome[i] = o;
+        res.outcome[i] = o;
         continue;
       }
       e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
            "No price without a ping"};
     }
-    mark(o, dbg[i], e.status, e.error_code, e.reason, "skipped: " + e.reason);
-    outcome[i] = o;
-    skipped.push_back(i);
+    mark(o, d, e.status, e.error_code, e.reason, "skipped: " + e.reason);
+    res.outcome[i] = o;
+    res.skipped.push_back(i);
   }
+}
 
-  // Ping stage: all at once; the auction closes when every ping is in or at its deadline.
-  st->pending = st->slots.size();
-  if (st->pending > 0) {
-    st->timer.expires_at(auction_deadline);
-    for (size_t k = 0; k < st->slots.size(); ++k) {
-      const CompiledBuyer* cb = snap.buyer(campaign.buyers[st->slots[k].buyer_index].id);
-      engine.buyer_calls_.fetch_add(1, std::memory_order_relaxed);
-      asio::co_spawn(ex, ping_one(st, k, transport, &*cb->ping_mapping), asio::detached);
-    }
-    co_await st->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-  auto& ping_failures = res.ping_failures;
-  for (const auto& slot : st->slots) {
+void Delivery::read_pings(AuctionResult& res, const AuctionPings& st,
+                          std::vector<routing::Bid>& bids) {
+  for (const auto& slot : st.slots) {
     size_t i = slot.buyer_index;
-    BuyerOutcome& o = *outcome[i];
+    BuyerOutcome& o = *res.outcome[i];
+    BuyerDebug& d = res.dbg[i];
     if (snap.config().outbound.breaker_failures != 0) {
       bool healthy = slot.done && slot.step.mapped.verdict != buyers::Verdict::kError;
-      engine.health_.record(campaign.buyers[i].id, healthy, engine.clock_.now_ms());
+      engine.health.record(campaign.buyers[i].id, healthy, engine.clock.now_ms());
     }
     if (!slot.done) {
       o.status = BuyerStatus::kError;
@@ -430,12 +401,12 @@ asio::awaitable<AuctionResult> Engine::Delivery::auction(const SupplierConfig& s
       o.error_message = "PING timeout exceeded";
       HttpExchangeLog log = make_log(slot.request, buyers::HttpResult{});
       log.transport_error = "no answer before the auction closed";
-      dbg[i].ping = std::move(log);
-      dbg[i].decision = "no bid: the auction closed first";
-      ping_failures.push_back(i);
+      d.ping = std::move(log);
+      d.decision = "no bid: the auction closed first";
+      res.ping_failures.push_back(i);
       continue;
     }
-    dbg[i].ping = make_log(slot.request, slot.step.http);
+    d.ping = make_log(slot.request, slot.step.http);
     o.exec_time_us = slot.step.http.elapsed_us;
     res.ping_body[i] = slot.step.http.body;
     res.extra[i] = slot.step.mapped.extra;
@@ -456,9 +427,38 @@ asio::awaitable<AuctionResult> Engine::Delivery::auction(const SupplierConfig& s
         o.error_message = "PING timeout exceeded";
       }
     }
-    dbg[i].decision = "no bid: " + o.error_message;
-    ping_failures.push_back(i);
+    d.decision = "no bid: " + o.error_message;
+    res.ping_failures.push_back(i);
   }
+}
+
+asio::awaitable<AuctionResult> Delivery::auction(const SupplierConfig& supplier,
+                                                 SteadyClock::time_point auction_deadline) {
+  AuctionResult res;
+  const size_t n = campaign.buyers.size();
+  res.outcome.assign(n, std::nullopt);
+  res.dbg.assign(n, BuyerDebug{});
+  res.ping_body.assign(n, std::nullopt);
+  res.extra.assign(n, {});
+  res.cookies.assign(n, {});
+  std::vector<routing::Bid> bids;
+  auto ex = co_await asio::this_coro::executor;
+  auto st = std::make_shared<AuctionPings>(ex);
+  st->snapshot = snap_ptr;
+  invite_bidders(res, *st, bids, auction_deadline);
+
+  // All pings at once; the auction closes when every ping is in or at its deadline.
+  st->pending = st->slots.size();
+  if (st->pending > 0) {
+    st->timer.expires_at(auction_deadline);
+    for (size_t k = 0; k < st->slots.size(); ++k) {
+      const CompiledBuyer* cb = snap.buyer(campaign.buyers[st->slots[k].buyer_index].id);
+      engine.buyer_calls.fetch_add(1, std::memory_order_relaxed);
+      asio::co_spawn(ex, ping_one(st, k, transport, &*cb->ping_mapping), asio::detached);
+    }
+    co_await st->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  read_pings(res, *st, bids);
 
   res.ranked = routing::rank_bids(campaign, supplier, bids);
   for (size_t k = 0; k < res.ranked.size(); ++k) {
@@ -473,8 +473,7 @@ asio::awaitable<AuctionResult> Engine::Delivery::auction(const SupplierConfig& s
   co_return res;
 }
 
-asio::awaitable<void> Engine::Delivery::sell(AuctionResult& res,
-                                             const std::vector<size_t>* chosen) {
+asio::awaitable<void> Delivery::sell(AuctionResult& res, const std::vector<size_t>* chosen) {
   const ExchangeConfig& xc = campaign.exchange;
   auto& outcome = res.outcome;
   auto& dbg = res.dbg;
@@ -548,21 +547,20 @@ asio::awaitable<void> Engine::Delivery::sell(AuctionResult& res,
   }
 }
 
-asio::awaitable<void> Engine::Delivery::run_exchange(const SupplierConfig& supplier,
-                                                     SteadyClock::time_point auction_deadline) {
+asio::awaitable<void> Delivery::run_exchange(const SupplierConfig& supplier,
+                                             SteadyClock::time_point auction_deadline) {
   AuctionResult res = co_await auction(supplier, auction_deadline);
   co_await sell(res, nullptr);
 }
 
-void Engine::Delivery::skip(BuyerOutcome o, BuyerDebug d, BuyerStatus st, int code,
-                            std::string reason) {
+void Delivery::skip(BuyerOutcome o, BuyerDebug d, BuyerStatus st, int code, std::string reason) {
   std::string decision = "skipped: " + reason;
   mark(o, d, st, code, std::move(reason), std::move(decision));
   lead.buyers.push_back(std::move(o));
   debug.buyers.push_back(std::move(d));
 }
 
-asio::awaitable<void> Engine::Delivery::run() {
+asio::awaitable<void> Delivery::run() {
   const size_t n = campaign.buyers.size();
   const EvalContext ectx{lead.fields, now};
   routing::Candidates cand;
@@ -583,10 +581,10 @@ asio::awaitable<void> Engine::Delivery::run() {
 
   std::vector<routing::PlannedGroup> plan;
   {
-    std::lock_guard lk(engine.rotation_mu_);
+    std::lock_guard lk(engine.rotation_mu);
     plan =
         routing::plan_distribution(campaign, cand, [&](int64_t group) -> routing::RotationState& {
-          return engine.rotation_[std::to_string(campaign.id) + "/" + std::to_string(group)];
+          return engine.rotation[std::to_string(campaign.id) + "/" + std::to_string(group)];
         });
   }
 

@@ -3,7 +3,8 @@
 // buyer for direct post (waterfall, rotations, groups), the exchange's ping stage (concurrent
 // pings under one deadline, ranking) and its sell stage (posts in rank or chosen order, with
 // fallback). Each buyer's filters, duplicate claim and cap reservation are taken just before it
-// is tried, and go back by themselves unless it buys. Used only by Engine (engine.cpp).
+// is tried, and go back by themselves unless it buys. Used by the delivery stages
+// (delivery_stages.cpp), over one LeadRun.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
@@ -11,10 +12,13 @@
 #include <vector>
 
 #include "buyers/response.h"
+#include "buyers/transport.h"
 #include "engine/auction.h"
-#include "engine/engine.h"
+#include "engine/engine_state.h"
 #include "engine/holds.h"
 #include "engine/lead_context.h"
+#include "engine/pipeline.h"
+#include "engine/snapshot.h"
 
 namespace pp::engine {
 
@@ -30,8 +34,35 @@ inline int64_t micros_since(std::chrono::steady_clock::time_point t0) {
       .count();
 }
 
-struct Engine::Delivery {
-  Engine& engine;
+// Duplicate-check keys stored with the lead, kept for the campaign's dupe_check days.
+inline void keep_duplicate_keys(storage::LeadExtras& extras, const std::vector<std::string>& keys,
+                                const std::string& lead_id, const CampaignConfig& campaign,
+                                UnixMs now) {
+  const int64_t until = now + int64_t(campaign.dupe_check.days) * 86400000;
+  for (const auto& k : keys) extras.dedup.push_back({k, lead_id, until});
+}
+
+struct AuctionPings;  // an auction's pings in flight (delivery.cpp)
+
+struct Delivery {
+  // Delivers `run`'s lead until `deadline`.
+  Delivery(LeadRun& run, std::chrono::steady_clock::time_point deadline)
+      : engine(run.engine),
+        snap(*run.snap),
+        campaign(*run.campaign),
+        lead(run.lead),
+        debug(run.debug),
+        transport(run.transport),
+        deadline(deadline),
+        now(run.now),
+        lead_keys(run.dedup_keys),
+        extras(run.extras),
+        buyer_claims(run.buyer_claims),
+        snap_ptr(run.snap),
+        exchange_payout(run.exchange_payout),
+        sold_caps(run.sold_caps) {}
+
+  EngineState& engine;
   const Snapshot& snap;
   const CampaignConfig& campaign;
   Lead& lead;
@@ -41,13 +72,11 @@ struct Engine::Delivery {
   UnixMs now;
   const std::vector<std::string>& lead_keys;  // duplicate-check keys of the lead
   storage::LeadExtras& extras;
-  std::vector<DedupHold> buyer_claims;  // buyer-level keys of sales: held until the lead is stored
-  SnapshotPtr snap_ptr{};
-  Money exchange_payout{};  // exchange: what the supplier earns (bids after margin of the sales)
-  std::vector<CapLedger::Hold> sold_caps{};  // buyers' settled cap holds: committed once stored
+  std::vector<DedupHold>& buyer_claims;  // buyer-level keys of sales: held until the lead is stored
+  SnapshotPtr snap_ptr;
+  Money& exchange_payout;  // exchange: what the supplier earns (bids after margin of the sales)
+  std::vector<CapLedger::Hold>& sold_caps;  // buyers' settled cap holds: committed once stored
 
-  // Duplicate-check keys stored with the lead, kept for the campaign's dupe_check days.
-  void remember_duplicate_keys(const std::vector<std::string>& keys);
   // What a buyer holds while it is tried: its buyer-level duplicate claim and its cap
   // reservation. Both go back by themselves unless the buyer buys (settle_sale).
   struct BuyerHolds {
@@ -102,6 +131,12 @@ struct Engine::Delivery {
   // The ping stage (D1, D2): every eligible buyer asked at once under one deadline, bids ranked.
   boost::asio::awaitable<AuctionResult> auction(
       const SupplierConfig& supplier, std::chrono::steady_clock::time_point auction_deadline);
+  // Who is asked: a ping for every eligible ping_post buyer with time left and a closed circuit;
+  // buyers without a ping bid their own price; the rest are skipped (in `res`).
+  void invite_bidders(AuctionResult& res, AuctionPings& st, std::vector<routing::Bid>& bids,
+                      std::chrono::steady_clock::time_point auction_deadline);
+  // The pings' answers: bids, or why there is none (late, rejected, no price).
+  void read_pings(AuctionResult& res, const AuctionPings& st, std::vector<routing::Bid>& bids);
 
   // The sell stage (D3, D4): posts in rank order — or, when the supplier chose bids, in the order
   // it chose them (`chosen`: indexes into res.ranked) — with fallback while time remains; then

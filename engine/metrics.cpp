@@ -10,10 +10,19 @@ namespace pp::engine {
 namespace {
 
 // The stages a timeline can hold, in order (their histograms' slots).
-constexpr std::array<std::string_view, 12> kStages = {
+constexpr std::array<std::string_view, 15> kStages = {
     kStageAuthenticate, kStageRateLimit,      kStageRequestGuard,   kStagePingRecord,
     kStageFields,       kStageSupplierPaused, kStageComputedFields, kStageFilters,
-    kStageDuplicates,   kStageSupplierCaps,   kStageDelivery,       kStageSettlement};
+    kStageDuplicates,   kStageSupplierCaps,   kStageDelivery,       kStageSettlement,
+    kStageAuction,      kStagePreping,        kStageStorage};
+static_assert(kStages.size() <= 16, "EngineMetrics holds 16 stage slots");
+
+size_t stage_slot(std::string_view stage) {
+  for (size_t i = 0; i < kStages.size(); ++i) {
+    if (kStages[i] == stage) return i;
+  }
+  return kStages.size();
+}
 
 std::string seconds(int64_t us) {
   char buf[32];
@@ -50,14 +59,20 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
 
 void EngineMetrics::observe_stages(const std::vector<StageRecord>& stages) {
   for (const auto& s : stages) {
-    for (size_t i = 0; i < kStages.size(); ++i) {
-      if (kStages[i] == s.stage) {
-        stages_[i].observe(s.duration_us);
-        stage_seen_[i].store(true, std::memory_order_relaxed);
-        break;
-      }
-    }
+    if (s.verdict != StageVerdict::kRefuse) observe_stage(s.stage, s.duration_us);
   }
+}
+
+void EngineMetrics::observe_stage(std::string_view stage, int64_t us) {
+  const size_t i = stage_slot(stage);
+  if (i == kStages.size()) return;
+  stages_[i].observe(us);
+  stage_seen_[i].store(true, std::memory_order_relaxed);
+}
+
+void EngineMetrics::count_refusal(std::string_view stage) {
+  const size_t i = stage_slot(stage);
+  if (i < kStages.size()) refusals_[i].fetch_add(1, std::memory_order_relaxed);
 }
 
 void EngineMetrics::observe_buyer_call(CampaignId campaign, BuyerId buyer, bool ping, int64_t us) {
@@ -109,12 +124,21 @@ std::string_view EngineMetrics::outcome_kind(const BuyerOutcome& o, const BuyerD
 
 void EngineMetrics::render(std::string& out) const {
   out +=
-      "# HELP pingpost_stage_duration_seconds Time a stored lead spent in each stage.\n"
+      "# HELP pingpost_stage_duration_seconds Time a lead or a ping spent in each stage.\n"
       "# TYPE pingpost_stage_duration_seconds histogram\n";
   for (size_t i = 0; i < kStages.size(); ++i) {
     if (!stage_seen_[i].load(std::memory_order_relaxed)) continue;
     stages_[i].render(out, "pingpost_stage_duration_seconds",
                       "stage=\"" + std::string(kStages[i]) + "\"");
+  }
+  out +=
+      "# HELP pingpost_stage_refusals_total Requests a stage refused without storing them.\n"
+      "# TYPE pingpost_stage_refusals_total counter\n";
+  for (size_t i = 0; i < kStages.size(); ++i) {
+    const uint64_t n = refusals_[i].load(std::memory_order_relaxed);
+    if (n != 0)
+      out += "pingpost_stage_refusals_total{stage=\"" + std::string(kStages[i]) + "\"} " +
+             std::to_string(n) + "\n";
   }
   std::lock_guard lk(mu_);
   out +=

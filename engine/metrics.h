@@ -37,8 +37,12 @@ class Histogram {
 
 class EngineMetrics {
  public:
-  // A stored lead's timeline: each stage's duration.
+  // A lead's or a ping's timeline: each stage's duration (refusals are counted, not timed).
   void observe_stages(const std::vector<StageRecord>& stages);
+  void observe_stage(std::string_view stage, int64_t us);
+  // A request a stage refused without storing it (authenticate's refusals are not counted: they
+  // are the HTTP layer's 4xx).
+  void count_refusal(std::string_view stage);
   // One buyer exchange's latency (`ping` or post).
   void observe_buyer_call(CampaignId campaign, BuyerId buyer, bool ping, int64_t us);
   // The outcome of a buyer for a stored lead, by kind (see outcome_kind).
@@ -55,6 +59,7 @@ class EngineMetrics {
   using Key = std::tuple<CampaignId, BuyerId, std::string>;
   std::array<Histogram, 16> stages_;
   std::array<std::atomic<bool>, 16> stage_seen_{};
+  std::array<std::atomic<uint64_t>, 16> refusals_{};
   mutable std::mutex mu_;
   std::map<Key, std::unique_ptr<Histogram>> calls_;  // (campaign, buyer, "ping"|"post")
   std::map<Key, uint64_t> outcomes_;                 // (campaign, buyer, kind)

@@ -1,84 +1,102 @@
 #pragma once
-// The lead's rule stages as a plan (issue 13; Envoy's filter chain and Prebid's hook plans are
-// the models): each stage is one small object with a name and one decision — let the lead go on,
-// or stop it with a stored outcome. The plan for a campaign and a mode is built once with the
-// configuration snapshot; /direct_post, /post and /ping all run it (a ping in ping mode), so there
-// is one copy of the rules in one order. Adding a stage is one class and one line in a plan.
+// One lead on its way through its plan (engine/plan.h): everything the stages read and write,
+// and the runner that walks the plan, marking each stage on the lead's timeline.
 //
-// Delivery (waterfall or auction) and settlement follow the plan in Engine::deliver.
+// Holds (a request claim, the lead's duplicate claim, the supplier's and the sold buyers' cap
+// reservations, the sold buyers' duplicate claims) live in the LeadRun as owning handles: they go
+// back by themselves when the run ends unless the lead was stored and committed them.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
+#include <utility>
 #include <vector>
 
-#include "core/codes.h"
 #include "core/config.h"
 #include "core/lead.h"
+#include "engine/auction.h"
 #include "engine/caps_ledger.h"
 #include "engine/holds.h"
+#include "engine/intake.h"
+#include "engine/plan.h"
 #include "engine/timeline.h"
+#include "storage/store.h"
+
+namespace pp::buyers {
+class Transport;
+}
 
 namespace pp::engine {
 
 class Snapshot;
+struct EngineState;
 
-// A full lead (direct post, the post of a ping), or a supplier's ping (its ping fields only: no
-// computed fields, no duplicate claim, and the supplier's caps are checked, not reserved).
-enum class LeadMode : uint8_t { kLead, kPing };
+struct LeadRun {
+  using SteadyClock = std::chrono::steady_clock;
 
-// What the rule stages read and write for one lead. Holds taken here live as long as the context
-// (the lead keeps it until it is stored) and give themselves back otherwise.
-struct RuleContext {
-  const Snapshot& snap;
-  const CampaignConfig& campaign;
-  const SupplierConfig& supplier;
-  LeadMode mode;
-  UnixMs now;
-  Lead& lead;  // validated fields in; computed fields out
-  const std::vector<std::string>& missing;
-  const std::vector<std::string>& invalid;
-  DedupTable& dedup;
-  CapLedger& caps;
+  LeadRun(EngineState& e, const IntakeRequest& r, buyers::Transport& t, LeadMode m,
+          std::shared_ptr<const Snapshot> cur, SteadyClock::time_point start, UnixMs now_ms,
+          const StageFault* fault)
+      : engine(e),
+        req(r),
+        transport(t),
+        mode(m),
+        current(cur),
+        snap(std::move(cur)),
+        t0(start),
+        now(now_ms),
+        timeline(stages, start, fault) {}
+  LeadRun(const LeadRun&) = delete;
+  LeadRun& operator=(const LeadRun&) = delete;
 
-  std::vector<std::string> dedup_keys;  // the lead's duplicate-check keys (lead mode)
+  EngineState& engine;
+  const IntakeRequest& req;
+  buyers::Transport& transport;
+  const LeadMode mode;
+  // The configuration that authenticated the request (and runs its request stages), and the
+  // lead's: the same, or for the post of a ping the one its ping ran on (set by ping_record).
+  const std::shared_ptr<const Snapshot> current;
+  std::shared_ptr<const Snapshot> snap;
+  const CampaignConfig* campaign = nullptr;  // in `snap`
+  const SupplierConfig* supplier = nullptr;  // in `snap`
+  SteadyClock::time_point t0;
+  UnixMs now;  // the lead's creation time (set again when the lead is created)
+
+  Lead lead;
+  DebugLog debug;
+  storage::LeadExtras extras;
+  std::vector<std::string> missing, invalid;  // the fields stage's findings
+  std::vector<std::string> dedup_keys;        // the lead's duplicate-check keys
+
+  // The post of a ping: its ping and the bids the supplier chose (indexes into its ranked bids).
+  PingRecord ping;
+  std::optional<std::vector<size_t>> chosen;
+  // A supplier's ping: the auction's result.
+  AuctionResult auction;
+  Money exchange_payout;  // exchange: what the supplier earns (bids after margin of the sales)
+
+  // Holds, in the order they are taken (released in reverse).
+  std::vector<std::pair<std::string, int64_t>> request_keys;  // key, window (ms)
+  std::vector<RequestHold> request_claims;
   std::optional<DedupHold> lead_claim;
   std::optional<CapLedger::Hold> supplier_hold;
-};
+  std::vector<DedupHold> buyer_claims;
+  std::vector<CapLedger::Hold> sold_caps;
 
-struct StageOutcome {
-  StageVerdict verdict = StageVerdict::kContinue;
-  Code code = Code::kAccepted;
-  std::string message;  // stop: the stored outcome's message; continue: a note for the timeline
-  LeadStatus status = LeadStatus::kError;
+  std::vector<StageRecord> stages;
+  StageTimer timeline;
 
-  static StageOutcome next(std::string note = {}) {
-    return {StageVerdict::kContinue, Code::kAccepted, std::move(note), LeadStatus::kError};
-  }
-  static StageOutcome stop(Code code, std::string message, LeadStatus status = LeadStatus::kError) {
-    return {StageVerdict::kStop, code, std::move(message), status};
+  bool exchange() const { return campaign->type == CampaignType::kPingPostExchange; }
+  bool one_to_one() const { return campaign->type == CampaignType::kOneToOne; }
+  // The lead takes the configured deadline from its start.
+  SteadyClock::time_point delivery_deadline() const {
+    return t0 + std::chrono::milliseconds(campaign->delivery_deadline_ms);
   }
 };
 
-class RuleStage {
- public:
-  virtual ~RuleStage() = default;
-  virtual std::string_view name() const = 0;
-  virtual StageOutcome run(RuleContext& ctx) const = 0;
-};
-
-// The ordered stages of a campaign in one mode.
-class RulePlan {
- public:
-  static RulePlan build(const CampaignConfig& campaign, LeadMode mode);
-  const std::vector<const RuleStage*>& stages() const { return stages_; }
-
- private:
-  std::vector<const RuleStage*> stages_;  // stateless stages, shared by every plan
-};
-
-// Runs the plan, marking each stage on the timeline; the outcome of the stage that stopped the
-// lead, or nullopt when every stage let it go on.
-std::optional<StageOutcome> run_rules(const RulePlan& plan, RuleContext& ctx, StageTimer& timeline);
+// Walks the plan; the outcome of the stage that stopped or refused the lead, or nullopt when
+// every stage let it go on.
+boost::asio::awaitable<std::optional<StageOutcome>> run_plan(const RulePlan& plan, LeadRun& run);
 
 }  // namespace pp::engine

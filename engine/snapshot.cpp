@@ -8,8 +8,7 @@ const CompiledBuyer* Snapshot::buyer(BuyerId id) const {
 }
 
 const RulePlan& Snapshot::plan(CampaignId campaign, LeadMode mode) const {
-  const auto& p = plans_.at(campaign);
-  return mode == LeadMode::kLead ? p.first : p.second;
+  return plans_.at(campaign)[size_t(mode)];
 }
 
 const std::vector<std::pair<std::string, buyers::Template>>& Snapshot::computed_fields(
@@ -27,7 +26,8 @@ SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors, 
   for (size_t ci = 0; ci < config->campaigns.size(); ++ci) {
     const auto& c = config->campaigns[ci];
     snap->plans_.emplace(
-        c.id, std::pair{RulePlan::build(c, LeadMode::kLead), RulePlan::build(c, LeadMode::kPing)});
+        c.id, std::array{RulePlan::build(c, LeadMode::kDirect), RulePlan::build(c, LeadMode::kPost),
+                         RulePlan::build(c, LeadMode::kPing)});
     for (size_t fi = 0; fi < c.computed_fields.size(); ++fi) {
       std::string err;
       auto t = buyers::Template::compile(c.computed_fields[fi].template_text, err);

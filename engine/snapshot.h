@@ -2,6 +2,7 @@
 // A configuration snapshot: the validated Config plus everything compiled from it (buyer request
 // templates, response mappings with their regexes). Immutable once built; the engine swaps whole
 // snapshots atomically, so a lead in flight keeps the snapshot it started with.
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,7 +12,7 @@
 #include "buyers/payload.h"
 #include "buyers/response.h"
 #include "core/config.h"
-#include "engine/pipeline.h"
+#include "engine/plan.h"
 
 namespace pp::engine {
 
@@ -46,7 +47,7 @@ class Snapshot {
   ConfigPtr config_;
   uint64_t version_ = 1;
   std::unordered_map<BuyerId, CompiledBuyer> buyers_;
-  std::unordered_map<CampaignId, std::pair<RulePlan, RulePlan>> plans_;  // lead mode, ping mode
+  std::unordered_map<CampaignId, std::array<RulePlan, kLeadModes>> plans_;  // by LeadMode
   std::unordered_map<CampaignId, std::vector<std::pair<std::string, buyers::Template>>> computed_;
 };
 

@@ -25,11 +25,18 @@ inline constexpr std::string_view kStageDuplicates = "duplicates";
 inline constexpr std::string_view kStageSupplierCaps = "supplier_caps";
 inline constexpr std::string_view kStageDelivery = "delivery";
 inline constexpr std::string_view kStageSettlement = "settlement";
+// A supplier's ping: the auction (its delivery), or a direct-post campaign's pre-ping check.
+inline constexpr std::string_view kStageAuction = "auction";
+inline constexpr std::string_view kStagePreping = "preping";
+// After the timeline is written: the durable store (in metrics only).
+inline constexpr std::string_view kStageStorage = "storage";
+
+// Tests only: called as every stage starts (kAt) and as it ends (kAfter), with the stage's name;
+// it may throw to fail the lead there.
+enum class FaultPoint : uint8_t { kAt, kAfter };
+using StageFault = std::function<void(std::string_view stage, FaultPoint at)>;
 
 // Times consecutive stages: each mark closes the stage that ran since the previous mark.
-// Tests only: called at the end of every stage with its name; it may throw to fail the lead there.
-using StageFault = std::function<void(std::string_view stage)>;
-
 class StageTimer {
  public:
   using Clock = std::chrono::steady_clock;
@@ -37,9 +44,12 @@ class StageTimer {
              const StageFault* fault = nullptr)
       : out_(out), last_(start), fault_(fault) {}
 
+  void enter(std::string_view stage) {
+    if (fault_ && *fault_) (*fault_)(stage, FaultPoint::kAt);
+  }
   void mark(std::string_view stage, StageVerdict verdict = StageVerdict::kContinue,
             std::string reason = {}) {
-    if (fault_ && *fault_) (*fault_)(stage);
+    if (fault_ && *fault_) (*fault_)(stage, FaultPoint::kAfter);
     const auto now = Clock::now();
     out_.push_back({std::string(stage), verdict, std::move(reason),
                     std::chrono::duration_cast<std::chrono::microseconds>(now - last_).count()});

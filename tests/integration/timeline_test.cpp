@@ -175,12 +175,27 @@ TEST_F(Timeline, MetricsPerStageAndPerBuyer) {
   filtered["filters"] = json::parse(R"([{"field":"state","op":"equals","values":["CA"]}])");
   start(base_config(
       {http_buyer(301, 2, b1.url("/post"), 1), http_buyer(302, 3, b2.url("/post"), 2), filtered}));
-  for (int i = 0; i < 3; ++i) post_lead(lead_json("N" + std::to_string(i)));
+  for (int i = 0; i < 2; ++i) post_lead(lead_json("N" + std::to_string(i)));
+  // The third lead has an Idempotency-Key; the same key reused reused with another body, twice:
+  // refused by the request guard (counted, never stored).
+  const std::pair<std::string, std::string> json_type{"Content-Type", "application/json"};
+  ASSERT_EQ(http_call(app_->port(), "POST", "/direct_post", lead_json("K0"),
+                      {json_type, {"Idempotency-Key", "key-1"}})
+                .status,
+            200);
+  for (int i = 1; i <= 2; ++i) {
+    HttpReply r =
+        http_call(app_->port(), "POST", "/direct_post", lead_json("K" + std::to_string(i)),
+                  {json_type, {"Idempotency-Key", "key-1"}});
+    ASSERT_EQ(r.status, 409) << r.body;
+  }
   std::string m = admin_get("/metrics").body;
   auto has = [&](const std::string& line) { return m.find(line + "\n") != std::string::npos; };
   EXPECT_TRUE(has("# TYPE pingpost_stage_duration_seconds histogram")) << m;
   EXPECT_TRUE(has("pingpost_stage_duration_seconds_count{stage=\"delivery\"} 3")) << m;
   EXPECT_TRUE(has("pingpost_stage_duration_seconds_bucket{stage=\"filters\",le=\"+Inf\"} 3"));
+  EXPECT_TRUE(has("pingpost_stage_duration_seconds_count{stage=\"storage\"} 3")) << m;
+  EXPECT_TRUE(has("pingpost_stage_refusals_total{stage=\"request_guard\"} 2")) << m;
   EXPECT_TRUE(
       has("pingpost_buyer_request_duration_seconds_count{campaign=\"100\",buyer=\"301\","
           "request=\"post\"} 3"));
