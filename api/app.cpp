@@ -21,14 +21,6 @@ std::optional<std::string> read_file(const std::string& path) {
 std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& errors) {
   // spdlog's registry is a lazily built singleton: build it here, before any I/O thread logs.
   (void)spdlog::default_logger_raw();
-  ConfigLoadResult loaded = load_config(options.config_text);
-  if (!loaded.config) {
-    errors = std::move(loaded.errors);
-    return nullptr;
-  }
-  engine::SnapshotPtr snap = engine::Snapshot::build(loaded.config, errors);
-  if (!snap) return nullptr;
-
   std::unique_ptr<App> app(new App());
   app->opts_ = options;
   std::string err;
@@ -39,8 +31,14 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
   }
   if (options.wrap_store) app->store_ = options.wrap_store(std::move(app->store_));
   const Clock& clock = options.clock ? *options.clock : SystemClock::instance();
+  // The store is the truth: its configuration wins; an empty data directory takes the file's.
+  auto start = engine::ConfigService::open(*app->store_, options.config_text, clock, errors);
+  if (!start) return nullptr;
+  engine::SnapshotPtr snap = start->snapshot;
   app->engine_ = std::make_unique<engine::Engine>(snap, *app->store_, clock);
-  app->router_ = std::make_unique<Router>(*app->engine_);
+  app->config_ = std::make_unique<engine::ConfigService>(*app->engine_, *app->store_, clock,
+                                                         std::move(start->state));
+  app->router_ = std::make_unique<Router>(*app->engine_, app->config_.get());
 
   const Config& cfg = snap->config();
   ServerOptions so;
@@ -60,6 +58,19 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
 }
 
 App::~App() { shutdown(std::chrono::seconds(5)); }
+
+engine::ChangeResult App::reload_config(const std::string& text, const std::string& actor) {
+  std::string err;
+  auto doc = config::parse(text, err);
+  if (!doc || !doc->is_object()) {
+    engine::ChangeResult r;
+    r.http_status = 400;
+    r.message = doc ? "the configuration must be a JSON object" : err;
+    return r;
+  }
+  return config_->apply(engine::ConfigService::replace_all("config", actor, std::nullopt,
+                                                           std::move(doc->as_object())));
+}
 
 void App::start() { server_->start(); }
 

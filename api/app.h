@@ -9,13 +9,16 @@
 
 #include "api/router.h"
 #include "api/server.h"
+#include "engine/config_service.h"
 #include "engine/engine.h"
 #include "storage/store.h"
 
 namespace pp::api {
 
 struct AppOptions {
-  std::string config_text;  // the configuration document
+  // The configuration file's document: it seeds an empty data directory; afterwards the stored
+  // configuration wins (reload_config applies a file as a change).
+  std::string config_text;
   std::string data_dir;     // RocksDB directory
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
@@ -43,6 +46,9 @@ class App {
   void shutdown(std::chrono::milliseconds drain = std::chrono::seconds(30));
 
   engine::Engine& engine() { return *engine_; }
+  engine::ConfigService& config() { return *config_; }
+  // Applies a whole configuration document as one change (SIGHUP re-reading --config).
+  engine::ChangeResult reload_config(const std::string& text, const std::string& actor);
   storage::Store& store() { return *store_; }
 
  private:
@@ -50,6 +56,7 @@ class App {
   AppOptions opts_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<engine::ConfigService> config_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Server> server_;
   bool shut_down_ = false;

@@ -8,6 +8,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "api/admin_config.h"
 #include "api/auth.h"
 #include "api/intake.h"
 #include "api/reports.h"
@@ -21,8 +22,9 @@ namespace pp::api {
 
 namespace asio = boost::asio;
 
-Router::Router(engine::Engine& engine, size_t report_threads)
+Router::Router(engine::Engine& engine, engine::ConfigService* config, size_t report_threads)
     : engine_(engine),
+      config_(config),
       reports_(std::make_unique<asio::thread_pool>(std::max<size_t>(1, report_threads))) {}
 
 Router::~Router() { reports_->join(); }
@@ -109,6 +111,10 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     const ApiTokenConfig* token = authenticate(req, snap->config());
     if (token == nullptr) co_return error_response(401, "Unauthenticated");
     if (auto limited = token_rate_limited(*token, snap->config())) co_return *limited;
+    if (config_ != nullptr && is_config_route(p)) {
+      // A change does one synced write: off the I/O threads.
+      co_return co_await on_report_thread([&] { return config_route(*config_, req, *token); });
+    }
     constexpr std::string_view kLead = "/admin/leads/";
     if (p.rfind(kLead, 0) == 0 && p.size() > kLead.size()) {
       if (req.method != "GET") co_return error_response(405, "Use GET");

@@ -7,6 +7,7 @@
 
 #include "api/http_types.h"
 #include "buyers/transport.h"
+#include "engine/config_service.h"
 #include "engine/engine.h"
 
 namespace boost::asio {
@@ -19,7 +20,9 @@ class Router {
  public:
   // `report_threads` run the report endpoints (stats, accounting, lead search), which scan storage,
   // so that the I/O threads keep serving suppliers meanwhile.
-  explicit Router(engine::Engine& engine, size_t report_threads = 2);
+  // `config` serves the configuration admin API (null: those routes answer 404).
+  explicit Router(engine::Engine& engine, engine::ConfigService* config = nullptr,
+                  size_t report_threads = 2);
   ~Router();
 
   // `transport` is the calling I/O thread's outbound client.
@@ -42,6 +45,7 @@ class Router {
   boost::asio::awaitable<Response> on_report_thread(std::function<Response()> fn);
 
   engine::Engine& engine_;
+  engine::ConfigService* config_;
   std::unique_ptr<boost::asio::thread_pool> reports_;
   std::atomic<uint64_t> sandbox_seq_{0};
 };

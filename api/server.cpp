@@ -171,8 +171,9 @@ struct Server::Impl {
       timer.cancel();
       if (!ec) return std::nullopt;
       if (dl->fired) return error_response(408, "Request timeout");
-      bool parse_error = ec.category() == http::make_error_code(http::error::bad_target).category() &&
-                         ec != http::error::end_of_stream && ec != http::error::partial_message;
+      bool parse_error =
+          ec.category() == http::make_error_code(http::error::bad_target).category() &&
+          ec != http::error::end_of_stream && ec != http::error::partial_message;
       if (parse_error) return parse_error_response(ec);
       closed = true;  // reset, end of stream mid-request: nobody to answer
       return std::nullopt;

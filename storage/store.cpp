@@ -35,6 +35,7 @@ constexpr const char* kRequestsCf = "requests";
 constexpr const char* kStateCf = "state";
 constexpr const char* kRollupsCf = "rollups";
 constexpr const char* kIndexCf = "index";
+constexpr const char* kConfigCf = "config";
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -282,6 +283,10 @@ class RocksStore final : public Store {
     debug_cf.compaction_filter = &debug_filter_;
     debug_cf.periodic_compaction_seconds = 86400;
 
+    // Configuration documents: large, similar, rarely written.
+    rocksdb::ColumnFamilyOptions config_cf;
+    config_cf.compression = rocksdb::kZSTD;
+
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
         {kLeadsCf, leads_cf},
@@ -292,6 +297,7 @@ class RocksStore final : public Store {
         {kStateCf, rocksdb::ColumnFamilyOptions()},
         {kRollupsCf, rollups_cf},
         {kIndexCf, index_cf},
+        {kConfigCf, config_cf},
     };
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
@@ -310,6 +316,7 @@ class RocksStore final : public Store {
     state_ = handles[6];
     rollups_ = handles[7];
     index_ = handles[8];
+    config_ = handles[9];
     writer_ = std::thread([this] { commit_loop(); });
     return true;
   }
@@ -434,6 +441,72 @@ class RocksStore final : public Store {
     auto s = db_->Put(wo, state_, rocksdb::Slice(key.data(), key.size()),
                       rocksdb::Slice(value.data(), value.size()));
     return s.ok() ? Status{} : Status{Status::Code::kIoError, s.ToString()};
+  }
+
+  // Config CF keys: "head" -> 8-byte big-endian version + document; "c" + 8-byte version -> change.
+  static std::string version_bytes(uint64_t v) {
+    std::string b(8, '\0');
+    for (int i = 7; i >= 0; --i, v >>= 8) b[size_t(i)] = char(v & 0xff);
+    return b;
+  }
+  static uint64_t version_of(std::string_view b) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8 && i < b.size(); ++i) v = (v << 8) | uint8_t(b[i]);
+    return v;
+  }
+
+  Status put_config(uint64_t version, std::string_view document,
+                    std::string_view change) override {
+    rocksdb::WriteBatch batch;
+    std::string head = version_bytes(version);
+    head.append(document);
+    batch.Put(config_, "head", head);
+    batch.Put(config_, "c" + version_bytes(version), rocksdb::Slice(change.data(), change.size()));
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    auto s = db_->Write(wo, &batch);
+    return s.ok() ? Status{} : Status{Status::Code::kIoError, s.ToString()};
+  }
+
+  Read<ConfigRecord> read_config() override {
+    Read<ConfigRecord> r;
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), config_, "head", &v);
+    if (s.IsNotFound()) return r;
+    if (!s.ok()) {
+      r.status = {Status::Code::kIoError, s.ToString()};
+      return r;
+    }
+    if (v.size() < 8) {
+      r.status = {Status::Code::kCorrupt, "configuration head record too short"};
+      return r;
+    }
+    r.value = ConfigRecord{version_of(v), v.substr(8)};
+    return r;
+  }
+
+  Status scan_changes(uint64_t after, bool newest_first,
+                      const std::function<bool(uint64_t, std::string_view)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), config_));
+    auto visit = [&]() {
+      rocksdb::Slice k = it->key();
+      if (k.size() != 9 || k[0] != 'c') return false;
+      return fn(version_of(std::string_view(k.data() + 1, 8)),
+                std::string_view(it->value().data(), it->value().size()));
+    };
+    if (newest_first) {
+      if (after == 0)
+        it->SeekForPrev("d");
+      else
+        it->SeekForPrev("c" + version_bytes(after - 1));
+      for (; it->Valid() && visit(); it->Prev()) {
+      }
+    } else {
+      for (it->Seek("c" + version_bytes(after + 1)); it->Valid() && visit(); it->Next()) {
+      }
+    }
+    if (!it->status().ok()) return {Status::Code::kIoError, it->status().ToString()};
+    return {};
   }
 
   std::optional<std::string> get_state(std::string_view key) override {
@@ -625,6 +698,7 @@ class RocksStore final : public Store {
   rocksdb::ColumnFamilyHandle* state_ = nullptr;
   rocksdb::ColumnFamilyHandle* rollups_ = nullptr;
   rocksdb::ColumnFamilyHandle* index_ = nullptr;
+  rocksdb::ColumnFamilyHandle* config_ = nullptr;
   ExpiryFilter expiry_filter_;
   DebugRetentionFilter debug_filter_{opts_.debug_retention_days};
   CounterExpiryFilter counter_filter_;

@@ -97,6 +97,12 @@ constexpr size_t kMaxIndexedValueBytes = 256;
 // At most this many fields of one lead are indexed, in the lead's order.
 constexpr size_t kMaxIndexedFields = 64;
 
+// The configuration as stored (issue 14): the whole current document and its version.
+struct ConfigRecord {
+  uint64_t version = 0;
+  std::string document;  // the configuration file's JSON, secrets hashed
+};
+
 struct StoreStats {
   uint64_t commits = 0;  // synced writes issued
   uint64_t leads_written = 0;
@@ -152,6 +158,18 @@ class Store {
   // Small durable settings (e.g. live buyer pause flags). put_state is synchronous and synced.
   virtual Status put_state(std::string_view key, std::string_view value) = 0;
   virtual std::optional<std::string> get_state(std::string_view key) = 0;
+
+  // The configuration's history (issue 14). put_config writes the document at `version` (which
+  // becomes the current one) and its change-log entry (JSON text, opaque here) in one synced
+  // write: after a crash the configuration is one whole version and the log ends at it.
+  virtual Status put_config(uint64_t version, std::string_view document,
+                            std::string_view change) = 0;
+  // The current configuration; not found for a data directory never configured.
+  virtual Read<ConfigRecord> read_config() = 0;
+  // Change-log entries with a version above `after`, ascending (descending with `newest_first`,
+  // below `after` unless it is 0), until `fn` returns false.
+  virtual Status scan_changes(uint64_t after, bool newest_first,
+                              const std::function<bool(uint64_t, std::string_view)>& fn) = 0;
 
   virtual Read<Lead> read_lead(std::string_view id) = 0;
   virtual Read<DebugLog> read_debug(std::string_view id) = 0;

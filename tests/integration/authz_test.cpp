@@ -39,6 +39,27 @@ TEST_F(Authz, EveryRouteEveryRole) {
       {"GET", "/admin/leads/" + lead_id + "/timeline", "", false},
       {"GET", "/public/no-such-route", "", false},
       {"GET", "/admin/no-such-route", "", false},
+      // The configuration API (issue 14): reads for every token, changes for admins.
+      {"GET", "/admin/config", "", false},
+      {"GET", "/admin/changes?entity=buyer&id=300", "", false},
+      {"GET", "/admin/clients", "", false},
+      {"GET", "/admin/clients/4", "", false},
+      {"GET", "/admin/campaigns", "", false},
+      {"GET", "/admin/campaigns/100", "", false},
+      {"GET", "/admin/campaigns/100/suppliers", "", false},
+      {"GET", "/admin/campaigns/100/suppliers/200", "", false},
+      {"GET", "/admin/campaigns/100/buyers", "", false},
+      {"GET", "/admin/campaigns/100/buyers/300", "", false},
+      {"POST", "/admin/clients", R"({"company":"Matrix"})", true},
+      {"PUT", "/admin/clients/5", R"({"company":"Matrix, renamed"})", true},
+      {"PATCH", "/admin/clients/4", R"({"email":"ops@three.example"})", true},
+      {"DELETE", "/admin/clients/5", "", true},
+      {"PATCH", "/admin/campaigns/100", R"({"public_name":"Matrix"})", true},
+      {"PATCH", "/admin/campaigns/100/suppliers/201", R"({"paused":false})", true},
+      {"PATCH", "/admin/campaigns/100/buyers/300", R"({"priority":2})", true},
+      {"POST", "/admin/campaigns/100/buyers", "{}", true},  // invalid: 400 for admins
+      {"PUT", "/admin/config", admin_get("/admin/config").body, true},
+      {"POST", "/admin/config/rollback", R"({"version":1})", true},
   };
   struct Who {
     const char* name;
@@ -80,6 +101,10 @@ TEST_F(Authz, EveryRouteEveryRole) {
   EXPECT_NE(again_return.status, 200) << again_return.body;  // already returned by the admin
   auto again = admin_get("/public/campaigns/100/resume_buyer/300");
   EXPECT_EQ(again.status, 400) << again.body;  // already live: the admin's resume went through
+  // The admin's configuration changes went through (and only theirs): create, replace, patch,
+  // delete, three patches, the whole document, the rollback.
+  boost::json::object changes = parse_object(admin_get("/admin/changes").body);
+  EXPECT_EQ(changes["changes"].as_array().size(), 1u + 9u) << boost::json::serialize(changes);
 }
 
 // Supplier intake ignores API tokens: only lp_key opens it, and an admin token does not.

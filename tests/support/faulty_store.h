@@ -54,6 +54,16 @@ class FaultyStore final : public storage::Store {
   std::optional<std::string> get_state(std::string_view key) override {
     return inner_.get_state(key);
   }
+  storage::Status put_config(uint64_t version, std::string_view document,
+                             std::string_view change) override {
+    return inner_.put_config(version, document, change);
+  }
+  storage::Read<storage::ConfigRecord> read_config() override { return inner_.read_config(); }
+  storage::Status scan_changes(
+      uint64_t after, bool newest_first,
+      const std::function<bool(uint64_t, std::string_view)>& fn) override {
+    return inner_.scan_changes(after, newest_first, fn);
+  }
   storage::Read<Lead> read_lead(std::string_view id) override {
     if (fail_reads) return failed<Lead>();
     return inner_.read_lead(id);

@@ -1,0 +1,365 @@
+#include "api/admin_config.h"
+
+#include <algorithm>
+
+#include "core/text.h"
+
+namespace pp::api {
+
+namespace json = boost::json;
+using config::EntityKind;
+using config::EntityRef;
+using engine::ChangeResult;
+using engine::ConfigService;
+
+namespace {
+
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  for (std::string_view s : split(path.substr(std::string_view("/admin/").size()), "/"))
+    out.push_back(s);
+  return out;
+}
+
+std::optional<int64_t> positive_id(std::string_view s) {
+  auto v = parse_int(s);
+  if (!v || *v <= 0) return std::nullopt;
+  return v;
+}
+
+Response with_etag(Response r, uint64_t version) {
+  r.headers.emplace_back("ETag", "\"" + std::to_string(version) + "\"");
+  return r;
+}
+
+Response json_doc(int status, const json::value& v, uint64_t version) {
+  return with_etag(json_response(status, config::serialize(v)), version);
+}
+
+// If-Match: "12", 12, W/"12" or *. nullopt: no precondition. A header that names no version can
+// never match (0).
+std::optional<uint64_t> if_match(const Request& req) {
+  std::string_view h = trim(req.header("If-Match"));
+  if (h.empty() || h == "*") return std::nullopt;
+  if (h.rfind("W/", 0) == 0) h.remove_prefix(2);
+  if (h.size() >= 2 && h.front() == '"' && h.back() == '"') h = h.substr(1, h.size() - 2);
+  auto v = parse_int(h);
+  return v && *v > 0 ? uint64_t(*v) : 0;
+}
+
+Response render(const ChangeResult& r) {
+  if (!r.ok()) {
+    Response e = r.details.empty() ? error_response(r.http_status, r.message)
+                                   : error_response(r.http_status, r.message, r.details);
+    return r.version ? with_etag(std::move(e), r.version) : e;
+  }
+  if (r.entity.is_null()) {
+    json::object o;
+    o["status"] = "ok";
+    o["version"] = r.version;
+    return json_doc(r.http_status, o, r.version);
+  }
+  return json_doc(r.http_status, r.entity, r.version);
+}
+
+ChangeResult refused(int status, std::string message,
+                     std::vector<std::pair<std::string, std::string>> details = {}) {
+  ChangeResult r;
+  r.http_status = status;
+  r.message = std::move(message);
+  r.details = std::move(details);
+  return r;
+}
+
+std::string entity_name(const EntityRef& ref) {
+  std::string n(config::to_string(ref.kind));
+  n[0] = char(std::toupper(uint8_t(n[0])));
+  return n + " " + std::to_string(ref.id);
+}
+
+// The body of a write: a JSON object (or, for PATCH, any JSON value).
+std::optional<json::value> body_json(const Request& req, bool object_only, Response& err) {
+  std::string perr;
+  auto v = config::parse(req.body, perr);
+  if (!v) {
+    err = error_response(400, "Malformed JSON body: " + perr);
+    return std::nullopt;
+  }
+  if (object_only && !v->is_object()) {
+    err = error_response(400, "The body must be a JSON object");
+    return std::nullopt;
+  }
+  return v;
+}
+
+// An entity document's id: 0 when absent, -1 when not an integer (the validator says why).
+int64_t id_of(const json::value& v) {
+  const json::value* id = v.is_object() ? v.as_object().if_contains("id") : nullptr;
+  if (id == nullptr) return 0;
+  return id->is_int64() || id->is_uint64() ? config::int_of(id) : -1;
+}
+
+// The next free id for a new entity: ids of suppliers and of buyers are unique across campaigns.
+int64_t next_id(const json::object& doc, EntityKind kind) {
+  int64_t top = 0;
+  auto scan = [&](const json::value* list) {
+    if (list == nullptr || !list->is_array()) return;
+    for (const auto& e : list->as_array()) top = std::max(top, id_of(e));
+  };
+  if (kind == EntityKind::kClient) scan(doc.if_contains("clients"));
+  const json::value* cs = doc.if_contains("campaigns");
+  if (kind == EntityKind::kCampaign) scan(cs);
+  if ((kind == EntityKind::kSupplier || kind == EntityKind::kBuyer) && cs && cs->is_array()) {
+    for (const auto& c : cs->as_array()) {
+      if (c.is_object())
+        scan(c.as_object().if_contains(kind == EntityKind::kBuyer ? "buyers" : "suppliers"));
+    }
+  }
+  return top + 1;
+}
+
+bool id_in_use(const json::object& doc, EntityKind kind, int64_t id) {
+  if (kind != EntityKind::kSupplier && kind != EntityKind::kBuyer)
+    return config::get_entity(doc, EntityRef{kind, 0, id, {}}) != nullptr;
+  const json::value* cs = doc.if_contains("campaigns");
+  if (cs == nullptr || !cs->is_array()) return false;
+  for (const auto& c : cs->as_array()) {
+    if (config::get_entity(doc, EntityRef{kind, id_of(c), id, {}})) return true;
+  }
+  return false;
+}
+
+bool campaign_missing(const json::object& doc, const EntityRef& ref) {
+  return (ref.kind == EntityKind::kSupplier || ref.kind == EntityKind::kBuyer) &&
+         config::get_entity(doc, EntityRef{EntityKind::kCampaign, 0, ref.campaign_id, {}}) ==
+             nullptr;
+}
+
+// POST to a list: creates the entity (its id given, or the next free one).
+Response create(ConfigService& svc, const Request& req, const ApiTokenConfig& token,
+                EntityRef ref) {
+  Response err;
+  auto body = body_json(req, true, err);
+  if (!body) return err;
+  ConfigService::Change c;
+  c.op = "create";
+  c.actor = token.name;
+  c.if_match = if_match(req);
+  c.ref = ref;
+  c.edit = [&](json::object& doc, EntityRef& touched) -> std::optional<ChangeResult> {
+    if (campaign_missing(doc, ref))
+      return refused(404, "Campaign " + std::to_string(ref.campaign_id) + " not found");
+    json::object& e = body->as_object();
+    if (!e.contains("id")) e["id"] = next_id(doc, ref.kind);
+    ref.id = id_of(*body);
+    if (ref.id <= 0)
+      return refused(400, "Invalid document", {{"$.id", "must be a positive integer"}});
+    if (id_in_use(doc, ref.kind, ref.id)) return refused(409, entity_name(ref) + " already exists");
+    config::set_entity(doc, ref, &*body);
+    touched = ref;
+    return std::nullopt;
+  };
+  return render(svc.apply(c));
+}
+
+// PUT, PATCH or DELETE on one entity.
+Response modify(ConfigService& svc, const Request& req, const ApiTokenConfig& token,
+                const EntityRef& ref) {
+  std::optional<json::value> body;
+  Response err;
+  if (req.method != "DELETE") {
+    body = body_json(req, req.method == "PUT", err);
+    if (!body) return err;
+  }
+  ConfigService::Change c;
+  c.ref = ref;
+  c.op = req.method == "PUT" ? "replace" : req.method == "PATCH" ? "patch" : "delete";
+  c.actor = token.name;
+  c.if_match = if_match(req);
+  c.edit = [&](json::object& doc, EntityRef&) -> std::optional<ChangeResult> {
+    const json::object* now = config::get_entity(doc, ref);
+    if (now == nullptr) return refused(404, entity_name(ref) + " not found");
+    if (req.method == "DELETE") {
+      config::set_entity(doc, ref, nullptr);
+      return std::nullopt;
+    }
+    json::value next = *now;
+    if (req.method == "PUT") {
+      next = *body;
+      if (!next.as_object().contains("id")) next.as_object()["id"] = ref.id;
+    } else {
+      config::merge_patch(next, *body);
+      if (!next.is_object()) return refused(400, "A merge patch of an entity must be an object");
+    }
+    if (id_of(next) != ref.id)
+      return refused(400, "Invalid document",
+                     {{"$.id", "must be " + std::to_string(ref.id) + ", the id in the URL"}});
+    config::set_entity(doc, ref, &next);
+    return std::nullopt;
+  };
+  return render(svc.apply(c));
+}
+
+Response list_or_one(const ConfigService& svc, const EntityRef& ref, bool one) {
+  engine::ConfigState st = svc.current();
+  const json::object& doc = *st.document;
+  if (one) {
+    const json::object* e = config::get_entity(doc, ref);
+    if (e == nullptr)
+      return with_etag(error_response(404, entity_name(ref) + " not found"), st.version);
+    return json_doc(200, *e, st.version);
+  }
+  if (campaign_missing(doc, ref))
+    return error_response(404, "Campaign " + std::to_string(ref.campaign_id) + " not found");
+  json::object scratch;
+  const json::value* list = nullptr;
+  if (ref.kind == EntityKind::kSupplier || ref.kind == EntityKind::kBuyer) {
+    const json::object* c =
+        config::get_entity(doc, EntityRef{EntityKind::kCampaign, 0, ref.campaign_id, {}});
+    list = c->if_contains(ref.kind == EntityKind::kBuyer ? "buyers" : "suppliers");
+  } else {
+    list = doc.if_contains(ref.kind == EntityKind::kClient ? "clients" : "campaigns");
+  }
+  return json_doc(200, list ? *list : json::value(json::array()), st.version);
+}
+
+Response changes(const ConfigService& svc, const Request& req) {
+  auto q = parse_form(req.query);
+  if (!q) return error_response(400, "Invalid query string");
+  std::vector<std::pair<std::string, std::string>> problems;
+  uint64_t since = 0;
+  size_t limit = 100;
+  std::optional<EntityKind> kind;
+  std::string id;
+  for (const auto& [k, v] : *q) {
+    if (k == "since_version") {
+      auto n = parse_int(v);
+      if (!n || *n < 0)
+        problems.emplace_back(k, "must be a version number");
+      else
+        since = uint64_t(*n);
+    } else if (k == "limit") {
+      auto n = parse_int(v);
+      if (!n || *n < 1 || *n > 1000)
+        problems.emplace_back(k, "must be between 1 and 1000");
+      else
+        limit = size_t(*n);
+    } else if (k == "entity") {
+      kind = config::parse_entity_kind(v);
+      if (!kind)
+        problems.emplace_back(k, "must be config, client, campaign, supplier, buyer or token");
+    } else if (k == "id") {
+      id = v;
+    } else {
+      problems.emplace_back(k, "unknown parameter");
+    }
+  }
+  if (!id.empty() && !kind) problems.emplace_back("id", "needs entity");
+  if (!problems.empty()) return error_response(400, "Invalid parameters", problems);
+  ConfigService::ChangesPage page = svc.changes(since, limit, kind, id);
+  if (!page.status.ok()) return storage_error();
+  std::string body = "{\"changes\":[";
+  for (size_t i = 0; i < page.entries.size(); ++i) {
+    if (i) body += ",";
+    body += page.entries[i];
+  }
+  body += "],\"next_since_version\":";
+  body += page.next ? std::to_string(*page.next) : "null";
+  body += "}";
+  return with_etag(json_response(200, std::move(body)), svc.current().version);
+}
+
+Response whole_config(ConfigService& svc, const Request& req, const ApiTokenConfig& token) {
+  if (req.method == "GET") {
+    engine::ConfigState st = svc.current();
+    Response r = with_etag(json_response(200, config::pretty(*st.document)), st.version);
+    return r;
+  }
+  Response err;
+  auto body = body_json(req, true, err);
+  if (!body) return err;
+  ChangeResult r = svc.apply(ConfigService::replace_all("config", token.name, if_match(req),
+                                                        std::move(body->as_object())));
+  r.entity = nullptr;  // answered with the new version only
+  return render(r);
+}
+
+Response rollback(ConfigService& svc, const Request& req, const ApiTokenConfig& token) {
+  Response err;
+  auto body = body_json(req, true, err);
+  if (!body) return err;
+  const json::value* v = body->as_object().if_contains("version");
+  if (v == nullptr || config::int_of(v) <= 0)
+    return error_response(400, "Invalid body", {{"version", "must be a version number"}});
+  ChangeResult r = svc.rollback(uint64_t(config::int_of(v)), token.name, if_match(req));
+  r.entity = nullptr;
+  return render(r);
+}
+
+Response method_not_allowed(std::string_view allowed) {
+  Response r = error_response(405, "Use " + std::string(allowed));
+  r.headers.emplace_back("Allow", std::string(allowed));
+  return r;
+}
+
+}  // namespace
+
+bool is_config_route(std::string_view path) {
+  for (std::string_view p :
+       {"/admin/config", "/admin/changes", "/admin/clients", "/admin/campaigns"}) {
+    if (path.rfind(p, 0) == 0 && (path.size() == p.size() || path[p.size()] == '/')) return true;
+  }
+  return false;
+}
+
+Response config_route(ConfigService& svc, const Request& req, const ApiTokenConfig& token) {
+  const std::vector<std::string_view> seg = segments(req.path);
+  const std::string& m = req.method;
+  const bool write = m != "GET";
+  if (write && token.role != Role::kAdmin)
+    return error_response(403, "Forbidden: this token cannot change the configuration");
+  if (seg.size() == 1 && seg[0] == "config") {
+    if (m != "GET" && m != "PUT") return method_not_allowed("GET, PUT");
+    return whole_config(svc, req, token);
+  }
+  if (seg.size() == 2 && seg[0] == "config" && seg[1] == "rollback") {
+    if (m != "POST") return method_not_allowed("POST");
+    return rollback(svc, req, token);
+  }
+  if (seg.size() == 1 && seg[0] == "changes") {
+    if (m != "GET") return method_not_allowed("GET");
+    return changes(svc, req);
+  }
+  // Entities: clients/{id}, campaigns/{id}, campaigns/{id}/suppliers|buyers/{id}.
+  EntityRef ref;
+  bool one = false;
+  if (seg[0] == "clients" && seg.size() <= 2) {
+    ref.kind = EntityKind::kClient;
+    one = seg.size() == 2;
+  } else if (seg[0] == "campaigns" && seg.size() <= 2) {
+    ref.kind = EntityKind::kCampaign;
+    one = seg.size() == 2;
+  } else if (seg[0] == "campaigns" && seg.size() <= 4 &&
+             (seg[2] == "suppliers" || seg[2] == "buyers")) {
+    ref.kind = seg[2] == "buyers" ? EntityKind::kBuyer : EntityKind::kSupplier;
+    auto cid = positive_id(seg[1]);
+    if (!cid) return error_response(404, "Campaign not found");
+    ref.campaign_id = *cid;
+    one = seg.size() == 4;
+  } else {
+    return error_response(404, "Not found");
+  }
+  if (one) {
+    auto id = positive_id(seg.back());
+    if (!id) return error_response(404, "Not found");
+    ref.id = *id;
+    if (m == "GET") return list_or_one(svc, ref, true);
+    if (m == "PUT" || m == "PATCH" || m == "DELETE") return modify(svc, req, token, ref);
+    return method_not_allowed("GET, PUT, PATCH, DELETE");
+  }
+  if (m == "GET") return list_or_one(svc, ref, false);
+  if (m == "POST") return create(svc, req, token, ref);
+  return method_not_allowed("GET, POST");
+}
+
+}  // namespace pp::api
