@@ -1,6 +1,8 @@
 // pingpostd: the pingpost engine.
 //   pingpostd --config FILE --data DIR --listen HOST:PORT [--threads N]
 //             [--log-format text|json] [--log-level trace|debug|info|warn|error]
+// --config seeds an empty data directory; afterwards the stored configuration wins (change it
+// through /admin/, or edit the file and send SIGHUP to apply it as one change).
 // SIGINT/SIGTERM drain: stop accepting, finish leads in flight, flush storage, exit 0.
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -9,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -130,11 +133,33 @@ int main(int argc, char** argv) {
   spdlog::info("pingpostd listening on {}:{} with {} thread(s), data in {}", opts.host, app->port(),
                threads, data_dir);
 
+  // SIGHUP re-reads --config and applies it as one configuration change (validated whole; an
+  // invalid file changes nothing). SIGINT/SIGTERM drain and stop.
   boost::asio::io_context signals_ioc;
-  boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
-  signals.async_wait([](const boost::system::error_code&, int sig) {
-    spdlog::info("signal {} received: draining", sig);
-  });
+  boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int sig) {
+        if (ec) return;
+        if (sig != SIGHUP) {
+          spdlog::info("signal {} received: draining", sig);
+          return;
+        }
+        auto file = pp::api::read_file(config_path);
+        if (!file) {
+          spdlog::error("SIGHUP: cannot read {}; the configuration is unchanged", config_path);
+        } else {
+          pp::engine::ChangeResult r = app->reload_config(*file, "SIGHUP");
+          if (r.ok()) {
+            spdlog::info("SIGHUP: {} applied as configuration version {}", config_path, r.version);
+          } else {
+            spdlog::error("SIGHUP: {} not applied ({}); the configuration is unchanged",
+                          config_path, r.message);
+            for (const auto& [path, what] : r.details) spdlog::error("  {}: {}", path, what);
+          }
+        }
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
   signals_ioc.run();
 
   app->shutdown(std::chrono::seconds(30));

@@ -161,11 +161,59 @@ TEST(Process, SigtermDrainsTheLeadInFlightThenRestarts) {
 // of an exchange, a buyer that rejects with the lead echoed in its reason, a wrong supplier key,
 // API calls with tokens, a return — and not one canary value (names, email, phone, zip, keys,
 // tokens) reaches the log.
+// SIGHUP (issue 14): the file is re-read and applied as one change; an invalid file changes
+// nothing; a restart keeps the stored configuration, not the file's.
+TEST(Process, SighupAppliesTheFileAsOneChange) {
+  std::string dir = temp_dir("proc-hup");
+  std::string cfg_path = dir + "/cfg.json";
+  json::object cfg = base_config({});
+  std::ofstream(cfg_path) << json::serialize(cfg);
+  std::vector<std::string> args{"--config",    cfg_path,   "--data",
+                                dir + "/data", "--listen", "127.0.0.1:0"};
+  Process p = Process::spawn(args, dir + "/log1");
+  uint16_t port = p.wait_port();
+  ASSERT_NE(port, 0) << p.log();
+  auto name = [&] {
+    HttpReply r = http_call(port, "GET", "/admin/campaigns/100", "",
+                            {{"Authorization", "Bearer test-admin-token"}});
+    return std::string(parse_object(r.body)["name"].as_string());
+  };
+  auto wait_log = [&](const std::string& what) {
+    for (int i = 0; i < 250 && p.log().find(what) == std::string::npos; ++i)
+      std::this_thread::sleep_for(20ms);
+    return p.log().find(what) != std::string::npos;
+  };
+  EXPECT_EQ(name(), "Test Campaign");
+  cfg["campaigns"].as_array()[0].as_object()["name"] = "Renamed by SIGHUP";
+  std::ofstream(cfg_path, std::ios::trunc) << json::serialize(cfg);
+  kill(p.pid, SIGHUP);
+  ASSERT_TRUE(wait_log("applied as configuration version 2")) << p.log();
+  EXPECT_EQ(name(), "Renamed by SIGHUP");
+  // An invalid file: logged with its problems, nothing changes.
+  cfg["campaigns"].as_array()[0].as_object()["timezone"] = "Nowhere/City";
+  std::ofstream(cfg_path, std::ios::trunc) << json::serialize(cfg);
+  kill(p.pid, SIGHUP);
+  ASSERT_TRUE(wait_log("the configuration is unchanged")) << p.log();
+  EXPECT_NE(p.log().find("$.campaigns[0].timezone"), std::string::npos) << p.log();
+  EXPECT_EQ(name(), "Renamed by SIGHUP");
+  kill(p.pid, SIGTERM);
+  EXPECT_EQ(p.wait_exit(), 0);
+  // Restarted with the (invalid) file: the store wins, the file is not even read as truth.
+  Process q = Process::spawn(args, dir + "/log2");
+  port = q.wait_port();
+  ASSERT_NE(port, 0) << q.log();
+  EXPECT_EQ(name(), "Renamed by SIGHUP");
+  kill(q.pid, SIGTERM);
+  EXPECT_EQ(q.wait_exit(), 0);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Process, InfoLogsCarryNoPersonalDataOrSecrets) {
   FakeBuyer echo;  // bids, then rejects the post, echoing what it got
   echo.on("/ping", bid("12.50", "r1"));
   echo.on("/post", [](const Received& r) {
-    return FakeReply::json(R"({"status":"rejected","reason":"we already have )" + r.body.substr(0, 80) + "\"}");
+    return FakeReply::json(R"({"status":"rejected","reason":"we already have )" +
+                           r.body.substr(0, 80) + "\"}");
   });
   FakeBuyer taker;
   taker.on("/ping", bid("9.00", "r2"));
@@ -177,41 +225,54 @@ TEST(Process, InfoLogsCarryNoPersonalDataOrSecrets) {
   cfg["api_tokens"].as_array().push_back(
       json::parse(R"({"name":"canary","token":"canary-token-7f3a9b","role":"admin"})"));
   std::ofstream(cfg_path) << json::serialize(cfg);
-  std::vector<std::string> args{"--config", cfg_path, "--data", dir + "/data", "--listen",
-                                "127.0.0.1:0", "--log-format", "json", "--log-level", "info"};
+  std::vector<std::string> args{"--config",    cfg_path,       "--data", dir + "/data", "--listen",
+                                "127.0.0.1:0", "--log-format", "json",   "--log-level", "info"};
   Process p = Process::spawn(args, dir + "/log");
   uint16_t port = p.wait_port();
   ASSERT_NE(port, 0) << p.log();
-  const std::vector<std::pair<std::string, std::string>> js = {{"Content-Type", "application/json"}};
+  const std::vector<std::pair<std::string, std::string>> js = {
+      {"Content-Type", "application/json"}};
   // Exchange in one go, then the two-step flow.
-  HttpReply direct = http_call(port, "POST", "/direct_post",
+  HttpReply direct = http_call(
+      port, "POST", "/direct_post",
       R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","first_name":"Quintessa",
-          "email":"quintessa.canary@example.org","phone":"(303) 555-0147","state":"CO","zip_code":"80202"})", js);
+          "email":"quintessa.canary@example.org","phone":"(303) 555-0147","state":"CO","zip_code":"80202"})",
+      js);
   EXPECT_EQ(parse_object(direct.body)["status"], "ACCEPTED") << direct.body;
-  HttpReply ping = http_call(port, "POST", "/ping",
-      R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","state":"CO","zip_code":"80203"})", js);
+  HttpReply ping = http_call(
+      port, "POST", "/ping",
+      R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","state":"CO","zip_code":"80203"})",
+      js);
   std::string ping_id(parse_object(ping.body)["ping_id"].as_string());
-  HttpReply post = http_call(port, "POST", "/post",
-      R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","lp_ping_id":")" + ping_id +
-      R"(","first_name":"Quintessa","email":"quintessa.canary@example.org","phone":"(303) 555-0148","state":"CO","zip_code":"80203"})", js);
+  HttpReply post = http_call(
+      port, "POST", "/post",
+      R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200","lp_ping_id":")" +
+          ping_id +
+          R"(","first_name":"Quintessa","email":"quintessa.canary@example.org","phone":"(303) 555-0148","state":"CO","zip_code":"80203"})",
+      js);
   EXPECT_EQ(parse_object(post.body)["status"], "ACCEPTED") << post.body;
   // A wrong key, and API calls with the canary token.
-  http_call(port, "POST", "/direct_post",
-      R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"wrong-key-canary-51","first_name":"Quintessa"})", js);
+  http_call(
+      port, "POST", "/direct_post",
+      R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"wrong-key-canary-51","first_name":"Quintessa"})",
+      js);
   const std::vector<std::pair<std::string, std::string>> auth = {
       {"Authorization", "Bearer canary-token-7f3a9b"}, {"Content-Type", "application/json"}};
   std::string lead_id(parse_object(direct.body)["lead_id"].as_string());
   EXPECT_EQ(http_call(port, "GET", "/public/lead/" + lead_id, "", auth).status, 200);
-  EXPECT_EQ(http_call(port, "POST", "/public/lead/return", R"({"lead_id":")" + lead_id + R"(","reason":"Quintessa moved"})", auth).status, 200);
+  EXPECT_EQ(http_call(port, "POST", "/public/lead/return",
+                      R"({"lead_id":")" + lead_id + R"(","reason":"Quintessa moved"})", auth)
+                .status,
+            200);
   http_call(port, "GET", "/public/lead/x", "", {{"Authorization", "Bearer not-canary-token-99"}});
   EXPECT_EQ(echo.count("/post"), 2u);  // the echoing rejection really happened, twice
   kill(p.pid, SIGTERM);
   EXPECT_EQ(p.wait_exit(), 0);
   std::string log = p.log();
   EXPECT_NE(log.find(lead_id), std::string::npos) << "the log carries ids (so it was written)";
-  for (const char* canary : {"Quintessa", "quintessa.canary", "3035550147", "303) 555", "5550148",
-                             "80202", "80203", "supplier-key-200", "wrong-key-canary-51",
-                             "canary-token-7f3a9b", "not-canary-token-99"}) {
+  for (const char* canary :
+       {"Quintessa", "quintessa.canary", "3035550147", "303) 555", "5550148", "80202", "80203",
+        "supplier-key-200", "wrong-key-canary-51", "canary-token-7f3a9b", "not-canary-token-99"}) {
     EXPECT_EQ(log.find(canary), std::string::npos) << canary << " in:\n" << log;
   }
   std::filesystem::remove_all(dir);
@@ -227,8 +288,8 @@ TEST(Process, WriteErrorsAnswer1011AndLoseNothingAcknowledged) {
   cfg["campaigns"].as_array()[0].as_object()["buyers"] = json::parse(
       R"([{"id":310,"client_id":2,"type":"lead_store","price":{"type":"static","amount":"3"}}])");
   std::ofstream(cfg_path) << json::serialize(cfg);
-  std::vector<std::string> args{"--config", cfg_path, "--data", dir + "/data", "--listen",
-                                "127.0.0.1:0", "--threads", "1"};
+  std::vector<std::string> args{"--config", cfg_path,      "--data",    dir + "/data",
+                                "--listen", "127.0.0.1:0", "--threads", "1"};
   // The limit is per file: the WAL reaches it, the process's own log stays far below.
   Process p = Process::spawn(args, dir + "/log1", 300 * 1024);
   uint16_t port = p.wait_port();
@@ -237,9 +298,11 @@ TEST(Process, WriteErrorsAnswer1011AndLoseNothingAcknowledged) {
   int refused = 0, other = 0;
   for (int i = 0; i < 800 && refused < 20; ++i) {
     std::string lead = R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200",
-        "first_name":"N)" + std::to_string(i) + std::string(200, 'x') +
+        "first_name":"N)" +
+                       std::to_string(i) + std::string(200, 'x') +
                        R"(","email":"n@example.org","phone":"4105550199","state":"NY"})";
-    HttpReply r = http_call(port, "POST", "/direct_post", lead, {{"Content-Type", "application/json"}});
+    HttpReply r =
+        http_call(port, "POST", "/direct_post", lead, {{"Content-Type", "application/json"}});
     ASSERT_EQ(r.status, 200) << r.error;
     json::object a = parse_object(r.body);
     if (a["status"] == "ACCEPTED") {
@@ -269,19 +332,20 @@ TEST(Process, WriteErrorsAnswer1011AndLoseNothingAcknowledged) {
     ASSERT_EQ(got.status, 200) << id;
     EXPECT_EQ(parse_object(got.body)["status"], "ACCEPTED") << id;
   }
-  HttpReply more = http_call(port2, "POST", "/direct_post",
-                             R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200",
+  HttpReply more =
+      http_call(port2, "POST", "/direct_post",
+                R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"supplier-key-200",
       "first_name":"After","email":"n@example.org","phone":"4105550199","state":"NY"})",
-                             {{"Content-Type", "application/json"}});
+                {{"Content-Type", "application/json"}});
   EXPECT_EQ(parse_object(more.body)["status"], "ACCEPTED") << more.body;
   // Stored leads = the acknowledged ones + the one after the restart: nothing half-written.
   time_t now = time(nullptr);
   char day[16];
   std::strftime(day, sizeof day, "%Y-%m-%d", gmtime(&now));
-  HttpReply stats = http_call(port2, "GET",
-                              std::string("/public/stats?start_date=") + day + "&end_date=" + day +
-                                  "&timezone=UTC",
-                              "", {{"Authorization", "Bearer test-admin-token"}});
+  HttpReply stats = http_call(
+      port2, "GET",
+      std::string("/public/stats?start_date=") + day + "&end_date=" + day + "&timezone=UTC", "",
+      {{"Authorization", "Bearer test-admin-token"}});
   json::value sv = json::parse(stats.body);
   EXPECT_EQ(sv.as_array()[0].as_object()["campaign"].as_object()["leads_total"].as_int64(),
             int64_t(acked.size()) + 1)
