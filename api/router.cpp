@@ -76,7 +76,10 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     if (p.rfind(kCampaigns, 0) == 0 &&
         (p.size() == kCampaigns.size() || p[kCampaigns.size()] == '/')) {
       if (req.method != "GET") co_return error_response(405, "Use GET");
-      co_return public_campaigns(req, std::string_view(p).substr(kCampaigns.size()), role);
+      // (Pausing and resuming are configuration changes, one synced write: off the I/O threads.)
+      co_return co_await on_report_thread([&] {
+        return public_campaigns(req, std::string_view(p).substr(kCampaigns.size()), *token);
+      });
     }
     if (p == "/public/lead/return") {
       if (req.method != "POST") co_return error_response(405, "Use POST");
@@ -309,7 +312,8 @@ std::string Router::render_metrics() {
   return out;
 }
 
-Response Router::public_campaigns(const Request&, std::string_view rest, Role role) {
+Response Router::public_campaigns(const Request&, std::string_view rest,
+                                  const ApiTokenConfig& token) {
   auto snap = engine_.snapshot();
   const Config& cfg = snap->config();
   if (rest.empty() || rest == "/") return json_response(200, render_campaigns(cfg, engine_));
@@ -329,24 +333,42 @@ Response Router::public_campaigns(const Request&, std::string_view rest, Role ro
   if (s2 == std::string_view::npos) return error_response(404, "Not found");
   std::string_view verb = action.substr(0, s2);
   if (verb != "pause_buyer" && verb != "resume_buyer") return error_response(404, "Not found");
-  if (role != Role::kAdmin)
+  if (token.role != Role::kAdmin)
     return error_response(403, "Forbidden: this token cannot change buyers");
   auto bid = parse_int(action.substr(s2 + 1));
   if (!bid) return error_response(404, "Buyer not found");
-  bool pause = verb == "pause_buyer";
-  switch (engine_.set_buyer_paused(c->id, *bid, pause)) {
-    case engine::Engine::PauseResult::kDone:
-      return json_response(200, R"({"status":"success","data":[]})");
-    case engine::Engine::PauseResult::kAlready:
-      return error_response(400, pause ? "Buyer is already paused" : "Buyer is already live");
-    case engine::Engine::PauseResult::kNoCampaign:
-      return error_response(404, "Campaign not found");
-    case engine::Engine::PauseResult::kNoBuyer:
-      return error_response(404, "Buyer not found");
-    case engine::Engine::PauseResult::kFailed:
-      return error_response(503, "Could not store the change; retry");
-  }
-  return error_response(500, "Internal error");
+  if (config_ == nullptr) return error_response(404, "Not found");
+  // A pause or a resume is a configuration change like any other: in the change log, undone by
+  // a rollback (issue 14).
+  const bool pause = verb == "pause_buyer";
+  engine::ConfigService::Change change;
+  change.ref = {config::EntityKind::kBuyer, c->id, *bid, {}};
+  change.op = pause ? "pause" : "resume";
+  change.actor = token.name;
+  change.edit = [&](config::json::object& doc,
+                    config::EntityRef& ref) -> std::optional<engine::ChangeResult> {
+    const config::json::object* b = config::get_entity(doc, ref);
+    engine::ChangeResult refused;
+    if (b == nullptr) {
+      refused.http_status = 404;
+      refused.message = "Buyer not found";
+      return refused;
+    }
+    const config::json::value* now = b->if_contains("paused");
+    if ((now && now->is_bool() && now->as_bool()) == pause) {
+      refused.http_status = 400;
+      refused.message = pause ? "Buyer is already paused" : "Buyer is already live";
+      return refused;
+    }
+    config::json::value next = *b;
+    next.as_object()["paused"] = pause;
+    config::set_entity(doc, ref, &next);
+    return std::nullopt;
+  };
+  engine::ChangeResult r = config_->apply(change);
+  if (r.ok()) return json_response(200, R"({"status":"success","data":[]})");
+  if (r.http_status == 500) return error_response(503, "Could not store the change; retry");
+  return error_response(r.http_status, r.message);
 }
 
 Response Router::public_lead(const Request&, std::string_view id) {

@@ -40,7 +40,9 @@ class Router {
   std::string render_metrics();
   Response public_debug(const Request& req);
   boost::asio::awaitable<Response> public_return(const Request& req);
-  Response public_campaigns(const Request& req, std::string_view rest, Role role);
+  // GET /public/campaigns[/{id}], and /{id}/pause_buyer|resume_buyer/{buyer} (configuration
+  // changes: call on a report thread).
+  Response public_campaigns(const Request& req, std::string_view rest, const ApiTokenConfig& token);
   // Runs `fn` on a report thread; resumes on the caller's executor.
   boost::asio::awaitable<Response> on_report_thread(std::function<Response()> fn);
 

@@ -84,7 +84,7 @@ void render_campaign(std::string& out, const CampaignConfig& c, const Config& cf
     w.kv("client_id", int64_t(b.client_id));
     w.kv("client_name", client ? client->company : std::string());
     nickname(w, b.nickname);
-    w.kv("paused", int64_t(engine.buyer_paused(b) ? 1 : 0));
+    w.kv("paused", int64_t(b.paused ? 1 : 0));
     w.key("caps");
     caps_value(w, b.caps, CapOwner::kBuyer, b.id, c.tz, engine);
     w.kv("real_time_delivery_type", to_string(b.type));

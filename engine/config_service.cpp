@@ -64,6 +64,32 @@ SnapshotPtr validate(const json::object& doc, uint64_t version, std::vector<std:
   return Snapshot::build(loaded.config, errors, version);
 }
 
+// Data directories from before issue 14 kept pause_buyer / resume_buyer as state flags
+// ("pause/<buyer id>") over the configuration's `paused`. They become the document's, once.
+// True when the document changed.
+bool fold_pause_flags(storage::Store& store, json::object& doc) {
+  if (store.get_state("migrated/pause")) return false;
+  bool changed = false;
+  json::value* cs = doc.if_contains("campaigns");
+  if (cs == nullptr || !cs->is_array()) return false;
+  for (auto& c : cs->as_array()) {
+    json::value* bs = c.is_object() ? c.as_object().if_contains("buyers") : nullptr;
+    if (bs == nullptr || !bs->is_array()) continue;
+    for (auto& b : bs->as_array()) {
+      if (!b.is_object()) continue;
+      json::object& bo = b.as_object();
+      auto flag = store.get_state("pause/" + std::to_string(config::int_of(bo.if_contains("id"))));
+      if (!flag) continue;
+      const bool paused = *flag == "1";
+      const json::value* now = bo.if_contains("paused");
+      if ((now && now->is_bool() && now->as_bool()) == paused) continue;
+      bo["paused"] = paused;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 }  // namespace
 
 std::string change_entry(uint64_t version, UnixMs at, const std::string& actor,
@@ -107,7 +133,9 @@ std::optional<ConfigService::Start> ConfigService::open(storage::Store& store,
   }
   json::object doc = std::move(parsed->as_object());
   config::hash_secrets(doc);
-  const uint64_t version = stored ? head.value->version : 1;
+  const json::object as_stored = doc;
+  const bool folded = fold_pause_flags(store, doc);
+  const uint64_t version = stored ? head.value->version + (folded ? 1 : 0) : 1;
   SnapshotPtr snap = validate(doc, version, errors);
   if (!snap) {
     if (stored)
@@ -115,15 +143,22 @@ std::optional<ConfigService::Start> ConfigService::open(storage::Store& store,
                                         ") is invalid:");
     return std::nullopt;
   }
-  if (!stored) {
-    // A new data directory: the file becomes version 1.
-    storage::Status st = store.put_config(1, config::serialize(doc),
-                                          change_entry(1, clock.now_ms(), "--config", EntityRef{},
-                                                       "seed", nullptr, doc, std::nullopt));
+  if (!stored || folded) {
+    // A new data directory: the file becomes version 1. An old one: its pause flags, a version.
+    storage::Status st = store.put_config(
+        version, config::serialize(doc),
+        stored ? change_entry(version, clock.now_ms(), "pingpostd", EntityRef{}, "upgrade",
+                              as_stored, doc, std::nullopt)
+               : change_entry(1, clock.now_ms(), "--config", EntityRef{}, "seed", nullptr, doc,
+                              std::nullopt));
     if (!st.ok()) {
       errors.push_back("cannot store the configuration: " + st.message);
       return std::nullopt;
     }
+  }
+  if (!store.get_state("migrated/pause") && !store.put_state("migrated/pause", "1").ok()) {
+    errors.push_back("cannot store the configuration's upgrade mark");
+    return std::nullopt;
   }
   Start s;
   s.snapshot = std::move(snap);

@@ -174,7 +174,7 @@ Money Delivery::missing_price(const BuyerConfig& b) const {
 }
 
 routing::Eligibility Delivery::eligibility(const BuyerConfig& b, const EvalContext& ectx) {
-  routing::Eligibility e = routing::check_buyer(b, engine.buyer_state.paused(b));
+  routing::Eligibility e = routing::check_buyer(b, b.paused);
   if (e.eligible && snap.buyer(b.id) == nullptr) {
     return {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
             "Buyer is not configured"};

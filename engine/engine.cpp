@@ -117,24 +117,6 @@ asio::awaitable<Engine::ReturnResult> Engine::return_lead(std::string id, std::s
   co_return ReturnResult::kDone;
 }
 
-Engine::PauseResult Engine::set_buyer_paused(CampaignId campaign, BuyerId buyer, bool paused) {
-  SnapshotPtr snap = snapshot();
-  const CampaignConfig* c = snap->config().find_campaign(campaign);
-  if (c == nullptr) return PauseResult::kNoCampaign;
-  const BuyerConfig* b = c->find_buyer(buyer);
-  if (b == nullptr) return PauseResult::kNoBuyer;
-  switch (st_.buyer_state.set_paused(*b, paused)) {
-    case BuyerState::Change::kDone:
-      spdlog::info("buyer {} of campaign {} {}", buyer, campaign, paused ? "paused" : "resumed");
-      return PauseResult::kDone;
-    case BuyerState::Change::kAlready:
-      return PauseResult::kAlready;
-    case BuyerState::Change::kFailed:
-      return PauseResult::kFailed;
-  }
-  return PauseResult::kFailed;
-}
-
 int64_t Engine::cap_used(CapOwner owner, int64_t id, bool budget, const CapRule& rule,
                          const TimeZone& tz) {
   return st_.caps.used(owner, id, budget, rule, tz, st_.clock.now_ms());

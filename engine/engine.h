@@ -69,10 +69,6 @@ class Engine {
   enum class ReturnResult { kDone, kNotFound, kRefused, kNotSold, kFailed, kUnreadable };
   boost::asio::awaitable<ReturnResult> return_lead(std::string id, std::string reason);
 
-  // pause_buyer / resume_buyer (F6): takes effect on the next lead, survives restarts.
-  enum class PauseResult { kDone, kAlready, kNoCampaign, kNoBuyer, kFailed };
-  PauseResult set_buyer_paused(CampaignId campaign, BuyerId buyer, bool paused);
-  bool buyer_paused(const BuyerConfig& b) { return st_.buyer_state.paused(b); }
   // Committed use of a cap rule right now (campaign views).
   int64_t cap_used(CapOwner owner, int64_t id, bool budget, const CapRule& rule,
                    const TimeZone& tz);

@@ -1,6 +1,6 @@
 #pragma once
 // What the engine shares between leads in flight: its ledgers (caps, duplicate claims, request
-// claims), the live buyer state (pauses, circuit breakers, rotations), the supplier pings waiting
+// claims), the live buyer state (circuit breakers, rotations), the supplier pings waiting
 // for their posts, rate limits, metrics and counters. The stages of a lead (engine/pipeline.h)
 // read and change it; Engine owns one and is its facade. Every part is thread-safe on its own;
 // nothing here is held across an await.
@@ -11,7 +11,6 @@
 
 #include "core/time.h"
 #include "engine/auction.h"
-#include "engine/buyer_state.h"
 #include "engine/caps_ledger.h"
 #include "engine/dedup.h"
 #include "engine/health.h"
@@ -26,14 +25,13 @@ namespace pp::engine {
 
 struct EngineState {
   EngineState(storage::Store& s, const Clock& c, BuyerHealth::Options breaker)
-      : store(s), clock(c), caps(s), dedup(s), requests(s), buyer_state(s), health(breaker) {}
+      : store(s), clock(c), caps(s), dedup(s), requests(s), health(breaker) {}
 
   storage::Store& store;
   const Clock& clock;
   CapLedger caps;
   DedupTable dedup;
   RequestGuard requests;
-  BuyerState buyer_state;
   PingStore pings;
   RateLimiter limits;
   BuyerHealth health;

@@ -280,6 +280,41 @@ TEST_F(AdminConfig, TheStoreWinsOverTheFileAfterTheFirstStart) {
   data_dir_ = dir;
 }
 
+// pause_buyer / resume_buyer (seed 000) are configuration changes: in the change log, undone by
+// a rollback. Pause flags kept by older data directories become the document's once.
+TEST_F(AdminConfig, PauseAndResumeAreChangesAndOldPauseFlagsAreFolded) {
+  FakeBuyer fb;
+  const std::string dir = temp_dir("admin-pause");
+  {
+    // A data directory written before issue 14: a pause flag in the state, no configuration.
+    std::string err;
+    auto store = storage::Store::open(dir, storage::StoreOptions{}, err);
+    ASSERT_TRUE(store) << err;
+    ASSERT_TRUE(store->put_state("pause/302", "1").ok());
+    store->close();
+  }
+  start(
+      base_config({http_buyer(301, 2, fb.url("/post"), 1), http_buyer(302, 3, fb.url("/post"), 2)}),
+      dir);
+  EXPECT_EQ(parse_object(admin_get("/admin/campaigns/100/buyers/302").body)["paused"], true);
+  EXPECT_EQ(version(), 1u);  // a new data directory: folded into the seed
+  ASSERT_EQ(admin_get("/public/campaigns/100/pause_buyer/301").status, 200);
+  EXPECT_EQ(parse_object(admin_get("/admin/campaigns/100/buyers/301").body)["paused"], true);
+  json::object log = parse_object(admin_get("/admin/changes?entity=buyer&id=301").body);
+  ASSERT_EQ(log["changes"].as_array().size(), 1u);
+  EXPECT_EQ(log["changes"].as_array()[0].as_object()["op"], "pause");
+  EXPECT_EQ(log["changes"].as_array()[0].as_object()["actor"], "admin");
+  // Rolled back: live again.
+  ASSERT_EQ(call("POST", "/admin/config/rollback", R"({"version": 1})").status, 200);
+  EXPECT_EQ(admin_get("/public/campaigns/100/resume_buyer/301").status, 400);  // already live
+  // The flag is folded once: resumed through the API, a restart does not pause it again.
+  ASSERT_EQ(admin_get("/public/campaigns/100/resume_buyer/302").status, 200);
+  app_.reset();
+  start(base_config({}), dir);
+  EXPECT_EQ(parse_object(admin_get("/admin/campaigns/100/buyers/302").body)["paused"], false);
+  data_dir_ = dir;
+}
+
 // Round trip: GET /admin/config started as a new data directory's file gives the same document.
 TEST_F(AdminConfig, GetConfigIsUsableAsTheFile) {
   FakeBuyer fb;

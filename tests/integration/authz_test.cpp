@@ -101,10 +101,10 @@ TEST_F(Authz, EveryRouteEveryRole) {
   EXPECT_NE(again_return.status, 200) << again_return.body;  // already returned by the admin
   auto again = admin_get("/public/campaigns/100/resume_buyer/300");
   EXPECT_EQ(again.status, 400) << again.body;  // already live: the admin's resume went through
-  // The admin's configuration changes went through (and only theirs): create, replace, patch,
-  // delete, three patches, the whole document, the rollback.
+  // The admin's configuration changes went through (and only theirs): the pause and the resume,
+  // create, replace, patch, delete, three patches, the whole document, the rollback.
   boost::json::object changes = parse_object(admin_get("/admin/changes").body);
-  EXPECT_EQ(changes["changes"].as_array().size(), 1u + 9u) << boost::json::serialize(changes);
+  EXPECT_EQ(changes["changes"].as_array().size(), 1u + 2u + 9u) << boost::json::serialize(changes);
 }
 
 // Supplier intake ignores API tokens: only lp_key opens it, and an admin token does not.

@@ -8,7 +8,6 @@
 #include <random>
 #include <thread>
 
-#include "engine/buyer_state.h"
 #include "engine/caps_ledger.h"
 #include "engine/dedup.h"
 #include "engine/holds.h"
@@ -318,26 +317,42 @@ TEST_F(StoreTest, ExpiredKeysAndOldCountersLeaveStorage) {
   EXPECT_EQ(store_->get_counter("b/1/l/total/0"), 5);
 }
 
-TEST_F(StoreTest, PauseStateOverridesConfigurationAndPersists) {
-  BuyerConfig b;
-  b.id = 42;
-  {
-    BuyerState s(*store_);
-    EXPECT_FALSE(s.paused(b));
-    EXPECT_EQ(s.set_paused(b, false), BuyerState::Change::kAlready);
-    EXPECT_EQ(s.set_paused(b, true), BuyerState::Change::kDone);
-    EXPECT_TRUE(s.paused(b));
-    EXPECT_EQ(s.set_paused(b, true), BuyerState::Change::kAlready);
+// The configuration's history (issue 14): the document and its change-log entry in one write,
+// the head at the last version, entries scanned both ways, all surviving a reopen.
+TEST_F(StoreTest, ConfigurationVersionsAndChangeLogPersist) {
+  EXPECT_FALSE(store_->read_config().found());
+  EXPECT_FALSE(store_->read_config().failed());
+  for (uint64_t v = 1; v <= 5; ++v) {
+    ASSERT_TRUE(
+        store_->put_config(v, "{\"v\":" + std::to_string(v) + "}", "change " + std::to_string(v))
+            .ok());
   }
   store_.reset();
   open();
-  BuyerState s(*store_);
-  EXPECT_TRUE(s.paused(b));
-  EXPECT_EQ(s.set_paused(b, false), BuyerState::Change::kDone);
-  BuyerConfig configured_paused;
-  configured_paused.id = 43;
-  configured_paused.paused = true;
-  EXPECT_TRUE(s.paused(configured_paused));
+  auto head = store_->read_config();
+  ASSERT_TRUE(head.found());
+  EXPECT_EQ(head.value->version, 5u);
+  EXPECT_EQ(head.value->document, "{\"v\":5}");
+  std::vector<uint64_t> up, down, below;
+  ASSERT_TRUE(store_
+                  ->scan_changes(2, false,
+                                 [&](uint64_t v, std::string_view text) {
+                                   EXPECT_EQ(text, "change " + std::to_string(v));
+                                   up.push_back(v);
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_EQ(up, (std::vector<uint64_t>{3, 4, 5}));
+  store_->scan_changes(0, true, [&](uint64_t v, std::string_view) {
+    down.push_back(v);
+    return v > 2;
+  });
+  EXPECT_EQ(down, (std::vector<uint64_t>{5, 4, 3, 2}));
+  store_->scan_changes(4, true, [&](uint64_t v, std::string_view) {
+    below.push_back(v);
+    return true;
+  });
+  EXPECT_EQ(below, (std::vector<uint64_t>{3, 2, 1}));
 }
 
 }  // namespace
