@@ -135,6 +135,25 @@ bool campaign_missing(const json::object& doc, const EntityRef& ref) {
              nullptr;
 }
 
+bool is_archived(const json::value& e) {
+  const json::value* a = e.is_object() ? e.as_object().if_contains("archived") : nullptr;
+  return a && a->is_bool() && a->as_bool();
+}
+
+// ?archived=1: archived entities are listed, read and changed too.
+bool with_archived(const Request& req) {
+  auto q = parse_form(req.query);
+  if (!q) return false;
+  for (const auto& [k, v] : *q)
+    if (k == "archived" && (v == "1" || v == "true")) return true;
+  return false;
+}
+
+// An entity that can have leads: a campaign, or a campaign's supplier or buyer.
+bool holds_leads(EntityKind k) {
+  return k == EntityKind::kCampaign || k == EntityKind::kSupplier || k == EntityKind::kBuyer;
+}
+
 // POST to a list: creates the entity (its id given, or the next free one).
 Response create(ConfigService& svc, const Request& req, const ApiTokenConfig& token,
                 EntityRef ref) {
@@ -171,20 +190,31 @@ Response modify(ConfigService& svc, const Request& req, const ApiTokenConfig& to
     body = body_json(req, req.method == "PUT", err);
     if (!body) return err;
   }
+  // Deleting what has leads archives it: kept for reports, gone from routing and lists.
+  const bool archive =
+      req.method == "DELETE" && holds_leads(ref.kind) &&
+      svc.campaign_has_leads(ref.kind == EntityKind::kCampaign ? ref.id : ref.campaign_id);
+  const bool archived_too = with_archived(req);
   ConfigService::Change c;
   c.ref = ref;
-  c.op = req.method == "PUT" ? "replace" : req.method == "PATCH" ? "patch" : "delete";
+  c.op = req.method == "PUT"     ? "replace"
+         : req.method == "PATCH" ? "patch"
+         : archive               ? "archive"
+                                 : "delete";
   c.actor = token.name;
   c.if_match = if_match(req);
   c.edit = [&](json::object& doc, EntityRef&) -> std::optional<ChangeResult> {
     const json::object* now = config::get_entity(doc, ref);
-    if (now == nullptr) return refused(404, entity_name(ref) + " not found");
-    if (req.method == "DELETE") {
-      config::set_entity(doc, ref, nullptr);
-      return std::nullopt;
-    }
+    if (now == nullptr || (is_archived(*now) && !archived_too))
+      return refused(404, entity_name(ref) + " not found");
     json::value next = *now;
-    if (req.method == "PUT") {
+    if (req.method == "DELETE") {
+      if (!archive) {
+        config::set_entity(doc, ref, nullptr);
+        return std::nullopt;
+      }
+      next.as_object()["archived"] = true;
+    } else if (req.method == "PUT") {
       next = *body;
       if (!next.as_object().contains("id")) next.as_object()["id"] = ref.id;
     } else {
@@ -197,21 +227,23 @@ Response modify(ConfigService& svc, const Request& req, const ApiTokenConfig& to
     config::set_entity(doc, ref, &next);
     return std::nullopt;
   };
-  return render(svc.apply(c));
+  ChangeResult r = svc.apply(c);
+  if (r.ok() && req.method == "DELETE") r.entity = nullptr;  // answered with the version
+  return render(r);
 }
 
-Response list_or_one(const ConfigService& svc, const EntityRef& ref, bool one) {
+Response list_or_one(const ConfigService& svc, const Request& req, const EntityRef& ref, bool one) {
   engine::ConfigState st = svc.current();
   const json::object& doc = *st.document;
+  const bool archived_too = with_archived(req);
   if (one) {
     const json::object* e = config::get_entity(doc, ref);
-    if (e == nullptr)
+    if (e == nullptr || (is_archived(*e) && !archived_too))
       return with_etag(error_response(404, entity_name(ref) + " not found"), st.version);
     return json_doc(200, *e, st.version);
   }
   if (campaign_missing(doc, ref))
     return error_response(404, "Campaign " + std::to_string(ref.campaign_id) + " not found");
-  json::object scratch;
   const json::value* list = nullptr;
   if (ref.kind == EntityKind::kSupplier || ref.kind == EntityKind::kBuyer) {
     const json::object* c =
@@ -220,7 +252,12 @@ Response list_or_one(const ConfigService& svc, const EntityRef& ref, bool one) {
   } else {
     list = doc.if_contains(ref.kind == EntityKind::kClient ? "clients" : "campaigns");
   }
-  return json_doc(200, list ? *list : json::value(json::array()), st.version);
+  json::array out;
+  if (list && list->is_array()) {
+    for (const auto& e : list->as_array())
+      if (archived_too || !is_archived(e)) out.push_back(e);
+  }
+  return json_doc(200, out, st.version);
 }
 
 Response changes(const ConfigService& svc, const Request& req) {
@@ -353,11 +390,11 @@ Response config_route(ConfigService& svc, const Request& req, const ApiTokenConf
     auto id = positive_id(seg.back());
     if (!id) return error_response(404, "Not found");
     ref.id = *id;
-    if (m == "GET") return list_or_one(svc, ref, true);
+    if (m == "GET") return list_or_one(svc, req, ref, true);
     if (m == "PUT" || m == "PATCH" || m == "DELETE") return modify(svc, req, token, ref);
     return method_not_allowed("GET, PUT, PATCH, DELETE");
   }
-  if (m == "GET") return list_or_one(svc, ref, false);
+  if (m == "GET") return list_or_one(svc, req, ref, false);
   if (m == "POST") return create(svc, req, token, ref);
   return method_not_allowed("GET, POST");
 }

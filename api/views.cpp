@@ -61,6 +61,7 @@ void render_campaign(std::string& out, const CampaignConfig& c, const Config& cf
   w.kv("campaign_type", to_string(c.type));
   w.key("suppliers").begin_array();
   for (const auto& s : c.suppliers) {
+    if (s.archived) continue;  // kept for reports only
     const ClientConfig* client = cfg.find_client(s.client_id);
     w.begin_object();
     w.kv("id", int64_t(s.id));
@@ -78,6 +79,7 @@ void render_campaign(std::string& out, const CampaignConfig& c, const Config& cf
   w.end_array();
   w.key("buyers").begin_array();
   for (const auto& b : c.buyers) {
+    if (b.archived) continue;
     const ClientConfig* client = cfg.find_client(b.client_id);
     w.begin_object();
     w.kv("id", int64_t(b.id));
@@ -100,9 +102,12 @@ void render_campaign(std::string& out, const CampaignConfig& c, const Config& cf
 
 std::string render_campaigns(const Config& cfg, engine::Engine& engine) {
   std::string out = "[";
-  for (size_t i = 0; i < cfg.campaigns.size(); ++i) {
-    if (i) out.push_back(',');
-    render_campaign(out, cfg.campaigns[i], cfg, engine);
+  bool first = true;
+  for (const auto& c : cfg.campaigns) {
+    if (c.archived) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    render_campaign(out, c, cfg, engine);
   }
   out.push_back(']');
   return out;

@@ -1175,7 +1175,8 @@ ConfigLoadResult load_config(std::string_view text) {
       L.unknown_keys(*c, p,
                      {"id", "name", "public_name", "type", "timezone", "fields", "suppliers",
                       "buyers", "distribution", "delivery_deadline_ms", "computed_fields",
-                      "filters", "dupe_check", "exchange", "one_to_one", "tags", "missing_price"});
+                      "filters", "dupe_check", "exchange", "one_to_one", "tags", "missing_price",
+                      "archived"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
@@ -1202,6 +1203,7 @@ ConfigLoadResult load_config(std::string_view text) {
           L.error(Loader::at(p, "timezone"), "unknown IANA time zone '" + *tz + "'");
       }
       cc.delivery_deadline_ms = L.positive(*c, "delivery_deadline_ms", p, 30000, 600000);
+      cc.archived = L.boolean(*c, "archived", p, false);
       if (auto mp = L.missing_price(*c, p)) cc.missing_price = *mp;
       cc.distribution = L.distribution(*c, p);
       cc.dupe_check = L.dupe_check(*c, p);
@@ -1261,7 +1263,7 @@ ConfigLoadResult load_config(std::string_view text) {
           L.unknown_keys(
               *s, sp,
               {"id", "client_id", "name", "nickname", "lp_key", "lp_key_sha256", "hash", "paused",
-               "test_mode", "price", "filters", "caps", "margin", "min_buyer_bid"});
+               "test_mode", "price", "filters", "caps", "margin", "min_buyer_bid", "archived"});
           SupplierConfig sc;
           sc.id = L.integer(*s, "id", sp, true).value_or(0);
           sc.client_id = L.integer(*s, "client_id", sp, true).value_or(0);
@@ -1270,6 +1272,7 @@ ConfigLoadResult load_config(std::string_view text) {
           sc.hash = L.string(*s, "hash", sp, false).value_or("");
           sc.paused = L.boolean(*s, "paused", sp, false);
           sc.test_mode = L.boolean(*s, "test_mode", sp, false);
+          sc.archived = L.boolean(*s, "archived", sp, false);
           sc.price = L.pricing(s->if_contains("price"), Loader::at(sp, "price"), true, cc.tz);
           sc.filters = L.filters(*s, sp, cc.tz);
           sc.caps = L.caps(*s, sp);
@@ -1296,7 +1299,8 @@ ConfigLoadResult load_config(std::string_view text) {
                                   "type",    "priority",      "paused",       "price",
                                   "post",    "post_response", "ping",         "ping_response",
                                   "filters", "caps",          "weight",       "group_id",
-                                  "margin",  "bid_penalty",   "company_name", "missing_price"});
+                                  "margin",  "bid_penalty",   "company_name", "missing_price",
+                                  "archived"});
           BuyerConfig bc;
           bc.id = L.integer(*b, "id", bp, true).value_or(0);
           bc.client_id = L.integer(*b, "client_id", bp, true).value_or(0);
@@ -1309,6 +1313,7 @@ ConfigLoadResult load_config(std::string_view text) {
           }
           bc.priority = int(L.integer(*b, "priority", bp, false).value_or(int64_t(k + 1)));
           bc.paused = L.boolean(*b, "paused", bp, false);
+          bc.archived = L.boolean(*b, "archived", bp, false);
           bc.price = L.pricing(b->if_contains("price"), Loader::at(bp, "price"), false, cc.tz);
           bc.filters = L.filters(*b, bp, cc.tz);
           bc.caps = L.caps(*b, bp);

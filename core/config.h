@@ -220,6 +220,7 @@ struct BuyerConfig {
   std::optional<HttpTemplateConfig> ping;  // ping_post buyers
   ResponseMappingConfig ping_response;
   std::optional<MissingPriceConfig> missing_price;  // overrides the campaign's
+  bool archived = false;  // deleted with leads: kept for reports, never tried
 };
 
 struct SupplierConfig {
@@ -236,6 +237,7 @@ struct SupplierConfig {
   Caps caps;
   std::optional<Margin> margin;  // exchange: beats buyer and campaign margins
   Money min_buyer_bid;           // exchange: bids below this (raw) are not offered
+  bool archived = false;         // deleted with leads: kept for reports, refused at intake
 };
 
 // A field computed from others after validation (A5), e.g. full_name = "{{first_name}}
@@ -295,6 +297,7 @@ struct CampaignConfig {
   MissingPriceConfig missing_price;  // real-time buyers accepting without a price
   // Upper bound on the whole delivery of one lead (all buyer attempts together).
   uint32_t delivery_deadline_ms = 30000;
+  bool archived = false;  // deleted with leads: kept for reports, refused at intake
 
   const SupplierConfig* find_supplier(SupplierId id) const;
   const BuyerConfig* find_buyer(BuyerId id) const;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <limits>
+
 #include "core/config.h"
 #include "engine/engine.h"
 
@@ -170,6 +172,16 @@ std::optional<ConfigService::Start> ConfigService::open(storage::Store& store,
 ConfigService::ConfigService(Engine& engine, storage::Store& store, const Clock& clock,
                              ConfigState initial)
     : engine_(engine), store_(store), clock_(clock), state_(std::move(initial)) {}
+
+bool ConfigService::campaign_has_leads(int64_t campaign) const {
+  bool found = false;
+  store_.scan_campaign_leads(campaign, 0, std::numeric_limits<int64_t>::max(), std::nullopt,
+                             [&](const storage::LeadIndexEntry&) {
+                               found = true;
+                               return false;
+                             });
+  return found;
+}
 
 ConfigState ConfigService::current() const {
   std::lock_guard lk(mu_);

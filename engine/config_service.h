@@ -56,6 +56,10 @@ class ConfigService {
 
   ConfigState current() const;
 
+  // Whether the campaign has stored leads (then deleting it, or one of its suppliers or buyers,
+  // archives instead: kept for reports).
+  bool campaign_has_leads(int64_t campaign) const;
+
   // One change to the document. `edit` changes it (or answers why not, e.g. 404/409, by
   // returning a result) and may name the entity it touched (a created entity's id is known only
   // then); the service validates, stores and publishes the rest.

@@ -330,6 +330,7 @@ void Delivery::invite_bidders(AuctionResult& res, AuctionPings& st, std::vector<
   const ExchangeConfig& xc = campaign.exchange;
   for (size_t i = 0; i < n; ++i) {
     const BuyerConfig& b = campaign.buyers[i];
+    if (b.archived) continue;  // deleted: not part of the campaign's leads any more
     BuyerDebug& d = res.dbg[i];
     d.buyer_id = b.id;
     d.type = b.type;
@@ -570,6 +571,7 @@ asio::awaitable<void> Delivery::run() {
   std::vector<std::pair<size_t, routing::Eligibility>> ineligible;
   for (size_t i = 0; i < n; ++i) {
     const BuyerConfig& b = campaign.buyers[i];
+    if (b.archived) continue;  // deleted: not part of the campaign's leads any more
     routing::Eligibility e = eligibility(b, ectx);
     if (!e.eligible) {
       ineligible.emplace_back(i, std::move(e));

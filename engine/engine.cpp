@@ -137,8 +137,10 @@ std::optional<IntakeResult> Engine::authenticate(LeadRun& run) {
   auto cid = parse_int(*cid_s);
   auto sid = parse_int(*sid_s);
   const CampaignConfig* campaign = cid ? run.current->config().find_campaign(*cid) : nullptr;
-  if (campaign == nullptr) return unstored(Code::kBadCredentials, "Invalid lp_campaign_id");
+  if (campaign == nullptr || campaign->archived)
+    return unstored(Code::kBadCredentials, "Invalid lp_campaign_id");
   const SupplierConfig* supplier = sid ? campaign->find_supplier(*sid) : nullptr;
+  if (supplier && supplier->archived) supplier = nullptr;  // deleted: kept for reports only
   // Hash and compare even when the supplier is unknown, so timing does not tell which part failed.
   const std::string presented = sha256_hex(trim(*key));
   const std::string& expected = supplier ? supplier->key_sha256 : presented;

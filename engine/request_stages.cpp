@@ -120,7 +120,8 @@ std::optional<std::string> mark_removed_bidders(AuctionResult& res, const Campai
   res.removed.assign(pinned.buyers.size(), false);
   bool any_removed = false;
   for (size_t i = 0; i < pinned.buyers.size(); ++i) {
-    res.removed[i] = live == nullptr || live->find_buyer(pinned.buyers[i].id) == nullptr;
+    const BuyerConfig* now = live ? live->find_buyer(pinned.buyers[i].id) : nullptr;
+    res.removed[i] = now == nullptr || now->archived;
     any_removed = any_removed || res.removed[i];
   }
   if (!any_removed) return std::nullopt;

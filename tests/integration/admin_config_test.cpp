@@ -280,6 +280,58 @@ TEST_F(AdminConfig, TheStoreWinsOverTheFileAfterTheFirstStart) {
   data_dir_ = dir;
 }
 
+// DELETE of what has leads archives it: kept for reports, gone from routing and lists (unless
+// ?archived=1); restored by a patch.
+TEST_F(AdminConfig, DeletingWhatHasLeadsArchivesIt) {
+  FakeBuyer fb;
+  fb.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  start(base_config(
+      {http_buyer(301, 2, fb.url("/post"), 1), http_buyer(302, 3, fb.url("/post"), 2)}));
+  json::object first = parse_object(post_lead(lead_json("First")).body);
+  ASSERT_EQ(first["status"], "ACCEPTED");
+  const std::string lead_id(first["lead_id"].as_string());
+
+  // A buyer: archived, not tried any more, out of every list.
+  HttpReply del = call("DELETE", "/admin/campaigns/100/buyers/301");
+  ASSERT_EQ(del.status, 200) << del.body;
+  EXPECT_EQ(admin_get("/admin/campaigns/100/buyers/301").status, 404);
+  json::object kept = parse_object(admin_get("/admin/campaigns/100/buyers/301?archived=1").body);
+  EXPECT_EQ(kept["archived"], true);
+  EXPECT_EQ(get_json("/admin/campaigns/100/buyers").as_array().size(), 1u);
+  EXPECT_EQ(get_json("/admin/campaigns/100/buyers?archived=1").as_array().size(), 2u);
+  json::object log = parse_object(admin_get("/admin/changes?entity=buyer&id=301").body);
+  EXPECT_EQ(log["changes"].as_array()[0].as_object()["op"], "archive");
+  auto view = parse_object(admin_get("/public/campaigns/100").body);
+  EXPECT_EQ(view["buyers"].as_array().size(), 1u);
+  json::object second = parse_object(post_lead(lead_json("Second")).body);
+  ASSERT_EQ(second["status"], "ACCEPTED");
+  json::object lead =
+      parse_object(admin_get("/admin/leads/" + std::string(second["lead_id"].as_string())).body);
+  ASSERT_EQ(lead["buyers"].as_array().size(), 1u);  // 301 is not even skipped: it is gone
+  EXPECT_EQ(lead["buyers"].as_array()[0].as_object()["id"], 302);
+  // The old lead still reads as it did.
+  EXPECT_EQ(get_lead(lead_id).status, 200);
+
+  // A supplier: refused at intake as unknown.
+  ASSERT_EQ(call("DELETE", "/admin/campaigns/100/suppliers/200").status, 200);
+  EXPECT_EQ(parse_object(post_lead(lead_json("Third")).body)["code"], 1003);
+  // Restored by a patch (only with ?archived=1: archived entities are otherwise not found).
+  EXPECT_EQ(call("PATCH", "/admin/campaigns/100/suppliers/200", R"({"archived": false})").status,
+            404);
+  ASSERT_EQ(call("PATCH", "/admin/campaigns/100/suppliers/200?archived=1", R"({"archived": false})")
+                .status,
+            200);
+  EXPECT_EQ(parse_object(post_lead(lead_json("Fourth")).body)["status"], "ACCEPTED");
+
+  // The campaign: refused at intake, gone from /public/campaigns, its leads still served.
+  ASSERT_EQ(call("DELETE", "/admin/campaigns/100").status, 200);
+  EXPECT_EQ(parse_object(post_lead(lead_json("Fifth")).body)["code"], 1003);
+  EXPECT_EQ(get_json("/public/campaigns").as_array().size(), 0u);
+  EXPECT_EQ(get_json("/admin/campaigns").as_array().size(), 0u);
+  EXPECT_EQ(get_lead(lead_id).status, 200);
+  EXPECT_EQ(admin_get("/admin/campaigns/100?archived=1").status, 200);
+}
+
 // pause_buyer / resume_buyer (seed 000) are configuration changes: in the change log, undone by
 // a rollback. Pause flags kept by older data directories become the document's once.
 TEST_F(AdminConfig, PauseAndResumeAreChangesAndOldPauseFlagsAreFolded) {
