@@ -6,10 +6,13 @@ restart it on the same data directory, and check, after every cycle:
   2. no lead is sold to more than one buyer (exclusive sales);
   3. the capped buyer never went over its cap (leads and budget), by its own sales in the stats
      and by the campaign view's counters;
-  4. the ledger (accounting: owed to suppliers, due from buyers) equals the stats totals.
+  4. the ledger (accounting: owed to suppliers, due from buyers) equals the stats totals;
+  5. with --changes (issue 14), configuration changes run all along: after the restart the
+     configuration is one whole version, the change log ends at it, and no acknowledged change
+     is missing.
 
     python3 tests/crash/crash_test.py [--build build] [--cycles 20] [--rate 150] [--seed N]
-                                      [--cap 1500] [--exchange]
+                                      [--cap 1500] [--exchange] [--changes]
 
 Loopback only; fake buyers are pp_fakebuyer processes. Prints one JSON line of figures at the end
 (cycles, leads acknowledged, lost, oversold, cap overshoot, ledger mismatches) and exits 1 on any
@@ -112,12 +115,17 @@ class Engine:
             self.proc.wait(30)
 
     def get(self, path):
+        status, body, _ = self.get_with_etag(path)
+        return status, body
+
+    def get_with_etag(self, path):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         c.request("GET", path, headers={"Authorization": "Bearer " + ADMIN})
         r = c.getresponse()
         body = r.read()
+        etag = r.getheader("ETag") or ""
         c.close()
-        return r.status, json.loads(body) if body else None
+        return r.status, json.loads(body) if body else None, etag.strip('"')
 
 
 def drive(port, rate, stop, acked, seq0, threads=4):
@@ -154,6 +162,71 @@ def drive(port, rate, stop, acked, seq0, threads=4):
     for t in ts:
         t.start()
     return ts
+
+
+def drive_changes(port, stop, acked_changes, cycle):
+    """Patches buyer 21 (priority, nickname) over and over until `stop` or an error; keeps the
+    (version, nickname) of every change the engine acknowledged."""
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        n = 0
+        while not stop.is_set():
+            n += 1
+            nick = f"c{cycle}-{n}"
+            body = json.dumps({"priority": 2 + n % 50, "nickname": nick})
+            try:
+                conn.request("PATCH", "/admin/campaigns/1/buyers/21", body,
+                             {"Content-Type": "application/json",
+                              "Authorization": "Bearer " + ADMIN})
+                r = conn.getresponse()
+                r.read()
+                etag = (r.getheader("ETag") or "").strip('"')
+            except (OSError, http.client.HTTPException):
+                return
+            if r.status == 200 and etag.isdigit():
+                acked_changes.append((int(etag), nick))
+    t = threading.Thread(target=worker)
+    t.start()
+    return [t]
+
+
+def check_changes(engine, acked_changes, figures):
+    """After a crash: one whole version, the change log ending at it, nothing acknowledged lost."""
+    problems = []
+    code, doc, etag = engine.get_with_etag("/admin/config")
+    if code != 200 or not etag.isdigit():
+        return [f"GET /admin/config answered {code}"]
+    head = int(etag)
+    figures["config_version"] = head
+    figures["changes_acknowledged"] = len(acked_changes)
+    if acked_changes and acked_changes[-1][0] > head:
+        figures["changes_lost"] += 1
+        problems.append(f"change {acked_changes[-1]} acknowledged, configuration at {head}")
+    _, log, _ = engine.get_with_etag(f"/admin/changes?since_version={head - 1}")
+    entries = (log or {}).get("changes", [])
+    if len(entries) != 1 or entries[0].get("version") != head:
+        problems.append(f"the change log does not end at version {head}: "
+                        f"{[e.get('version') for e in entries]}")
+    else:
+        buyer = next(b for b in doc["campaigns"][0]["buyers"] if b["id"] == 21)
+        after = entries[0].get("after") or {}
+        if entries[0].get("entity") == "buyer" and after.get("nickname") != buyer.get("nickname"):
+            problems.append(f"version {head}: buyer 21 is {buyer.get('nickname')}, its change "
+                            f"says {after.get('nickname')}")
+    # Every acknowledged change is in the log, as acknowledged (paged through).
+    if acked_changes:
+        logged, since = {}, acked_changes[0][0] - 1
+        while since is not None:
+            _, log, _ = engine.get_with_etag(
+                f"/admin/changes?entity=buyer&id=21&since_version={since}&limit=1000")
+            for e in log.get("changes", []):
+                logged[e["version"]] = (e.get("after") or {}).get("nickname")
+            since = log.get("next_since_version")
+        missing = [v for v, nick in acked_changes if logged.get(v) != nick]
+        if missing:
+            figures["changes_lost"] += len(missing)
+            problems.append(f"acknowledged changes not in the log as acknowledged: {missing[:5]}")
+    return problems
 
 
 def check(engine, acked, checked_upto, figures):
@@ -220,6 +293,8 @@ def main():
     ap.add_argument("--cap", type=int, default=CAP_LEADS, help="buyer 20's lead cap")
     ap.add_argument("--exchange", action="store_true",
                     help="a ping/post exchange (auction per lead) instead of direct post")
+    ap.add_argument("--changes", action="store_true",
+                    help="apply configuration changes all along (kill -9 lands amid them)")
     a = ap.parse_args()
     CAP_LEADS, CAP_BUDGET = a.cap, str(a.cap * 11)
     rng = random.Random(a.seed)
@@ -239,12 +314,16 @@ def main():
         acked, checked = [], 0
         figures = {"mode": "exchange" if a.exchange else "direct_post", "seed": a.seed, "cycles": 0, "acknowledged": 0, "lost": 0, "changed": 0,
                    "oversold": 0, "cap_overshoot": 0, "ledger_mismatches": 0, "buyer_a_sold": 0,
-                   "stored_total": 0}
+                   "stored_total": 0, "changes_acknowledged": 0, "changes_lost": 0,
+                   "config_version": 0}
+        acked_changes = []
         problems = []
         engine.start()
         for cycle in range(a.cycles):
             stop = threading.Event()
             ts = drive(engine.port, a.rate, stop, acked, seq0=cycle * 100_000_000)
+            if a.changes:
+                ts += drive_changes(engine.port, stop, acked_changes, cycle)
             time.sleep(rng.uniform(0.3, 2.0))
             engine.kill9()  # mid-flight: some leads are being delivered or written right now
             stop.set()
@@ -252,6 +331,9 @@ def main():
                 t.join()
             engine.start()
             problems += [f"cycle {cycle}: {p}" for p in check(engine, acked, checked, figures)]
+            if a.changes:
+                problems += [f"cycle {cycle}: {p}"
+                             for p in check_changes(engine, acked_changes, figures)]
             checked = len(acked)
             figures["cycles"] = cycle + 1
             figures["acknowledged"] = len(acked)
