@@ -18,6 +18,7 @@ Loopback only. Every process it starts is killed when it ends. Scenarios (see BE
 """
 import argparse
 import datetime
+import http.client
 import json
 import os
 import platform
@@ -27,6 +28,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -552,6 +554,75 @@ class Bench:
                      rows, header=["process", "idle", "steady load", f"{in_flight} in flight (peak)",
                                    "after", "leads/s", "p99 ms", "errors"])
 
+    def changes(self, campaigns=100, buyers_each=50, n_changes=40):
+        """Issue 14: the time to apply one configuration change to a large configuration, and the
+        exchange's latency while changes are applied vs without."""
+        buyers = self.buyers(10)
+        cfg = pingpost_config("exchange", 10)
+        cfg["api_tokens"] = [{"name": "bench", "token": "bench-admin-token", "role": "admin"}]
+        base = cfg["campaigns"][0]
+        for c in range(2, campaigns + 1):
+            others = []
+            for k in range(buyers_each):
+                b = json.loads(json.dumps(base["buyers"][k % len(base["buyers"])]))
+                b["id"] = c * 1000 + k
+                others.append(b)
+            cfg["campaigns"].append(dict(base, id=c, name=f"Campaign {c}", buyers=others,
+                                         suppliers=[dict(base["suppliers"][0], id=c * 1000 + 999)]))
+        doc_bytes = len(json.dumps(cfg))
+        pp = self.pingpost(cfg)
+
+        def patch(n):
+            conn = http.client.HTTPConnection("127.0.0.1", PP_PORT, timeout=30)
+            t0 = time.perf_counter()
+            conn.request("PATCH", f"/admin/campaigns/{campaigns // 2}/buyers/{(campaigns // 2) * 1000 + 7}",
+                         json.dumps({"priority": 2 + n % 40}),
+                         {"Authorization": "Bearer bench-admin-token",
+                          "Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            conn.close()
+            if r.status != 200:
+                raise RuntimeError(f"change answered {r.status}")
+            return (time.perf_counter() - t0) * 1000
+
+        times = sorted(patch(n) for n in range(n_changes))
+        med, p99 = times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))]
+        rate = 0.5 * getattr(self, "exchange_result", {}).get("pp", {}).get("rps", 1000)
+        quiet = self.load(PP_PORT, pp.pid, rate=rate, conns=128)
+        stop = threading.Event()
+        applied = [0]
+
+        def changer():
+            n = 0
+            while not stop.is_set():
+                patch(n)
+                n += 1
+                applied[0] += 1
+                time.sleep(0.05)
+        t = threading.Thread(target=changer)
+        t.start()
+        busy = self.load(PP_PORT, pp.pid, rate=rate, conns=128, warmup=False)
+        stop.set()
+        t.join()
+        self.procs.stop(pp)
+        self.procs.stop(buyers)
+        self.section(
+            f"8. Live configuration: {campaigns} campaigns x {buyers_each} buyers",
+            f"A {doc_bytes / 1e6:.1f} MB configuration ({campaigns * buyers_each:,} buyers). One change "
+            "is a `PATCH` of one buyer: parse, merge, validate and compile the whole configuration, "
+            "one synced write with its change-log entry, publish. Then the exchange (campaign 1, 10 "
+            f"buyers) in open loop at {rate:.0f} leads/s, without changes and with one change every "
+            "50 ms.",
+            [["one change (HTTP round trip), median", f"{med:.1f} ms"],
+             ["one change, p99 of " + str(n_changes), f"{p99:.1f} ms"],
+             ["exchange p50 / p99 without changes", f"{quiet['p50_ms']:.2f} / {quiet['p99_ms']:.2f} ms"],
+             [f"exchange p50 / p99 with {applied[0]} changes applied meanwhile",
+              f"{busy['p50_ms']:.2f} / {busy['p99_ms']:.2f} ms"],
+             ["errors without / with changes",
+              f"{quiet['errors'] + quiet['mismatches']} / {busy['errors'] + busy['mismatches']}"]],
+            header=["what", "value"])
+
     def reports(self):
         n = 200000 if self.a.quick else 1000000
         out = subprocess.run([self.bin("pp_reportbench"), "--leads", str(n), "--repeat", "5",
@@ -635,7 +706,8 @@ def main():
     a = ap.parse_args()
     if a.quick:
         a.duration = min(a.duration, 2)
-    all_scenarios = ["micro", "limit", "direct", "exchange", "silent", "growth", "memory", "reports"]
+    all_scenarios = ["micro", "limit", "direct", "exchange", "silent", "growth", "memory", "reports",
+                     "changes"]
     chosen = [s for s in a.only.split(",") if s] or all_scenarios
     for s in chosen:
         if s not in all_scenarios:

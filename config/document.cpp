@@ -133,20 +133,31 @@ json::array* entity_array(json::object& doc, const EntityRef& ref) {
   return array_at((*campaigns)[*at].as_object(), array_key(ref.kind));
 }
 
-const json::object* get_entity(const json::object& doc, const EntityRef& ref) {
-  // entity_array creates missing arrays: look on a const path instead.
-  const json::array* list = nullptr;
-  if (!in_campaign(ref.kind)) {
-    const json::value* v = doc.if_contains(array_key(ref.kind));
-    list = v ? v->if_array() : nullptr;
-  } else {
+namespace {
+
+// The array holding entities of `ref.kind`, read-only (null when it or the campaign is missing).
+const json::array* find_array(const json::object& doc, const EntityRef& ref) {
+  const json::object* owner = &doc;
+  if (in_campaign(ref.kind)) {
     const json::value* cs = doc.if_contains("campaigns");
     if (cs == nullptr || !cs->is_array()) return nullptr;
     auto at = find_entity(cs->as_array(), EntityRef{EntityKind::kCampaign, 0, ref.campaign_id, {}});
     if (!at) return nullptr;
-    const json::value* v = cs->as_array()[*at].as_object().if_contains(array_key(ref.kind));
-    list = v ? v->if_array() : nullptr;
+    owner = &cs->as_array()[*at].as_object();
   }
+  const json::value* v = owner->if_contains(array_key(ref.kind));
+  return v ? v->if_array() : nullptr;
+}
+
+}  // namespace
+
+std::optional<size_t> entity_index(const json::object& doc, const EntityRef& ref) {
+  const json::array* list = find_array(doc, ref);
+  return list ? find_entity(*list, ref) : std::nullopt;
+}
+
+const json::object* get_entity(const json::object& doc, const EntityRef& ref) {
+  const json::array* list = find_array(doc, ref);
   if (list == nullptr) return nullptr;
   auto i = find_entity(*list, ref);
   return i ? &(*list)[*i].as_object() : nullptr;

@@ -44,6 +44,8 @@ void hash_secrets(json::object& doc);
 json::array* entity_array(json::object& doc, const EntityRef& ref);
 // Index of the entity in its array, if present.
 std::optional<size_t> find_entity(const json::array& list, const EntityRef& ref);
+// The entity's index in its array, if present.
+std::optional<size_t> entity_index(const json::object& doc, const EntityRef& ref);
 // The entity, or null.
 const json::object* get_entity(const json::object& doc, const EntityRef& ref);
 // The document path of an entity ("$.campaigns[2].buyers[0]"), as the validator reports it.

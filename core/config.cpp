@@ -1034,23 +1034,31 @@ std::string key_hash(Loader& L, const json::object& o, const std::string& path,
 }  // namespace
 
 ConfigLoadResult load_config(std::string_view text) {
-  ConfigLoadResult result;
   boost::system::error_code ec;
   json::parse_options po;
   po.allow_comments = true;
   po.allow_trailing_commas = true;
   json::value root = json::parse(text, ec, {}, po);
   if (ec) {
+    ConfigLoadResult result;
     result.errors.push_back("$: not valid JSON: " + ec.message());
     return result;
   }
-  Loader L;
-  auto cfg = std::make_shared<Config>();
-  const json::object* ro = L.object(&root, "$", true);
-  if (!ro) {
+  if (!root.is_object()) {
+    ConfigLoadResult result;
+    Loader L;
+    L.object(&root, "$", true);
     result.errors = std::move(L.errors);
     return result;
   }
+  return load_config_document(root.as_object());
+}
+
+ConfigLoadResult load_config_document(const json::object& root) {
+  ConfigLoadResult result;
+  Loader L;
+  auto cfg = std::make_shared<Config>();
+  const json::object* ro = &root;
   L.unknown_keys(*ro, "$", {"account", "server", "outbound", "clients", "api_tokens", "campaigns"});
 
   // account

@@ -18,6 +18,10 @@
 #include "core/money.h"
 #include "core/time.h"
 
+namespace boost::json {
+class object;
+}
+
 namespace pp {
 
 struct AccountConfig {
@@ -355,5 +359,7 @@ struct ConfigLoadResult {
 
 // Parses and validates a whole configuration document.
 ConfigLoadResult load_config(std::string_view json_text);
+// The same, for a document already parsed (the admin API's: no second parse, no copy).
+ConfigLoadResult load_config_document(const boost::json::object& document);
 
 }  // namespace pp

@@ -58,7 +58,7 @@ json::value entity_value(const json::object& doc, const EntityRef& ref) {
 
 // Validates a whole document: the loader's rules, then the compiler's (templates, mappings).
 SnapshotPtr validate(const json::object& doc, uint64_t version, std::vector<std::string>& errors) {
-  ConfigLoadResult loaded = load_config(config::serialize(doc));
+  ConfigLoadResult loaded = load_config_document(doc);
   if (!loaded.config) {
     errors = std::move(loaded.errors);
     return nullptr;
@@ -233,11 +233,7 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
   json::value before = entity_value(prev, change.ref);
   json::value after = entity_value(next, change.ref);
   std::optional<size_t> index;
-  if (change.ref.kind != EntityKind::kConfig) {
-    json::object scratch = prev;
-    if (json::array* list = config::entity_array(scratch, change.ref))
-      index = config::find_entity(*list, change.ref);
-  }
+  if (change.ref.kind != EntityKind::kConfig) index = config::entity_index(prev, change.ref);
   const std::string text = config::serialize(next);
   storage::Status st = store_.put_config(version, text,
                                          change_entry(version, clock_.now_ms(), change.actor,
