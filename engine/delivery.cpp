@@ -1,27 +1,16 @@
+// Delivery's buyer-by-buyer machinery (engine/delivery.h): holds, requests, answers read into
+// outcomes, the circuit breaker. The waterfall is in waterfall.cpp, the exchange in exchange.cpp.
 #include "engine/delivery.h"
-
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "core/codes.h"
 #include "core/text.h"
 #include "routing/filters.h"
 #include "routing/pricing.h"
-#include "routing/ranking.h"
 
 namespace pp::engine {
 
 namespace asio = boost::asio;
 using SteadyClock = std::chrono::steady_clock;
-
-namespace {
 
 HttpExchangeLog make_log(const buyers::OutboundRequest& req, const buyers::HttpResult& res) {
   HttpExchangeLog log;
@@ -40,7 +29,6 @@ HttpExchangeLog make_log(const buyers::OutboundRequest& req, const buyers::HttpR
   return log;
 }
 
-// Fills a buyer outcome from a mapped answer that did not sell.
 void fail_outcome(BuyerOutcome& o, const BuyerCall& s, std::string_view stage) {
   using buyers::Verdict;
   switch (s.mapped.verdict) {
@@ -72,7 +60,6 @@ void fail_outcome(BuyerOutcome& o, const BuyerCall& s, std::string_view stage) {
   }
 }
 
-// Records a buyer's outcome and the reason the engine gives for it in the debug log.
 void mark(BuyerOutcome& o, BuyerDebug& d, BuyerStatus status, int code, std::string message,
           std::string decision) {
   o.status = status;
@@ -80,38 +67,6 @@ void mark(BuyerOutcome& o, BuyerDebug& d, BuyerStatus status, int code, std::str
   o.error_message = std::move(message);
   d.decision = std::move(decision);
 }
-
-}  // namespace
-
-// The ping stage of an auction: every ping runs as its own coroutine on the lead's executor and
-// writes only into this shared state (never into the lead), so the auction can close at its
-// deadline while a ping is still out; a late answer lands here and is ignored.
-struct AuctionPings {
-  struct Slot {
-    size_t buyer_index = 0;
-    buyers::OutboundRequest request;
-    BuyerCall step;
-    bool done = false;
-  };
-  explicit AuctionPings(const asio::any_io_executor& ex) : timer(ex) {}
-  std::vector<Slot> slots;
-  size_t pending = 0;
-  asio::steady_timer timer;  // expires at the auction deadline; cancelled when all pings are in
-  SnapshotPtr snapshot;      // keeps the compiled mappings alive for late answers
-};
-
-namespace {
-asio::awaitable<void> ping_one(std::shared_ptr<AuctionPings> st, size_t slot,
-                               buyers::Transport& transport,
-                               const buyers::CompiledMapping* mapping) {
-  buyers::HttpResult res = co_await transport.send(st->slots[slot].request);
-  auto& s = st->slots[slot];
-  s.step.http = std::move(res);
-  s.step.mapped = mapping->map(s.step.http, s.request.url);
-  s.done = true;
-  if (--st->pending == 0) st->timer.cancel();
-}
-}  // namespace
 
 std::optional<Delivery::BuyerHolds> Delivery::hold_buyer(const BuyerConfig& b, Money amount,
                                                          Refusal& why) {
@@ -323,318 +278,11 @@ asio::awaitable<bool> Delivery::deliver_bid(const CompiledBuyer& cb, BuyerOutcom
   co_return false;
 }
 
-void Delivery::invite_bidders(AuctionResult& res, AuctionPings& st, std::vector<routing::Bid>& bids,
-                              SteadyClock::time_point auction_deadline) {
-  const size_t n = campaign.buyers.size();
-  const EvalContext ectx{lead.fields, now};
-  const ExchangeConfig& xc = campaign.exchange;
-  for (size_t i = 0; i < n; ++i) {
-    const BuyerConfig& b = campaign.buyers[i];
-    if (b.archived) continue;  // deleted: not part of the campaign's leads any more
-    BuyerDebug& d = res.dbg[i];
-    d.buyer_id = b.id;
-    d.type = b.type;
-    BuyerOutcome o;
-    o.buyer_id = b.id;
-    routing::Eligibility e = eligibility(b, ectx);
-    const CompiledBuyer* cb = snap.buyer(b.id);
-    if (e.eligible && !b.caps.empty()) {
-      // A buyer with no room left under its caps is not asked (the sale reserves for real).
-      // (The trial reservation goes back at once.)
-      std::string cap_failed;
-      if (!engine.caps.reserve(CapOwner::kBuyer, b.id, b.caps, campaign.tz, now, Money(),
-                               cap_failed)) {
-        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerCapReached),
-             "Cap reached: " + cap_failed};
-      }
-    }
-    if (e.eligible && b.type == DeliveryType::kPingPost && cb->ping) {
-      auto share =
-          auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms) - SteadyClock::now();
-      if (share < std::chrono::milliseconds(xc.min_buyer_time_ms)) {
-        e = {false, BuyerStatus::kSkipped, code_int(Code::kPingTimeout),
-             "Not enough time left to ping"};
-      } else if (!admit(b, o, d)) {  // last: a granted probe must be followed by the call
-        res.outcome[i] = o;
-        res.skipped.push_back(i);
-        continue;
-      } else {
-        LeadContext ctx(lead, campaign, now);
-        ctx.set_buyer(b.id);
-        AuctionPings::Slot slot;
-        slot.buyer_index = i;
-        slot.request = cb->ping->render(ctx, snap.config().outbound.user_agent);
-        slot.request.deadline = auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms);
-        st.slots.push_back(std::move(slot));
-        res.outcome[i] = o;
-        continue;
-      }
-    } else if (e.eligible) {
-      // Buyers without a ping bid their own price (static or conditional) (D: direct_post and
-      // lead_store buyers in an exchange).
-      if (auto price = routing::quoted_buyer_price(b.price, ectx)) {
-        bids.push_back({i, *price});
-        res.outcome[i] = o;
-        continue;
-      }
-      e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
-           "No price without a ping"};
-    }
-    mark(o, d, e.status, e.error_code, e.reason, "skipped: " + e.reason);
-    res.outcome[i] = o;
-    res.skipped.push_back(i);
-  }
-}
-
-void Delivery::read_pings(AuctionResult& res, const AuctionPings& st,
-                          std::vector<routing::Bid>& bids) {
-  for (const auto& slot : st.slots) {
-    size_t i = slot.buyer_index;
-    BuyerOutcome& o = *res.outcome[i];
-    BuyerDebug& d = res.dbg[i];
-    if (snap.config().outbound.breaker_failures != 0) {
-      bool healthy = slot.done && slot.step.mapped.verdict != buyers::Verdict::kError;
-      engine.health.record(campaign.buyers[i].id, healthy, engine.clock.now_ms());
-    }
-    if (!slot.done) {
-      o.status = BuyerStatus::kError;
-      o.error_code = code_int(Code::kPingTimeout);
-      o.error_message = "PING timeout exceeded";
-      HttpExchangeLog log = make_log(slot.request, buyers::HttpResult{});
-      log.transport_error = "no answer before the auction closed";
-      d.ping = std::move(log);
-      d.decision = "no bid: the auction closed first";
-      res.ping_failures.push_back(i);
-      continue;
-    }
-    d.ping = make_log(slot.request, slot.step.http);
-    o.exec_time_us = slot.step.http.elapsed_us;
-    res.ping_body[i] = slot.step.http.body;
-    res.extra[i] = slot.step.mapped.extra;
-    res.cookies[i] = slot.step.mapped.cookies;
-    keep_answer_values(o, slot.step.mapped);
-    if (slot.step.mapped.verdict == buyers::Verdict::kAccepted && slot.step.mapped.price) {
-      bids.push_back({i, *slot.step.mapped.price});
-      continue;
-    }
-    if (slot.step.mapped.verdict == buyers::Verdict::kAccepted) {
-      o.status = BuyerStatus::kError;
-      o.error_code = code_int(Code::kBuyerHttpError);
-      o.error_message = "Accepted the ping without a bid";
-    } else {
-      fail_outcome(o, slot.step, "ping");
-      if (o.error_code == code_int(Code::kBuyerTimeout)) {
-        o.error_code = code_int(Code::kPingTimeout);
-        o.error_message = "PING timeout exceeded";
-      }
-    }
-    d.decision = "no bid: " + o.error_message;
-    res.ping_failures.push_back(i);
-  }
-}
-
-asio::awaitable<AuctionResult> Delivery::auction(const SupplierConfig& supplier,
-                                                 SteadyClock::time_point auction_deadline) {
-  AuctionResult res;
-  const size_t n = campaign.buyers.size();
-  res.outcome.assign(n, std::nullopt);
-  res.dbg.assign(n, BuyerDebug{});
-  res.ping_body.assign(n, std::nullopt);
-  res.extra.assign(n, {});
-  res.cookies.assign(n, {});
-  std::vector<routing::Bid> bids;
-  auto ex = co_await asio::this_coro::executor;
-  auto st = std::make_shared<AuctionPings>(ex);
-  st->snapshot = snap_ptr;
-  invite_bidders(res, *st, bids, auction_deadline);
-
-  // All pings at once; the auction closes when every ping is in or at its deadline.
-  st->pending = st->slots.size();
-  if (st->pending > 0) {
-    st->timer.expires_at(auction_deadline);
-    for (size_t k = 0; k < st->slots.size(); ++k) {
-      const CompiledBuyer* cb = snap.buyer(campaign.buyers[st->slots[k].buyer_index].id);
-      engine.buyer_calls.fetch_add(1, std::memory_order_relaxed);
-      asio::co_spawn(ex, ping_one(st, k, transport, &*cb->ping_mapping), asio::detached);
-    }
-    co_await st->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-  read_pings(res, *st, bids);
-
-  res.ranked = routing::rank_bids(campaign, supplier, bids);
-  for (size_t k = 0; k < res.ranked.size(); ++k) {
-    const routing::RankedBid& r = res.ranked[k];
-    res.bid_ids.push_back(thread_id_generator().uuid_v4());
-    BuyerDebug& d = res.dbg[r.buyer_index];
-    d.has_bid = true;
-    d.bid_raw = r.raw;
-    d.bid_adjusted = r.after_margin;
-    d.rank = int(k + 1);
-  }
-  co_return res;
-}
-
-asio::awaitable<void> Delivery::sell(AuctionResult& res, const std::vector<size_t>* chosen) {
-  const ExchangeConfig& xc = campaign.exchange;
-  auto& outcome = res.outcome;
-  auto& dbg = res.dbg;
-  std::vector<size_t> try_order;  // indexes into res.ranked
-  if (chosen) {
-    try_order = *chosen;
-  } else {
-    for (size_t k = 0; k < res.ranked.size(); ++k) try_order.push_back(k);
-  }
-  std::vector<bool> tried(res.ranked.size(), false);
-  const uint32_t total_limit = routing::total_sales_limit(campaign);
-  uint32_t max_sales =
-      xc.shared ? (xc.shared_max_buyers ? xc.shared_max_buyers : uint32_t(res.ranked.size())) : 1;
-  if (total_limit != 0) max_sales = std::min(max_sales, total_limit);
-  uint32_t sales = 0;
-  std::vector<size_t> order;
-  for (size_t k : try_order) {
-    if (k >= res.ranked.size() || tried[k]) continue;
-    tried[k] = true;
-    const routing::RankedBid& r = res.ranked[k];
-    size_t i = r.buyer_index;
-    order.push_back(i);
-    BuyerOutcome& o = *outcome[i];
-    BuyerDebug& d = dbg[i];
-    const BuyerConfig& b = campaign.buyers[i];
-    if (!res.removed.empty() && res.removed[i]) {
-      mark(o, d, BuyerStatus::kSkipped, code_int(Code::kBuyerNotConfigured),
-           "Buyer removed since the ping", "bid, not posted: removed from the configuration");
-      continue;
-    }
-    if (!r.offered || sales >= max_sales) {
-      o.status = BuyerStatus::kOutbid;
-      o.error_message = r.offered ? "Outbid" : "Bid below the minimum buyer bid";
-      d.decision = "outbid: " + r.reason;
-      continue;
-    }
-    if (SteadyClock::now() + std::chrono::milliseconds(5) >= deadline) {
-      mark(o, d, BuyerStatus::kPinged, code_int(Code::kBuyerTimeout),
-           "Delivery deadline reached before the post", "bid, not posted: " + r.reason);
-      continue;
-    }
-    Refusal why;
-    auto holds = hold_buyer(b, r.raw, why);
-    if (!holds) {
-      mark(o, d, why.status, why.code, std::move(why.message), std::move(why.decision));
-      continue;
-    }
-    const std::string* ping_body = res.ping_body[i] ? &*res.ping_body[i] : nullptr;
-    d.decision = r.reason;
-    bool sold = co_await deliver_bid(*snap.buyer(b.id), o, d, ping_body, res.cookies[i], r.raw);
-    if (sold) {
-      settle_sale(*holds, o);
-      exchange_payout += r.after_margin;
-      ++sales;
-    }
-  }
-  // Bids the supplier did not choose (or that were never reached) are outbid.
-  for (size_t k = 0; k < res.ranked.size(); ++k) {
-    if (tried[k]) continue;
-    size_t i = res.ranked[k].buyer_index;
-    outcome[i]->status = BuyerStatus::kOutbid;
-    outcome[i]->error_message = chosen ? "Not chosen" : "Outbid";
-    dbg[i].decision = (chosen ? "not chosen: " : "outbid: ") + res.ranked[k].reason;
-    order.push_back(i);
-  }
-  for (size_t i : res.ping_failures) order.push_back(i);
-  for (size_t i : res.skipped) order.push_back(i);
-  for (size_t i : order) {
-    lead.buyers.push_back(std::move(*outcome[i]));
-    debug.buyers.push_back(std::move(dbg[i]));
-  }
-}
-
-asio::awaitable<void> Delivery::run_exchange(const SupplierConfig& supplier,
-                                             SteadyClock::time_point auction_deadline) {
-  AuctionResult res = co_await auction(supplier, auction_deadline);
-  co_await sell(res, nullptr);
-}
-
 void Delivery::skip(BuyerOutcome o, BuyerDebug d, BuyerStatus st, int code, std::string reason) {
   std::string decision = "skipped: " + reason;
   mark(o, d, st, code, std::move(reason), std::move(decision));
   lead.buyers.push_back(std::move(o));
   debug.buyers.push_back(std::move(d));
-}
-
-asio::awaitable<void> Delivery::run() {
-  const size_t n = campaign.buyers.size();
-  const EvalContext ectx{lead.fields, now};
-  routing::Candidates cand;
-  cand.eligible.assign(n, false);
-  cand.price.assign(n, std::nullopt);
-  // Buyers that cannot take this lead at all, recorded after the ones that were tried.
-  std::vector<std::pair<size_t, routing::Eligibility>> ineligible;
-  for (size_t i = 0; i < n; ++i) {
-    const BuyerConfig& b = campaign.buyers[i];
-    if (b.archived) continue;  // deleted: not part of the campaign's leads any more
-    routing::Eligibility e = eligibility(b, ectx);
-    if (!e.eligible) {
-      ineligible.emplace_back(i, std::move(e));
-      continue;
-    }
-    cand.eligible[i] = true;
-    cand.price[i] = routing::quoted_buyer_price(b.price, ectx);
-  }
-
-  std::vector<routing::PlannedGroup> plan;
-  {
-    std::lock_guard lk(engine.rotation_mu);
-    plan =
-        routing::plan_distribution(campaign, cand, [&](int64_t group) -> routing::RotationState& {
-          return engine.rotation[std::to_string(campaign.id) + "/" + std::to_string(group)];
-        });
-  }
-
-  const uint32_t total_limit = routing::total_sales_limit(campaign);
-  uint32_t sales = 0;
-  for (const auto& group : plan) {
-    uint32_t group_sales = 0;
-    for (size_t i : group.buyers) {
-      if (total_limit != 0 && sales >= total_limit) break;
-      if (group.max_sales != 0 && group_sales >= group.max_sales) break;
-      const BuyerConfig& b = campaign.buyers[i];
-      BuyerOutcome o;
-      o.buyer_id = b.id;
-      BuyerDebug d;
-      d.buyer_id = b.id;
-      d.type = b.type;
-      if (SteadyClock::now() + std::chrono::milliseconds(5) >= deadline) {
-        skip(std::move(o), std::move(d), BuyerStatus::kSkipped, code_int(Code::kBuyerTimeout),
-             "Delivery deadline reached");
-        continue;
-      }
-      // Buyer-level duplicate check (only buyers that already bought this lead are skipped)
-      // and the buyer's caps.
-      Refusal why;
-      auto holds = hold_buyer(b, cand.price[i].value_or(Money()), why);
-      if (!holds) {
-        skip(std::move(o), std::move(d), why.status, why.code, std::move(why.message));
-        continue;
-      }
-      bool sold = co_await try_buyer(*snap.buyer(b.id), o, d);
-      if (sold) {
-        settle_sale(*holds, o);
-        ++sales;
-        ++group_sales;
-      }
-      lead.buyers.push_back(std::move(o));
-      debug.buyers.push_back(std::move(d));
-    }
-    if (group_sales > 0 && group.stop_if_sold) break;
-  }
-  for (auto& [i, e] : ineligible) {
-    BuyerOutcome o;
-    o.buyer_id = campaign.buyers[i].id;
-    BuyerDebug d;
-    d.buyer_id = o.buyer_id;
-    d.type = campaign.buyers[i].type;
-    skip(std::move(o), std::move(d), e.status, e.error_code, e.reason);
-  }
 }
 
 }  // namespace pp::engine

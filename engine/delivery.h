@@ -4,7 +4,9 @@
 // pings under one deadline, ranking) and its sell stage (posts in rank or chosen order, with
 // fallback). Each buyer's filters, duplicate claim and cap reservation are taken just before it
 // is tried, and go back by themselves unless it buys. Used by the delivery stages
-// (delivery_stages.cpp), over one LeadRun.
+// (delivery_stages.cpp), over one LeadRun. delivery.cpp: one buyer at a time (holds, calls,
+// answers, the circuit breaker); waterfall.cpp: direct post's plan; exchange.cpp: the auction
+// and the sale.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
@@ -33,6 +35,14 @@ inline int64_t micros_since(std::chrono::steady_clock::time_point t0) {
                                                                t0)
       .count();
 }
+
+// The debug log's record of one HTTP exchange.
+HttpExchangeLog make_log(const buyers::OutboundRequest& req, const buyers::HttpResult& res);
+// Fills a buyer outcome from a mapped answer that did not sell (`stage`: "ping" or "post").
+void fail_outcome(BuyerOutcome& o, const BuyerCall& s, std::string_view stage);
+// Records a buyer's outcome and the reason the engine gives for it in the debug log.
+void mark(BuyerOutcome& o, BuyerDebug& d, BuyerStatus status, int code, std::string message,
+          std::string decision);
 
 // Duplicate-check keys stored with the lead, kept for the campaign's dupe_check days.
 inline void keep_duplicate_keys(storage::LeadExtras& extras, const std::vector<std::string>& keys,
