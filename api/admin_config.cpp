@@ -99,25 +99,6 @@ int64_t id_of(const json::value& v) {
   return id->is_int64() || id->is_uint64() ? config::int_of(id) : -1;
 }
 
-// The next free id for a new entity: ids of suppliers and of buyers are unique across campaigns.
-int64_t next_id(const json::object& doc, EntityKind kind) {
-  int64_t top = 0;
-  auto scan = [&](const json::value* list) {
-    if (list == nullptr || !list->is_array()) return;
-    for (const auto& e : list->as_array()) top = std::max(top, id_of(e));
-  };
-  if (kind == EntityKind::kClient) scan(doc.if_contains("clients"));
-  const json::value* cs = doc.if_contains("campaigns");
-  if (kind == EntityKind::kCampaign) scan(cs);
-  if ((kind == EntityKind::kSupplier || kind == EntityKind::kBuyer) && cs && cs->is_array()) {
-    for (const auto& c : cs->as_array()) {
-      if (c.is_object())
-        scan(c.as_object().if_contains(kind == EntityKind::kBuyer ? "buyers" : "suppliers"));
-    }
-  }
-  return top + 1;
-}
-
 bool id_in_use(const json::object& doc, EntityKind kind, int64_t id) {
   if (kind != EntityKind::kSupplier && kind != EntityKind::kBuyer)
     return config::get_entity(doc, EntityRef{kind, 0, id, {}}) != nullptr;
@@ -169,7 +150,7 @@ Response create(ConfigService& svc, const Request& req, const ApiTokenConfig& to
     if (campaign_missing(doc, ref))
       return refused(404, "Campaign " + std::to_string(ref.campaign_id) + " not found");
     json::object& e = body->as_object();
-    if (!e.contains("id")) e["id"] = next_id(doc, ref.kind);
+    if (!e.contains("id")) e["id"] = config::next_entity_id(doc, ref.kind);
     ref.id = id_of(*body);
     if (ref.id <= 0)
       return refused(400, "Invalid document", {{"$.id", "must be a positive integer"}});

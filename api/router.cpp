@@ -114,6 +114,8 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     const ApiTokenConfig* token = authenticate(req, snap->config());
     if (token == nullptr) co_return error_response(401, "Unauthenticated");
     if (auto limited = token_rate_limited(*token, snap->config())) co_return *limited;
+    if (config_ != nullptr && p.rfind("/admin/campaigns/", 0) == 0 && p.ends_with("/test"))
+      co_return co_await admin_buyer_test(req, transport, *token);
     if (config_ != nullptr && is_config_route(p)) {
       // A change does one synced write: off the I/O threads.
       co_return co_await on_report_thread([&] { return config_route(*config_, req, *token); });

@@ -43,6 +43,10 @@ class Router {
   // GET /public/campaigns[/{id}], and /{id}/pause_buyer|resume_buyer/{buyer} (configuration
   // changes: call on a report thread).
   Response public_campaigns(const Request& req, std::string_view rest, const ApiTokenConfig& token);
+  // POST /admin/campaigns/{id}/buyers[/{buyer_id}]/test (api/buyer_test.cpp).
+  boost::asio::awaitable<Response> admin_buyer_test(const Request& req,
+                                                    buyers::Transport& transport,
+                                                    const ApiTokenConfig& token);
   // Runs `fn` on a report thread; resumes on the caller's executor.
   boost::asio::awaitable<Response> on_report_thread(std::function<Response()> fn);
 

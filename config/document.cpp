@@ -1,5 +1,7 @@
 #include "config/document.h"
 
+#include <algorithm>
+
 #include "core/hash.h"
 
 namespace pp::config {
@@ -183,6 +185,23 @@ std::string entity_path(const json::object& doc, const EntityRef& ref) {
   auto i = find_entity(*list, ref);
   if (!i) return "$";
   return prefix + "." + std::string(array_key(ref.kind)) + "[" + std::to_string(*i) + "]";
+}
+
+int64_t next_entity_id(const json::object& doc, EntityKind kind) {
+  int64_t top = 0;
+  auto scan = [&](const json::value* list) {
+    if (list == nullptr || !list->is_array()) return;
+    for (const auto& e : list->as_array())
+      if (e.is_object()) top = std::max(top, int_of(e.as_object().if_contains("id")));
+  };
+  const json::value* cs = doc.if_contains("campaigns");
+  if (kind == EntityKind::kClient) scan(doc.if_contains("clients"));
+  if (kind == EntityKind::kCampaign) scan(cs);
+  if (in_campaign(kind) && cs && cs->is_array()) {
+    for (const auto& c : cs->as_array())
+      if (c.is_object()) scan(c.as_object().if_contains(array_key(kind)));
+  }
+  return top + 1;
 }
 
 bool set_entity(json::object& doc, const EntityRef& ref, const json::value* value,

@@ -53,6 +53,10 @@ std::string entity_path(const json::object& doc, const EntityRef& ref);
 // The id an entity document carries (its "id", or a token's "name").
 bool entity_matches(const json::object& entity, const EntityRef& ref);
 
+// The next free id for a new entity of `kind`: the highest in use + 1 (supplier and buyer ids are
+// unique across campaigns).
+int64_t next_entity_id(const json::object& doc, EntityKind kind);
+
 // Puts `value` as the entity (replacing it in place, or inserting it at `index`, else at the end);
 // removes it when `value` is null. False when its array cannot exist (no such campaign).
 bool set_entity(json::object& doc, const EntityRef& ref, const json::value* value,

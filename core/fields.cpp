@@ -302,4 +302,41 @@ FieldCheck validate_field(const FieldSpec& spec, std::string_view raw) {
   return fail("unknown field type");
 }
 
+std::string example_value(const FieldSpec& spec) {
+  switch (spec.type) {
+    case FieldType::kText:
+      return spec.name.find("first") != std::string::npos  ? "Jane"
+             : spec.name.find("last") != std::string::npos ? "Doe"
+             : spec.name.find("city") != std::string::npos ? "Albany"
+                                                           : "Test";
+    case FieldType::kNumeric:
+      return "1000";
+    case FieldType::kEmail:
+      return "jane.doe@example.com";
+    case FieldType::kPhone:
+      return "2125550123";
+    case FieldType::kDate:
+      return "2026-01-15";
+    case FieldType::kDateTime:
+      return "2026-01-15 10:30:00";
+    case FieldType::kAge:
+      return "35";
+    case FieldType::kDob:
+      return "1990-04-02";
+    case FieldType::kList:
+      return spec.allowed_values.empty() ? std::string() : spec.allowed_values.front();
+    case FieldType::kState:
+      return "NY";
+    case FieldType::kZip:
+      return "12207";
+    case FieldType::kIp:
+      return "203.0.113.7";
+    case FieldType::kUrl:
+      return "https://example.com/landing";
+    case FieldType::kBoolean:
+      return "true";
+  }
+  return "Test";
+}
+
 }  // namespace pp

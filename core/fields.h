@@ -49,6 +49,10 @@ struct FieldCheck {
 // decides on from `required`; validate() is only called with a non-empty value.
 FieldCheck validate_field(const FieldSpec& spec, std::string_view raw);
 
+// A valid example value of the field's type (the first allowed value of a list): sample leads of
+// the buyer test tool and the supplier API specs.
+std::string example_value(const FieldSpec& spec);
+
 // Civil date helpers used by validators and transformers.
 struct CivilDate {
   int y = 0;

@@ -92,6 +92,22 @@ bool fold_pause_flags(storage::Store& store, json::object& doc) {
   return changed;
 }
 
+// Validates a whole document: its snapshot, or null and `refused` (400, problems by path).
+SnapshotPtr check(const json::object& doc, const EntityRef& ref, uint64_t version,
+                  ChangeResult& refused) {
+  std::vector<std::string> errors;
+  SnapshotPtr snap = validate(doc, version, errors);
+  if (snap) return snap;
+  std::vector<std::pair<std::string, std::string>> problems;
+  const std::string at = config::entity_path(doc, ref);
+  for (const auto& e : errors) {
+    auto [path, what] = split_problem(e, at);
+    add_problem(problems, std::move(path), std::move(what));
+  }
+  refused = invalid(std::move(problems));
+  return nullptr;
+}
+
 }  // namespace
 
 std::string change_entry(uint64_t version, UnixMs at, const std::string& actor,
@@ -217,16 +233,9 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
     add_problem(problems, "$." + name, "applies only at start: change the file and restart");
   if (!problems.empty()) return invalid(std::move(problems));
 
-  std::vector<std::string> errors;
-  SnapshotPtr snap = validate(next, version, errors);
-  if (!snap) {
-    const std::string at = config::entity_path(next, change.ref);
-    for (const auto& e : errors) {
-      auto [path, what] = split_problem(e, at);
-      add_problem(problems, std::move(path), std::move(what));
-    }
-    return invalid(std::move(problems));
-  }
+  ChangeResult refused;
+  SnapshotPtr snap = check(next, change.ref, version, refused);
+  if (!snap) return refused;
 
   // The change-log entry: the entity before and after (the whole document for whole changes),
   // and where it stood (an undone delete goes back to its place).
@@ -363,6 +372,11 @@ ConfigService::ChangesPage ConfigService::changes(uint64_t since, size_t limit,
     return true;
   });
   return page;
+}
+
+SnapshotPtr ConfigService::trial(const json::object& doc, const EntityRef& ref,
+                                 ChangeResult& problems) const {
+  return check(doc, ref, 0, problems);
 }
 
 ChangeResult ConfigService::rollback(uint64_t version, const std::string& actor,

@@ -76,6 +76,11 @@ class ConfigService {
   static Change replace_all(std::string op, std::string actor, std::optional<uint64_t> if_match,
                             config::json::object doc);
 
+  // Validates `doc` as a configuration without storing or publishing it (the buyer test tool's
+  // unsaved buyer): its snapshot, or null with the problems by path (relative to `ref`).
+  SnapshotPtr trial(const config::json::object& doc, const config::EntityRef& ref,
+                    ChangeResult& problems) const;
+
   // Makes the configuration equal to `version` again, as a new change.
   ChangeResult rollback(uint64_t version, const std::string& actor,
                         std::optional<uint64_t> if_match);

@@ -58,6 +58,8 @@ TEST_F(Authz, EveryRouteEveryRole) {
       {"PATCH", "/admin/campaigns/100/suppliers/201", R"({"paused":false})", true},
       {"PATCH", "/admin/campaigns/100/buyers/300", R"({"priority":2})", true},
       {"POST", "/admin/campaigns/100/buyers", "{}", true},  // invalid: 400 for admins
+      {"POST", "/admin/campaigns/100/buyers/300/test", R"({"dry_run":true})", true},
+      {"POST", "/admin/campaigns/100/buyers/test", R"({"dry_run":true})", true},  // 400: no buyer
       {"PUT", "/admin/config", admin_get("/admin/config").body, true},
       {"POST", "/admin/config/rollback", R"({"version":1})", true},
   };

@@ -83,5 +83,17 @@ TEST(Fields, TypeNamesRoundTrip) {
   EXPECT_FALSE(parse_field_type("nope", t));
 }
 
+// Sample leads (buyer test tool, API specs) are made of example values: each is valid for its type.
+TEST(Fields, EveryExampleValueIsValidForItsType) {
+  for (int t = 0; t <= int(FieldType::kBoolean); ++t) {
+    FieldSpec spec;
+    spec.name = "x";
+    spec.type = FieldType(t);
+    if (spec.type == FieldType::kList) spec.allowed_values = {"Alpha", "Beta"};
+    FieldCheck c = validate_field(spec, example_value(spec));
+    EXPECT_TRUE(c.ok) << to_string(spec.type) << ": " << example_value(spec) << " " << c.error;
+  }
+}
+
 }  // namespace
 }  // namespace pp
