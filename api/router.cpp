@@ -13,6 +13,7 @@
 #include "api/intake.h"
 #include "api/reports.h"
 #include "api/sandbox.h"
+#include "api/specs.h"
 #include "api/views.h"
 #include "core/json_writer.h"
 #include "core/text.h"
@@ -140,6 +141,11 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     Response r = json_response(200, render_metrics());
     r.content_type = "text/plain; version=0.0.4";
     co_return r;
+  }
+  if (p == "/api-specs") {
+    if (req.method != "GET") co_return error_response(405, "Use GET");
+    auto snap = engine_.snapshot();
+    co_return api_specs(snap->config(), req);
   }
   if (p == "/health" || p == "/ready") {
     co_return json_response(200, R"({"status":"ok"})");

@@ -37,4 +37,31 @@ enum class Code : int {
 
 constexpr int code_int(Code c) { return static_cast<int>(c); }
 
+// The codes a supplier's request can be answered with, and what each means (the API specs page).
+struct CodeInfo {
+  Code code;
+  std::string_view meaning;
+};
+inline constexpr CodeInfo kSupplierCodes[] = {
+    {Code::kAccepted, "accepted (sold, or for a ping: bids offered)"},
+    {Code::kMissingField, "a required parameter or field is missing"},
+    {Code::kInvalidField, "a field fails its type or format validation"},
+    {Code::kBadCredentials, "unknown campaign, supplier not in the campaign, or wrong lp_key"},
+    {Code::kSupplierPaused, "the supplier is paused"},
+    {Code::kNoBuyers, "no buyer took the lead"},
+    {Code::kRejectedByBuyer, "the one buyer tried rejected the lead"},
+    {Code::kFiltered, "a campaign or supplier filter blocked the lead"},
+    {Code::kDuplicated, "a duplicate of an earlier lead"},
+    {Code::kCapReached, "a supplier cap or budget is used up"},
+    {Code::kWrongEndpoint, "this campaign does not take leads on this endpoint"},
+    {Code::kUnavailable, "the lead could not be stored: retry later"},
+    {Code::kIdempotencyConflict, "an Idempotency-Key reused with another body (HTTP 409)"},
+    {Code::kUnknownPing, "lp_ping_id unknown"},
+    {Code::kPingExpired, "lp_ping_id expired"},
+    {Code::kPingUsed, "lp_ping_id was already posted"},
+    {Code::kRateLimited, "too many requests: slow down (HTTP 429, Retry-After)"},
+    {Code::kPingBuyerRemoved, "the buyers that bid on the ping are gone: ping again"},
+    {Code::kPingTimeout, "no buyer bid before the auction closed"},
+};
+
 }  // namespace pp

@@ -1278,6 +1278,13 @@ ConfigLoadResult load_config_document(const json::object& root) {
           sc.nickname = L.string(*s, "nickname", sp, false);
           sc.key_sha256 = key_hash(L, *s, sp, "lp_key", "lp_key_sha256");
           sc.hash = L.string(*s, "hash", sp, false).value_or("");
+          if (sc.hash.empty() && !sc.key_sha256.empty()) {
+            // The API specs link's secret (api_specs_url) when the file names none: stable, and
+            // unguessable without the key's hash.
+            sc.hash = sha256_hex("specs/" + sc.key_sha256 + "/" + std::to_string(cc.id) + "/" +
+                                 std::to_string(sc.id))
+                          .substr(0, 12);
+          }
           sc.paused = L.boolean(*s, "paused", sp, false);
           sc.test_mode = L.boolean(*s, "test_mode", sp, false);
           sc.archived = L.boolean(*s, "archived", sp, false);
