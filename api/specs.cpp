@@ -148,31 +148,8 @@ json::object specs(const Config& cfg, const CampaignConfig& c, const SupplierCon
   return o;
 }
 
-std::string esc(std::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += ch;
-    }
-  }
-  return out;
-}
+// HTML text and attribute values: XML's escaping is HTML5's too.
+std::string esc(std::string_view s) { return xml_escape(s); }
 
 std::string text_of(const json::value& v) {
   return v.is_string() ? std::string(v.as_string()) : json::serialize(v);

@@ -31,8 +31,12 @@ std::string run_shell(const std::string& command, const std::string& key) {
 }
 
 std::string unescape_html(std::string s) {
-  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}}) {
+  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{{"&lt;", "<"},
+                                                                          {"&gt;", ">"},
+                                                                          {"&quot;", "\""},
+                                                                          {"&#39;", "'"},
+                                                                          {"&apos;", "'"},
+                                                                          {"&amp;", "&"}}) {
     for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
       s.replace(at, from.size(), to);
   }
