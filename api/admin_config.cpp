@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "core/hash.h"
 #include "core/text.h"
+#include "core/time.h"
 
 namespace pp::api {
 
@@ -213,7 +215,8 @@ Response modify(ConfigService& svc, const Request& req, const ApiTokenConfig& to
   return render(r);
 }
 
-Response list_or_one(const ConfigService& svc, const Request& req, const EntityRef& ref, bool one) {
+Response list_or_one(const ConfigService& svc, const Request& req, const EntityRef& ref, bool one,
+                     const ApiTokenConfig& token) {
   engine::ConfigState st = svc.current();
   const json::object& doc = *st.document;
   const bool archived_too = with_archived(req);
@@ -236,7 +239,9 @@ Response list_or_one(const ConfigService& svc, const Request& req, const EntityR
   json::array out;
   if (list && list->is_array()) {
     for (const auto& e : list->as_array())
-      if (archived_too || !is_archived(e)) out.push_back(e);
+      if ((archived_too || !is_archived(e)) &&
+          (ref.kind != EntityKind::kCampaign || token.sees(id_of(e))))
+        out.push_back(e);
   }
   return json_doc(200, out, st.version);
 }
@@ -320,22 +325,123 @@ Response method_not_allowed(std::string_view allowed) {
   return r;
 }
 
+// A token as GET /admin/tokens shows it: never its hash.
+json::object token_view(const json::object& t, TokenUsage& usage) {
+  json::object o;
+  for (const char* k : {"name", "role", "campaigns", "expires_at"})
+    if (const json::value* v = t.if_contains(k)) o[k] = *v;
+  if (!o.contains("role")) o["role"] = "read";
+  const json::value* h = t.if_contains("token_sha256");
+  auto used = h && h->is_string() ? usage.last_used(std::string(h->as_string())) : std::nullopt;
+  o["last_used_at"] = used ? json::value(format_utc(*used)) : json::value(nullptr);
+  return o;
+}
+
+// /admin/tokens[/{name}] (admins): list, read, create (the token is answered once, only its hash
+// is stored), change (role, campaigns, expires_at), revoke (at once: the next request is refused).
+Response tokens_route(ConfigService& svc, const Request& req, const ApiTokenConfig& token,
+                      TokenUsage& usage, const std::vector<std::string_view>& seg) {
+  const std::string& m = req.method;
+  engine::ConfigState st = svc.current();
+  if (seg.size() > 2) return error_response(404, "Not found");
+  EntityRef ref{EntityKind::kToken, 0, 0, seg.size() == 2 ? url_decode(seg[1]).value_or("") : ""};
+  if (seg.size() == 1 && m == "GET") {
+    json::array out;
+    if (const json::value* ts = st.document->if_contains("api_tokens"); ts && ts->is_array())
+      for (const auto& t : ts->as_array())
+        if (t.is_object()) out.push_back(token_view(t.as_object(), usage));
+    return json_doc(200, out, st.version);
+  }
+  if (seg.size() == 2 && m == "GET") {
+    const json::object* t = config::get_entity(*st.document, ref);
+    if (t == nullptr) return error_response(404, "Token not found");
+    return json_doc(200, token_view(*t, usage), st.version);
+  }
+  std::optional<json::value> body;
+  Response err;
+  if (m == "POST" || m == "PATCH") {
+    body = body_json(req, true, err);
+    if (!body) return err;
+    for (const char* k : {"token", "token_sha256"})
+      if (body->as_object().contains(k))
+        return error_response(400, "Invalid document",
+                              {{std::string("$.") + k, "tokens are made here, never given"}});
+  }
+  std::string secret;
+  ConfigService::Change c;
+  c.actor = token.name;
+  c.if_match = if_match(req);
+  if (seg.size() == 1 && m == "POST") {
+    const json::value* name = body->as_object().if_contains("name");
+    if (name == nullptr || !name->is_string())
+      return error_response(400, "Invalid document", {{"$.name", "is required"}});
+    ref.name = std::string(name->as_string());
+    secret = random_token();
+    body->as_object()["token_sha256"] = sha256_hex(secret);
+    c.op = "create";
+  } else if (seg.size() == 2 && (m == "PATCH" || m == "DELETE")) {
+    c.op = m == "PATCH" ? "patch" : "revoke";
+  } else {
+    return method_not_allowed(seg.size() == 1 ? "GET, POST" : "GET, PATCH, DELETE");
+  }
+  c.ref = ref;
+  c.edit = [&](json::object& doc, EntityRef&) -> std::optional<ChangeResult> {
+    const json::object* now = config::get_entity(doc, ref);
+    if (m == "POST") {
+      if (now) return refused(409, "Token " + ref.name + " already exists");
+      config::set_entity(doc, ref, &*body);
+      return std::nullopt;
+    }
+    if (now == nullptr) return refused(404, "Token not found");
+    if (m == "DELETE") {
+      config::set_entity(doc, ref, nullptr);
+      return std::nullopt;
+    }
+    json::value next = *now;
+    config::merge_patch(next, *body);
+    const json::value* n = next.as_object().if_contains("name");
+    if (n == nullptr || !n->is_string() || n->as_string() != ref.name)
+      return refused(400, "Invalid document", {{"$.name", "must stay " + ref.name}});
+    config::set_entity(doc, ref, &next);
+    return std::nullopt;
+  };
+  ChangeResult r = svc.apply(c);
+  if (!r.ok()) return render(r);
+  if (m == "DELETE") {
+    r.entity = nullptr;
+    return render(r);
+  }
+  json::object view = token_view(r.entity.as_object(), usage);
+  if (!secret.empty()) view["token"] = secret;  // shown this once
+  return json_doc(r.http_status, view, r.version);
+}
+
 }  // namespace
 
 bool is_config_route(std::string_view path) {
   for (std::string_view p :
-       {"/admin/config", "/admin/changes", "/admin/clients", "/admin/campaigns"}) {
+       {"/admin/config", "/admin/changes", "/admin/clients", "/admin/campaigns", "/admin/tokens"}) {
     if (path.rfind(p, 0) == 0 && (path.size() == p.size() || path[p.size()] == '/')) return true;
   }
   return false;
 }
 
-Response config_route(ConfigService& svc, const Request& req, const ApiTokenConfig& token) {
+Response config_route(ConfigService& svc, const Request& req, const ApiTokenConfig& token,
+                      TokenUsage& usage) {
   const std::vector<std::string_view> seg = segments(req.path);
   const std::string& m = req.method;
   const bool write = m != "GET";
-  if (write && token.role != Role::kAdmin)
+  const bool limited = !token.campaigns.empty();
+  // Tokens, clients and the whole document are the account's: admins change them, and a token
+  // limited to some campaigns does not even read them.
+  if (seg[0] == "tokens" || seg[0] == "config" || seg[0] == "changes" || seg[0] == "clients") {
+    if (limited) return error_response(403, "Forbidden: this token is limited to some campaigns");
+    if ((write || seg[0] == "tokens") && token.role != Role::kAdmin)
+      return error_response(403, "Forbidden: this token cannot change the account's settings");
+  } else if (write && !token.may_change()) {
     return error_response(403, "Forbidden: this token cannot change the configuration");
+  }
+  if (seg[0] == "tokens") return tokens_route(svc, req, token, usage, seg);
   if (seg.size() == 1 && seg[0] == "config") {
     if (m != "GET" && m != "PUT") return method_not_allowed("GET, PUT");
     return whole_config(svc, req, token);
@@ -347,6 +453,15 @@ Response config_route(ConfigService& svc, const Request& req, const ApiTokenConf
   if (seg.size() == 1 && seg[0] == "changes") {
     if (m != "GET") return method_not_allowed("GET");
     return changes(svc, req);
+  }
+  // A limited token: its campaigns only (others are not found); it creates none.
+  if (limited && seg[0] == "campaigns") {
+    if (seg.size() == 1 && m == "POST")
+      return error_response(403, "Forbidden: this token is limited to some campaigns");
+    if (seg.size() >= 2) {
+      auto cid = positive_id(seg[1]);
+      if (!cid || !token.sees(*cid)) return error_response(404, "Campaign not found");
+    }
   }
   // Entities: clients/{id}, campaigns/{id}, campaigns/{id}/suppliers|buyers/{id}.
   EntityRef ref;
@@ -371,11 +486,11 @@ Response config_route(ConfigService& svc, const Request& req, const ApiTokenConf
     auto id = positive_id(seg.back());
     if (!id) return error_response(404, "Not found");
     ref.id = *id;
-    if (m == "GET") return list_or_one(svc, req, ref, true);
+    if (m == "GET") return list_or_one(svc, req, ref, true, token);
     if (m == "PUT" || m == "PATCH" || m == "DELETE") return modify(svc, req, token, ref);
     return method_not_allowed("GET, PUT, PATCH, DELETE");
   }
-  if (m == "GET") return list_or_one(svc, req, ref, false);
+  if (m == "GET") return list_or_one(svc, req, ref, false, token);
   if (m == "POST") return create(svc, req, token, ref);
   return method_not_allowed("GET, POST");
 }

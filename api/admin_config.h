@@ -7,6 +7,7 @@
 // stale If-Match gets 412 and changes nothing.
 #include <optional>
 
+#include "api/auth.h"
 #include "api/http_types.h"
 #include "core/config.h"
 #include "engine/config_service.h"
@@ -19,6 +20,6 @@ bool is_config_route(std::string_view path);
 // Serves a configuration route (synchronously: a change does one synced write, so call it off
 // the I/O threads). `token` is the caller's; writes need the admin role.
 Response config_route(engine::ConfigService& service, const Request& req,
-                      const ApiTokenConfig& token);
+                      const ApiTokenConfig& token, TokenUsage& usage);
 
 }  // namespace pp::api

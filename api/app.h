@@ -19,7 +19,7 @@ struct AppOptions {
   // The configuration file's document: it seeds an empty data directory; afterwards the stored
   // configuration wins (reload_config applies a file as a change).
   std::string config_text;
-  std::string data_dir;     // RocksDB directory
+  std::string data_dir;  // RocksDB directory
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   unsigned threads = 1;

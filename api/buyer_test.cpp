@@ -95,7 +95,7 @@ void write_step(JsonWriter& w, const std::optional<engine::BuyerTestStep>& s) {
 asio::awaitable<Response> Router::admin_buyer_test(const Request& req, buyers::Transport& transport,
                                                    const ApiTokenConfig& token) {
   if (req.method != "POST") co_return error_response(405, "Use POST");
-  if (token.role != Role::kAdmin)
+  if (!token.may_change())
     co_return error_response(403, "Forbidden: this token cannot call buyers");
   // /admin/campaigns/{id}/buyers[/{buyer_id}]/test
   std::vector<std::string_view> seg = split(std::string_view(req.path).substr(7), "/");
@@ -105,6 +105,7 @@ asio::awaitable<Response> Router::admin_buyer_test(const Request& req, buyers::T
   std::optional<int64_t> bid;
   if (seg.size() == 5) bid = parse_int(seg[3]);
   if (!cid || (seg.size() == 5 && !bid)) co_return error_response(404, "Not found");
+  if (!token.sees(*cid)) co_return error_response(404, "Campaign not found");
 
   json::object body;
   if (!trim(req.body).empty()) {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 
+#include "api/auth.h"
 #include "api/http_types.h"
 #include "buyers/transport.h"
 #include "engine/config_service.h"
@@ -34,12 +35,13 @@ class Router {
   boost::asio::awaitable<Response> direct_post(const Request& req, buyers::Transport& transport);
   boost::asio::awaitable<Response> supplier_ping(const Request& req, buyers::Transport& transport);
   boost::asio::awaitable<Response> supplier_post(const Request& req, buyers::Transport& transport);
-  Response public_lead(const Request& req, std::string_view id);
+  // Leads of campaigns the token does not see are "not found" (object-level check).
+  Response public_lead(const Request& req, std::string_view id, const ApiTokenConfig& token);
   // GET /admin/leads/{id} (the whole lead) or, with `timeline`, /admin/leads/{id}/timeline.
-  Response admin_lead(std::string_view id, bool timeline);
+  Response admin_lead(std::string_view id, bool timeline, const ApiTokenConfig& token);
   std::string render_metrics();
-  Response public_debug(const Request& req);
-  boost::asio::awaitable<Response> public_return(const Request& req);
+  Response public_debug(const Request& req, const ApiTokenConfig& token);
+  boost::asio::awaitable<Response> public_return(const Request& req, const ApiTokenConfig& token);
   // GET /public/campaigns[/{id}], and /{id}/pause_buyer|resume_buyer/{buyer} (configuration
   // changes: call on a report thread).
   Response public_campaigns(const Request& req, std::string_view rest, const ApiTokenConfig& token);
@@ -50,8 +52,13 @@ class Router {
   // Runs `fn` on a report thread; resumes on the caller's executor.
   boost::asio::awaitable<Response> on_report_thread(std::function<Response()> fn);
 
+  void note_token_use(const ApiTokenConfig& token) {
+    tokens_.record(token, engine_.clock().now_ms());
+  }
+
   engine::Engine& engine_;
   engine::ConfigService* config_;
+  TokenUsage tokens_;
   std::unique_ptr<boost::asio::thread_pool> reports_;
   std::atomic<uint64_t> sandbox_seq_{0};
 };

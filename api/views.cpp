@@ -100,11 +100,13 @@ void render_campaign(std::string& out, const CampaignConfig& c, const Config& cf
   w.end_object();
 }
 
-std::string render_campaigns(const Config& cfg, engine::Engine& engine) {
+std::string render_campaigns(const Config& cfg, engine::Engine& engine,
+                             const std::vector<CampaignId>& only) {
   std::string out = "[";
   bool first = true;
   for (const auto& c : cfg.campaigns) {
     if (c.archived) continue;
+    if (!only.empty() && std::find(only.begin(), only.end(), c.id) == only.end()) continue;
     if (!first) out.push_back(',');
     first = false;
     render_campaign(out, c, cfg, engine);

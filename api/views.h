@@ -19,7 +19,9 @@ void write_lead(JsonWriter& w, const Lead& lead, const Config& cfg, bool with_da
 // live pause state and caps (limit, used in the current period, type), and the field names.
 void render_campaign(std::string& out, const CampaignConfig& c, const Config& cfg,
                      engine::Engine& engine);
-std::string render_campaigns(const Config& cfg, engine::Engine& engine);
+// Every live campaign, or with `only` not empty those of its ids (a token's scope).
+std::string render_campaigns(const Config& cfg, engine::Engine& engine,
+                             const std::vector<CampaignId>& only = {});
 
 // One element of "Lead Debug Log"'s `leads` (POST /public/leads/debug), seed 000's shape: statuses
 // in title case, lead cost/revenue and bids as strings, exec_time in milliseconds.

@@ -13,7 +13,9 @@ namespace pp {
 
 namespace json = boost::json;
 
-std::string_view to_string(Role r) { return r == Role::kAdmin ? "admin" : "read"; }
+std::string_view to_string(Role r) {
+  return r == Role::kAdmin ? "admin" : r == Role::kEditor ? "editor" : "read";
+}
 
 std::string_view to_string(BodyFormat f) {
   switch (f) {
@@ -1157,17 +1159,45 @@ ConfigLoadResult load_config_document(const json::object& root) {
       std::string p = Loader::idx("$.api_tokens", i);
       const json::object* t = L.object(&(*ts)[i], p, true);
       if (!t) continue;
-      L.unknown_keys(*t, p, {"name", "token", "token_sha256", "role"});
+      L.unknown_keys(*t, p,
+                     {"name", "token", "token_sha256", "role", "campaigns", "expires_at"});
       ApiTokenConfig tc;
       tc.name = L.string(*t, "name", p, true).value_or("");
+      if (tc.name.empty() || tc.name.size() > 64)
+        L.error(Loader::at(p, "name"), "must be 1 to 64 characters");
+      for (const auto& other : cfg->api_tokens)
+        if (other.name == tc.name) L.error(Loader::at(p, "name"), "duplicate token name");
       tc.token_sha256 = key_hash(L, *t, p, "token", "token_sha256");
       std::string role = L.string(*t, "role", p, false).value_or("read");
       if (role == "admin")
         tc.role = Role::kAdmin;
+      else if (role == "editor")
+        tc.role = Role::kEditor;
       else if (role == "read")
         tc.role = Role::kRead;
       else
-        L.error(Loader::at(p, "role"), "must be admin or read");
+        L.error(Loader::at(p, "role"), "must be admin, editor or read");
+      if (const json::array* cs = L.array(*t, "campaigns", p, false)) {
+        for (size_t k = 0; k < cs->size(); ++k) {
+          const json::value& v = (*cs)[k];
+          if (!v.is_int64() || v.as_int64() <= 0)
+            L.error(Loader::idx(Loader::at(p, "campaigns"), k), "must be a campaign id");
+          else
+            tc.campaigns.push_back(v.as_int64());
+        }
+      }
+      if (auto at = L.string(*t, "expires_at", p, false)) {
+        // "2027-01-31", "2027-01-31 00:00:00" or "2027-01-31T00:00:00Z", in UTC.
+        std::string v = *at;
+        if (!v.empty() && v.back() == 'Z') v.pop_back();
+        if (v.size() > 10 && v[10] == 'T') v[10] = ' ';
+        UnixMs ms = 0;
+        bool date_only = false;
+        if (!parse_local_datetime(TimeZone::utc(), v, ms, date_only))
+          L.error(Loader::at(p, "expires_at"), "must be a UTC time like 2027-01-31T00:00:00Z");
+        else
+          tc.expires_ms = ms;
+      }
       cfg->api_tokens.push_back(std::move(tc));
     }
   }

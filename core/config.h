@@ -2,6 +2,7 @@
 // The configuration schema: one JSON file (see configs/demo.json and README "Configuration").
 // Loaded once, validated completely (every problem reported with its JSON path), then immutable:
 // the engine swaps whole snapshots.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -38,13 +39,21 @@ struct ClientConfig {
   std::string first_name, last_name, email, phone;
 };
 
-enum class Role : uint8_t { kAdmin, kRead };
+// admin: everything; editor: campaigns, suppliers, buyers, pauses, returns, buyer tests (not
+// tokens, clients or the whole document); read: GET only.
+enum class Role : uint8_t { kAdmin, kRead, kEditor };
 std::string_view to_string(Role r);
 
 struct ApiTokenConfig {
   std::string name;
   std::string token_sha256;  // hex; plain tokens in the file are hashed at load and dropped
   Role role = Role::kRead;
+  std::vector<CampaignId> campaigns;   // empty: every campaign
+  std::optional<UnixMs> expires_ms;    // refused from then on
+  bool may_change() const { return role != Role::kRead; }
+  bool sees(CampaignId c) const {
+    return campaigns.empty() || std::find(campaigns.begin(), campaigns.end(), c) != campaigns.end();
+  }
 };
 
 // Buyer or supplier price (C4, B2).

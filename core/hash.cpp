@@ -1,6 +1,9 @@
 #include "core/hash.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <stdexcept>
 
 #include "core/text.h"
 
@@ -16,6 +19,18 @@ std::string digest_hex(const EVP_MD* md, std::string_view data) {
 }  // namespace
 
 std::string sha256_hex(std::string_view data) { return digest_hex(EVP_sha256(), data); }
+
+std::string random_token() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for a token");
+  static const char* kHex = "0123456789abcdef";
+  std::string out = "pp_";
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
 std::string md5_hex(std::string_view data) { return digest_hex(EVP_md5(), data); }
 std::string sha1_hex(std::string_view data) { return digest_hex(EVP_sha1(), data); }
 

@@ -12,14 +12,18 @@ class Authz : public AppFixture {};
 TEST_F(Authz, EveryRouteEveryRole) {
   FakeBuyer fb;
   fb.on("/post", FakeReply::json(R"({"status":"accepted"})"));
-  start(base_config(boost::json::array{http_buyer(300, 2, fb.url("/post"), 1)}));
+  auto cfg = base_config(boost::json::array{http_buyer(300, 2, fb.url("/post"), 1)});
+  cfg["api_tokens"].as_array().push_back(
+      boost::json::parse(R"({"name": "editor", "token": "test-editor-token", "role": "editor"})"));
+  start(cfg);
   auto stored = post_lead(lead_json());
   const std::string lead_id = parse_object(stored.body)["lead_id"].as_string().c_str();
   ASSERT_EQ(lead_id.size(), 20u);
 
   struct Route {
     std::string method, target, body;
-    bool admin_only;
+    bool admin_only;       // read tokens: 403
+    bool account = false;  // editors too: 403 (tokens, clients, the whole document)
   };
   const std::string dates = "start_date=2020-01-01&end_date=2020-12-31";
   const std::vector<Route> routes = {
@@ -50,18 +54,20 @@ TEST_F(Authz, EveryRouteEveryRole) {
       {"GET", "/admin/campaigns/100/suppliers/200", "", false},
       {"GET", "/admin/campaigns/100/buyers", "", false},
       {"GET", "/admin/campaigns/100/buyers/300", "", false},
-      {"POST", "/admin/clients", R"({"company":"Matrix"})", true},
-      {"PUT", "/admin/clients/5", R"({"company":"Matrix, renamed"})", true},
-      {"PATCH", "/admin/clients/4", R"({"email":"ops@three.example"})", true},
-      {"DELETE", "/admin/clients/5", "", true},
+      {"POST", "/admin/clients", R"({"company":"Matrix"})", true, true},
+      {"PUT", "/admin/clients/5", R"({"company":"Matrix, renamed"})", true, true},
+      {"PATCH", "/admin/clients/4", R"({"email":"ops@three.example"})", true, true},
+      {"DELETE", "/admin/clients/5", "", true, true},
       {"PATCH", "/admin/campaigns/100", R"({"public_name":"Matrix"})", true},
       {"PATCH", "/admin/campaigns/100/suppliers/201", R"({"paused":false})", true},
       {"PATCH", "/admin/campaigns/100/buyers/300", R"({"priority":2})", true},
       {"POST", "/admin/campaigns/100/buyers", "{}", true},  // invalid: 400 for admins
       {"POST", "/admin/campaigns/100/buyers/300/test", R"({"dry_run":true})", true},
       {"POST", "/admin/campaigns/100/buyers/test", R"({"dry_run":true})", true},  // 400: no buyer
-      {"PUT", "/admin/config", admin_get("/admin/config").body, true},
-      {"POST", "/admin/config/rollback", R"({"version":1})", true},
+      {"PUT", "/admin/config", admin_get("/admin/config").body, true, true},
+      {"POST", "/admin/config/rollback", R"({"version":1})", true, true},
+      {"GET", "/admin/tokens", "", true, true},
+      {"POST", "/admin/tokens", R"({"name":"matrix","role":"read"})", true, true},
   };
   struct Who {
     const char* name;
@@ -71,6 +77,7 @@ TEST_F(Authz, EveryRouteEveryRole) {
                                     {"wrong token", "Bearer not-a-real-token"},
                                     {"not bearer", "Basic dGVzdC1hZG1pbi10b2tlbg=="},
                                     {"read", "Bearer test-read-token"},
+                                    {"editor", "Bearer test-editor-token"},
                                     {"admin", "Bearer test-admin-token"}};
   int checked = 0;
   for (const auto& r : routes) {
@@ -84,7 +91,7 @@ TEST_F(Authz, EveryRouteEveryRole) {
       if (role == "none" || role == "wrong token" || role == "not bearer") {
         EXPECT_EQ(rep.status, 401) << what;
         EXPECT_EQ(rep.body.find(lead_id), std::string::npos) << what;
-      } else if (role == "read" && r.admin_only) {
+      } else if ((role == "read" && r.admin_only) || (role == "editor" && r.account)) {
         EXPECT_EQ(rep.status, 403) << what;
       } else {
         EXPECT_NE(rep.status, 401) << what;
@@ -103,10 +110,12 @@ TEST_F(Authz, EveryRouteEveryRole) {
   EXPECT_NE(again_return.status, 200) << again_return.body;  // already returned by the admin
   auto again = admin_get("/public/campaigns/100/resume_buyer/300");
   EXPECT_EQ(again.status, 400) << again.body;  // already live: the admin's resume went through
-  // The admin's configuration changes went through (and only theirs): the pause and the resume,
-  // create, replace, patch, delete, three patches, the whole document, the rollback.
+  // The configuration changes of the admin and the editor went through, and only theirs: the
+  // editor's pause, resume and three patches (first in each row, so the admin's pause and resume
+  // find nothing to do), the admin's three patches, client create, replace, patch and delete, the
+  // whole document, the rollback and the token.
   boost::json::object changes = parse_object(admin_get("/admin/changes").body);
-  EXPECT_EQ(changes["changes"].as_array().size(), 1u + 2u + 9u) << boost::json::serialize(changes);
+  EXPECT_EQ(changes["changes"].as_array().size(), 1u + 5u + 10u) << boost::json::serialize(changes);
 }
 
 // Supplier intake ignores API tokens: only lp_key opens it, and an admin token does not.

@@ -60,7 +60,7 @@ TEST(Config, ReportsEveryProblemWithItsJsonPath) {
   const auto& e = r.errors;
   EXPECT_TRUE(has_error(e, "$.account.timezone: unknown IANA time zone 'Mars/Olympus'"));
   EXPECT_TRUE(has_error(e, "$.api_tokens[0].token: must be at least 8 characters"));
-  EXPECT_TRUE(has_error(e, "$.api_tokens[0].role: must be admin or read"));
+  EXPECT_TRUE(has_error(e, "$.api_tokens[0].role: must be admin, editor or read"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].type: must be"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].fields[0].type: unknown field type 'colour'"));
   EXPECT_TRUE(has_error(e, "$.campaigns[0].fields[1].name: duplicate field 'a'"));
