@@ -1442,6 +1442,16 @@ ConfigLoadResult load_config_document(const json::object& root) {
     }
   }
 
+  // A token's scope names campaigns that exist.
+  for (size_t i = 0; i < cfg->api_tokens.size(); ++i) {
+    const auto& cs = cfg->api_tokens[i].campaigns;
+    for (size_t k = 0; k < cs.size(); ++k) {
+      if (cfg->find_campaign(cs[k]) == nullptr)
+        L.error(Loader::idx(Loader::at(Loader::idx("$.api_tokens", i), "campaigns"), k),
+                "unknown campaign " + std::to_string(cs[k]));
+    }
+  }
+
   if (!L.errors.empty()) {
     result.errors = std::move(L.errors);
     return result;

@@ -91,6 +91,11 @@ TEST_F(Tokens, MadeOnceStoredHashedRolesExpiryRevocation) {
   json::object details = parse_object(bad.body)["details"].as_object();
   EXPECT_TRUE(details.contains("$.role")) << bad.body;
   EXPECT_TRUE(details.contains("$.expires_at")) << bad.body;
+  HttpReply nowhere = call("POST", "/admin/tokens", "test-admin-token",
+                           R"({"name": "nowhere", "campaigns": [999]})");
+  ASSERT_EQ(nowhere.status, 400);
+  EXPECT_TRUE(parse_object(nowhere.body)["details"].as_object().contains("$.campaigns[0]"))
+      << nowhere.body;
 }
 
 TEST_F(Tokens, ALimitedTokenSeesAndChangesOnlyItsCampaigns) {
