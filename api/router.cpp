@@ -105,14 +105,22 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
       // A token limited to some campaigns: lead searches of those; the statistics and accounting
       // of several campaigns are not filtered yet, so they are refused (never shown whole).
       if (!token->campaigns.empty()) {
-        if (p != "/public/leads")
+        // Lead searches and statistics name their campaigns (`campaign`, a list for stats): all
+        // of them in the token's scope. Accounting adds up clients across campaigns: refused.
+        if (p == "/public/accounting")
           co_return error_response(403, "Forbidden: this token is limited to some campaigns");
         auto q = parse_form(req.query);
-        std::optional<int64_t> cid;
+        std::vector<std::optional<int64_t>> named;
         if (q)
           for (const auto& [k, v] : *q)
-            if (k == "campaign") cid = parse_int(v);
-        if (!cid || !token->sees(*cid)) co_return error_response(404, "Campaign not found");
+            if (k == "campaign")
+              for (std::string_view id : split(v, ",")) named.push_back(parse_int(trim(id)));
+        if (named.empty())
+          co_return error_response(403,
+                                   "Forbidden: this token is limited to some campaigns; "
+                                   "name them with campaign=");
+        for (const auto& id : named)
+          if (!id || !token->sees(*id)) co_return error_response(404, "Campaign not found");
       }
       // An exception comes back through the await to the server, which answers 500.
       co_return co_await on_report_thread([&] { return report(engine_, req); });

@@ -5,6 +5,7 @@
 
 #include "app_fixture.h"
 #include "core/hash.h"
+#include "core/time.h"
 
 namespace pp::testkit {
 namespace {
@@ -110,6 +111,9 @@ TEST_F(Tokens, ALimitedTokenSeesAndChangesOnlyItsCampaigns) {
       std::string(parse_object(post_lead(other_body).body)["lead_id"].as_string());
   ASSERT_EQ(other.size(), 20u);
   const std::string t = make_token(R"({"name": "c100", "role": "editor", "campaigns": [100]})");
+  const UnixMs now = SystemClock::instance().now_ms();
+  const std::string win = "start_date=" + format_local_date(TimeZone::utc(), now - 86400000) +
+                          "&end_date=" + format_local_date(TimeZone::utc(), now + 86400000);
 
   json::array camps = json::parse(call("GET", "/public/campaigns", t).body).as_array();
   ASSERT_EQ(camps.size(), 1u);
@@ -133,6 +137,12 @@ TEST_F(Tokens, ALimitedTokenSeesAndChangesOnlyItsCampaigns) {
       call("GET", "/public/leads?campaign=100&start_date=2020-01-01&end_date=2030-01-01", t).status,
       200);
   EXPECT_EQ(call("GET", "/public/stats?start_date=2020-01-01&end_date=2030-01-01", t).status, 403);
+  HttpReply stats = call("GET", "/public/stats?campaign=100&" + win, t);
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  EXPECT_EQ(json::parse(stats.body).as_array().size(), 1u);
+  EXPECT_EQ(call("GET", "/public/stats?campaign=100,101&" + win, t).status, 404);
+  EXPECT_EQ(call("GET", "/public/stats/supplier?campaign=101&supplier=210&" + win, t).status, 404);
+  EXPECT_EQ(call("GET", "/public/accounting?" + win, t).status, 403);
   EXPECT_EQ(call("GET", "/metrics", t).status, 403);
   EXPECT_EQ(call("GET", "/public/campaigns/101/pause_buyer/311", t).status, 404);
   // /admin: its campaigns only; nothing of the account.
