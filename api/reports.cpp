@@ -492,6 +492,11 @@ Granular granular_of(const engine::CampaignAccount& c, bool supplier_side) {
 }  // namespace
 
 Response accounting_endpoint(engine::Engine& engine, const Request& req) {
+  return scoped_accounting_endpoint(engine, req, {});
+}
+
+Response scoped_accounting_endpoint(engine::Engine& engine, const Request& req,
+                                    const std::vector<CampaignId>& scope) {
   auto snap = engine.snapshot();
   const Config& cfg = snap->config();
   Params p(req);
@@ -514,7 +519,7 @@ Response accounting_endpoint(engine::Engine& engine, const Request& req) {
   auto client = id_param(p, "client", false);
   if (!p.ok()) return p.error();
 
-  auto accounts = engine::accounting(engine.store(), cfg, window->range, client);
+  auto accounts = engine::accounting(engine.store(), cfg, window->range, client, scope);
   std::string out;
   JsonWriter w(out);
   w.begin_object().kv("success", true).key("data").begin_array();

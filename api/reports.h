@@ -14,6 +14,9 @@ namespace pp::api {
 Response stats_endpoint(engine::Engine& engine, const Request& req);
 Response supplier_stats_endpoint(engine::Engine& engine, const Request& req);
 Response accounting_endpoint(engine::Engine& engine, const Request& req);
+// The same over `scope`: the caller's campaigns (an API token limited to some).
+Response scoped_accounting_endpoint(engine::Engine& engine, const Request& req,
+                                    const std::vector<CampaignId>& scope);
 Response leads_endpoint(engine::Engine& engine, const Request& req);
 
 // Limits (documented in the README).

@@ -106,9 +106,12 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
       // of several campaigns are not filtered yet, so they are refused (never shown whole).
       if (!token->campaigns.empty()) {
         // Lead searches and statistics name their campaigns (`campaign`, a list for stats): all
-        // of them in the token's scope. Accounting adds up clients across campaigns: refused.
-        if (p == "/public/accounting")
-          co_return error_response(403, "Forbidden: this token is limited to some campaigns");
+        // of them in the token's scope. Accounting adds up its campaigns only.
+        if (p == "/public/accounting") {
+          // Sums by client over the token's campaigns only.
+          co_return co_await on_report_thread(
+              [&] { return scoped_accounting_endpoint(engine_, req, token->campaigns); });
+        }
         auto q = parse_form(req.query);
         std::vector<std::optional<int64_t>> named;
         if (q)

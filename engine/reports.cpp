@@ -137,7 +137,8 @@ std::vector<SubidFigures> supplier_stats(storage::Store& store, CampaignId campa
 }
 
 std::vector<ClientAccount> accounting(storage::Store& store, const Config& cfg, TimeRange range,
-                                      std::optional<ClientId> client) {
+                                      std::optional<ClientId> client,
+                                      const std::vector<CampaignId>& only) {
   std::map<ClientId, ClientAccount> by_client;
   auto account = [&](ClientId id) -> ClientAccount& {
     ClientAccount& a = by_client[id];
@@ -154,6 +155,7 @@ std::vector<ClientAccount> accounting(storage::Store& store, const Config& cfg, 
     return list.back();
   };
   for (const auto& c : cfg.campaigns) {
+    if (!only.empty() && std::find(only.begin(), only.end(), c.id) == only.end()) continue;
     std::unordered_map<int64_t, ClientId> sup_client, buy_client;
     for (const auto& s : c.suppliers) sup_client[s.id] = s.client_id;
     for (const auto& b : c.buyers) buy_client[b.id] = b.client_id;

@@ -72,9 +72,11 @@ struct ClientAccount {
   std::vector<CampaignAccount> as_supplier;  // campaigns where its suppliers had sold leads
   std::vector<CampaignAccount> as_buyer;     // campaigns where its buyers bought leads
 };
-// Clients in id order; only campaigns with an accepted (sold) lead or a return in the range.
+// Clients in id order; only campaigns with an accepted (sold) lead or a return in the range;
+// with `only` not empty, only those campaigns (an API token's scope).
 std::vector<ClientAccount> accounting(storage::Store& store, const Config& cfg, TimeRange range,
-                                      std::optional<ClientId> client);
+                                      std::optional<ClientId> client,
+                                      const std::vector<CampaignId>& only = {});
 
 // GET /public/leads.
 struct LeadSearch {
