@@ -8,11 +8,13 @@ cd "$(dirname "$0")/.."
 B=${1:-build-fuzz}; S=${2:-60}
 printf '| target | seconds | executions | exec/s | corpus | result |\n|---|---|---|---|---|---|\n'
 status=0
-for t in intake template response condition query; do
+for t in intake template response condition query config; do
   mkdir -p "$B/fuzz-corpus/$t" "$B/fuzz-artifacts/$t"
   log="$B/fuzz-artifacts/$t/last.log"
+  max_len=8192
+  [ "$t" = config ] && max_len=65536  # whole configuration documents
   if ASAN_OPTIONS=detect_leaks=1 "$B/fuzz/fuzz_$t" -max_total_time="$S" -print_final_stats=1 \
-      -artifact_prefix="$B/fuzz-artifacts/$t/" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$B/fuzz-artifacts/$t/" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
       "$B/fuzz-corpus/$t" "tests/fuzz/corpus/$t" > "$log" 2>&1; then
     result=ok
   else
