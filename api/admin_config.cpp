@@ -338,7 +338,8 @@ json::object token_view(const json::object& t, TokenUsage& usage) {
 }
 
 // /admin/tokens[/{name}] (admins): list, read, create (the token is answered once, only its hash
-// is stored), change (role, campaigns, expires_at), revoke (at once: the next request is refused).
+// is stored), replace or patch (role, campaigns, expires_at; the secret stays), revoke (at once:
+// the next request is refused).
 Response tokens_route(ConfigService& svc, const Request& req, const ApiTokenConfig& token,
                       TokenUsage& usage, const std::vector<std::string_view>& seg) {
   const std::string& m = req.method;
@@ -359,7 +360,7 @@ Response tokens_route(ConfigService& svc, const Request& req, const ApiTokenConf
   }
   std::optional<json::value> body;
   Response err;
-  if (m == "POST" || m == "PATCH") {
+  if (m == "POST" || m == "PATCH" || m == "PUT") {
     body = body_json(req, true, err);
     if (!body) return err;
     for (const char* k : {"token", "token_sha256"})
@@ -379,10 +380,10 @@ Response tokens_route(ConfigService& svc, const Request& req, const ApiTokenConf
     secret = random_token();
     body->as_object()["token_sha256"] = sha256_hex(secret);
     c.op = "create";
-  } else if (seg.size() == 2 && (m == "PATCH" || m == "DELETE")) {
-    c.op = m == "PATCH" ? "patch" : "revoke";
+  } else if (seg.size() == 2 && (m == "PUT" || m == "PATCH" || m == "DELETE")) {
+    c.op = m == "PUT" ? "replace" : m == "PATCH" ? "patch" : "revoke";
   } else {
-    return method_not_allowed(seg.size() == 1 ? "GET, POST" : "GET, PATCH, DELETE");
+    return method_not_allowed(seg.size() == 1 ? "GET, POST" : "GET, PUT, PATCH, DELETE");
   }
   c.ref = ref;
   c.edit = [&](json::object& doc, EntityRef&) -> std::optional<ChangeResult> {
@@ -398,7 +399,14 @@ Response tokens_route(ConfigService& svc, const Request& req, const ApiTokenConf
       return std::nullopt;
     }
     json::value next = *now;
-    config::merge_patch(next, *body);
+    if (m == "PUT") {
+      // The whole token but its secret, which stays: a replaced token keeps working.
+      next = *body;
+      next.as_object()["token_sha256"] = now->at("token_sha256");
+      if (!next.as_object().contains("name")) next.as_object()["name"] = ref.name;
+    } else {
+      config::merge_patch(next, *body);
+    }
     const json::value* n = next.as_object().if_contains("name");
     if (n == nullptr || !n->is_string() || n->as_string() != ref.name)
       return refused(400, "Invalid document", {{"$.name", "must stay " + ref.name}});

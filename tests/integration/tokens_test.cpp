@@ -72,6 +72,19 @@ TEST_F(Tokens, MadeOnceStoredHashedRolesExpiryRevocation) {
   EXPECT_TRUE(ops["last_used_at"].is_string()) << json::serialize(ops);
   EXPECT_EQ(ops["role"], "editor");
 
+  // Replaced and patched: the secret stays, the role changes.
+  HttpReply put = call("PUT", "/admin/tokens/ops", "test-admin-token", R"({"role": "read"})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(parse_object(put.body)["role"], "read");
+  EXPECT_EQ(call("PATCH", "/admin/campaigns/100/buyers/301", editor, R"({"priority": 4})").status,
+            403);  // read now
+  ASSERT_EQ(call("PATCH", "/admin/tokens/ops", "test-admin-token", R"({"role": "editor"})").status,
+            200);
+  EXPECT_EQ(call("PATCH", "/admin/campaigns/100/buyers/301", editor, R"({"priority": 4})").status,
+            200);
+  EXPECT_EQ(call("PATCH", "/admin/tokens/ops", "test-admin-token", R"({"name": "renamed"})").status,
+            400);
+
   // Revoked: refused at once.
   ASSERT_EQ(call("DELETE", "/admin/tokens/ops", "test-admin-token").status, 200);
   EXPECT_EQ(call("GET", "/public/campaigns", editor).status, 401);
