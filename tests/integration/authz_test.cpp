@@ -1,4 +1,5 @@
-// Authorization matrix (issue 7; /admin from issue 12 on): every API route × every credential —
+// Authorization matrix (issue 7; /admin from issue 12 on; editors and campaign-limited tokens from
+// issue 14): every API route × every credential —
 // none, a wrong token, a read token, an admin token. Unauthenticated callers learn nothing (401
 // even for routes that do not exist); read tokens get 403 on everything that changes state; nothing
 // else answers 401/403.
@@ -15,6 +16,18 @@ TEST_F(Authz, EveryRouteEveryRole) {
   auto cfg = base_config(boost::json::array{http_buyer(300, 2, fb.url("/post"), 1)});
   cfg["api_tokens"].as_array().push_back(
       boost::json::parse(R"({"name": "editor", "token": "test-editor-token", "role": "editor"})"));
+  // A second campaign, and an admin token limited to it: every route about campaign 100, its
+  // lead and the account must be refused or empty for that token.
+  boost::json::object other = cfg["campaigns"].as_array()[0].as_object();
+  other["id"] = 101;
+  other["name"] = "Elsewhere";
+  other["public_name"] = "Elsewhere";
+  other["suppliers"] =
+      boost::json::parse(R"([{"id": 210, "client_id": 1, "lp_key": "supplier-key-210"}])");
+  other["buyers"] = boost::json::array{};
+  cfg["campaigns"].as_array().push_back(other);
+  cfg["api_tokens"].as_array().push_back(boost::json::parse(
+      R"({"name": "limited", "token": "test-limited-token", "role": "admin", "campaigns": [101]})"));
   start(cfg);
   auto stored = post_lead(lead_json());
   const std::string lead_id = parse_object(stored.body)["lead_id"].as_string().c_str();
@@ -78,6 +91,7 @@ TEST_F(Authz, EveryRouteEveryRole) {
                                     {"not bearer", "Basic dGVzdC1hZG1pbi10b2tlbg=="},
                                     {"read", "Bearer test-read-token"},
                                     {"editor", "Bearer test-editor-token"},
+                                    {"limited", "Bearer test-limited-token"},
                                     {"admin", "Bearer test-admin-token"}};
   int checked = 0;
   for (const auto& r : routes) {
@@ -93,6 +107,15 @@ TEST_F(Authz, EveryRouteEveryRole) {
         EXPECT_EQ(rep.body.find(lead_id), std::string::npos) << what;
       } else if ((role == "read" && r.admin_only) || (role == "editor" && r.account)) {
         EXPECT_EQ(rep.status, 403) << what;
+      } else if (role == "limited") {
+        // Campaign 100 and its lead do not exist for it; the account is not its business.
+        if (rep.status == 200) {
+          EXPECT_EQ(rep.body.find("Test Campaign"), std::string::npos) << what;
+          EXPECT_EQ(rep.body.find("ann@example.org"), std::string::npos) << what;
+          EXPECT_EQ(rep.body.find("\"id\":300"), std::string::npos) << what;
+        } else {
+          EXPECT_TRUE(rep.status == 403 || rep.status == 404 || rep.status == 400) << what;
+        }
       } else {
         EXPECT_NE(rep.status, 401) << what;
         EXPECT_NE(rep.status, 403) << what;
