@@ -167,23 +167,14 @@ const json::object* get_entity(const json::object& doc, const EntityRef& ref) {
 
 std::string entity_path(const json::object& doc, const EntityRef& ref) {
   if (ref.kind == EntityKind::kConfig) return "$";
-  std::string prefix = "$";
-  const json::array* list = nullptr;
-  if (in_campaign(ref.kind)) {
-    const json::value* cs = doc.if_contains("campaigns");
-    if (cs == nullptr || !cs->is_array()) return "$";
-    auto at = find_entity(cs->as_array(), EntityRef{EntityKind::kCampaign, 0, ref.campaign_id, {}});
-    if (!at) return "$";
-    prefix += ".campaigns[" + std::to_string(*at) + "]";
-    const json::value* v = cs->as_array()[*at].as_object().if_contains(array_key(ref.kind));
-    list = v ? v->if_array() : nullptr;
-  } else {
-    const json::value* v = doc.if_contains(array_key(ref.kind));
-    list = v ? v->if_array() : nullptr;
-  }
-  if (list == nullptr) return "$";
-  auto i = find_entity(*list, ref);
+  auto i = entity_index(doc, ref);
   if (!i) return "$";
+  std::string prefix = "$";
+  if (in_campaign(ref.kind)) {
+    // The campaign exists: entity_index found the entity in it.
+    auto at = entity_index(doc, EntityRef{EntityKind::kCampaign, 0, ref.campaign_id, {}});
+    prefix += ".campaigns[" + std::to_string(*at) + "]";
+  }
   return prefix + "." + std::string(array_key(ref.kind)) + "[" + std::to_string(*i) + "]";
 }
 
