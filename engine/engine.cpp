@@ -33,8 +33,8 @@ int64_t micros_since(SteadyClock::time_point t0) {
 Engine::Engine(SnapshotPtr snapshot, storage::Store& store, const Clock& clock)
     : snapshot_(std::move(snapshot)),
       st_(store, clock,
-          BuyerHealth::Options{snapshot_.load()->config().outbound.breaker_failures,
-                               snapshot_.load()->config().outbound.breaker_open_ms}) {}
+          BuyerHealth::Options{snapshot_->config().outbound.breaker_failures,
+                               snapshot_->config().outbound.breaker_open_ms}) {}
 
 void Engine::observe(const Lead& lead, const DebugLog& debug, bool pings_observed) {
   st_.metrics.observe_stages(debug.stages);
