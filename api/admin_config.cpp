@@ -119,8 +119,7 @@ bool campaign_missing(const json::object& doc, const EntityRef& ref) {
 }
 
 bool is_archived(const json::value& e) {
-  const json::value* a = e.is_object() ? e.as_object().if_contains("archived") : nullptr;
-  return a && a->is_bool() && a->as_bool();
+  return e.is_object() && config::flag_of(e.as_object(), "archived");
 }
 
 // ?archived=1: archived entities are listed, read and changed too.

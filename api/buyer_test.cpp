@@ -114,8 +114,7 @@ asio::awaitable<Response> Router::admin_buyer_test(const Request& req, buyers::T
     if (!v || !v->is_object()) co_return error_response(400, "The body must be a JSON object");
     body = std::move(v->as_object());
   }
-  const json::value* dry = body.if_contains("dry_run");
-  const bool dry_run = dry && dry->is_bool() && dry->as_bool();
+  const bool dry_run = config::flag_of(body, "dry_run");
 
   // The snapshot the buyer lives in: the current one, or a trial one with the unsaved buyer.
   engine::SnapshotPtr snap = engine_.snapshot();

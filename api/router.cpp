@@ -399,8 +399,7 @@ Response Router::public_campaigns(const Request&, std::string_view rest,
       refused.message = "Buyer not found";
       return refused;
     }
-    const config::json::value* now = b->if_contains("paused");
-    if ((now && now->is_bool() && now->as_bool()) == pause) {
+    if (config::flag_of(*b, "paused") == pause) {
       refused.http_status = 400;
       refused.message = pause ? "Buyer is already paused" : "Buyer is already live";
       return refused;

@@ -39,6 +39,11 @@ int64_t int_of(const json::value* v) {
   return 0;
 }
 
+bool flag_of(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_bool() && v->as_bool();
+}
+
 std::optional<json::value> parse(std::string_view text, std::string& error) {
   boost::system::error_code ec;
   json::parse_options po;

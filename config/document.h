@@ -30,6 +30,8 @@ struct EntityRef {
 
 // An integer member's value (0 when absent or not an integer).
 int64_t int_of(const json::value* v);
+// Whether a member is `true` (false when absent or not a boolean).
+bool flag_of(const json::object& o, std::string_view key);
 
 // Parses a JSON document (comments and trailing commas allowed, as in the file); nullopt and
 // `error` when it is not JSON.

@@ -83,8 +83,7 @@ bool fold_pause_flags(storage::Store& store, json::object& doc) {
       auto flag = store.get_state("pause/" + std::to_string(config::int_of(bo.if_contains("id"))));
       if (!flag) continue;
       const bool paused = *flag == "1";
-      const json::value* now = bo.if_contains("paused");
-      if ((now && now->is_bool() && now->as_bool()) == paused) continue;
+      if (config::flag_of(bo, "paused") == paused) continue;
       bo["paused"] = paused;
       changed = true;
     }
@@ -163,12 +162,12 @@ std::optional<ConfigService::Start> ConfigService::open(storage::Store& store,
   }
   if (!stored || folded) {
     // A new data directory: the file becomes version 1. An old one: its pause flags, a version.
-    storage::Status st = store.put_config(
-        version, config::serialize(doc),
-        stored ? change_entry(version, clock.now_ms(), "pingpostd", EntityRef{}, "upgrade",
-                              as_stored, doc, std::nullopt)
-               : change_entry(1, clock.now_ms(), "--config", EntityRef{}, "seed", nullptr, doc,
-                              std::nullopt));
+    storage::Status st =
+        store.put_config(version, config::serialize(doc),
+                         stored ? change_entry(version, clock.now_ms(), "pingpostd", EntityRef{},
+                                               "upgrade", as_stored, doc, std::nullopt)
+                                : change_entry(1, clock.now_ms(), "--config", EntityRef{}, "seed",
+                                               nullptr, doc, std::nullopt));
     if (!st.ok()) {
       errors.push_back("cannot store the configuration: " + st.message);
       return std::nullopt;
