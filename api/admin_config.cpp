@@ -253,13 +253,21 @@ Response changes(const ConfigService& svc, const Request& req) {
   size_t limit = 100;
   std::optional<EntityKind> kind;
   std::string id;
+  // before_version=N (or order=newest): newest first, versions below N (the console's pages).
+  bool newest_first = false;
   for (const auto& [k, v] : *q) {
-    if (k == "since_version") {
+    if (k == "since_version" || k == "before_version") {
       auto n = parse_int(v);
-      if (!n || *n < 0)
+      if (!n || *n < 0 || (k == "before_version" && *n < 1))
         problems.emplace_back(k, "must be a version number");
       else
         since = uint64_t(*n);
+      if (k == "before_version") newest_first = true;
+    } else if (k == "order") {
+      if (v == "newest")
+        newest_first = true;
+      else if (v != "oldest")
+        problems.emplace_back(k, "must be oldest or newest");
     } else if (k == "limit") {
       auto n = parse_int(v);
       if (!n || *n < 1 || *n > 1000)
@@ -277,15 +285,18 @@ Response changes(const ConfigService& svc, const Request& req) {
     }
   }
   if (!id.empty() && !kind) problems.emplace_back("id", "needs entity");
+  if (newest_first)
+    for (const auto& [k, v] : *q)
+      if (k == "since_version") problems.emplace_back(k, "pages oldest first: use before_version");
   if (!problems.empty()) return error_response(400, "Invalid parameters", problems);
-  ConfigService::ChangesPage page = svc.changes(since, limit, kind, id);
+  ConfigService::ChangesPage page = svc.changes(since, limit, kind, id, newest_first);
   if (!page.status.ok()) return storage_error();
   std::string body = "{\"changes\":[";
   for (size_t i = 0; i < page.entries.size(); ++i) {
     if (i) body += ",";
     body += page.entries[i];
   }
-  body += "],\"next_since_version\":";
+  body += newest_first ? "],\"next_before_version\":" : "],\"next_since_version\":";
   body += page.next ? std::to_string(*page.next) : "null";
   body += "}";
   return with_etag(json_response(200, std::move(body)), svc.current().version);

@@ -342,10 +342,10 @@ ConfigService::Change ConfigService::replace_all(std::string op, std::string act
 
 ConfigService::ChangesPage ConfigService::changes(uint64_t since, size_t limit,
                                                   std::optional<EntityKind> kind,
-                                                  const std::string& id) const {
+                                                  const std::string& id, bool newest_first) const {
   ChangesPage page;
   uint64_t last = since;
-  page.status = store_.scan_changes(since, false, [&](uint64_t v, std::string_view text) {
+  page.status = store_.scan_changes(since, newest_first, [&](uint64_t v, std::string_view text) {
     if (page.entries.size() == limit) {
       page.next = last;
       return false;

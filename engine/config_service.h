@@ -87,13 +87,15 @@ class ConfigService {
 
   // Change-log entries (JSON text) with a version above `since`, oldest first, at most `limit`,
   // those of one entity kind (and id) when given. `next` is the `since` of the next page.
+  // `newest_first`: versions below `since` (0: from the newest), newest first; `next` is then the
+  // `since` of the next (older) page.
   struct ChangesPage {
     std::vector<std::string> entries;
     std::optional<uint64_t> next;
     storage::Status status;
   };
   ChangesPage changes(uint64_t since, size_t limit, std::optional<config::EntityKind> kind,
-                      const std::string& id) const;
+                      const std::string& id, bool newest_first = false) const;
 
   // The document as it was at `version` (the change log undone back to it); nullopt and `error`
   // when the version does not exist or the log cannot be read.

@@ -1,5 +1,6 @@
 #include "engine/metrics.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/codes.h"
@@ -55,6 +56,43 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
   out += std::string(name) + "_sum" + braces + " " +
          seconds(sum_us_.load(std::memory_order_relaxed)) + "\n";
   out += std::string(name) + "_count" + braces + " " + std::to_string(count) + "\n";
+}
+
+int64_t Histogram::quantile_us(double q) const {
+  const uint64_t n = count();
+  if (n == 0) return 0;
+  const uint64_t rank = std::max<uint64_t>(1, uint64_t(double(n) * q + 0.999999));
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kBoundsUs.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    if (cumulative >= rank) return kBoundsUs[i];
+  }
+  return kBoundsUs.back();
+}
+
+std::vector<EngineMetrics::BuyerSummary> EngineMetrics::buyer_summaries() const {
+  std::map<std::pair<CampaignId, BuyerId>, BuyerSummary> by;
+  std::lock_guard lk(mu_);
+  for (const auto& [key, h] : calls_) {
+    const auto& [campaign, buyer, kind] = key;
+    BuyerSummary& s = by[{campaign, buyer}];
+    CallSummary& c = kind == "ping" ? s.ping : s.post;
+    c.count = h->count();
+    c.p50_us = h->quantile_us(0.50);
+    c.p95_us = h->quantile_us(0.95);
+  }
+  for (const auto& [key, n] : outcomes_) {
+    const auto& [campaign, buyer, kind] = key;
+    by[{campaign, buyer}].outcomes[kind] = n;
+  }
+  std::vector<BuyerSummary> out;
+  out.reserve(by.size());
+  for (auto& [key, s] : by) {
+    s.campaign = key.first;
+    s.buyer = key.second;
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 void EngineMetrics::observe_stages(const std::vector<StageRecord>& stages) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "core/ids.h"
 #include "core/lead.h"
@@ -28,6 +29,10 @@ class Histogram {
   void observe(int64_t us);
   // `name` without suffix; `labels` as `a="x",b="y"` (may be empty).
   void render(std::string& out, std::string_view name, std::string_view labels) const;
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  // The bound of the bucket holding quantile q (0..1), in microseconds (0 when empty; the largest
+  // bound when the value is beyond it): what a dashboard shows as p50 or p95.
+  int64_t quantile_us(double q) const;
 
  private:
   std::array<std::atomic<uint64_t>, kBoundsUs.size()> buckets_{};  // non-cumulative
@@ -54,6 +59,20 @@ class EngineMetrics {
   static std::string_view outcome_kind(const BuyerOutcome& o, const BuyerDebug* d);
 
   void render(std::string& out) const;
+
+  // One buyer's figures since the process started (the console's buyer health): calls and their
+  // latency quantiles, outcomes by kind.
+  struct CallSummary {
+    uint64_t count = 0;
+    int64_t p50_us = 0, p95_us = 0;
+  };
+  struct BuyerSummary {
+    CampaignId campaign = 0;
+    BuyerId buyer = 0;
+    CallSummary ping, post;
+    std::map<std::string, uint64_t> outcomes;  // kind -> count
+  };
+  std::vector<BuyerSummary> buyer_summaries() const;
 
  private:
   using Key = std::tuple<CampaignId, BuyerId, std::string>;
