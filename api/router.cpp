@@ -10,6 +10,7 @@
 
 #include "api/admin_config.h"
 #include "api/auth.h"
+#include "api/console.h"
 #include "api/intake.h"
 #include "api/reports.h"
 #include "api/sandbox.h"
@@ -74,7 +75,6 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     if (token == nullptr) co_return error_response(401, "Unauthenticated");
     if (auto limited = token_rate_limited(*token, snap->config())) co_return *limited;
     note_token_use(*token);
-    const Role role = token->role;
     constexpr std::string_view kCampaigns = "/public/campaigns";
     if (p.rfind(kCampaigns, 0) == 0 &&
         (p.size() == kCampaigns.size() || p[kCampaigns.size()] == '/')) {
@@ -148,6 +148,10 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
       co_return co_await on_report_thread(
           [&] { return config_route(*config_, req, *token, tokens_); });
     }
+    if (p == "/admin/whoami" || p == "/admin/buyers/health") {
+      if (req.method != "GET") co_return error_response(405, "Use GET");
+      co_return p == "/admin/whoami" ? admin_whoami(*token) : admin_buyer_health(*token);
+    }
     constexpr std::string_view kLead = "/admin/leads/";
     if (p.rfind(kLead, 0) == 0 && p.size() > kLead.size()) {
       if (req.method != "GET") co_return error_response(405, "Use GET");
@@ -177,6 +181,7 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     auto snap = engine_.snapshot();
     co_return api_specs(snap->config(), req);
   }
+  if (is_console_path(p)) co_return console_response(req);
   if (p == "/health" || p == "/ready") {
     co_return json_response(200, R"({"status":"ok"})");
   }

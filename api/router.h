@@ -49,6 +49,9 @@ class Router {
   boost::asio::awaitable<Response> admin_buyer_test(const Request& req,
                                                     buyers::Transport& transport,
                                                     const ApiTokenConfig& token);
+  // GET /admin/whoami and GET /admin/buyers/health (api/operator_views.cpp; the console's).
+  Response admin_whoami(const ApiTokenConfig& token);
+  Response admin_buyer_health(const ApiTokenConfig& token);
   // Runs `fn` on a report thread; resumes on the caller's executor.
   boost::asio::awaitable<Response> on_report_thread(std::function<Response()> fn);
 

@@ -12,10 +12,15 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   curl python3
+  libjs-chart.js zlib1g-dev
 )
 # `make bench` adds the reference servers and the profiler (--bench).
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES+=(python3 nginx-core libnginx-mod-http-lua linux-perf)
+fi
+# The console's browser tests install a headless browser and its driver (--browser).
+if [ "${1:-}" = "--browser" ]; then
+  PACKAGES+=(chromium chromium-driver python3-selenium fonts-dejavu-core)
 fi
 
 missing=()
