@@ -54,6 +54,10 @@ TEST_F(Authz, EveryRouteEveryRole) {
       {"GET", "/metrics", "", false},
       {"GET", "/admin/leads/" + lead_id, "", false},
       {"GET", "/admin/leads/" + lead_id + "/timeline", "", false},
+      // The console's views (issue 15): every token, scoped by its campaigns.
+      {"GET", "/admin/whoami", "", false},
+      {"GET", "/admin/buyers/health", "", false},
+      {"GET", "/admin/changes?order=newest&limit=5", "", false},
       {"GET", "/public/no-such-route", "", false},
       {"GET", "/admin/no-such-route", "", false},
       // The configuration API (issue 14): reads for every token, changes for admins.
