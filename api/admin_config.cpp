@@ -123,12 +123,37 @@ bool is_archived(const json::value& e) {
 }
 
 // ?archived=1: archived entities are listed, read and changed too.
-bool with_archived(const Request& req) {
+bool query_flag(const Request& req, std::string_view name) {
   auto q = parse_form(req.query);
   if (!q) return false;
   for (const auto& [k, v] : *q)
-    if (k == "archived" && (v == "1" || v == "true")) return true;
+    if (k == name && (v == "1" || v == "true")) return true;
   return false;
+}
+
+bool with_archived(const Request& req) { return query_flag(req, "archived"); }
+
+// A campaign without its supplier and buyer documents, with their counts (the console's list:
+// `GET /admin/campaigns?summary=1` stays small however many buyers campaigns have).
+json::object campaign_summary(const json::object& c) {
+  json::object out;
+  for (const auto& kv : c) {
+    if (kv.key() == "suppliers" || kv.key() == "buyers") continue;
+    out.emplace(kv.key(), kv.value());
+  }
+  int64_t suppliers = 0, buyers = 0, paused = 0;
+  if (const json::value* s = c.if_contains("suppliers"); s && s->is_array())
+    for (const auto& e : s->as_array()) suppliers += !is_archived(e);
+  if (const json::value* b = c.if_contains("buyers"); b && b->is_array())
+    for (const auto& e : b->as_array())
+      if (!is_archived(e)) {
+        ++buyers;
+        paused += e.is_object() && config::flag_of(e.as_object(), "paused");
+      }
+  out["suppliers_count"] = suppliers;
+  out["buyers_count"] = buyers;
+  out["paused_buyers_count"] = paused;
+  return out;
 }
 
 // An entity that can have leads: a campaign, or a campaign's supplier or buyer.
@@ -235,12 +260,13 @@ Response list_or_one(const ConfigService& svc, const Request& req, const EntityR
   } else {
     list = doc.if_contains(ref.kind == EntityKind::kClient ? "clients" : "campaigns");
   }
+  const bool summary = ref.kind == EntityKind::kCampaign && query_flag(req, "summary");
   json::array out;
   if (list && list->is_array()) {
     for (const auto& e : list->as_array())
       if ((archived_too || !is_archived(e)) &&
           (ref.kind != EntityKind::kCampaign || token.sees(id_of(e))))
-        out.push_back(e);
+        out.push_back(summary && e.is_object() ? json::value(campaign_summary(e.as_object())) : e);
   }
   return json_doc(200, out, st.version);
 }

@@ -239,6 +239,31 @@ TEST_F(ConsoleViews, BuyerHealthCountsCallsOutcomesAndTheCircuit) {
   EXPECT_EQ(find(buyers(), 311)["post"].as_object()["count"], 0);
 }
 
+TEST_F(ConsoleViews, CampaignSummariesLeaveOutSuppliersAndBuyers) {
+  FakeBuyer fb;
+  start_two_campaigns(fb);
+  ASSERT_EQ(admin_get("/public/campaigns/100/pause_buyer/301").status, 200);
+  HttpReply r = admin_get("/admin/campaigns?summary=1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::array list = json::parse(r.body).as_array();
+  ASSERT_EQ(list.size(), 2u);
+  json::object c = list[0].as_object();
+  EXPECT_EQ(c["id"], 100);
+  EXPECT_EQ(c["name"], "Test Campaign");
+  EXPECT_FALSE(c.contains("buyers"));
+  EXPECT_FALSE(c.contains("suppliers"));
+  EXPECT_TRUE(c.contains("fields"));
+  EXPECT_EQ(c["suppliers_count"], 2);
+  EXPECT_EQ(c["buyers_count"], 1);
+  EXPECT_EQ(c["paused_buyers_count"], 1);
+  EXPECT_LT(r.body.size(), admin_get("/admin/campaigns").body.size());
+  // Scoped like the full list.
+  json::array limited =
+      json::parse(admin_get("/admin/campaigns?summary=1", "test-limited-token").body).as_array();
+  ASSERT_EQ(limited.size(), 1u);
+  EXPECT_EQ(limited[0].as_object()["id"], 101);
+}
+
 TEST_F(ConsoleViews, ChangeLogNewestFirstPagesBackwards) {
   FakeBuyer fb;
   start_two_campaigns(fb);

@@ -100,7 +100,10 @@ async function route() {
     try {
       await render(view, m.slice(1), query);
     } catch (e) {
-      if (gen === generation) view.append(errorBox(e));
+      if (gen === generation) {
+        if (!view.querySelector('h1')) view.prepend(h('h1', {}, section));
+        view.append(errorBox(e));
+      }
     }
     if (gen === generation) {
       const h1 = view.querySelector('h1');

@@ -1,8 +1,8 @@
 // One campaign: overview (live buyers and suppliers with caps, pause/resume), its settings as
 // forms (general, distribution, duplicate check, exchange, filters, fields), suppliers, buyers.
 import { api, session } from '../api.js';
-import { h, field, table, clear, tabs, money, num, statusBadge, fill } from '../dom.js';
-import { Editor, filterRow, capRows } from '../bind.js';
+import { h, table, clear, tabs, money, num, append, fill } from '../dom.js';
+import { Editor, filterRow } from '../bind.js';
 import { pauseButton, capUse, meter, sizeMeters } from './common.js';
 import { buyerHealth } from './dashboard.js';
 import { save, mergePatch } from './save.js';
@@ -113,7 +113,7 @@ function settings(panel, state, load, which) {
   const form = h('form', { 'aria-label': which === 'fields' ? 'Fields' : 'Settings', novalidate: true });
   const type = ed.get('type') || 'direct_post';
   if (which === 'settings') {
-    form.append(
+    append(form, [
       h('fieldset', { class: 'panel' }, h('legend', {}, 'General'), h('div', { class: 'row' },
         ed.text('Name', 'name'), ed.text('Public name', 'public_name'), ed.list('Tags', 'tags'),
         ed.choice('Type', 'type', [['direct_post', 'direct post'], ['ping_post_exchange', 'ping/post exchange'], ['one_to_one', 'one to one']]),
@@ -138,9 +138,9 @@ function settings(panel, state, load, which) {
         ed.number('Shared: most buyers', 'exchange.shared_max_buyers', { min: 0 }),
         ed.choice('Margin type', 'exchange.margin.type', [['percent', 'percent'], ['fixed', 'fixed']], { blank: '—' }),
         ed.money('Margin value', 'exchange.margin.value'))),
-      ed.rows('Campaign filters', 'filters', filterRow, { name: '', action: 'allow', field: '', op: 'equals', values: [] }, { addLabel: 'Add filter' }));
+      ed.rows('Campaign filters', 'filters', filterRow, { name: '', action: 'allow', field: '', op: 'equals', values: [] }, { addLabel: 'Add filter' })]);
   } else {
-    form.append(
+    append(form, [
       ed.rows('Fields', 'fields', (e, p, i) => [
         e.text(`Field ${i + 1} name`, `${p}.name`),
         e.choice(`Field ${i + 1} type`, `${p}.type`, FIELD_TYPES.map(t => [t, t])),
@@ -151,7 +151,7 @@ function settings(panel, state, load, which) {
       ed.rows('Computed fields', 'computed_fields', (e, p, i) => [
         e.text(`Computed field ${i + 1} name`, `${p}.name`),
         e.text(`Computed field ${i + 1} template`, `${p}.template`, { wide: true, help: 'e.g. {{phone||chars:0@@3}}' }),
-      ], { name: '', template: '' }, { addLabel: 'Add computed field' }));
+      ], { name: '', template: '' }, { addLabel: 'Add computed field' })]);
   }
   const saveBtn = h('button', { type: 'submit', class: 'primary', disabled: !session.canChange() }, 'Save changes');
   form.append(problems, session.canChange() ? h('div', { class: 'row' }, saveBtn) :
@@ -168,4 +168,3 @@ function settings(panel, state, load, which) {
   panel.append(form);
 }
 
-export { statusBadge };

@@ -4,7 +4,7 @@ import { h, field, select, table, clear, errorBox, num, fill } from '../dom.js';
 
 export async function render(view, _params, query) {
   view.append(h('h1', {}, 'Campaigns'));
-  const { data } = await api('GET', '/admin/campaigns');
+  const { data } = await api('GET', '/admin/campaigns', { query: { summary: 1 } });
   const tags = [...new Set(data.flatMap(c => c.tags || []))].sort();
   const search = h('input', { type: 'search', value: query.q || '', placeholder: 'name or id' });
   const tag = select([['', 'all tags'], ...tags.map(t => [t, t])], query.tag || '');
@@ -17,9 +17,9 @@ export async function render(view, _params, query) {
       { label: 'Campaign', cell: c => h('a', { href: `#/campaigns/${c.id}` }, `${c.name} (${c.id})`) },
       { label: 'Type', cell: c => c.type || 'direct_post' },
       { label: 'Tags', cell: c => (c.tags || []).map(t => h('span', { class: 'badge' }, t)) },
-      { label: 'Suppliers', num: true, cell: c => num((c.suppliers || []).length) },
-      { label: 'Buyers', num: true, cell: c => num((c.buyers || []).length) },
-      { label: 'Paused buyers', num: true, cell: c => num((c.buyers || []).filter(b => b.paused).length) },
+      { label: 'Suppliers', num: true, cell: c => num(c.suppliers_count) },
+      { label: 'Buyers', num: true, cell: c => num(c.buyers_count) },
+      { label: 'Paused buyers', num: true, cell: c => num(c.paused_buyers_count) },
     ], rows, { caption: 'Campaigns', empty: 'No campaign matches.' }));
   };
   search.addEventListener('input', draw);

@@ -35,10 +35,11 @@ export async function render(view, [cidText, kind, idText]) {
   const title = isNew ? `New ${isBuyer ? 'buyer' : 'supplier'}` : `${isBuyer ? 'Buyer' : 'Supplier'} ${state.original.name || state.original.nickname || ''} (${state.original.id})`;
   view.append(h('p', {}, h('a', { href: `#/campaigns/${cid}?tab=${kind}` }, `← ${campaign.name}`)), h('h1', {}, title));
 
-  const preview = isBuyer ? previewPanel(cid) : null;
+  // The preview and the test are the buyer test tool, which only tokens that may change use.
+  const preview = isBuyer && session.canChange() ? previewPanel(cid) : null;
   const ed = new Editor(state.original, { onChange: () => preview && preview.schedule(ed.doc) });
   const formBox = h('div', {});
-  const layout = isBuyer ? h('div', { class: 'grid2' }, formBox, preview.el) : formBox;
+  const layout = preview ? h('div', { class: 'grid2' }, formBox, preview.el) : formBox;
   view.append(layout);
 
   const reload = async () => {
@@ -247,7 +248,7 @@ function previewPanel(cid) {
   const el = h('section', { class: 'panel sticky', 'aria-label': 'Preview and test' },
     h('h2', {}, 'Live preview'), h('p', { class: 'muted' }, 'The request this buyer would receive for the sample lead (not sent).'),
     field('Sample lead (JSON)', sample), out,
-    session.canChange() ? [h('h2', {}, 'Test the buyer'), h('p', { class: 'muted' }, 'Sends the sample lead to the buyer\'s URL: nothing is stored or counted.'), testBtn, testOut] : null);
+    h('h2', {}, 'Test the buyer'), h('p', { class: 'muted' }, 'Sends the sample lead to the buyer\'s URL: nothing is stored or counted.'), testBtn, testOut);
   return { el, schedule(d) { doc = d; clearTimeout(timer); timer = setTimeout(run, 300); } };
 }
 
