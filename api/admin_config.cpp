@@ -248,6 +248,8 @@ Response list_or_one(const ConfigService& svc, const Request& req, const EntityR
     const json::object* e = config::get_entity(doc, ref);
     if (e == nullptr || (is_archived(*e) && !archived_too))
       return with_etag(error_response(404, entity_name(ref) + " not found"), st.version);
+    if (ref.kind == EntityKind::kCampaign && query_flag(req, "summary"))
+      return json_doc(200, campaign_summary(*e), st.version);
     return json_doc(200, *e, st.version);
   }
   if (campaign_missing(doc, ref))

@@ -277,11 +277,42 @@ def self_check(c):
     c.d.execute_script("document.getElementById('probe').remove()")
 
 
+# Table-driven checks of the console's pure modules, run in the browser (no Node.js needed):
+# [module, expression over the module `m`, expected JSON].
+MODULE_CASES = [
+    ["diff.js", "m.diff({a: 1, b: {c: 2}}, {a: 1, b: {c: 3}})", [{"path": "b.c", "before": 2, "after": 3}]],
+    ["diff.js", "m.diff({x: [1, 2]}, {x: [1, 2, 3]})", [{"path": "x", "before": [1, 2], "after": [1, 2, 3]}]],
+    ["diff.js", "m.diff({bs: [{id: 1, p: 1}, {id: 2, p: 1}]}, {bs: [{id: 2, p: 5}, {id: 1, p: 1}]})",
+     [{"path": "bs[id=2].p", "before": 1, "after": 5}]],
+    ["diff.js", "m.diff(null, {name: 'n', post: {url: 'u'}}).map(r => r.path)", ["name", "post.url"]],
+    ["diff.js", "m.diff({paused: true}, {}).map(r => [r.path, r.before, r.after === undefined])", [["paused", True, True]]],
+    ["diff.js", "m.diff({a: 1}, {a: 1})", []],
+    ["pages/save.js", "m.mergePatch({a: 1, b: 2, c: {d: 1}}, {a: 1, c: {d: 2}, e: 3})", {"b": None, "c": {"d": 2}, "e": 3}],
+    ["pages/save.js", "m.mergePatch({a: 1, s: [1]}, {a: 2, s: [1]}, ['s'])", {}],
+    ["bind.js", "(() => { const e = new m.Editor({post: {url: 'x'}}); e.set('post.fields.a', '{{b}}');"
+                " e.set('caps.leads[0].limit', 5); e.set('post.url', undefined); return e.doc; })()",
+     {"post": {"fields": {"a": "{{b}}"}}, "caps": {"leads": [{"limit": 5}]}}],
+    ["bind.js", "(() => { const e = new m.Editor({a: {b: [{c: 1}]}}); return [e.get('a.b[0].c'), e.get('a.x.y') ?? null]; })()",
+     [1, None]],
+]
+
+
+def module_checks(c):
+    for module, expr, expected in MODULE_CASES:
+        got = c.d.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            f"import(new URL('js/{module}', location.href).href).then(m => done(JSON.stringify({expr})))"
+            ".catch(e => done('ERROR ' + e));")
+        assert got is not None and not got.startswith("ERROR"), f"{module}: {expr}: {got}"
+        assert json.loads(got) == expected, f"{module}: {expr}: got {got}, expected {json.dumps(expected)}"
+
+
 def flow(c, s):
     d = c.d
     # ---- sign in (keyboard only), dashboard ------------------------------------------------
     c.sign_in_with_keyboard(ADMIN)
     self_check(c)
+    module_checks(c)
     assert d.execute_script("return sessionStorage.getItem('pingpost.token')") == ADMIN
     assert d.execute_script("return document.cookie") == "", "the token must not be in a cookie"
     c.find("//figure//canvas", "dashboard chart")
@@ -349,8 +380,21 @@ def flow(c, s):
     c.find("//legend[normalize-space()='Fields']", "fields form")
     c.check_page("campaign-fields")
 
+    # ---- a supplier: price and a cap through the form; its specs page is linked --------------
+    c.go(f"#/campaigns/{CAMPAIGN}/suppliers/{SUPPLIER}")
+    c.find(f"//h1[contains(., '({SUPPLIER})')]", "supplier page")
+    c.find("//a[normalize-space()='Supplier specs page' and contains(@href, '/api-specs?hash=')]", "specs link")
+    c.fill("Amount", "6.25")
+    c.fill("Lead cap 1 limit", "60")
+    c.button("Save changes").click()
+    c.wait(lambda: s.call("GET", f"/admin/campaigns/{CAMPAIGN}/suppliers/{SUPPLIER}")[1]["price"]["amount"] == "6.25",
+           "the supplier's price saved")
+    sup = s.call("GET", f"/admin/campaigns/{CAMPAIGN}/suppliers/{SUPPLIER}")[1]
+    assert sup["caps"]["leads"][0]["limit"] == 60 and "lp_key_sha256" in sup, sup
+    c.check_page("supplier")
+
     # ---- create a buyer: payload, mapping, preview, test ----------------------------------
-    c.tab("Buyers").click()
+    c.go(f"#/campaigns/{CAMPAIGN}?tab=buyers")
     c.button("Add a buyer").click()
     c.find("//h1[normalize-space()='New buyer']", "new buyer page")
     c.fill("Name", "Console Buyer")

@@ -257,6 +257,9 @@ TEST_F(ConsoleViews, CampaignSummariesLeaveOutSuppliersAndBuyers) {
   EXPECT_EQ(c["buyers_count"], 1);
   EXPECT_EQ(c["paused_buyers_count"], 1);
   EXPECT_LT(r.body.size(), admin_get("/admin/campaigns").body.size());
+  json::object one = parse_object(admin_get("/admin/campaigns/100?summary=1").body);
+  EXPECT_EQ(one["buyers_count"], 1);
+  EXPECT_FALSE(one.contains("buyers"));
   // Scoped like the full list.
   json::array limited =
       json::parse(admin_get("/admin/campaigns?summary=1", "test-limited-token").body).as_array();

@@ -17,8 +17,10 @@ export async function render(view, [cidText, kind, idText]) {
   const isBuyer = kind === 'buyers';
   const isNew = idText === 'new';
   const base = `/admin/campaigns/${cid}/${kind}`;
-  const [campaignRes, clientsRes] = await Promise.all([
-    api('GET', `/admin/campaigns/${cid}`),
+  // One round of calls, in parallel: the campaign (a summary), the entity, the clients.
+  const [campaignRes, entityRes, clientsRes] = await Promise.all([
+    api('GET', `/admin/campaigns/${cid}`, { query: { summary: 1 } }),
+    isNew ? Promise.resolve(null) : api('GET', `${base}/${idText}`),
     session.limited() ? Promise.resolve(null) : api('GET', '/admin/clients').catch(() => null),
   ]);
   const campaign = campaignRes.data;
@@ -28,9 +30,8 @@ export async function render(view, [cidText, kind, idText]) {
     const clients = clientsRes ? clientsRes.data : [];
     if (clients.length) state.original.client_id = clients[0].id;
   } else {
-    const r = await api('GET', `${base}/${idText}`);
-    state.original = r.data;
-    state.etag = r.etag;
+    state.original = entityRes.data;
+    state.etag = entityRes.etag;
   }
   const title = isNew ? `New ${isBuyer ? 'buyer' : 'supplier'}` : `${isBuyer ? 'Buyer' : 'Supplier'} ${state.original.name || state.original.nickname || ''} (${state.original.id})`;
   view.append(h('p', {}, h('a', { href: `#/campaigns/${cid}?tab=${kind}` }, `← ${campaign.name}`)), h('h1', {}, title));
@@ -59,7 +60,7 @@ export async function render(view, [cidText, kind, idText]) {
       { blank: '—' }) : ed.number('Client id', 'client_id', { min: 1 });
     if (clients) clientControl.querySelector('select').addEventListener('change', ev => ed.set('client_id', ev.target.value ? Number(ev.target.value) : undefined));
     if (isBuyer) buyerSections(form, ed, clientControl, draw, campaign);
-    else supplierSections(form, ed, clientControl, campaign);
+    else supplierSections(form, ed, clientControl, campaign, draw);
     form.append(h('details', {}, h('summary', {}, 'Advanced: the whole document as JSON'), advanced(ed, draw)));
     const saveBtn = h('button', { type: 'submit', class: 'primary' }, isNew ? `Create ${isBuyer ? 'buyer' : 'supplier'}` : 'Save changes');
     form.append(problems);
@@ -106,17 +107,20 @@ function advanced(ed, draw) {
   } }, 'Use this JSON in the form'));
 }
 
-function pricing(ed, path, supplier) {
+function pricing(ed, path, supplier, redraw) {
   const types = supplier ? [['static', 'static'], ['conditional', 'conditional'], ['revenue_share', 'revenue share']]
     : [['static', 'static'], ['conditional', 'conditional'], ['realtime', 'real time (from the answer)']];
   const cur = ed.get(path);
   if (cur !== undefined && typeof cur !== 'object') ed.doc[path] = { type: 'static', amount: String(cur) };
+  const type = ed.get(`${path}.type`) || 'static';
+  // Only the settings of the chosen kind of price (the others stay in the document as they are).
   return h('fieldset', { class: 'panel' }, h('legend', {}, 'Price'), h('div', { class: 'row' },
-    ed.choice('Price type', `${path}.type`, types),
-    ed.money('Amount (static)', `${path}.amount`),
-    ed.money('Default (conditional)', `${path}.default`),
-    supplier ? ed.money('Percent (revenue share)', `${path}.percent`) : null),
-  ed.json('Rules (conditional, first match wins)', `${path}.rules`, { help: '[{"when": {"field": "state", "op": "equals", "values": ["NY"]}, "amount": "20"}]' }));
+    ed.choice('Price type', `${path}.type`, types, { onchange: redraw }),
+    type === 'static' ? ed.money('Amount', `${path}.amount`) : null,
+    type === 'conditional' ? ed.money('Default price', `${path}.default`) : null,
+    type === 'revenue_share' ? ed.money('Percent of revenue', `${path}.percent`) : null,
+    type === 'realtime' || type === 'real_time' ? h('p', { class: 'muted' }, 'The price is read from the buyer\'s answer (answer mapping: price).') : null),
+  type === 'conditional' ? ed.json('Rules (first match wins)', `${path}.rules`, { help: '[{"when": {"field": "state", "op": "equals", "values": ["NY"]}, "amount": "20"}]' }) : null);
 }
 
 function request(ed, p, label) {
@@ -182,7 +186,7 @@ function buyerSections(form, ed, clientControl, draw, campaign) {
       ed.number('Priority', 'priority', { help: 'waterfall: lower first' }), ed.number('Weight', 'weight', { min: 1, max: 1000 }),
       ed.number('Group id', 'group_id', { min: 0 }), ed.check('Paused', 'paused'),
       campaign.type === 'one_to_one' ? ed.text('Company name (consent)', 'company_name') : null)),
-    pricing(ed, 'price', false),
+    pricing(ed, 'price', false, draw),
     type === 'ping_post' ? part('Ping: request and answer', false, request(ed, 'ping', 'Ping'), mapping(ed, 'ping_response', 'Ping answer')) : null,
     part('Post: request (payload builder)', true, request(ed, 'post', 'Post')),
     part('Post: answer mapping', false, mapping(ed, 'post_response', 'Post answer')),
@@ -191,7 +195,7 @@ function buyerSections(form, ed, clientControl, draw, campaign) {
   ]);
 }
 
-function supplierSections(form, ed, clientControl, campaign) {
+function supplierSections(form, ed, clientControl, campaign, draw) {
   const hash = ed.get('hash');
   const key = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false' });
   key.addEventListener('input', () => ed.set('lp_key', key.value === '' ? undefined : key.value));
@@ -202,7 +206,7 @@ function supplierSections(form, ed, clientControl, campaign) {
       ed.check('Paused', 'paused'), ed.check('Test mode', 'test_mode')),
     h('div', { class: 'row' }, field('New key (lp_key)', key, { help: ed.get('lp_key_sha256') ? 'A key is set (kept as its SHA-256); type a new one to replace it' : 'Suppliers send it as lp_key' }),
       hash ? h('p', {}, h('a', { href: `/api-specs?hash=${encodeURIComponent(hash)}`, target: '_blank', rel: 'noopener' }, 'Supplier specs page')) : null)),
-    pricing(ed, 'price', true),
+    pricing(ed, 'price', true, draw),
     campaign.type === 'direct_post' ? null : h('fieldset', { class: 'panel' }, h('legend', {}, 'Exchange'), h('div', { class: 'row' },
       ed.choice('Margin type', 'margin.type', [['percent', 'percent'], ['fixed', 'fixed']], { blank: 'campaign default' }),
       ed.money('Margin value', 'margin.value'), ed.money('Lowest bid offered', 'min_buyer_bid'))),
