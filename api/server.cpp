@@ -184,6 +184,20 @@ struct Server::Impl {
       finish({});
       co_return error_response(400, std::string("Malformed HTTP request: ") + why);
     }
+    // A client that asks before sending its body (curl and PHP do for bodies over 1 KiB) hears
+    // at once whether to send it: 100 Continue, or 413 when the announced length is over the
+    // limit (it never sends the body; the connection closes).
+    if (!parser.is_done() && parser.get().version() == 11 &&
+        beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      if (auto len = parser.content_length(); len && *len > opts.body_limit_bytes) {
+        finish({});
+        co_return parse_error_response(http::error::body_limit);
+      }
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [wec, wn] = co_await asio::async_write(
+          stream, asio::buffer(kContinue.data(), kContinue.size()), kNoThrow);
+      if (wec) co_return finish(wec);
+    }
     auto [bec, bn] = co_await http::async_read(stream, buf, parser, kNoThrow);
     co_return finish(bec);
   }

@@ -33,6 +33,7 @@ class Raw {
   }
   ~Raw() { ::close(fd_); }
   bool ok() const { return ok_; }
+  int fd() const { return fd_; }
   void send(const std::string& s) { (void)!::send(fd_, s.data(), s.size(), MSG_NOSIGNAL); }
   // Reads until the peer closes or the timeout; `closed` tells which.
   std::string read_all(bool& closed) {
@@ -130,20 +131,29 @@ TEST_F(EdgeLimits, SmugglingShapesAreRefusedAndTheConnectionClosed) {
     int status;
   };
   std::vector<Case> cases = {
-      {"CL then TE", head + "Content-Length: " + n + "\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked, 400},
-      {"TE then CL", head + "Transfer-Encoding: chunked\r\nContent-Length: " + n + "\r\n\r\n" + chunked, 400},
-      {"two equal CL", head + "Content-Length: " + n + "\r\nContent-Length: " + n + "\r\n\r\n" + body, 400},
+      {"CL then TE",
+       head + "Content-Length: " + n + "\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked, 400},
+      {"TE then CL",
+       head + "Transfer-Encoding: chunked\r\nContent-Length: " + n + "\r\n\r\n" + chunked, 400},
+      {"two equal CL",
+       head + "Content-Length: " + n + "\r\nContent-Length: " + n + "\r\n\r\n" + body, 400},
       {"two CL", head + "Content-Length: " + n + "\r\nContent-Length: 1\r\n\r\n" + body, 400},
       {"CL list", head + "Content-Length: " + n + ", " + n + "\r\n\r\n" + body, 400},
       {"CL sign", head + "Content-Length: +" + n + "\r\n\r\n" + body, 400},
-      {"absurd chunk size", head + "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\n" + body, 400},
-      {"chunk over the body limit", head + "Transfer-Encoding: chunked\r\n\r\n7FFFFFFF\r\n" + body, 413},
+      {"absurd chunk size",
+       head + "Transfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\n" + body, 400},
+      {"chunk over the body limit", head + "Transfer-Encoding: chunked\r\n\r\n7FFFFFFF\r\n" + body,
+       413},
       {"TE gzip, chunked", head + "Transfer-Encoding: gzip, chunked\r\n\r\n" + chunked, 400},
-      {"TE chunked, identity", head + "Transfer-Encoding: chunked, identity\r\n\r\n" + chunked, 400},
+      {"TE chunked, identity", head + "Transfer-Encoding: chunked, identity\r\n\r\n" + chunked,
+       400},
       {"TE xchunked", head + "Transfer-Encoding: xchunked\r\n\r\n" + chunked, 400},
-      {"two TE", head + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked, 400},
+      {"two TE",
+       head + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked, 400},
       {"space before colon", head + "Transfer-Encoding : chunked\r\n\r\n" + chunked, 400},
-      {"TE in HTTP/1.0", "POST /direct_post HTTP/1.0\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked, 400},
+      {"TE in HTTP/1.0",
+       "POST /direct_post HTTP/1.0\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked,
+       400},
       {"bare LF", "POST /direct_post HTTP/1.1\nHost: t\nContent-Length: " + n + "\n\n" + body, 400},
   };
   for (const auto& c : cases) {
@@ -171,11 +181,47 @@ TEST_F(EdgeLimits, SmugglingShapesAreRefusedAndTheConnectionClosed) {
 
 // A client that starts a request and stalls (head or body) gets 408 and is closed; the wait is
 // read_timeout_ms, not the idle timeout.
+// Expect: 100-continue (issue 16): the interim answer comes before the body is sent — the client
+// reads "100 Continue" as its first line without sending anything more (without the feature it
+// would read a 408 after read_timeout_ms); then the lead is stored as usual. A body announced over
+// the limit is refused at once with 413, before it is sent.
+TEST_F(EdgeLimits, ExpectContinueIsAnsweredBeforeTheBody) {
+  start_with(boost::json::object{{"body_limit_bytes", 4096}, {"read_timeout_ms", 30000}});
+  const std::string body = lead_json();
+  Raw c(app_->port(), 20);
+  ASSERT_TRUE(c.ok());
+  c.send(
+      "POST /direct_post HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
+  char buf[64];
+  ssize_t n = ::recv(c.fd(), buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, size_t(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  c.send(body);
+  std::string answer = c.read_response();
+  EXPECT_EQ(status_of(answer), 200) << answer;
+  EXPECT_NE(answer.find("\"lead_id\""), std::string::npos) << answer;  // stored (no buyers here)
+  // The same connection, a second request without Expect: no interim answer.
+  c.send(lead_request(lead_json("Bo", "NY", 200, "4103097981")));
+  EXPECT_EQ(status_of(c.read_response()), 200);
+
+  Raw big(app_->port(), 20);
+  big.send(
+      "POST /direct_post HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: 100000\r\n\r\n");
+  bool closed = false;
+  std::string refused = big.read_all(closed);
+  EXPECT_EQ(status_of(refused), 413) << refused;
+  EXPECT_TRUE(closed);
+}
+
 TEST_F(EdgeLimits, SlowRequestsAnswer408) {
   start_with({{"read_timeout_ms", 300}, {"idle_timeout_ms", 60000}});
   for (const std::string& partial :
        {std::string("POST /direct_post HTTP/1.1\r\nHost: t\r\nContent-"),
-        std::string("POST /direct_post HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{\"a\":")}) {
+        std::string(
+            "POST /direct_post HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{\"a\":")}) {
     Raw r(app_->port());
     auto t0 = std::chrono::steady_clock::now();
     r.send(partial);
@@ -254,11 +300,13 @@ TEST_F(EdgeLimits, SupplierRateLimit) {
   ManualClock clock(1'800'000'000'000);
   start_with({{"rate_limits", {{"supplier_per_s", 1}, {"supplier_burst", 2}}}}, &clock);
   auto post = [&](const std::string& name, int supplier = 200) {
-    return post_lead(lead_json(name, "NY", supplier, "(410) 309-" + std::to_string(7000 + name.size())));
+    return post_lead(
+        lead_json(name, "NY", supplier, "(410) 309-" + std::to_string(7000 + name.size())));
   };
   // Wrong keys are refused before the limiter: they cannot spend the supplier's budget.
   for (int i = 0; i < 5; ++i) {
-    auto bad = post_lead(R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"wrong","first_name":"X"})");
+    auto bad = post_lead(
+        R"({"lp_campaign_id":100,"lp_supplier_id":200,"lp_key":"wrong","first_name":"X"})");
     EXPECT_EQ(parse_object(bad.body)["code"].as_int64(), 1003);
   }
   EXPECT_EQ(post("a").status, 200);
