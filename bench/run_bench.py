@@ -36,6 +36,7 @@ NGINX_MODULES = "/usr/lib/nginx/modules"
 
 # Ports (loopback): buyers 19500.., silent buyer 19490, pingpost 19480, nginx 19481, limit 19482.
 BUYER_BASE, SILENT, PP_PORT, NGX_PORT, LIMIT_PORT = 19500, 19490, 19480, 19481, 19482
+MIN_PORT = 19483  # pp_minlead: the floor (the work alone, group-committed fsync)
 AUCTION_MS = 200       # the exchange deadline, pingpost and nginx alike
 BUYER_LATENCY = "uniform:3:7"   # every fake buyer answers after 3-7 ms (mean 5)
 CONNECTIONS = 32
@@ -277,6 +278,15 @@ class Bench:
         wait_port(PP_PORT, p)
         return p
 
+    def minlead(self, mode, ports):
+        data = tempfile.mkdtemp(prefix="min-", dir=self.work)
+        p = self.procs.start("minlead", [self.bin("pp_minlead"), "--mode", mode, "--listen",
+                                         f"127.0.0.1:{MIN_PORT}", "--buyers",
+                                         ",".join(f"127.0.0.1:{x}" for x in ports), "--data", data,
+                                         "--deadline-ms", str(AUCTION_MS)])
+        wait_port(MIN_PORT, p)
+        return p
+
     def nginx(self, mode, ports, deadline=AUCTION_MS):
         path = os.path.join(self.work, "nginx.conf")
         with open(path, "w") as f:
@@ -368,6 +378,9 @@ class Bench:
         ng = self.nginx("proxy", [BUYER_BASE])
         res["ng"] = self.load(NGX_PORT, ng.pid, expect="accepted")
         self.procs.stop(ng)
+        mn = self.minlead("direct", [BUYER_BASE])
+        res["min"] = self.load(MIN_PORT, mn.pid)
+        self.procs.stop(mn)
         rate = 0.5 * min(res["pp"]["rps"], res["ng"]["rps"])
         pp = self.pingpost(pingpost_config("direct"))
         res["pp_open"] = self.load(PP_PORT, pp.pid, rate=rate, conns=64)
@@ -378,11 +391,14 @@ class Bench:
         self.procs.stop(buyers)
         rows = [self.row("pingpost /direct_post (validate, deliver, fsync'd store)", res["pp"]),
                 self.row("nginx proxy_pass (forwards only)", res["ng"]),
+                self.row("pp_minlead: forward, one group-committed fsync'd write (the floor)", res["min"]),
                 self.row(f"pingpost, open loop at {rate:.0f}/s", res["pp_open"]),
                 self.row(f"nginx, open loop at {rate:.0f}/s", res["ng_open"])]
         lim = getattr(self, "limit_result", None)
         notes = [f"throughput pingpost / nginx: **{res['pp']['rps'] / res['ng']['rps']:.2f}**; "
                  f"CPU per lead pingpost / nginx: **{res['pp']['cpu_us'] / max(res['ng']['cpu_us'], 1e-9):.2f}**"]
+        notes.append(f"CPU per lead pingpost / the minimal direct-post program: "
+                     f"**{res['pp']['cpu_us'] / max(res['min']['cpu_us'], 1e-9):.2f}** (goal <= 1.25)")
         if lim:
             notes.append(f"pingpost / the limit: **{res['pp']['rps'] / lim['rps']:.2f}** of the "
                          f"requests a bare server answers")
@@ -394,6 +410,9 @@ class Bench:
         self.summary.append(("direct post, 1 buyer: leads/s", f"{res['pp']['rps']:.0f}",
                              f"{res['ng']['rps']:.0f} (nginx proxy_pass)",
                              f"{res['pp']['rps'] / res['ng']['rps']:.2f}"))
+        self.summary.append(("direct post: CPU per lead", f"{res['pp']['cpu_us']:.0f} µs",
+                             f"{res['min']['cpu_us']:.0f} µs (pp_minlead, the floor)",
+                             f"{res['pp']['cpu_us'] / max(res['min']['cpu_us'], 1e-9):.2f}"))
         self.direct_result = res
 
     def exchange(self, n=10):
@@ -408,6 +427,9 @@ class Bench:
         ng = self.nginx("exchange", [BUYER_BASE + i for i in range(n)])
         res["ng"] = self.load(NGX_PORT, ng.pid)
         self.procs.stop(ng)
+        mn = self.minlead("exchange", [BUYER_BASE + i for i in range(n)])
+        res["min"] = self.load(MIN_PORT, mn.pid)
+        self.procs.stop(mn)
         rate = 0.5 * min(res["pp"]["rps"], res["ng"]["rps"])
         pp = self.pingpost(pingpost_config("exchange", n))
         res["pp_open"] = self.load(PP_PORT, pp.pid, rate=rate, conns=128)
@@ -420,11 +442,14 @@ class Bench:
         two = res["pp_two"]
         rows = [self.row("pingpost /direct_post (ping all, rank, post, fsync'd store)", res["pp"]),
                 self.row("nginx + Lua (capture_multi, highest bid, post)", res["ng"]),
+                self.row("pp_minlead: ping all, highest bid, post, one group-committed fsync'd write (the floor)", res["min"]),
                 self.row(f"pingpost, open loop at {rate:.0f}/s", res["pp_open"]),
                 self.row(f"nginx + Lua, open loop at {rate:.0f}/s", res["ng_open"]),
                 self.row("pingpost two-step: supplier /ping, then /post", two)]
         notes = [f"throughput pingpost / nginx + Lua: **{res['pp']['rps'] / res['ng']['rps']:.2f}**; "
                  f"CPU per lead pingpost / nginx + Lua: **{res['pp']['cpu_us'] / max(res['ng']['cpu_us'], 1e-9):.2f}**",
+                 f"CPU per lead pingpost / the minimal fan-out program: "
+                 f"**{res['pp']['cpu_us'] / max(res['min']['cpu_us'], 1e-9):.2f}** (goal <= 1.25)",
                  f"every lead costs at least one ping and one post round trip (buyers answer in "
                  f"{BUYER_LATENCY.replace('uniform:', '').replace(':', '-')} ms): p50 pingpost "
                  f"{res['pp_open']['p50_ms']:.2f} ms, nginx {res['ng_open']['p50_ms']:.2f} ms at the open-loop rate",
@@ -441,6 +466,9 @@ class Bench:
         self.summary.append((f"exchange, {n} buyers: CPU per lead", f"{res['pp']['cpu_us']:.0f} µs",
                              f"{res['ng']['cpu_us']:.0f} µs (nginx + Lua)",
                              f"{res['pp']['cpu_us'] / max(res['ng']['cpu_us'], 1e-9):.2f}"))
+        self.summary.append((f"exchange, {n} buyers: CPU per lead vs the floor", f"{res['pp']['cpu_us']:.0f} µs",
+                             f"{res['min']['cpu_us']:.0f} µs (pp_minlead)",
+                             f"{res['pp']['cpu_us'] / max(res['min']['cpu_us'], 1e-9):.2f}"))
         self.exchange_result = res
 
     def silent(self, n=10):
