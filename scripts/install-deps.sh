@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   curl python3
-  libjs-chart.js zlib1g-dev
+  libjs-chart.js zlib1g-dev libjemalloc-dev
 )
 # `make bench` adds the reference servers and the profiler (--bench).
 if [ "${1:-}" = "--bench" ]; then
