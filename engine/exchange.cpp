@@ -182,7 +182,10 @@ asio::awaitable<AuctionResult> Delivery::auction(const SupplierConfig& supplier,
       engine.buyer_calls.fetch_add(1, std::memory_order_relaxed);
       asio::co_spawn(ex, ping_one(st, k, transport, &*cb->ping_mapping), asio::detached);
     }
-    co_await st->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    // A ping that completes without suspending (an answer already there, a URL refused before
+    // any I/O) runs to its end inside co_spawn: when every ping did, the timer's cancel came
+    // before this wait and nothing would wake it before the deadline.
+    if (st->pending > 0) co_await st->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
   read_pings(res, *st, bids);
 
