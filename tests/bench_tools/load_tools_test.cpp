@@ -51,8 +51,10 @@ class FakeBuyer {
       ss << in.rdbuf();
       std::smatch m;
       std::string text = ss.str();
-      if (std::regex_search(text, m, re)) port_ = std::stoi(m[1]);
-      else std::this_thread::sleep_for(20ms);
+      if (std::regex_search(text, m, re))
+        port_ = std::stoi(m[1]);
+      else
+        std::this_thread::sleep_for(20ms);
     }
   }
   ~FakeBuyer() {
@@ -119,12 +121,14 @@ TEST(LoadTools, ClosedLoopChecksEveryAnswer) {
   FakeBuyer none({"--accept-rate", "0"});
   ASSERT_GT(all.port(), 0);
   ASSERT_GT(none.port(), 0);
-  auto ok = loadgen("--target 127.0.0.1:" + std::to_string(all.port()) +
-                    " --path /post --body s{{seq}} --expect accepted --connections 2 --duration 0.3");
+  auto ok =
+      loadgen("--target 127.0.0.1:" + std::to_string(all.port()) +
+              " --path /post --body s{{seq}} --expect accepted --connections 2 --duration 0.3");
   EXPECT_GT(count(ok, "requests"), 0);
   EXPECT_EQ(count(ok, "mismatches"), 0);
-  auto bad = loadgen("--target 127.0.0.1:" + std::to_string(none.port()) +
-                     " --path /post --body s{{seq}} --expect accepted --connections 2 --duration 0.3");
+  auto bad =
+      loadgen("--target 127.0.0.1:" + std::to_string(none.port()) +
+              " --path /post --body s{{seq}} --expect accepted --connections 2 --duration 0.3");
   EXPECT_GT(count(bad, "requests"), 0);
   EXPECT_EQ(count(bad, "mismatches"), count(bad, "requests"));
 }
@@ -168,23 +172,30 @@ uintmax_t wal_bytes(const std::string& dir) {
   return n;
 }
 
+// One second of leads against pp_minlead (data in `dir`), answers checked against `expect`.
+json::object drive_minlead(const std::vector<std::string>& args, const std::string& dir,
+                           const std::string& expect) {
+  std::vector<std::string> all = args;
+  all.insert(all.end(), {"--data", dir});
+  FakeBuyer min(all, PP_MINLEAD);
+  EXPECT_NE(min.port(), 0);
+  const std::string body = (std::filesystem::path(dir) / "lead.json").string();
+  std::ofstream(body) << R"({"state":"NM"})";
+  return loadgen("--target 127.0.0.1:" + std::to_string(min.port()) +
+                 " --path /direct_post --body-file " + body + " --expect '" + expect +
+                 "' --connections 4 --duration 1");
+}
+
 TEST(MinLead, ExchangeSellsToTheHighestBidderAndLogsEveryLead) {
   FakeBuyer low({"--price", "5"}), high({"--price", "9"});
   ASSERT_NE(low.port(), 0);
   ASSERT_NE(high.port(), 0);
   const std::string dir = temp_data_dir();
   {
-    FakeBuyer min({"--mode", "exchange", "--buyers",
-                   "127.0.0.1:" + std::to_string(low.port()) + ",127.0.0.1:" +
-                       std::to_string(high.port()),
-                   "--data", dir},
-                  PP_MINLEAD);
-    ASSERT_NE(min.port(), 0);
-    const std::string body = (std::filesystem::path(dir) / "lead.json").string();
-    std::ofstream(body) << R"({"state":"NM"})";
-    json::object r = loadgen("--target 127.0.0.1:" + std::to_string(min.port()) +
-                             " --path /direct_post --body-file " + body +
-                             " --expect '\"price\":9.00' --connections 4 --duration 1");
+    json::object r = drive_minlead(
+        {"--mode", "exchange", "--buyers",
+         "127.0.0.1:" + std::to_string(low.port()) + ",127.0.0.1:" + std::to_string(high.port())},
+        dir, "\"price\":9.00");
     EXPECT_GT(r["requests"].as_int64(), 0);
     EXPECT_EQ(r["errors"].as_int64(), 0);
     EXPECT_EQ(r["mismatches"].as_int64(), 0);
@@ -199,14 +210,9 @@ TEST(MinLead, DirectPostForwardsToTheBuyer) {
   FakeBuyer buyer({"--accept-rate", "1"});
   const std::string dir = temp_data_dir();
   {
-    FakeBuyer min({"--mode", "direct", "--buyers", "127.0.0.1:" + std::to_string(buyer.port()),
-                   "--data", dir},
-                  PP_MINLEAD);
-    const std::string body = (std::filesystem::path(dir) / "lead.json").string();
-    std::ofstream(body) << R"({"state":"NM"})";
-    json::object r = loadgen("--target 127.0.0.1:" + std::to_string(min.port()) +
-                             " --path /direct_post --body-file " + body +
-                             " --expect ACCEPTED --connections 4 --duration 1");
+    json::object r =
+        drive_minlead({"--mode", "direct", "--buyers", "127.0.0.1:" + std::to_string(buyer.port())},
+                      dir, "ACCEPTED");
     EXPECT_GT(r["requests"].as_int64(), 0);
     EXPECT_EQ(r["errors"].as_int64() + r["mismatches"].as_int64(), 0);
     EXPECT_GT(wal_bytes(dir), 0u);
