@@ -119,19 +119,26 @@ void add_values(Values& into, const Values& v) {
   for (size_t i = 0; i < v.size(); ++i) into[i] += v[i];
 }
 
+namespace {
+// The index of the row for `key` in `out`, added with zeros when absent.
+size_t row_index(std::vector<Delta>& out, std::string key, size_t metric_count) {
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out[i].key == key) return i;
+  out.push_back(Delta{std::move(key), Values(metric_count, 0)});
+  return out.size() - 1;
+}
+}  // namespace
+
 void add_delta(std::vector<Delta>& out, const Key& k, size_t metric, int64_t amount,
                size_t metric_count) {
   if (amount == 0) return;
-  std::string key = encode(k);
-  for (auto& d : out) {
-    if (d.key == key) {
-      d.add[metric] += amount;
-      return;
-    }
-  }
-  Delta d{std::move(key), Values(metric_count, 0)};
-  d.add[metric] = amount;
-  out.push_back(std::move(d));
+  out[row_index(out, encode(k), metric_count)].add[metric] += amount;
+}
+
+void Row::add(size_t metric, int64_t amount) {
+  if (amount == 0) return;
+  if (index_ == SIZE_MAX) index_ = row_index(out_, encode(key_), metric_count_);
+  out_[index_].add[metric] += amount;
 }
 
 }  // namespace pp::rollup

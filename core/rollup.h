@@ -124,4 +124,20 @@ void add_values(Values& into, const Values& v);
 void add_delta(std::vector<Delta>& out, const Key& k, size_t metric, int64_t amount,
                size_t metric_count);
 
+// One row of `out` that several metrics are added to (issue 16): its key is encoded and found
+// once, on the first amount that is not zero, instead of once per metric as add_delta does. A row
+// whose amounts are all zero adds nothing to `out`, as with add_delta.
+class Row {
+ public:
+  Row(std::vector<Delta>& out, const Key& k, size_t metric_count)
+      : out_(out), key_(k), metric_count_(metric_count) {}
+  void add(size_t metric, int64_t amount);
+
+ private:
+  std::vector<Delta>& out_;
+  const Key& key_;
+  size_t metric_count_;
+  size_t index_ = SIZE_MAX;  // in out_, once known
+};
+
 }  // namespace pp::rollup

@@ -41,11 +41,16 @@ const BuyerDebug* debug_of(const DebugLog& debug, BuyerId id) {
 
 // Adds the same supplier metric to the 'S' and 'U' rows.
 struct SupplierRows {
-  std::vector<rollup::Delta>& out;
+  SupplierRows(std::vector<rollup::Delta>& out, rollup::Key s_key, rollup::Key u_key)
+      : s(std::move(s_key)),
+        u(std::move(u_key)),
+        s_row(out, s, rollup::sm::kCount),
+        u_row(out, u, rollup::sm::kCount) {}
   rollup::Key s, u;
+  rollup::Row s_row, u_row;
   void add(size_t metric, int64_t amount) {
-    rollup::add_delta(out, s, metric, amount, rollup::sm::kCount);
-    rollup::add_delta(out, u, metric, amount, rollup::sm::kCount);
+    s_row.add(metric, amount);
+    u_row.add(metric, amount);
   }
 };
 
@@ -113,24 +118,26 @@ std::vector<rollup::Delta> lead_rollups(const Lead& lead, const DebugLog& debug)
   for (size_t i = 0; i < lead.buyers.size(); ++i) {
     const BuyerOutcome& o = lead.buyers[i];
     BuyerTally t = tally(o, debug_of(debug, o.buyer_id));
-    Key bk = key(Kind::kBuyer, lead, o.buyer_id);
+    const Key bk = key(Kind::kBuyer, lead, o.buyer_id);
+    Row b(out, bk, bm::kCount);
     if (t.ping && !from_ping) {
-      add_delta(out, bk, bm::kPings, 1, bm::kCount);
-      add_delta(out, bk, t.ping_bid ? bm::kPingsAccepted : bm::kPingsFailed, 1, bm::kCount);
+      b.add(bm::kPings, 1);
+      b.add(t.ping_bid ? bm::kPingsAccepted : bm::kPingsFailed, 1);
     }
     if (!t.lead) continue;
-    add_delta(out, bk, bm::kLeads, 1, bm::kCount);
+    b.add(bm::kLeads, 1);
     if (o.status == BuyerStatus::kAccepted) {
-      add_delta(out, bk, bm::kAccepted, 1, bm::kCount);
-      add_delta(out, bk, bm::kRevenue, o.sell_price.units(), bm::kCount);
-      Key xk = key(Kind::kCross, lead, lead.supplier_id, o.buyer_id);
-      add_delta(out, xk, xm::kSold, 1, xm::kCount);
-      add_delta(out, xk, xm::kRevenue, o.sell_price.units(), xm::kCount);
-      add_delta(out, xk, xm::kCost, shares[i].units(), xm::kCount);
+      b.add(bm::kAccepted, 1);
+      b.add(bm::kRevenue, o.sell_price.units());
+      const Key xk = key(Kind::kCross, lead, lead.supplier_id, o.buyer_id);
+      Row x(out, xk, xm::kCount);
+      x.add(xm::kSold, 1);
+      x.add(xm::kRevenue, o.sell_price.units());
+      x.add(xm::kCost, shares[i].units());
     } else if (o.status == BuyerStatus::kDuplicated) {
-      add_delta(out, bk, bm::kDuplicated, 1, bm::kCount);
+      b.add(bm::kDuplicated, 1);
     } else {
-      add_delta(out, bk, bm::kFailed, 1, bm::kCount);
+      b.add(bm::kFailed, 1);
     }
   }
   return out;
