@@ -20,20 +20,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string_view verdict_name(buyers::Verdict v) {
-  switch (v) {
-    case buyers::Verdict::kAccepted:
-      return "accepted";
-    case buyers::Verdict::kRejected:
-      return "rejected";
-    case buyers::Verdict::kDuplicate:
-      return "duplicate";
-    case buyers::Verdict::kError:
-      return "error";
-  }
-  return "error";
-}
-
 void write_headers(JsonWriter& w, const buyers::Headers& h) {
   w.begin_object();
   for (const auto& [k, v] : h) w.kv(k, v);
@@ -76,7 +62,7 @@ void write_step(JsonWriter& w, const std::optional<engine::BuyerTestStep>& s) {
   } else {
     const buyers::MappedResponse& m = *s->outcome;
     w.begin_object();
-    w.kv("result", verdict_name(m.verdict));
+    w.kv("result", to_string(m.verdict));
     w.key("price");
     if (m.price)
       w.value(*m.price);

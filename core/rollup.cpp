@@ -131,8 +131,7 @@ size_t row_index(std::vector<Delta>& out, std::string key, size_t metric_count) 
 
 void add_delta(std::vector<Delta>& out, const Key& k, size_t metric, int64_t amount,
                size_t metric_count) {
-  if (amount == 0) return;
-  out[row_index(out, encode(k), metric_count)].add[metric] += amount;
+  Row(out, k, metric_count).add(metric, amount);
 }
 
 void Row::add(size_t metric, int64_t amount) {

@@ -2,7 +2,7 @@
 // of the entity ("post.url", "caps.leads[0].limit"), so keys the form does not show are kept as
 // they are. The admin API's validation errors come keyed by the same paths ("$.post.url") and
 // are shown next to the control that edits that path (or the nearest one above it).
-import { h, field, select, clear, append } from './dom.js';
+import { h, field, select, clear, append, nextId } from './dom.js';
 
 function tokens(path) {
   const out = [];
@@ -49,6 +49,14 @@ export class Editor {
     control.name = path;
     this.controls.set('$.' + path, control);
     return control;
+  }
+
+  // A row editor's anchor for the API's problems about the whole list: a hidden control
+  // registered at `path`, and the error line described by it.
+  anchor(path) {
+    const marker = h('input', { type: 'hidden', id: nextId('m') });
+    this.register(path, marker);
+    return [marker, h('p', { class: 'error', id: marker.id + '-err', 'aria-live': 'polite' })];
   }
 
   text(label, path, { help, placeholder, type = 'text', wide, readonly } = {}) {
@@ -139,11 +147,7 @@ export class Editor {
   map(label, path, { keyLabel = 'Name', valueLabel = 'Value', help } = {}) {
     const box = h('fieldset', { class: 'panel' }, h('legend', {}, label));
     const list = h('div', { class: 'rows' });
-    const marker = h('input', { type: 'hidden' });
-    this.register(path, marker);
-    const err = h('p', { class: 'error', 'aria-live': 'polite' });
-    marker.id = marker.id || 'm' + Math.random().toString(36).slice(2);
-    err.id = marker.id + '-err';
+    const [marker, err] = this.anchor(path);
     const entries = Object.entries(this.get(path) || {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
     const write = () => {
       const o = {};
@@ -173,10 +177,7 @@ export class Editor {
   rows(label, path, row, blank, { help, addLabel = 'Add' } = {}) {
     const box = h('fieldset', { class: 'panel' }, h('legend', {}, label));
     const list = h('div', { class: 'rows' });
-    const marker = h('input', { type: 'hidden' });
-    this.register(path, marker);
-    marker.id = 'm' + Math.random().toString(36).slice(2);
-    const err = h('p', { class: 'error', id: marker.id + '-err', 'aria-live': 'polite' });
+    const [marker, err] = this.anchor(path);
     const render = () => {
       clear(list);
       for (const key of [...this.controls.keys()]) if (key.startsWith('$.' + path + '[')) this.controls.delete(key);

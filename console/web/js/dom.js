@@ -135,6 +135,9 @@ export function dayIn(days = 0) {
   const d = new Date(Date.now() + days * 86400000);
   return new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
 }
+// HTTP headers ({name: value}) as lines "Name: value".
+export const headerLines = o => Object.entries(o || {}).map(([k, v]) => `${k}: ${v}`).join('\n');
+
 export function statusBadge(s) {
   const v = String(s || '').toUpperCase();
   const cls = v === 'ACCEPTED' ? 'ok' : v === 'DUPLICATED' || v === 'SKIPPED' ? 'warn' : v ? 'bad' : '';

@@ -1,7 +1,7 @@
 // A buyer's or a supplier's settings as a form; for buyers, a live preview of the rendered ping
 // and post for a sample lead, and the buyer test tool (request, response, mapped outcome).
 import { api, session } from '../api.js';
-import { h, field, select, clear, errorBox, toast, append, fill } from '../dom.js';
+import { h, field, clear, errorBox, toast, append, fill, headerLines } from '../dom.js';
 import { Editor, filterRow, capRows, scheduleEditor } from '../bind.js';
 import { save } from './save.js';
 
@@ -260,11 +260,11 @@ function exchange(label, x) {
   if (!x) return null;
   const req = x.request;
   const box = h('div', { class: 'exchange' }, h('h3', {}, `${label} request`),
-    h('pre', { 'aria-label': `${label} request` }, `${req.method} ${req.url}\n` + Object.entries(req.headers || {}).map(([k, v]) => `${k}: ${v}`).join('\n') + (req.body ? `\n\n${req.body}` : '')));
+    h('pre', { 'aria-label': `${label} request` }, `${req.method} ${req.url}\n` + headerLines(req.headers) + (req.body ? `\n\n${req.body}` : '')));
   if (x.response) {
     const r = x.response;
     box.append(h('h3', {}, `${label} response`), h('pre', { 'aria-label': `${label} response` },
-      `${r.status ?? ''} ${r.error || ''} (${r.time_ms ?? '?'} ms)\n` + Object.entries(r.headers || {}).map(([k, v]) => `${k}: ${v}`).join('\n') + `\n\n${r.body ?? ''}`));
+      `${r.status ?? ''} ${r.error || ''} (${r.time_ms ?? '?'} ms)\n` + headerLines(r.headers) + `\n\n${r.body ?? ''}`));
   }
   if (x.outcome) {
     box.append(h('h3', {}, `${label} outcome`), h('dl', { class: 'kv', 'aria-label': `${label} outcome` },

@@ -1,7 +1,7 @@
 // One lead: its data and outcome, every buyer's raw ping and post, its timeline (stages with
 // durations, each buyer's decision and why), and the return action.
 import { api, session } from '../api.js';
-import { h, field, table, clear, money, when, statusBadge, errorBox, toast } from '../dom.js';
+import { h, field, table, clear, money, when, statusBadge, errorBox, toast, headerLines } from '../dom.js';
 import { widget, meter } from './common.js';
 
 export async function render(view, [id]) {
@@ -57,10 +57,9 @@ export async function render(view, [id]) {
 
 function raw(label, x) {
   if (!x) return null;
-  const head = o => Object.entries(o || {}).map(([k, v]) => `${k}: ${v}`).join('\n');
   return h('details', {}, h('summary', {}, `${label}: HTTP ${x.http_status || '–'} in ${x.exec_time} ms${x.transport_error ? ' · ' + x.transport_error : ''}`),
-    h('pre', { 'aria-label': `${label} request` }, `${String(x.method || '').toUpperCase()} ${x.url}\n${head(x.request_headers)}\n\n${x.payload || ''}`),
-    h('pre', { 'aria-label': `${label} response` }, `${x.http_status}\n${head(x.response_headers)}\n\n${x.response || ''}`));
+    h('pre', { 'aria-label': `${label} request` }, `${String(x.method || '').toUpperCase()} ${x.url}\n${headerLines(x.request_headers)}\n\n${x.payload || ''}`),
+    h('pre', { 'aria-label': `${label} response` }, `${x.http_status}\n${headerLines(x.response_headers)}\n\n${x.response || ''}`));
 }
 
 function returnForm(id, reload) {
