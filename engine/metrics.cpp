@@ -1,7 +1,6 @@
 #include "engine/metrics.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "core/codes.h"
 #include "engine/timeline.h"
@@ -25,50 +24,7 @@ size_t stage_slot(std::string_view stage) {
   return kStages.size();
 }
 
-std::string seconds(int64_t us) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", double(us) / 1e6);
-  return buf;
-}
-
 }  // namespace
-
-void Histogram::observe(int64_t us) {
-  size_t i = 0;
-  while (i < kBoundsUs.size() && us > kBoundsUs[i]) ++i;
-  if (i < kBoundsUs.size()) buckets_[i].fetch_add(1, std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
-  sum_us_.fetch_add(us, std::memory_order_relaxed);
-}
-
-void Histogram::render(std::string& out, std::string_view name, std::string_view labels) const {
-  const std::string sep = labels.empty() ? "" : ",";
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i < kBoundsUs.size(); ++i) {
-    cumulative += buckets_[i].load(std::memory_order_relaxed);
-    out += std::string(name) + "_bucket{" + std::string(labels) + sep + "le=\"" +
-           seconds(kBoundsUs[i]) + "\"} " + std::to_string(cumulative) + "\n";
-  }
-  const uint64_t count = count_.load(std::memory_order_relaxed);
-  const std::string braces = labels.empty() ? "" : "{" + std::string(labels) + "}";
-  out += std::string(name) + "_bucket{" + std::string(labels) + sep + "le=\"+Inf\"} " +
-         std::to_string(count) + "\n";
-  out += std::string(name) + "_sum" + braces + " " +
-         seconds(sum_us_.load(std::memory_order_relaxed)) + "\n";
-  out += std::string(name) + "_count" + braces + " " + std::to_string(count) + "\n";
-}
-
-int64_t Histogram::quantile_us(double q) const {
-  const uint64_t n = count();
-  if (n == 0) return 0;
-  const uint64_t rank = std::max<uint64_t>(1, uint64_t(double(n) * q + 0.999999));
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i < kBoundsUs.size(); ++i) {
-    cumulative += buckets_[i].load(std::memory_order_relaxed);
-    if (cumulative >= rank) return kBoundsUs[i];
-  }
-  return kBoundsUs.back();
-}
 
 std::vector<EngineMetrics::BuyerSummary> EngineMetrics::buyer_summaries() const {
   std::map<std::pair<CampaignId, BuyerId>, BuyerSummary> by;

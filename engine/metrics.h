@@ -14,31 +14,11 @@
 #include <tuple>
 #include <vector>
 
+#include "core/histogram.h"
 #include "core/ids.h"
 #include "core/lead.h"
 
 namespace pp::engine {
-
-class Histogram {
- public:
-  // Upper bounds in microseconds (rendered as seconds): 100 µs .. 10 s.
-  static constexpr std::array<int64_t, 16> kBoundsUs = {
-      100,   250,    500,    1000,   2500,    5000,    10000,   25000,
-      50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
-
-  void observe(int64_t us);
-  // `name` without suffix; `labels` as `a="x",b="y"` (may be empty).
-  void render(std::string& out, std::string_view name, std::string_view labels) const;
-  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
-  // The bound of the bucket holding quantile q (0..1), in microseconds (0 when empty; the largest
-  // bound when the value is beyond it): what a dashboard shows as p50 or p95.
-  int64_t quantile_us(double q) const;
-
- private:
-  std::array<std::atomic<uint64_t>, kBoundsUs.size()> buckets_{};  // non-cumulative
-  std::atomic<uint64_t> count_{0};
-  std::atomic<int64_t> sum_us_{0};
-};
 
 class EngineMetrics {
  public:
