@@ -31,7 +31,8 @@ void TokenUsage::record(const ApiTokenConfig& token, UnixMs now) {
       write = true;
     }
   }
-  if (write) (void)store_.put_state("token_used/" + token.token_sha256, std::to_string(now));
+  // Queued with the next group commit: an I/O thread does not wait for an fsync here.
+  if (write) store_.put_state_later("token_used/" + token.token_sha256, std::to_string(now));
 }
 
 std::optional<UnixMs> TokenUsage::last_used(const std::string& hash) {

@@ -38,6 +38,7 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
 
 void usage() {
   std::cerr << "usage: pingpostd --config FILE --data DIR --listen HOST:PORT [--threads N]\n"
+               "                 [--group-wait-us US]\n"
                "                 [--log-format text|json] [--log-level info]\n";
 }
 
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   std::string config_path, data_dir = "var/data", listen = "127.0.0.1:8080";
   std::string log_format = "text", log_level = "info";
   unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  int64_t group_wait_us = pp::storage::StoreOptions{}.group_wait_us;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -64,6 +66,8 @@ int main(int argc, char** argv) {
       listen = next();
     else if (a == "--threads")
       threads = unsigned(std::max<int64_t>(1, pp::parse_int(next()).value_or(1)));
+    else if (a == "--group-wait-us")
+      group_wait_us = std::max<int64_t>(0, pp::parse_int(next()).value_or(0));
     else if (a == "--log-format")
       log_format = next();
     else if (a == "--log-level")
@@ -116,6 +120,7 @@ int main(int argc, char** argv) {
   opts.host = listen.substr(0, colon);
   opts.port = uint16_t(*port);
   opts.threads = threads;
+  opts.store.group_wait_us = group_wait_us;
   std::vector<std::string> errors;
   auto app = pp::api::App::create(opts, errors);
   if (!app) {

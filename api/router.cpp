@@ -358,6 +358,7 @@ std::string Router::render_metrics() {
            std::to_string(h.opened_total) + "\n";
   }
   engine_.metrics().render(out);
+  engine_.store().render_metrics(out);
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "storage/store.h"
 
+#include <pthread.h>
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "core/cap_keys.h"
+#include "core/histogram.h"
 #include "core/keys.h"
 #include "storage/codec.h"
 
@@ -342,7 +344,10 @@ class RocksStore final : public Store {
     rollups_ = handles[7];
     index_ = handles[8];
     config_ = handles[9];
-    writer_ = std::thread([this] { commit_loop(); });
+    writer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "pp-commit");
+      commit_loop();
+    });
     return true;
   }
 
@@ -381,6 +386,13 @@ class RocksStore final : public Store {
     Pending p{lead.id, encode_lead(lead), {}, {}, std::move(done)};
     p.extras.rollups = std::move(rollups);
     index_entries(lead, false, p.index);
+    enqueue(std::move(p));
+  }
+
+  void put_state_later(std::string_view key, std::string_view value) override {
+    Pending p;
+    p.state.emplace_back(std::string(key), std::string(value));
+    p.done = [](Status) {};
     enqueue(std::move(p));
   }
 
@@ -607,7 +619,31 @@ class RocksStore final : public Store {
     }
   }
 
-  StoreStats stats() const override { return StoreStats{commits_.load(), leads_written_.load()}; }
+  StoreStats stats() const override {
+    return StoreStats{commits_.load(), leads_written_.load(), writes_.load(), group_waits_.load()};
+  }
+
+  void render_metrics(std::string& out) const override {
+    const StoreStats st = stats();
+    auto counter = [&](const char* name, const char* help, uint64_t v) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name +
+             " " + std::to_string(v) + "\n";
+    };
+    counter("pingpost_storage_commits_total", "Group commits (one synced write each).", st.commits);
+    counter("pingpost_storage_writes_total", "Writes committed (leads, lead updates, rollups).",
+            st.writes);
+    counter("pingpost_storage_group_waits_total",
+            "Groups whose first write waited briefly for others to share its fsync.",
+            st.group_waits);
+    out +=
+        "# HELP pingpost_storage_queue_wait_seconds Time a write waited before its group's write "
+        "began.\n# TYPE pingpost_storage_queue_wait_seconds histogram\n";
+    queue_wait_.render(out, "pingpost_storage_queue_wait_seconds", "");
+    out +=
+        "# HELP pingpost_storage_commit_seconds A group's write: WAL, fsync and memtables.\n"
+        "# TYPE pingpost_storage_commit_seconds histogram\n";
+    commit_time_.render(out, "pingpost_storage_commit_seconds", "");
+  }
 
   void close() override {
     {
@@ -629,6 +665,8 @@ class RocksStore final : public Store {
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+
   struct Pending {
     std::string key;
     std::string lead;
@@ -636,18 +674,43 @@ class RocksStore final : public Store {
     LeadExtras extras;
     Done done;
     std::vector<std::pair<std::string, std::string>> index;
+    std::vector<std::pair<std::string, std::string>> state;  // put_state_later
+    Clock::time_point queued{};
   };
 
   void enqueue(Pending p) {
+    const auto now = Clock::now();
     {
       std::lock_guard lk(mu_);
       if (!closed_) {
+        p.queued = now;
+        // Moving average (1/8) of the gaps between writes, for the group wait.
+        const int64_t gap =
+            std::chrono::duration_cast<std::chrono::microseconds>(now - last_enqueue_).count();
+        last_enqueue_ = now;
+        gap_avg_us_ += (std::min<int64_t>(gap, 1'000'000) - gap_avg_us_) / 8;
+        // Did this write overlap another (one still queued, or a group being written)? A lone
+        // client sends its next lead after the previous answer, which comes after its group's
+        // write ended, so its writes never overlap.
+        const int64_t overlap = (writing_ || !queue_.empty()) ? 1024 : 0;
+        overlap_avg_ += (overlap - overlap_avg_) / 8;
         queue_.push_back(std::move(p));
-        cv_.notify_one();
+        // The commit thread needs a wake-up only when idle, or when a group it gathers is full;
+        // while it writes it takes what queued when it comes back.
+        if (writer_idle_ || queue_.size() >= opts_.max_group) cv_.notify_one();
         return;
       }
     }
     p.done(Status{Status::Code::kShutdown, "storage is closed"});
+  }
+
+  // Whether the first write of a group should wait for company (see StoreOptions::group_wait_us):
+  // the group is short and writes arrive often enough that others will come within the wait.
+  // A lone client that sends its next lead after the previous answer never finds company, so the
+  // wait also needs writes that overlapped lately (more than one in eight of the recent ones).
+  bool should_gather() const {
+    return opts_.group_wait_us > 0 && !closed_ && queue_.size() < opts_.max_group &&
+           gap_avg_us_ < opts_.group_wait_us && overlap_avg_ > 128;
   }
 
   void commit_loop() {
@@ -655,9 +718,22 @@ class RocksStore final : public Store {
     for (;;) {
       {
         std::unique_lock lk(mu_);
+        writer_idle_ = true;
         cv_.wait(lk, [this] { return closed_ || !queue_.empty(); });
+        writer_idle_ = false;
         if (queue_.empty() && closed_) return;
+        if (should_gather()) {
+          // Bounded from the first write's arrival: a write that queued during the previous
+          // group's write has already waited, and does not wait again.
+          const auto until = queue_.front().queued + std::chrono::microseconds(opts_.group_wait_us);
+          if (until > Clock::now()) {
+            group_waits_.fetch_add(1, std::memory_order_relaxed);
+            cv_.wait_until(lk, until,
+                           [this] { return closed_ || queue_.size() >= opts_.max_group; });
+          }
+        }
         size_t n = std::min(queue_.size(), opts_.max_group);
+        writing_ = true;
         group.clear();
         for (size_t i = 0; i < n; ++i) {
           group.push_back(std::move(queue_.front()));
@@ -681,6 +757,7 @@ class RocksStore final : public Store {
           merged.Put(requests_, e.key, encode_i64(e.expires_ms) + e.value);
         for (const auto& d : p.extras.rollups) rollup::add_values(rollup_sum_[d.key], d.add);
         for (auto& e : p.index) index_sorted_.push_back(&e);
+        for (const auto& [k, v] : p.state) merged.Put(state_, k, v);
       }
       // Index entries in key order: the memtable's skip list keeps the last insert position, so
       // sorted inserts of the group search less than one full descent each.
@@ -692,8 +769,15 @@ class RocksStore final : public Store {
       for (const auto& [k, v] : rollup_sum_) merged.Merge(rollups_, k, encode_values(v));
       rocksdb::WriteOptions wo;
       wo.sync = opts_.sync;
+      const auto began = Clock::now();
+      for (const auto& p : group)
+        queue_wait_.observe(
+            std::chrono::duration_cast<std::chrono::microseconds>(began - p.queued).count());
       rocksdb::Status s = db_->Write(wo, &merged);
+      commit_time_.observe(
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began).count());
       commits_.fetch_add(1, std::memory_order_relaxed);
+      writes_.fetch_add(group.size(), std::memory_order_relaxed);
       Status st;
       if (!s.ok()) {
         st = Status{Status::Code::kIoError, s.ToString()};
@@ -701,6 +785,10 @@ class RocksStore final : public Store {
         size_t leads = 0;
         for (const auto& p : group) leads += p.key.empty() ? 0 : 1;
         leads_written_.fetch_add(leads, std::memory_order_relaxed);
+      }
+      {
+        std::lock_guard lk(mu_);
+        writing_ = false;  // before the answers: a write they cause does not overlap this group
       }
       for (auto& p : group) p.done(st);
     }
@@ -731,6 +819,15 @@ class RocksStore final : public Store {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool closed_ = false;
+  bool writer_idle_ = false;          // the commit thread waits for work (mu_)
+  bool writing_ = false;              // mu_: a group is being written
+  int64_t overlap_avg_ = 0;           // mu_: moving average, 1024 = every write overlapped another
+  Clock::time_point last_enqueue_{};  // mu_
+  int64_t gap_avg_us_ = 1'000'000;    // mu_: moving average of the gaps between writes
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> group_waits_{0};
+  Histogram queue_wait_;   // enqueue -> its group's write began
+  Histogram commit_time_;  // a group's write (WAL, fsync, memtables)
   std::thread writer_;
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> leads_written_{0};
