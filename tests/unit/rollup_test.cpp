@@ -172,7 +172,7 @@ class StoreFixture : public ::testing::Test {
   std::unique_ptr<storage::Store> store_;
 };
 
-TEST_F(StoreFixture, RollupMergesAddElementWiseAcrossWritesAndRestarts) {
+TEST_F(StoreFixture, RollupRowsAddElementWiseAcrossWritesAndRestarts) {
   rollup::Key k{rollup::Kind::kBuyer, 1, 900000, 7, 0, ""};
   std::string key = rollup::encode(k);
   store_->add_rollups({{key, {1, 2, -3}}});
@@ -194,6 +194,14 @@ TEST_F(StoreFixture, RollupMergesAddElementWiseAcrossWritesAndRestarts) {
   store_ = storage::Store::open(dir_, storage::StoreOptions{}, err);
   ASSERT_TRUE(store_) << err;
   EXPECT_EQ(read(), (rollup::Values{141, 2, -3, 200}));
+  // A new process knows no rows: it reads the stored sum once and goes on from it.
+  store_->add_rollups({{key, {1, 1}}});
+  Lead l2;
+  l2.id = "AAAAAAAAAAAAAAAAAAAC";
+  storage::LeadExtras x2;
+  x2.rollups.push_back({key, {0, 0, 0, 0, 7}});
+  save(l2, DebugLog{}, std::move(x2));
+  EXPECT_EQ(read(), (rollup::Values{142, 3, -3, 200, 7}));
 }
 
 TEST_F(StoreFixture, DebugLogsOlderThanNinetyDaysAreDroppedLeadsAreKept) {
