@@ -4,6 +4,7 @@ report (figures, ratios, machine, date, commit).
 
     python3 bench/run_bench.py --build build-release [--out bench/results/latest.md]
                                [--duration 5] [--quick] [--only limit,direct,...] [--profile]
+                               [--pingpost-arg=--group-wait-us --pingpost-arg=0]
 
 Loopback only. Every process it starts is killed when it ends. Scenarios (see BENCHMARKS.md):
   micro     Google Benchmark (pp_micro): parse, validate, render JSON/FORM/XML, map, rules, rank, stats
@@ -274,7 +275,7 @@ class Bench:
         data = data or tempfile.mkdtemp(prefix="data-", dir=self.work)
         p = self.procs.start("pingpostd", [self.bin("pingpostd"), "--config", path, "--data", data,
                                            "--listen", f"127.0.0.1:{PP_PORT}", "--threads", "1",
-                                           "--log-level", "warn"])
+                                           "--log-level", "warn", *self.a.pingpost_arg])
         wait_port(PP_PORT, p)
         return p
 
@@ -731,6 +732,9 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated scenarios")
     ap.add_argument("--profile", action="store_true", help="perf-profile pingpostd in scenario 3")
     ap.add_argument("--dwarf", action="store_true", help="with --profile: DWARF call graphs (slower)")
+    ap.add_argument("--pingpost-arg", action="append", default=[],
+                    help="one more pingpostd argument, repeated for each word: "
+                         "--pingpost-arg=--group-wait-us --pingpost-arg=0")
     a = ap.parse_args()
     if a.quick:
         a.duration = min(a.duration, 2)
