@@ -5,6 +5,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -99,6 +100,60 @@ TransportError classify(const beast::error_code& ec, bool during_read, size_t by
   }
   if (during_read && bytes_read > 0 && ec != asio::error::eof) return TransportError::kProtocol;
   return TransportError::kClosed;
+}
+
+// The request as it goes on the wire, in one buffer: one write, no serializer state, no header
+// container (issue 16: Beast's serializer and fields were ~8% of an exchange's I/O thread).
+// Names and values lose CR and LF (the templates already strip them from values), so nothing in
+// a buyer's configuration or a lead can add a header or end the head early. Content-Length is
+// always ours; a configured Host replaces the default one, and of two headers of one name the
+// later wins, as with Beast's set().
+std::string wire_request(std::string_view method, const Url& u, const Headers& headers,
+                         std::string_view body) {
+  static constexpr std::string_view kMethods[] = {"GET",    "POST",    "PUT", "PATCH",
+                                                  "DELETE", "OPTIONS", "HEAD"};
+  std::string_view m = "POST";
+  for (std::string_view known : kMethods) {
+    if (iequals(method, known)) m = known;
+  }
+  std::string out;
+  out.reserve(128 + u.target.size() + u.host.size() + body.size() + headers.size() * 48);
+  out.append(m).append(" ").append(u.target).append(" HTTP/1.1\r\n");
+  bool host_given = false;
+  for (const auto& [k, v] : headers) host_given = host_given || iequals(k, "host");
+  if (!host_given) {
+    const bool default_port = (u.tls && u.port == "443") || (!u.tls && u.port == "80");
+    out.append("Host: ");
+    if (u.host.find(':') != std::string::npos)
+      out.append("[").append(u.host).append("]");
+    else
+      out.append(u.host);
+    if (!default_port) out.append(":").append(u.port);
+    out.append("\r\n");
+  }
+  auto clean = [&out](std::string_view s) {
+    for (char c : s) {
+      if (c != '\r' && c != '\n' && c != '\0') out.push_back(c);
+    }
+  };
+  for (size_t i = 0; i < headers.size(); ++i) {
+    const auto& [k, v] = headers[i];
+    if (k.empty() || iequals(k, "content-length") || iequals(k, "transfer-encoding") ||
+        iequals(k, "connection"))
+      continue;
+    bool replaced = false;  // a later header of the same name wins (a configured Content-Type
+    for (size_t j = i + 1; j < headers.size() && !replaced; ++j)  // over the default one)
+      replaced = iequals(headers[j].first, k);
+    if (replaced) continue;
+    clean(k);
+    out.append(": ");
+    clean(v);
+    out.append("\r\n");
+  }
+  if (!body.empty() || (m != "GET" && m != "HEAD" && m != "OPTIONS" && m != "DELETE"))
+    out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  out.append("\r\n").append(body);
+  return out;
 }
 
 }  // namespace
@@ -209,12 +264,12 @@ struct HttpClient::Impl {
   // Writes the request and reads the answer. Returns false when a retry on a fresh connection
   // is allowed (reused connection, failure before any answer byte).
   template <class Stream>
-  asio::awaitable<bool> exchange(Stream& stream, beast::tcp_stream& low,
-                                 http::request<http::string_body>& req, Clock::time_point deadline,
-                                 size_t max_body, bool reused, HttpResult& res, bool& keep) {
+  asio::awaitable<bool> exchange(Stream& stream, beast::tcp_stream& low, const std::string& wire,
+                                 Clock::time_point deadline, size_t max_body, bool reused,
+                                 HttpResult& res, bool& keep) {
     keep = false;
     low.expires_at(deadline);
-    auto [wec, wn] = co_await http::async_write(stream, req, kNoThrow);
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), kNoThrow);
     (void)wn;
     if (wec) {
       if (reused && wec != beast::error::timeout) co_return false;
@@ -291,18 +346,7 @@ asio::awaitable<HttpResult> HttpClient::send(OutboundRequest req) {
   }
   const std::string key = (u.tls ? "https://" : "http://") + u.host + ":" + u.port;
 
-  http::request<http::string_body> breq;
-  http::verb verb = http::string_to_verb(req.method);
-  breq.method(verb == http::verb::unknown ? http::verb::post : verb);
-  breq.target(u.target);
-  breq.version(11);
-  bool default_port = (u.tls && u.port == "443") || (!u.tls && u.port == "80");
-  std::string host_header = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
-  breq.set(http::field::host, default_port ? host_header : host_header + ":" + u.port);
-  for (const auto& [k, v] : req.headers) breq.set(k, v);
-  breq.keep_alive(true);
-  breq.body() = std::move(req.body);
-  breq.prepare_payload();
+  const std::string wire = wire_request(req.method, u, req.headers, req.body);
 
   for (int attempt = 0; attempt < 2; ++attempt) {
     res = HttpResult{};
@@ -322,9 +366,9 @@ asio::awaitable<HttpResult> HttpClient::send(OutboundRequest req) {
     }
     const auto deadline = std::min(Clock::now() + req.timeout, req.deadline);
     bool keep = false;
-    bool final = c->secure ? co_await impl_->exchange(*c->secure, c->lowest(), breq, deadline,
+    bool final = c->secure ? co_await impl_->exchange(*c->secure, c->lowest(), wire, deadline,
                                                       req.max_response_bytes, reused, res, keep)
-                           : co_await impl_->exchange(*c->plain, c->lowest(), breq, deadline,
+                           : co_await impl_->exchange(*c->plain, c->lowest(), wire, deadline,
                                                       req.max_response_bytes, reused, res, keep);
     if (!final) {
       c->close();

@@ -58,6 +58,48 @@ TEST_F(ClientTest, ReusesKeepAliveConnections) {
   EXPECT_EQ(b.received()[0].header("Host"), "127.0.0.1:" + std::to_string(b.port()));
 }
 
+TEST_F(ClientTest, TheRequestHeadIsWrittenWholeAndCannotBeSplit) {
+  FakeBuyer b;
+  b.on("/p", FakeReply::json("{}"));
+  OutboundRequest r = req(b.url("/p?x=1"));
+  r.method = "put";
+  r.headers = {{"Content-Type", "text/plain"},
+               {"X-Note", "a\r\nX-Injected: 1"},       // a value cannot add a header
+               {"Content-Length", "999"},              // ours wins
+               {"Connection", "close"},                // ours: the pool keeps the connection
+               {"content-type", "application/json"}};  // the later of one name wins
+  HttpResult res = send(std::move(r));
+  ASSERT_TRUE(res.ok()) << res.error_message;
+  const std::vector<Received> all = b.received();  // a copy: received() returns by value
+  ASSERT_EQ(all.size(), 1u);
+  const Received& got = all[0];
+  EXPECT_EQ(got.method, "PUT");
+  EXPECT_EQ(got.target, "/p?x=1");
+  EXPECT_EQ(got.body, R"({"a":1})");
+  EXPECT_EQ(got.header("Content-Type"), "application/json");
+  EXPECT_EQ(got.header("X-Note"), "aX-Injected: 1");
+  EXPECT_EQ(got.header("X-Injected"), "");
+  EXPECT_EQ(got.header("Content-Length"), "7");
+  EXPECT_EQ(got.header("Host"), "127.0.0.1:" + std::to_string(b.port()));
+  EXPECT_EQ(client_.idle_connections(), 1u);
+
+  OutboundRequest g = req(b.url("/g"));
+  g.method = "GET";
+  g.body.clear();
+  g.headers = {{"Host", "buyer.example"}};  // a configured Host replaces ours
+  send(std::move(g));
+  ASSERT_EQ(b.received().size(), 2u);
+  EXPECT_EQ(b.received()[1].method, "GET");
+  EXPECT_EQ(b.received()[1].header("Host"), "buyer.example");
+  EXPECT_EQ(b.received()[1].header("Content-Length"), "");
+
+  OutboundRequest odd = req(b.url("/p"));
+  odd.method = "BREW";  // not a method we send: POST
+  send(std::move(odd));
+  ASSERT_EQ(b.received().size(), 3u);
+  EXPECT_EQ(b.received()[2].method, "POST");
+}
+
 TEST_F(ClientTest, RetriesOnceWhenAPooledConnectionWasClosedByThePeer) {
   FakeBuyer b;
   // The first answer asks to keep the connection, then the buyer closes it right after: the next
@@ -152,8 +194,9 @@ TEST_F(ClientTest, PrivateNetworksAreRefusedAtConnectTime) {
     return fut.get();
   };
   const std::string port = std::to_string(b.port());
-  for (const std::string& url : {"http://127.0.0.1:" + port + "/p", "http://localhost:" + port + "/p",
-                                 "http://[::ffff:127.0.0.1]:" + port + "/p"}) {
+  for (const std::string& url :
+       {"http://127.0.0.1:" + port + "/p", "http://localhost:" + port + "/p",
+        "http://[::ffff:127.0.0.1]:" + port + "/p"}) {
     HttpResult r = call(url);
     EXPECT_EQ(r.error, TransportError::kBlockedAddress) << url << ": " << r.error_message;
     EXPECT_NE(r.error_message.find("loopback"), std::string::npos) << r.error_message;
@@ -170,8 +213,8 @@ TEST_F(ClientTest, HostileBuyersCostAtMostTheirDeadlineOrSizeCap) {
   FakeBuyer b;
   const std::string answer = R"({"status":"accepted"})";
   FakeReply trickle;  // a whole valid answer, one byte every 50 ms: 2.5 s in all
-  trickle.raw = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(answer.size()) +
-                "\r\n\r\n" + answer;
+  trickle.raw =
+      "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(answer.size()) + "\r\n\r\n" + answer;
   trickle.trickle = milliseconds(50);
   b.on("/trickle", trickle);
   FakeReply stall;  // headers, then nothing
