@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <memory>
@@ -80,18 +81,56 @@ struct Server::Impl {
     return error_response(400, "Malformed HTTP request");
   }
 
+  // The answer as it goes on the wire, in one buffer (one write; no serializer state, no header
+  // container, no copy of the body into a message: issue 16). Header names and values lose CR
+  // and LF; of two headers of one name the later wins; Content-Length is ours.
+  static std::string wire_response(const Response& r, bool keep_alive) {
+    const auto status = static_cast<http::status>(r.status);
+    const beast::string_view reason = http::obsolete_reason(status);
+    std::string out;
+    out.reserve(192 + r.content_type.size() + r.body.size() + r.headers.size() * 64);
+    out.append("HTTP/1.1 ").append(std::to_string(r.status)).append(" ");
+    out.append(reason.data(), reason.size()).append("\r\nServer: pingpost\r\nDate: ");
+    out.append(http_date(SystemClock::instance().now_ms())).append("\r\n");
+    auto clean = [&out](std::string_view s) {
+      for (char c : s) {
+        if (c != '\r' && c != '\n' && c != '\0') out.push_back(c);
+      }
+    };
+    auto header = [&](std::string_view k, std::string_view v) {
+      clean(k);
+      out.append(": ");
+      clean(v);
+      out.append("\r\n");
+    };
+    bool type_given = false;
+    for (size_t i = 0; i < r.headers.size(); ++i) {
+      const auto& [k, v] = r.headers[i];
+      if (k.empty() || beast::iequals(k, "content-length") || beast::iequals(k, "connection") ||
+          beast::iequals(k, "transfer-encoding") || beast::iequals(k, "server") ||
+          beast::iequals(k, "date"))
+        continue;
+      bool replaced = false;
+      for (size_t j = i + 1; j < r.headers.size() && !replaced; ++j)
+        replaced = beast::iequals(r.headers[j].first, k);
+      if (replaced) continue;
+      type_given = type_given || beast::iequals(k, "content-type");
+      header(k, v);
+    }
+    if (!r.content_type.empty() && !type_given) header("Content-Type", r.content_type);
+    if (!keep_alive) out.append("Connection: close\r\n");
+    const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+    if (!bodiless) out.append("Content-Length: ").append(std::to_string(r.body.size()));
+    out.append(bodiless ? "\r\n" : "\r\n\r\n");
+    if (!bodiless) out.append(r.body);
+    return out;
+  }
+
   asio::awaitable<void> write(beast::tcp_stream& stream, const Response& r, bool keep_alive,
                               bool& ok) {
-    http::response<http::string_body> out{static_cast<http::status>(r.status), 11};
-    out.set(http::field::server, "pingpost");
-    out.set(http::field::date, http_date(SystemClock::instance().now_ms()));
-    if (!r.content_type.empty()) out.set(http::field::content_type, r.content_type);
-    for (const auto& [k, v] : r.headers) out.set(k, v);
-    out.body() = r.body;
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
+    const std::string wire = wire_response(r, keep_alive);
     stream.expires_after(std::chrono::milliseconds(opts.write_timeout_ms));
-    auto [ec, n] = co_await http::async_write(stream, out, kNoThrow);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(wire), kNoThrow);
     (void)n;
     ok = !ec;
   }

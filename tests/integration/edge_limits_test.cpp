@@ -216,6 +216,36 @@ TEST_F(EdgeLimits, ExpectContinueIsAnsweredBeforeTheBody) {
   EXPECT_TRUE(closed);
 }
 
+// The answer's head is written by the server itself (issue 16): status line, Server and Date,
+// the content type, Content-Length equal to the body, and Connection: close when it closes.
+TEST_F(EdgeLimits, AnswersAreFramedExactly) {
+  start_with({});
+  Raw c(app_->port(), 20);
+  ASSERT_TRUE(c.ok());
+  const std::string body = lead_json();
+  c.send(lead_request(body));
+  const std::string answer = c.read_response();
+  ASSERT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
+  const size_t end = answer.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos);
+  const std::string head = answer.substr(0, end + 2);
+  const std::string payload = answer.substr(end + 4);
+  EXPECT_NE(head.find("\r\nServer: pingpost\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nDate: "), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nContent-Type: application/json"), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nContent-Length: " + std::to_string(payload.size()) + "\r\n"),
+            std::string::npos)
+      << head;
+  EXPECT_EQ(head.find("Connection:"), std::string::npos) << head;  // HTTP/1.1 keeps it open
+  // Asking to close: the answer says so and the connection ends after it.
+  c.send("GET /public/campaigns HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  bool closed = false;
+  const std::string last = c.read_all(closed);
+  EXPECT_EQ(status_of(last), 401) << last;
+  EXPECT_NE(last.find("\r\nConnection: close\r\n"), std::string::npos) << last;
+  EXPECT_TRUE(closed);
+}
+
 TEST_F(EdgeLimits, SlowRequestsAnswer408) {
   start_with({{"read_timeout_ms", 300}, {"idle_timeout_ms", 60000}});
   for (const std::string& partial :
