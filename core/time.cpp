@@ -3,6 +3,8 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <climits>
+#include <cstdio>
 #include <mutex>
 
 namespace pp {
@@ -180,8 +182,27 @@ std::string format_utc(UnixMs t) {
 }
 
 std::string http_date(UnixMs t) {
-  return date::format("%a, %d %b %Y %H:%M:%S GMT",
-                      std::chrono::floor<std::chrono::seconds>(to_tp(t)));
+  // Every answer carries one: formatted by hand (date::format goes through an ostringstream, about
+  // 12k instructions) and kept per thread for the second it names.
+  thread_local int64_t cached_second = INT64_MIN;
+  thread_local std::string cached;
+  const int64_t second = t >= 0 ? t / 1000 : -((-t + 999) / 1000);
+  if (second == cached_second) return cached;
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const int64_t day = second >= 0 ? second / 86400 : -((-second + 86399) / 86400);
+  const int64_t in_day = second - day * 86400;
+  const date::sys_days d{date::days{day}};
+  const date::year_month_day ymd{d};
+  const date::weekday wd{d};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d GMT", kDays[wd.c_encoding()],
+                unsigned(ymd.day()), kMonths[unsigned(ymd.month()) - 1], int(ymd.year()),
+                int(in_day / 3600), int(in_day / 60 % 60), int(in_day % 60));
+  cached_second = second;
+  cached = buf;
+  return cached;
 }
 
 }  // namespace pp

@@ -42,6 +42,12 @@ TEST(Time, LocalFormattingFollowsDst) {
   EXPECT_EQ(ny.offset_seconds(1737149951570), -5 * 3600);
   EXPECT_EQ(format_utc(1737149951570), "2025-01-17 21:39:11");
   EXPECT_EQ(http_date(1779726595000), "Mon, 25 May 2026 16:29:55 GMT");
+  EXPECT_EQ(http_date(1779726595999), "Mon, 25 May 2026 16:29:55 GMT");  // the same second
+  EXPECT_EQ(http_date(1779726596000), "Mon, 25 May 2026 16:29:56 GMT");
+  EXPECT_EQ(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  EXPECT_EQ(http_date(951782400000), "Tue, 29 Feb 2000 00:00:00 GMT");  // a leap day
+  EXPECT_EQ(http_date(4102444799000), "Thu, 31 Dec 2099 23:59:59 GMT");
+  EXPECT_EQ(http_date(-1000), "Wed, 31 Dec 1969 23:59:59 GMT");
   TimeZone bad;
   EXPECT_FALSE(TimeZone::lookup("Mars/Base", bad));
 }
