@@ -987,7 +987,7 @@ class Loader {
     if (!o) return f;
     unknown_keys(*o, path,
                  {"name", "type", "required", "required_on_ping", "on_ping", "max_length",
-                  "allowed_values", "description"});
+                  "allowed_values", "description", "searchable"});
     f.name = string(*o, "name", path, true).value_or("");
     std::string type = string(*o, "type", path, false).value_or("text");
     if (!parse_field_type(type, f.type)) {
@@ -999,6 +999,7 @@ class Loader {
     f.max_length = positive(*o, "max_length", path, 255, 65536);
     f.allowed_values = strings(*o, "allowed_values", path);
     f.description = string(*o, "description", path, false).value_or("");
+    if (o->contains("searchable")) f.searchable = boolean(*o, "searchable", path, false);
     if (f.type == FieldType::kList && f.allowed_values.empty()) {
       error(at(path, "allowed_values"), "is required for a list field");
     }
@@ -1159,8 +1160,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
       std::string p = Loader::idx("$.api_tokens", i);
       const json::object* t = L.object(&(*ts)[i], p, true);
       if (!t) continue;
-      L.unknown_keys(*t, p,
-                     {"name", "token", "token_sha256", "role", "campaigns", "expires_at"});
+      L.unknown_keys(*t, p, {"name", "token", "token_sha256", "role", "campaigns", "expires_at"});
       ApiTokenConfig tc;
       tc.name = L.string(*t, "name", p, true).value_or("");
       if (tc.name.empty() || tc.name.size() > 64)
@@ -1210,11 +1210,11 @@ ConfigLoadResult load_config_document(const json::object& root) {
       std::string p = Loader::idx("$.campaigns", i);
       const json::object* c = L.object(&(*cs)[i], p, true);
       if (!c) continue;
-      L.unknown_keys(*c, p,
-                     {"id", "name", "public_name", "type", "timezone", "fields", "suppliers",
-                      "buyers", "distribution", "delivery_deadline_ms", "computed_fields",
-                      "filters", "dupe_check", "exchange", "one_to_one", "tags", "missing_price",
-                      "archived"});
+      L.unknown_keys(
+          *c, p,
+          {"id", "name", "public_name", "type", "timezone", "fields", "suppliers", "buyers",
+           "distribution", "delivery_deadline_ms", "computed_fields", "filters", "dupe_check",
+           "exchange", "one_to_one", "tags", "missing_price", "archived"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
@@ -1266,6 +1266,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
           FieldSpec f = L.field((*fs)[k], fp);
           if (!field_names.insert(f.name).second)
             L.error(Loader::at(fp, "name"), "duplicate field '" + f.name + "'");
+          if (field_indexed(f)) cc.indexed_fields.push_back(f.name);
           cc.fields.push_back(std::move(f));
         }
       }
@@ -1340,12 +1341,12 @@ ConfigLoadResult load_config_document(const json::object& root) {
           std::string bp = Loader::idx(Loader::at(p, "buyers"), k);
           const json::object* b = L.object(&(*bs)[k], bp, true);
           if (!b) continue;
-          L.unknown_keys(*b, bp, {"id",      "client_id",     "name",         "nickname",
-                                  "type",    "priority",      "paused",       "price",
-                                  "post",    "post_response", "ping",         "ping_response",
-                                  "filters", "caps",          "weight",       "group_id",
-                                  "margin",  "bid_penalty",   "company_name", "missing_price",
-                                  "archived"});
+          L.unknown_keys(
+              *b, bp, {"id",       "client_id",     "name",        "nickname",     "type",
+                       "priority", "paused",        "price",       "post",         "post_response",
+                       "ping",     "ping_response", "filters",     "caps",         "weight",
+                       "group_id", "margin",        "bid_penalty", "company_name", "missing_price",
+                       "archived"});
           BuyerConfig bc;
           bc.id = L.integer(*b, "id", bp, true).value_or(0);
           bc.client_id = L.integer(*b, "client_id", bp, true).value_or(0);

@@ -48,8 +48,8 @@ struct ApiTokenConfig {
   std::string name;
   std::string token_sha256;  // hex; plain tokens in the file are hashed at load and dropped
   Role role = Role::kRead;
-  std::vector<CampaignId> campaigns;   // empty: every campaign
-  std::optional<UnixMs> expires_ms;    // refused from then on
+  std::vector<CampaignId> campaigns;  // empty: every campaign
+  std::optional<UnixMs> expires_ms;   // refused from then on
   bool may_change() const { return role != Role::kRead; }
   bool sees(CampaignId c) const {
     return campaigns.empty() || std::find(campaigns.begin(), campaigns.end(), c) != campaigns.end();
@@ -299,6 +299,7 @@ struct CampaignConfig {
   CampaignType type = CampaignType::kDirectPost;
   TimeZone tz;  // defaults to the account's
   std::vector<FieldSpec> fields;
+  std::vector<std::string> indexed_fields;  // the fields' names whose values are indexed (loader)
   std::vector<ComputedFieldConfig> computed_fields;  // rendered in order; later ones see earlier
   std::vector<SupplierConfig> suppliers;
   std::vector<BuyerConfig> buyers;

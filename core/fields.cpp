@@ -123,6 +123,34 @@ bool parse_uint(std::string_view s, unsigned& out) {
 }
 }  // namespace
 
+bool field_indexed(const FieldSpec& spec) {
+  if (spec.searchable) return *spec.searchable;
+  if (spec.type == FieldType::kEmail || spec.type == FieldType::kPhone) return true;
+  static constexpr std::string_view kLookedUp[] = {"first_name",
+                                                   "last_name",
+                                                   "full_name",
+                                                   "email",
+                                                   "phone",
+                                                   "phone_number",
+                                                   "phone1",
+                                                   "home_phone",
+                                                   "cell_phone",
+                                                   "mobile_phone",
+                                                   "trusted_form_cert_url",
+                                                   "trustedform_cert_url",
+                                                   "xxtrustedformcerturl",
+                                                   "trusted_form_cert_id",
+                                                   "jornaya_leadid",
+                                                   "jornaya_lead_id",
+                                                   "leadid_token",
+                                                   "universal_leadid",
+                                                   "lead_id_token"};
+  for (std::string_view n : kLookedUp) {
+    if (iequals(spec.name, n)) return true;
+  }
+  return false;
+}
+
 std::string_view to_string(FieldType t) {
   for (auto& [k, v] : kTypeNames) {
     if (k == t) return v;

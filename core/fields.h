@@ -37,7 +37,16 @@ struct FieldSpec {
   uint32_t max_length = 255;                // for text-like types; after trimming
   std::vector<std::string> allowed_values;  // kList
   std::string description;
+  // Whether the lead search keeps an index of this field's values (field_indexed): a search by
+  // an indexed field reads only the matching leads; by any other, it reads the campaign's leads
+  // newest first within its scan budget and pages on. Unset: field_indexed's default.
+  std::optional<bool> searchable;
 };
+
+// Whether lead searches by this field use the index: `searchable` when set, otherwise the fields
+// operators look leads up by — email and phone types, names, consent certificate and lead ids
+// (TrustedForm, Jornaya). Each indexed field costs one more write per lead.
+bool field_indexed(const FieldSpec& spec);
 
 struct FieldCheck {
   bool ok = false;

@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "core/config.h"
 #include "engine/engine.h"
+#include "engine/reports.h"
 
 namespace pp::engine {
 
@@ -242,10 +244,33 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
   json::value after = entity_value(next, change.ref);
   std::optional<size_t> index;
   if (change.ref.kind != EntityKind::kConfig) index = config::entity_index(prev, change.ref);
+  // A field the change makes searchable has no index entries for the leads before it: searches
+  // reaching back before now read leads instead (search_leads). Recorded before the version: a
+  // crash in between leaves a record the stored configuration does not need, which only makes a
+  // later search read leads it could have found in the index.
+  const UnixMs now = clock_.now_ms();
+  const SnapshotPtr current = engine_.snapshot();
+  for (const CampaignConfig& c : snap->config().campaigns) {
+    const CampaignConfig* old = current ? current->config().find_campaign(c.id) : nullptr;
+    if (old == nullptr) continue;  // a new campaign: every lead of it is indexed
+    for (const std::string& f : c.indexed_fields) {
+      if (std::find(old->indexed_fields.begin(), old->indexed_fields.end(), f) !=
+          old->indexed_fields.end())
+        continue;
+      storage::Status fs = store_.put_state(field_indexed_since_key(c.id, f), std::to_string(now));
+      if (!fs.ok()) {
+        ChangeResult r;
+        r.http_status = 500;
+        r.message = "The change could not be stored; nothing changed. Retry later";
+        r.version = state_.version;
+        return r;
+      }
+    }
+  }
   const std::string text = config::serialize(next);
-  storage::Status st = store_.put_config(version, text,
-                                         change_entry(version, clock_.now_ms(), change.actor,
-                                                      change.ref, change.op, before, after, index));
+  storage::Status st = store_.put_config(
+      version, text,
+      change_entry(version, now, change.actor, change.ref, change.op, before, after, index));
   if (!st.ok()) {
     spdlog::error("configuration version {} could not be stored: {}", version, st.message);
     ChangeResult r;

@@ -219,6 +219,8 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
   debug.stages = std::move(run.stages);
   debug.config_version = run.snap->version();
   run.extras.rollups = lead_rollups(lead, debug);
+  static const std::vector<std::string> kNoFields;  // a lead refused before its campaign
+  run.extras.index_fields = run.campaign ? &run.campaign->indexed_fields : &kNoFields;
 
   // Durable before the answer (invariant 1); the claims and holds go back when the run ends,
   // after the keys they guard are stored.

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "core/fields.h"
+#include "core/text.h"
 
 namespace pp::engine {
 
@@ -223,6 +225,16 @@ bool decode_cursor(std::string_view s, storage::LeadCursor& out) {
   return true;
 }
 
+std::string field_indexed_since_key(CampaignId campaign, std::string_view field) {
+  return "fidx/" + std::to_string(campaign) + "/" + std::string(field);
+}
+
+UnixMs field_indexed_since(storage::Store& store, CampaignId campaign, std::string_view field) {
+  auto v = store.get_state(field_indexed_since_key(campaign, field));
+  if (!v) return 0;  // indexed since the campaign's first lead
+  return parse_int(*v).value_or(std::numeric_limits<UnixMs>::max());
+}
+
 LeadPage search_leads(storage::Store& store, const CampaignConfig& campaign, const LeadSearch& q) {
   LeadPage page;
   size_t scanned = 0;
@@ -239,12 +251,32 @@ LeadPage search_leads(storage::Store& store, const CampaignConfig& campaign, con
   // `e`: the lead's index entry when the scan has it, checked before reading the lead; the lead
   // itself is checked in any case (a return may land between the two reads). Returns false to
   // stop the scan.
+  // A search by a field the index does not hold (complete) for the range reads the campaign's
+  // leads and compares: within a smaller budget, since it reads every lead (the page's cursor goes
+  // on from where it stopped).
+  std::string field_value;
+  bool field_by_scan = false;
+  size_t budget = q.scan_budget;
+  if (q.field) {
+    // Values are searched as intake stores them: normalised by the field's type when it has one.
+    field_value = q.field->second;
+    if (const FieldSpec* spec = campaign.find_field_spec(q.field->first)) {
+      FieldCheck fc = validate_field(*spec, field_value);
+      if (fc.ok) field_value = std::move(fc.value);
+    }
+    const auto& indexed = campaign.indexed_fields;
+    const bool in_index =
+        std::find(indexed.begin(), indexed.end(), q.field->first) != indexed.end();
+    const UnixMs since = in_index ? field_indexed_since(store, campaign.id, q.field->first) : 0;
+    field_by_scan = !in_index || since > q.range.from_ms;
+    if (field_by_scan) budget = std::min(budget, kFieldScanBudget);
+  }
   auto visit = [&](UnixMs created, std::string_view id, const storage::LeadIndexEntry* e) {
     if (page.leads.size() == q.limit) {
       more = true;
       return false;
     }
-    if (++scanned > q.scan_budget) {
+    if (++scanned > budget) {
       stopped_on_budget = true;
       return false;
     }
@@ -257,18 +289,16 @@ LeadPage search_leads(storage::Store& store, const CampaignConfig& campaign, con
     if (lead.failed())
       throw std::runtime_error("lead " + std::string(id) + ": " + lead.status.message);
     if (!lead.value || !wanted(storage::index_entry_of(*lead.value))) return true;
+    if (field_by_scan) {
+      const std::string* v = find_field(lead.value->fields, q.field->first);
+      if (v == nullptr || *v != field_value) return true;
+    }
     page.leads.push_back(std::move(*lead.value));
     return true;
   };
 
-  if (q.field) {
-    // Values are searched as intake stores them: normalised by the field's type when it has one.
-    std::string value = q.field->second;
-    if (const FieldSpec* spec = campaign.find_field_spec(q.field->first)) {
-      FieldCheck fc = validate_field(*spec, value);
-      if (fc.ok) value = std::move(fc.value);
-    }
-    store.scan_field_leads(campaign.id, q.field->first, value, q.range.from_ms, q.range.to_ms,
+  if (q.field && !field_by_scan) {
+    store.scan_field_leads(campaign.id, q.field->first, field_value, q.range.from_ms, q.range.to_ms,
                            q.after,
                            [&](UnixMs t, std::string_view id) { return visit(t, id, nullptr); });
   } else {

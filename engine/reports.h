@@ -91,11 +91,21 @@ struct LeadSearch {
   // Index entries examined at most per call; a page may then come back short, with a cursor.
   size_t scan_budget = 200000;
 };
+// A search by a field whose values are not indexed for the whole range (not searchable, or
+// searchable only since after the range starts) reads the campaign's leads and compares, at
+// most this many per call (each is a read of the lead); the cursor goes on from there.
+constexpr size_t kFieldScanBudget = 20000;
 struct LeadPage {
   std::vector<Lead> leads;
   std::optional<storage::LeadCursor> next;  // where the next page starts; none at the end
 };
 LeadPage search_leads(storage::Store& store, const CampaignConfig& campaign, const LeadSearch& q);
+
+// Since when (UTC ms) every lead of the campaign has its `field` in the search index: 0 when it
+// always had (or the campaign's leads predate the record), set by the configuration service when
+// a change makes a field searchable that was not.
+std::string field_indexed_since_key(CampaignId campaign, std::string_view field);
+UnixMs field_indexed_since(storage::Store& store, CampaignId campaign, std::string_view field);
 
 // search_after tokens: "<ms>.<lead id>" (a bare "<ms>" is accepted: leads older than it).
 std::string encode_cursor(const storage::LeadCursor& c);

@@ -367,7 +367,8 @@ class RocksStore final : public Store {
   void save_lead(const Lead& lead, const DebugLog& debug, LeadExtras extras, Done done) override {
     // Encoding happens on the caller's thread; the commit thread only copies bytes into the batch.
     Pending p{lead.id, encode_lead(lead), encode_debug(debug), std::move(extras), std::move(done)};
-    index_entries(lead, true, p.index);
+    index_entries(lead, p.extras.index_fields, p.index);
+    p.extras.index_fields = nullptr;  // the caller's: not kept past this call
     enqueue(std::move(p));
   }
 
@@ -398,7 +399,7 @@ class RocksStore final : public Store {
   void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups, Done done) override {
     Pending p{lead.id, encode_lead(lead), {}, {}, std::move(done)};
     p.extras.rollups = std::move(rollups);
-    index_entries(lead, false, p.index);
+    index_entries(lead, nullptr, p.index, false);
     enqueue(std::move(p));
   }
 
@@ -613,9 +614,11 @@ class RocksStore final : public Store {
     }
   }
 
-  // Index entries of a lead: the time entry always, field entries on first save only.
-  static void index_entries(const Lead& lead, bool with_fields,
-                            std::vector<std::pair<std::string, std::string>>& out) {
+  // Index entries of a lead: the time entry always, field entries on first save only, for the
+  // fields in `only` (every field when null).
+  static void index_entries(const Lead& lead, const std::vector<std::string>* only,
+                            std::vector<std::pair<std::string, std::string>>& out,
+                            bool with_fields = true) {
     std::string t = time_prefix(lead.campaign_id);
     put_ordered_i64(t, lead.created_ms);
     t += lead.id;
@@ -624,6 +627,7 @@ class RocksStore final : public Store {
     size_t n = 0;
     for (const auto& [name, value] : lead.fields) {
       if (!indexable_field(name, value)) continue;
+      if (only && std::find(only->begin(), only->end(), name) == only->end()) continue;
       if (++n > kMaxIndexedFields) break;
       std::string k = field_prefix(lead.campaign_id, name, value);
       put_ordered_i64(k, lead.created_ms);

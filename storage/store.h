@@ -76,6 +76,9 @@ struct LeadExtras {
   std::vector<ExpiringPut> dedup;                               // duplicate-check keys
   std::vector<ExpiringPut> requests;                            // remembered answers (A7)
   std::vector<rollup::Delta> rollups;                           // statistics (E4)
+  // The fields whose values the lead search index keeps (the campaign's indexed_fields; must
+  // outlive save_lead's call, which reads it before returning). Null: every field.
+  const std::vector<std::string>* index_fields = nullptr;
 };
 
 // One entry of the campaign-and-time lead index (E2): enough to filter without reading the lead.

@@ -7,6 +7,8 @@
 #include "app_fixture.h"
 #include "core/hash.h"
 #include "core/text.h"
+#include "core/time.h"
+#include "engine/reports.h"
 
 namespace pp::testkit {
 namespace {
@@ -214,6 +216,40 @@ TEST_F(AdminConfig, ChangesReachTheNextLead) {
   json::object paused = parse_object(post_lead(lead_json("Paused")).body);
   EXPECT_NE(paused["status"], "ACCEPTED");
   EXPECT_EQ(fb.count("/post"), 1u);
+}
+
+TEST_F(AdminConfig, MakingAFieldSearchableKeepsFindingTheLeadsBefore) {
+  start(base_config({}));
+  const std::string before =
+      std::string(parse_object(post_lead(lead_json("Before", "NJ")).body)["lead_id"].as_string());
+  EXPECT_EQ(engine::field_indexed_since(app_->store(), 100, "state"), 0);
+  // state is not searchable by default: the change makes it so, from now on.
+  json::value fields = get_json("/admin/campaigns/100").at("fields");
+  for (auto& f : fields.as_array())
+    if (f.at("name") == "state") f.as_object()["searchable"] = true;
+  json::object patch{{"fields", fields}};
+  ASSERT_EQ(call("PATCH", "/admin/campaigns/100", json::serialize(patch)).status, 200);
+  const UnixMs since = engine::field_indexed_since(app_->store(), 100, "state");
+  EXPECT_GT(since, 0);
+  const std::string after =
+      std::string(parse_object(post_lead(lead_json("After", "NJ")).body)["lead_id"].as_string());
+  // Today's range starts before the change: both leads, the one before found by reading leads.
+  TimeZone utc;
+  TimeZone::lookup("UTC", utc);
+  const UnixMs now = SystemClock::instance().now_ms();
+  json::object found = parse_object(
+      admin_get("/public/leads?campaign=100&field_name=state&field_value=NJ&timezone=UTC&"
+                "start_date=" +
+                    format_local_date(utc, now - 86400000) +
+                    "&end_date=" + format_local_date(utc, now + 86400000),
+                "test-read-token")
+          .body);
+  std::vector<std::string> ids;
+  for (const auto& l : found.at("leads").as_array()) ids.emplace_back(l.at("id").as_string());
+  EXPECT_EQ(ids, (std::vector<std::string>{after, before}));
+  // A second change that keeps it searchable does not move the record.
+  ASSERT_EQ(call("PATCH", "/admin/campaigns/100", R"({"name": "Renamed"})").status, 200);
+  EXPECT_EQ(engine::field_indexed_since(app_->store(), 100, "state"), since);
 }
 
 TEST_F(AdminConfig, ChangeLogRollbackAndPaging) {

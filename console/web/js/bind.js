@@ -95,6 +95,14 @@ export class Editor {
     return field(label, this.register(path, c), { help });
   }
 
+  // true / false / unset (the server's default), as a select.
+  tristate(label, path, { help, blank = 'default' } = {}) {
+    const v = this.get(path);
+    const c = select([['', blank], ['true', 'yes'], ['false', 'no']], v === true ? 'true' : v === false ? 'false' : '');
+    c.addEventListener('change', () => this.set(path, c.value === '' ? undefined : c.value === 'true'));
+    return field(label, this.register(path, c), { help });
+  }
+
   choice(label, path, options, { help, blank, onchange } = {}) {
     const opts = blank !== undefined ? [['', blank], ...options] : options;
     const c = select(opts, this.get(path) ?? '');

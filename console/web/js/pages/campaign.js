@@ -145,6 +145,7 @@ function settings(panel, state, load, which) {
         e.text(`Field ${i + 1} name`, `${p}.name`),
         e.choice(`Field ${i + 1} type`, `${p}.type`, FIELD_TYPES.map(t => [t, t])),
         e.check(`Field ${i + 1} required`, `${p}.required`),
+        e.tristate(`Field ${i + 1} searchable`, `${p}.searchable`, { blank: 'default (email, phone, names, consent ids)', help: 'lead search by this field uses an index' }),
         e.number(`Field ${i + 1} max length`, `${p}.max_length`, { min: 1 }),
         e.list(`Field ${i + 1} allowed values`, `${p}.allowed_values`, { help: 'list fields' }),
       ], { name: '', type: 'text' }, { addLabel: 'Add field' }),
