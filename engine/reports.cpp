@@ -248,9 +248,6 @@ LeadPage search_leads(storage::Store& store, const CampaignConfig& campaign, con
            (!q.test || e.test == *q.test) && (!q.repost || e.repost == *q.repost) &&
            (!q.supplier || e.supplier == *q.supplier);
   };
-  // `e`: the lead's index entry when the scan has it, checked before reading the lead; the lead
-  // itself is checked in any case (a return may land between the two reads). Returns false to
-  // stop the scan.
   // A search by a field the index does not hold (complete) for the range reads the campaign's
   // leads and compares: within a smaller budget, since it reads every lead (the page's cursor goes
   // on from where it stopped).
@@ -271,6 +268,9 @@ LeadPage search_leads(storage::Store& store, const CampaignConfig& campaign, con
     field_by_scan = !in_index || since > q.range.from_ms;
     if (field_by_scan) budget = std::min(budget, kFieldScanBudget);
   }
+  // `e`: the lead's index entry when the scan has it, checked before reading the lead; the lead
+  // itself is checked in any case (a return may land between the two reads). Returns false to
+  // stop the scan.
   auto visit = [&](UnixMs created, std::string_view id, const storage::LeadIndexEntry* e) {
     if (page.leads.size() == q.limit) {
       more = true;
