@@ -12,6 +12,7 @@ Loopback only. Every process it starts is killed when it ends. Scenarios (see BE
   direct    direct post, one HTTP buyer: pingpost vs nginx proxy_pass (closed and open loop)
   exchange  10 ping/post buyers: pingpost vs nginx + Lua (capture_multi, highest bid, post,
             fall back to the next bid); the two-step supplier ping then post
+  threads2  the exchange with pingpostd --threads 2 against nginx + Lua with two workers
   silent    exchange with one buyer that never answers: answer time against the deadline
   growth    1..100 buyers (pingpost and nginx + Lua), and 0 / 10^5 / 10^6 leads already stored
   memory    resident size idle, at steady load, with 1,000 leads in flight (pingpost and nginx)
@@ -158,8 +159,8 @@ def pingpost_config(kind, n_buyers=1, silent=False, auction_ms=AUCTION_MS):
 NGINX_HEAD = """load_module {mods}/ndk_http_module.so;
 load_module {mods}/ngx_http_lua_module.so;
 daemon off;
-master_process off;
-worker_processes 1;
+master_process {master};
+worker_processes {workers};
 error_log {work}/nginx-error.log error;
 pid {work}/nginx.pid;
 events {{ worker_connections 16384; }}
@@ -221,12 +222,13 @@ NGINX_PROXY = """    location = /direct_post {
     }"""
 
 
-def nginx_config(work, mode, ports, deadline=AUCTION_MS):
+def nginx_config(work, mode, ports, deadline=AUCTION_MS, workers=1):
     ups = "\n".join(f"  upstream b{i} {{ server 127.0.0.1:{p}; keepalive 256; }}"
                     for i, p in enumerate(ports))
     loc = NGINX_PROXY if mode == "proxy" else NGINX_EXCHANGE.format(n=len(ports))
     return NGINX_HEAD.format(mods=NGINX_MODULES, work=work, upstreams=ups, port=NGX_PORT,
-                             deadline=deadline, location=loc)
+                             deadline=deadline, location=loc,
+                             master="off" if workers == 1 else "on", workers=workers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,13 +270,13 @@ class Bench:
         wait_port(SILENT, p)
         return p
 
-    def pingpost(self, config, data=None):
+    def pingpost(self, config, data=None, threads=1):
         path = os.path.join(self.work, "pingpost.json")
         with open(path, "w") as f:
             json.dump(config, f)
         data = data or tempfile.mkdtemp(prefix="data-", dir=self.work)
         p = self.procs.start("pingpostd", [self.bin("pingpostd"), "--config", path, "--data", data,
-                                           "--listen", f"127.0.0.1:{PP_PORT}", "--threads", "1",
+                                           "--listen", f"127.0.0.1:{PP_PORT}", "--threads", str(threads),
                                            "--log-level", "warn", *self.a.pingpost_arg])
         wait_port(PP_PORT, p)
         return p
@@ -288,13 +290,22 @@ class Bench:
         wait_port(MIN_PORT, p)
         return p
 
-    def nginx(self, mode, ports, deadline=AUCTION_MS):
+    def nginx(self, mode, ports, deadline=AUCTION_MS, workers=1):
         path = os.path.join(self.work, "nginx.conf")
         with open(path, "w") as f:
-            f.write(nginx_config(self.work, mode, ports, deadline))
+            f.write(nginx_config(self.work, mode, ports, deadline, workers))
         p = self.procs.start("nginx", ["nginx", "-p", self.work, "-c", path])
         wait_port(NGX_PORT, p)
         return p
+
+    @staticmethod
+    def with_children(pid):
+        """The process and its children (nginx's master and its workers), for CPU accounting."""
+        try:
+            kids = open(f"/proc/{pid}/task/{pid}/children").read().split()
+        except OSError:
+            kids = []
+        return ",".join([str(pid), *kids])
 
     def load(self, port, pid, duration=None, conns=CONNECTIONS, rate=None, two_step=False,
              path="/direct_post", expect="ACCEPTED", warmup=True):
@@ -471,6 +482,28 @@ class Bench:
                              f"{res['min']['cpu_us']:.0f} µs (pp_minlead)",
                              f"{res['pp']['cpu_us'] / max(res['min']['cpu_us'], 1e-9):.2f}"))
         self.exchange_result = res
+
+    def threads2(self, n=10):
+        """The exchange with two I/O threads against nginx + Lua with two workers."""
+        buyers = self.buyers(n)
+        res = {}
+        pp = self.pingpost(pingpost_config("exchange", n), threads=2)
+        res["pp"] = self.load(PP_PORT, pp.pid, conns=64)
+        self.procs.stop(pp)
+        ng = self.nginx("exchange", [BUYER_BASE + i for i in range(n)], workers=2)
+        time.sleep(0.5)  # the workers start after the master listens
+        res["ng"] = self.load(NGX_PORT, self.with_children(ng.pid), conns=64)
+        self.procs.stop(ng)
+        self.procs.stop(buyers)
+        rows = [self.row("pingpost --threads 2 (exchange)", res["pp"]),
+                self.row("nginx + Lua, 2 workers", res["ng"])]
+        notes = [f"throughput pingpost / nginx + Lua: **{res['pp']['rps'] / res['ng']['rps']:.2f}**; "
+                 f"CPU per lead pingpost / nginx + Lua: **{res['pp']['cpu_us'] / max(res['ng']['cpu_us'], 1e-9):.2f}**",
+                 "2 cores shared with the driver and the buyers: the second thread competes with them"]
+        self.section(f"3b. Exchange, {n} buyers, two threads against two workers",
+                     "The same exchange, 64 connections; pingpostd `--threads 2` (plus its commit "
+                     "thread), nginx with a master and two workers (CPU of all three counted).",
+                     rows, notes)
 
     def silent(self, n=10):
         buyers = self.buyers(n)
@@ -738,8 +771,8 @@ def main():
     a = ap.parse_args()
     if a.quick:
         a.duration = min(a.duration, 2)
-    all_scenarios = ["micro", "limit", "direct", "exchange", "silent", "growth", "memory", "reports",
-                     "changes"]
+    all_scenarios = ["micro", "limit", "direct", "exchange", "threads2", "silent", "growth", "memory",
+                     "reports", "changes"]
     chosen = [s for s in a.only.split(",") if s] or all_scenarios
     for s in chosen:
         if s not in all_scenarios:
