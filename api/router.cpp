@@ -16,6 +16,7 @@
 #include "api/sandbox.h"
 #include "api/specs.h"
 #include "api/views.h"
+#include "core/histogram.h"
 #include "core/json_writer.h"
 #include "core/text.h"
 #include "core/time.h"
@@ -322,8 +323,7 @@ std::string Router::render_metrics() {
   engine::EngineCounters c = engine_.counters();
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, int64_t v) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-           name + " " + std::to_string(v) + "\n";
+    render_metric(out, name, type, help, v);
   };
   metric("pingpost_leads_received_total", "counter", "Supplier lead requests received.",
          int64_t(c.leads_received));

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/text.h"
 #include "core/time.h"
 
 namespace pp::api {
@@ -92,32 +93,12 @@ struct Server::Impl {
     out.append("HTTP/1.1 ").append(std::to_string(r.status)).append(" ");
     out.append(reason.data(), reason.size()).append("\r\nServer: pingpost\r\nDate: ");
     out.append(http_date(SystemClock::instance().now_ms())).append("\r\n");
-    auto clean = [&out](std::string_view s) {
-      for (char c : s) {
-        if (c != '\r' && c != '\n' && c != '\0') out.push_back(c);
-      }
-    };
-    auto header = [&](std::string_view k, std::string_view v) {
-      clean(k);
-      out.append(": ");
-      clean(v);
-      out.append("\r\n");
-    };
-    bool type_given = false;
-    for (size_t i = 0; i < r.headers.size(); ++i) {
-      const auto& [k, v] = r.headers[i];
-      if (k.empty() || beast::iequals(k, "content-length") || beast::iequals(k, "connection") ||
-          beast::iequals(k, "transfer-encoding") || beast::iequals(k, "server") ||
-          beast::iequals(k, "date"))
-        continue;
-      bool replaced = false;
-      for (size_t j = i + 1; j < r.headers.size() && !replaced; ++j)
-        replaced = beast::iequals(r.headers[j].first, k);
-      if (replaced) continue;
-      type_given = type_given || beast::iequals(k, "content-type");
-      header(k, v);
-    }
-    if (!r.content_type.empty() && !type_given) header("Content-Type", r.content_type);
+    append_header_lines(out, r.headers,
+                        {"content-length", "connection", "transfer-encoding", "server", "date"});
+    bool type_given = false;  // a Content-Type among the headers replaces r.content_type
+    for (const auto& [k, v] : r.headers) type_given = type_given || iequals(k, "content-type");
+    if (!r.content_type.empty() && !type_given)
+      out.append("Content-Type: ").append(strip_crlf(r.content_type)).append("\r\n");
     if (!keep_alive) out.append("Connection: close\r\n");
     const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
     if (!bodiless) out.append("Content-Length: ").append(std::to_string(r.body.size()));

@@ -131,25 +131,8 @@ std::string wire_request(std::string_view method, const Url& u, const Headers& h
     if (!default_port) out.append(":").append(u.port);
     out.append("\r\n");
   }
-  auto clean = [&out](std::string_view s) {
-    for (char c : s) {
-      if (c != '\r' && c != '\n' && c != '\0') out.push_back(c);
-    }
-  };
-  for (size_t i = 0; i < headers.size(); ++i) {
-    const auto& [k, v] = headers[i];
-    if (k.empty() || iequals(k, "content-length") || iequals(k, "transfer-encoding") ||
-        iequals(k, "connection"))
-      continue;
-    bool replaced = false;  // a later header of the same name wins (a configured Content-Type
-    for (size_t j = i + 1; j < headers.size() && !replaced; ++j)  // over the default one)
-      replaced = iequals(headers[j].first, k);
-    if (replaced) continue;
-    clean(k);
-    out.append(": ");
-    clean(v);
-    out.append("\r\n");
-  }
+  // A configured Content-Type comes after the default one and wins over it.
+  append_header_lines(out, headers, {"content-length", "transfer-encoding", "connection"});
   if (!body.empty() || (m != "GET" && m != "HEAD" && m != "OPTIONS" && m != "DELETE"))
     out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   out.append("\r\n").append(body);

@@ -14,6 +14,18 @@ std::string seconds(int64_t us) {
 
 }  // namespace
 
+void render_metric_header(std::string& out, std::string_view name, std::string_view type,
+                          std::string_view help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n# TYPE ");
+  out.append(name).append(" ").append(type).append("\n");
+}
+
+void render_metric(std::string& out, std::string_view name, std::string_view type,
+                   std::string_view help, int64_t value) {
+  render_metric_header(out, name, type, help);
+  out.append(name).append(" ").append(std::to_string(value)).append("\n");
+}
+
 void Histogram::observe(int64_t us) {
   size_t i = 0;
   while (i < kBoundsUs.size() && us > kBoundsUs[i]) ++i;

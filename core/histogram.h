@@ -1,7 +1,8 @@
 #pragma once
-// A latency histogram for /metrics (Prometheus text format: `_bucket`, `_sum`, `_count`, in
-// seconds). Observing is lock-free (relaxed atomics), so any thread may observe while /metrics
-// renders; the engine's stage and buyer histograms and storage's commit histograms share it.
+// Prometheus text format for /metrics: a series' header lines, a single-value series, and a
+// latency histogram (`_bucket`, `_sum`, `_count`, in seconds). Observing is lock-free (relaxed
+// atomics), so any thread may observe while /metrics renders; the engine's stage and buyer
+// histograms and storage's commit histograms share it.
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -9,6 +10,12 @@
 #include <string_view>
 
 namespace pp {
+
+// The "# HELP" and "# TYPE" lines of a series, and a series of one value with them.
+void render_metric_header(std::string& out, std::string_view name, std::string_view type,
+                          std::string_view help);
+void render_metric(std::string& out, std::string_view name, std::string_view type,
+                   std::string_view help, int64_t value);
 
 class Histogram {
  public:

@@ -176,13 +176,35 @@ std::vector<std::string_view> split(std::string_view s, std::string_view sep) {
   return out;
 }
 
-std::string strip_crlf(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+namespace {
+void append_without_crlf(std::string& out, std::string_view s) {
   for (char c : s) {
     if (c != '\r' && c != '\n' && c != '\0') out.push_back(c);
   }
+}
+}  // namespace
+
+std::string strip_crlf(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  append_without_crlf(out, s);
   return out;
+}
+
+void append_header_lines(std::string& out,
+                         const std::vector<std::pair<std::string, std::string>>& headers,
+                         std::initializer_list<std::string_view> ours) {
+  for (size_t i = 0; i < headers.size(); ++i) {
+    const auto& [k, v] = headers[i];
+    bool skip = k.empty();
+    for (std::string_view o : ours) skip = skip || iequals(k, o);
+    for (size_t j = i + 1; j < headers.size() && !skip; ++j) skip = iequals(headers[j].first, k);
+    if (skip) continue;
+    append_without_crlf(out, k);
+    out.append(": ");
+    append_without_crlf(out, v);
+    out.append("\r\n");
+  }
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view sep) {

@@ -1,6 +1,7 @@
 #pragma once
 // Small string utilities shared by every module. No allocation unless the result is a string.
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,7 +47,15 @@ std::string_view utf8_prefix(std::string_view s, size_t max_bytes);
 // one space, the ends are trimmed, and the result is cut to `max_bytes` on a UTF-8 boundary.
 std::string one_line(std::string_view s, size_t max_bytes);
 
-// Removes CR and LF (header values built from lead data must not split headers).
+// Removes CR, LF and NUL (header values built from lead data must not split headers).
 std::string strip_crlf(std::string_view s);
+
+// HTTP heads written by hand (the buyer client's requests, the server's answers): appends
+// "name: value\r\n" for each header, CR, LF and NUL dropped as strip_crlf does, skipping empty
+// names, the names in `ours` (the writer's own, such as Content-Length; case-insensitive) and a
+// header that a later one of the same name replaces (the later wins, as with a header map's set).
+void append_header_lines(std::string& out,
+                         const std::vector<std::pair<std::string, std::string>>& headers,
+                         std::initializer_list<std::string_view> ours);
 
 }  // namespace pp

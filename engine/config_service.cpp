@@ -248,6 +248,13 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
   // reaching back before now read leads instead (search_leads). Recorded before the version: a
   // crash in between leaves a record the stored configuration does not need, which only makes a
   // later search read leads it could have found in the index.
+  auto not_stored = [&] {
+    ChangeResult r;
+    r.http_status = 500;
+    r.message = "The change could not be stored; nothing changed. Retry later";
+    r.version = state_.version;
+    return r;
+  };
   const UnixMs now = clock_.now_ms();
   const SnapshotPtr current = engine_.snapshot();
   for (const CampaignConfig& c : snap->config().campaigns) {
@@ -259,11 +266,9 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
         continue;
       storage::Status fs = store_.put_state(field_indexed_since_key(c.id, f), std::to_string(now));
       if (!fs.ok()) {
-        ChangeResult r;
-        r.http_status = 500;
-        r.message = "The change could not be stored; nothing changed. Retry later";
-        r.version = state_.version;
-        return r;
+        spdlog::error("configuration version {}: the search index record could not be stored: {}",
+                      version, fs.message);
+        return not_stored();
       }
     }
   }
@@ -273,11 +278,7 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
       change_entry(version, now, change.actor, change.ref, change.op, before, after, index));
   if (!st.ok()) {
     spdlog::error("configuration version {} could not be stored: {}", version, st.message);
-    ChangeResult r;
-    r.http_status = 500;
-    r.message = "The change could not be stored; nothing changed. Retry later";
-    r.version = state_.version;
-    return r;
+    return not_stored();
   }
   state_.version = version;
   state_.document = std::make_shared<const json::object>(std::move(next));

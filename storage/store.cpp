@@ -190,9 +190,10 @@ class IndexPrefix final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice& k) const override { return prefix_size(k) > 0; }
 };
 
-// Statistics rows and cap counters are written as merge operands, one per group: a row's new
-// operand lands right next to its previous ones, so each row's last insert position is the hint
-// for the next (a few hundred live rows; each hint is one small map entry in the memtable).
+// Statistics rows (a put of the row's sum) and cap counters (a merge operand) are written once
+// per group per key: a key's new entry lands right next to its previous ones, so each key's last
+// insert position is the hint for the next (a few hundred live keys; each hint is one small map
+// entry in the memtable).
 class WholeKey final : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "pingpost.WholeKey.1"; }
@@ -643,8 +644,7 @@ class RocksStore final : public Store {
   void render_metrics(std::string& out) const override {
     const StoreStats st = stats();
     auto counter = [&](const char* name, const char* help, uint64_t v) {
-      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name +
-             " " + std::to_string(v) + "\n";
+      render_metric(out, name, "counter", help, int64_t(v));
     };
     counter("pingpost_storage_commits_total", "Group commits (one synced write each).", st.commits);
     counter("pingpost_storage_writes_total", "Writes committed (leads, lead updates, rollups).",
@@ -652,13 +652,11 @@ class RocksStore final : public Store {
     counter("pingpost_storage_group_waits_total",
             "Groups whose first write waited briefly for others to share its fsync.",
             st.group_waits);
-    out +=
-        "# HELP pingpost_storage_queue_wait_seconds Time a write waited before its group's write "
-        "began.\n# TYPE pingpost_storage_queue_wait_seconds histogram\n";
+    render_metric_header(out, "pingpost_storage_queue_wait_seconds", "histogram",
+                         "Time a write waited before its group's write began.");
     queue_wait_.render(out, "pingpost_storage_queue_wait_seconds", "");
-    out +=
-        "# HELP pingpost_storage_commit_seconds A group's write: WAL, fsync and memtables.\n"
-        "# TYPE pingpost_storage_commit_seconds histogram\n";
+    render_metric_header(out, "pingpost_storage_commit_seconds", "histogram",
+                         "A group's write: WAL, fsync and memtables.");
     commit_time_.render(out, "pingpost_storage_commit_seconds", "");
   }
 
