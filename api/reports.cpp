@@ -391,7 +391,7 @@ Response supplier_stats_endpoint(engine::Engine& engine, const Request& req) {
   auto window = read_window(p, c ? c->tz : cfg.account.tz, false, kMaxReportDays);
   if (!p.ok()) return p.error();
 
-  auto rows = engine::supplier_stats(engine.store(), c->id, s->id, window->range, window->tz, subs);
+  auto rows = engine::supplier_stats(engine.store(), *c, s->id, window->range, window->tz, subs);
   std::string out;
   JsonWriter w(out);
   w.begin_array();
@@ -519,7 +519,7 @@ Response scoped_accounting_endpoint(engine::Engine& engine, const Request& req,
   auto client = id_param(p, "client", false);
   if (!p.ok()) return p.error();
 
-  auto accounts = engine::accounting(engine.store(), cfg, window->range, client, scope);
+  auto accounts = engine::accounting(engine.store(), cfg, window->range, window->tz, client, scope);
   std::string out;
   JsonWriter w(out);
   w.begin_object().kv("success", true).key("data").begin_array();

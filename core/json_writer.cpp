@@ -1,5 +1,7 @@
 #include "core/json_writer.h"
 
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -7,6 +9,13 @@ namespace pp {
 
 namespace {
 constexpr char kHex[] = "0123456789abcdef";
+
+// Bytes copied as they are: printable ASCII other than '"' and '\\'.
+constexpr std::array<bool, 256> kPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x7F; ++c) t[size_t(c)] = c != '"' && c != '\\';
+  return t;
+}();
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid.
 size_t utf8_seq_len(std::string_view s, size_t i) {
@@ -43,6 +52,14 @@ void json_escape_append(std::string& out, std::string_view s) {
   out.push_back('"');
   size_t i = 0;
   while (i < s.size()) {
+    // Runs of printable ASCII other than '"' and '\\' (most text, every key) go in one append.
+    size_t run = i;
+    while (run < s.size() && kPlain[static_cast<unsigned char>(s[run])]) ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       size_t n = utf8_seq_len(s, i);
@@ -138,12 +155,14 @@ JsonWriter& JsonWriter::value(std::string_view s) {
 }
 JsonWriter& JsonWriter::value(int64_t v) {
   before_value();
-  out_ += std::to_string(v);
+  char buf[24];
+  out_.append(buf, size_t(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
   return *this;
 }
 JsonWriter& JsonWriter::value(uint64_t v) {
   before_value();
-  out_ += std::to_string(v);
+  char buf[24];
+  out_.append(buf, size_t(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
   return *this;
 }
 JsonWriter& JsonWriter::value(bool b) {
@@ -153,13 +172,13 @@ JsonWriter& JsonWriter::value(bool b) {
 }
 JsonWriter& JsonWriter::value(Money m) {
   before_value();
-  out_ += m.to_string();
+  m.append_to(out_);
   return *this;
 }
 JsonWriter& JsonWriter::money_string(Money m) {
   before_value();
   out_.push_back('"');
-  out_ += m.to_string();
+  m.append_to(out_);
   out_.push_back('"');
   return *this;
 }

@@ -1,5 +1,7 @@
 #include "core/money.h"
 
+#include <charconv>
+
 namespace pp {
 
 namespace {
@@ -62,18 +64,20 @@ std::optional<Money> Money::parse(std::string_view s) {
 }
 
 std::string Money::to_string() const {
-  int64_t v = v_;
   std::string out;
-  if (v < 0) {
-    out.push_back('-');
-  }
+  append_to(out);
+  return out;
+}
+
+void Money::append_to(std::string& out) const {
   // Use unsigned arithmetic so that INT64_MIN does not overflow.
-  uint64_t a = v < 0 ? uint64_t(0) - uint64_t(v) : uint64_t(v);
-  uint64_t whole = a / kScale;
+  const uint64_t a = v_ < 0 ? uint64_t(0) - uint64_t(v_) : uint64_t(v_);
+  const uint64_t whole = a / kScale;
   uint64_t frac = a % kScale;
-  out += std::to_string(whole);
+  if (v_ < 0) out.push_back('-');  // never "-0": a negative amount is at least 1/10,000
+  char buf[24];
+  out.append(buf, size_t(std::to_chars(buf, buf + sizeof buf, whole).ptr - buf));
   if (frac != 0) {
-    char buf[5];
     for (int i = 3; i >= 0; --i) {
       buf[i] = char('0' + frac % 10);
       frac /= 10;
@@ -83,8 +87,6 @@ std::string Money::to_string() const {
     out.push_back('.');
     out.append(buf, size_t(len));
   }
-  if (out == "-0") out = "0";
-  return out;
 }
 
 Money Money::percent_bp(int64_t bp) const {

@@ -28,6 +28,8 @@ class Money {
 
   // Shortest decimal text with at most 4 decimals: 130000 -> "13", 133000 -> "13.3".
   std::string to_string() const;
+  // The same text appended to `out` (no allocation of its own).
+  void append_to(std::string& out) const;
 
   // Percentage in basis points of a percent *100 (i.e. 1/100 of a percent): 2500 = 25%.
   // Rounds half away from zero to the nearest ten-thousandth.

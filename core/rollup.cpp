@@ -18,7 +18,7 @@ std::string encode(const Key& k) {
   out.reserve(34 + k.subids.size());
   out.push_back(char(k.kind));
   put_ordered_i64(out, k.campaign);
-  if (k.kind == Kind::kSubids) {
+  if (k.kind == Kind::kSubids || k.kind == Kind::kSubidsDay) {
     put_ordered_i64(out, k.a);
     put_ordered_i64(out, k.slot_ms);
     out += k.subids;
@@ -26,7 +26,7 @@ std::string encode(const Key& k) {
   }
   put_ordered_i64(out, k.slot_ms);
   put_ordered_i64(out, k.a);
-  if (k.kind == Kind::kCross) put_ordered_i64(out, k.b);
+  if (k.kind == Kind::kCross || k.kind == Kind::kCrossDay) put_ordered_i64(out, k.b);
   return out;
 }
 
@@ -42,20 +42,24 @@ bool decode(std::string_view in, Key& out) {
   switch (kind) {
     case 'S':
     case 'B':
+    case 's':
+    case 'b':
       if (!in.empty()) return false;
       out.kind = Kind(kind);
       out.slot_ms = x;
       out.a = y;
       return true;
     case 'X':
+    case 'x':
       if (!take_ordered_i64(in, z) || !in.empty()) return false;
-      out.kind = Kind::kCross;
+      out.kind = Kind(kind);
       out.slot_ms = x;
       out.a = y;
       out.b = z;
       return true;
     case 'U':
-      out.kind = Kind::kSubids;
+    case 'u':
+      out.kind = Kind(kind);
       out.a = x;
       out.slot_ms = y;
       out.subids.assign(in);
@@ -77,9 +81,9 @@ std::pair<std::string, std::string> campaign_range(Kind kind, CampaignId campaig
 }
 
 std::pair<std::string, std::string> subids_range(CampaignId campaign, SupplierId supplier,
-                                                 UnixMs from_ms, UnixMs to_ms) {
+                                                 UnixMs from_ms, UnixMs to_ms, Kind kind) {
   std::string b, e;
-  b.push_back(char(Kind::kSubids));
+  b.push_back(char(kind));
   put_ordered_i64(b, campaign);
   put_ordered_i64(b, supplier);
   e = b;
@@ -132,6 +136,26 @@ size_t row_index(std::vector<Delta>& out, std::string key, size_t metric_count) 
 void add_delta(std::vector<Delta>& out, const Key& k, size_t metric, int64_t amount,
                size_t metric_count) {
   Row(out, k, metric_count).add(metric, amount);
+}
+
+void add_day_rows(std::vector<Delta>& deltas, UnixMs day_start_ms) {
+  // Keys are the kind, then 8-byte fields: the slot is the second field ('S', 'B', 'X') or the
+  // third ('U', after the supplier). Rewritten in place in a copy, without decoding.
+  std::string slot;
+  put_ordered_i64(slot, day_start_ms);
+  const size_t n = deltas.size();
+  deltas.reserve(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& key = deltas[i].key;
+    const Kind kind = key.empty() ? Kind::kSupplierDay : Kind(key[0]);
+    if (is_day_kind(kind)) continue;
+    const size_t at = kind == Kind::kSubids ? 17 : 9;
+    if (key.size() < at + 8) continue;
+    Delta d{key, deltas[i].add};
+    d.key[0] = char(day_kind(kind));
+    d.key.replace(at, 8, slot);
+    deltas.push_back(std::move(d));
+  }
 }
 
 void Row::add(size_t metric, int64_t amount) {

@@ -45,10 +45,45 @@ using ms_tp = std::chrono::time_point<std::chrono::system_clock, std::chrono::mi
 ms_tp to_tp(UnixMs t) { return ms_tp(std::chrono::milliseconds(t)); }
 }  // namespace
 
+namespace {
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// "YYYY-MM-DD HH:MM:SS" (or the date alone) of a count of seconds on a civil clock, UTC or local.
+// By hand: date::format goes through an ostringstream (locale facets, dynamic casts), and reports
+// label thousands of periods.
+std::string civil_text(int64_t seconds, bool with_time) {
+  const int64_t day = floor_div(seconds, 86400);
+  const int64_t in_day = seconds - day * 86400;
+  const date::year_month_day ymd{date::sys_days{date::days{day}}};
+  const int year = int(ymd.year());
+  if (year < 0 || year > 9999) {  // outside what four digits hold: the library's own text
+    const auto tp = date::sys_seconds{std::chrono::seconds{seconds}};
+    return with_time ? date::format("%Y-%m-%d %H:%M:%S", tp) : date::format("%Y-%m-%d", tp);
+  }
+  char buf[19];
+  auto two = [&](size_t at, unsigned v) {
+    buf[at] = char('0' + v / 10);
+    buf[at + 1] = char('0' + v % 10);
+  };
+  two(0, unsigned(year / 100));
+  two(2, unsigned(year % 100));
+  buf[4] = '-';
+  two(5, unsigned(ymd.month()));
+  buf[7] = '-';
+  two(8, unsigned(ymd.day()));
+  if (!with_time) return std::string(buf, 10);
+  buf[10] = ' ';
+  two(11, unsigned(in_day / 3600));
+  buf[13] = ':';
+  two(14, unsigned(in_day / 60 % 60));
+  buf[16] = ':';
+  two(17, unsigned(in_day % 60));
+  return std::string(buf, 19);
+}
+}  // namespace
+
 std::string TimeZone::format_local(UnixMs t) const {
-  if (tz_ == nullptr) return format_utc(t);
-  auto zt = date::make_zoned(tz_, std::chrono::floor<std::chrono::seconds>(to_tp(t)));
-  return date::format("%Y-%m-%d %H:%M:%S", zt.get_local_time());
+  return civil_text(floor_div(t, 1000) + offset_seconds(t), true);
 }
 
 int64_t TimeZone::offset_seconds(UnixMs t) const {
@@ -58,8 +93,6 @@ int64_t TimeZone::offset_seconds(UnixMs t) const {
 }
 
 namespace {
-int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-
 UnixMs local_midnight_to_utc(const TimeZone& z, date::local_days d) {
   using namespace std::chrono;
   if (z.get() == nullptr) return duration_cast<milliseconds>(d.time_since_epoch()).count();
@@ -170,16 +203,14 @@ bool parse_local_datetime(const TimeZone& z, std::string_view s, UnixMs& out, bo
 }
 
 std::string format_local_date(const TimeZone& z, UnixMs t) {
-  return date::format("%Y-%m-%d", local_day(z, t));
+  return civil_text(floor_div(t, 1000) + z.offset_seconds(t), false);
 }
 
 int local_weekday(const TimeZone& z, UnixMs t) {
   return int(date::weekday(local_day(z, t)).c_encoding());
 }
 
-std::string format_utc(UnixMs t) {
-  return date::format("%Y-%m-%d %H:%M:%S", std::chrono::floor<std::chrono::seconds>(to_tp(t)));
-}
+std::string format_utc(UnixMs t) { return civil_text(floor_div(t, 1000), true); }
 
 std::string http_date(UnixMs t) {
   // Every answer carries one: formatted by hand (date::format goes through an ostringstream, about

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/config.h"
+#include "engine/day_rows.h"
 #include "engine/engine.h"
 #include "engine/reports.h"
 
@@ -271,6 +272,14 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
         return not_stored();
       }
     }
+  }
+  // Daily statistics rows of a campaign whose zone changes (or a new campaign) count from now on.
+  if (storage::Status ds =
+          ensure_day_rows(store_, snap->config(), current ? &current->config() : nullptr, now);
+      !ds.ok()) {
+    spdlog::error("configuration version {}: the daily statistics record could not be stored: {}",
+                  version, ds.message);
+    return not_stored();
   }
   const std::string text = config::serialize(next);
   storage::Status st = store_.put_config(

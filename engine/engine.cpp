@@ -13,6 +13,7 @@
 #include "core/hash.h"
 #include "core/text.h"
 #include "engine/async_store.h"
+#include "engine/day_rows.h"
 #include "engine/pipeline.h"
 #include "engine/settlement.h"
 #include "engine/timeline.h"
@@ -34,7 +35,11 @@ Engine::Engine(SnapshotPtr snapshot, storage::Store& store, const Clock& clock)
     : snapshot_(std::move(snapshot)),
       st_(store, clock,
           BuyerHealth::Options{snapshot_->config().outbound.breaker_failures,
-                               snapshot_->config().outbound.breaker_open_ms}) {}
+                               snapshot_->config().outbound.breaker_open_ms}) {
+  storage::Status st = ensure_day_rows(store, snapshot_->config(), nullptr, clock.now_ms());
+  if (!st.ok())
+    spdlog::error("daily statistics rows: the record could not be stored: {}", st.message);
+}
 
 void Engine::observe(const Lead& lead, const DebugLog& debug, bool pings_observed) {
   st_.metrics.observe_stages(debug.stages);
@@ -110,8 +115,12 @@ asio::awaitable<Engine::ReturnResult> Engine::return_lead(std::string id, std::s
   lead->return_reason = reason;
   buyer->returned = true;
   buyer->return_reason = std::move(reason);
-  storage::Status st =
-      co_await async_update_lead(st_.store, *lead, return_rollups(*lead), asio::use_awaitable);
+  // The day rows in the campaign's zone of now (engine/day_rows.h: any other is not read).
+  const SnapshotPtr snap = snapshot();
+  const CampaignConfig* campaign = snap->config().find_campaign(lead->campaign_id);
+  const TimeZone* zone = campaign ? &campaign->tz : nullptr;
+  storage::Status st = co_await async_update_lead(st_.store, *lead, return_rollups(*lead, zone),
+                                                  asio::use_awaitable);
   if (!st.ok()) co_return ReturnResult::kFailed;
   spdlog::info("lead {} returned by buyer {}", lead->id, buyer->buyer_id);
   co_return ReturnResult::kDone;
@@ -218,7 +227,7 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
   }
   debug.stages = std::move(run.stages);
   debug.config_version = run.snap->version();
-  run.extras.rollups = lead_rollups(lead, debug);
+  run.extras.rollups = lead_rollups(lead, debug, run.campaign ? &run.campaign->tz : nullptr);
   static const std::vector<std::string> kNoFields;  // a lead refused before its campaign
   run.extras.index_fields = run.campaign ? &run.campaign->indexed_fields : &kNoFields;
 

@@ -64,8 +64,9 @@ std::vector<rollup::Delta> ping_tally(const LeadRun& run, bool preping, bool acc
     if (is_subid(name) && v.size() <= kMaxSubidLength && find_field(shape.fields, name) == nullptr)
       shape.fields.emplace_back(name, std::string(v));
   }
-  return preping ? preping_rollups(shape, accepted)
-                 : ping_rollups(shape, accepted, offer, run.auction.dbg);
+  const TimeZone* zone = &run.campaign->tz;
+  return preping ? preping_rollups(shape, accepted, zone)
+                 : ping_rollups(shape, accepted, offer, run.auction.dbg, zone);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "core/fields.h"
 #include "core/text.h"
+#include "engine/day_rows.h"
 
 namespace pp::engine {
 
@@ -38,17 +39,26 @@ class PeriodCache {
   UnixMs lo_ = 1, hi_ = 0;
 };
 
-// Rows of one kind for one campaign over the range; slots must start inside it. Range ends are
-// local boundaries, hence multiples of 15 minutes in every zone, so a slot is in or out whole.
+// Rows of one kind for one campaign over the range, whose slots must start inside it: the whole
+// local days of `days` from their day rows, the rest from quarter-hour rows. Range ends are local
+// boundaries, hence multiples of 15 minutes in every zone, so a slot is in or out whole.
 template <typename Fn>
-void scan_kind(storage::Store& store, Kind kind, CampaignId campaign, TimeRange range, Fn&& fn) {
-  auto [b, e] = rollup::campaign_range(kind, campaign, range.from_ms, range.to_ms);
+void scan_kind(storage::Store& store, Kind kind, CampaignId campaign, TimeRange range,
+               TimeSpan days, Fn&& fn) {
   rollup::Key key;
-  store.scan_rollups(b, e, [&](std::string_view k, const rollup::Values& v) {
-    if (!rollup::decode(k, key) || key.kind != kind) return;
-    if (key.slot_ms < range.from_ms || key.slot_ms >= range.to_ms) return;
-    fn(key, v);
-  });
+  auto part = [&](Kind k, UnixMs from, UnixMs to) {
+    if (from >= to) return;
+    auto [b, e] = rollup::campaign_range(k, campaign, from, to);
+    store.scan_rollups(b, e, [&](std::string_view ks, const rollup::Values& v) {
+      if (!rollup::decode(ks, key) || key.kind != k) return;
+      if (key.slot_ms < from || key.slot_ms >= to) return;
+      fn(key, v);
+    });
+  };
+  if (days.empty()) return part(kind, range.from_ms, range.to_ms);
+  part(kind, range.from_ms, days.from_ms);
+  part(rollup::day_kind(kind), days.from_ms, days.to_ms);
+  part(kind, days.to_ms, range.to_ms);
 }
 
 EntityFigures& entity(std::vector<EntityFigures>& list, std::unordered_map<int64_t, size_t>& at,
@@ -95,8 +105,11 @@ std::vector<CampaignFigures> campaign_stats(storage::Store& store,
     for (const auto& b : c->buyers) entity(f.buyers, buy_at, b.id, rollup::bm::kCount);
     std::optional<PeriodCache> periods;
     if (group) periods.emplace(tz, *group);
+    const TimeSpan days = group == CalendarPeriod::kHour
+                              ? TimeSpan{}
+                              : day_rows_span(store, *c, range.from_ms, range.to_ms, tz);
 
-    scan_kind(store, Kind::kSupplier, c->id, range, [&](const rollup::Key& k, const auto& v) {
+    scan_kind(store, Kind::kSupplier, c->id, range, days, [&](const rollup::Key& k, const auto& v) {
       EntityFigures& e = entity(f.suppliers, sup_at, k.a, rollup::sm::kCount);
       add_into(e.total, v, rollup::sm::kCount);
       add_into(f.totals.total, v, rollup::sm::kCount);
@@ -106,7 +119,7 @@ std::vector<CampaignFigures> campaign_stats(storage::Store& store,
         add_into(f.totals.periods[p], v, rollup::sm::kCount);
       }
     });
-    scan_kind(store, Kind::kBuyer, c->id, range, [&](const rollup::Key& k, const auto& v) {
+    scan_kind(store, Kind::kBuyer, c->id, range, days, [&](const rollup::Key& k, const auto& v) {
       EntityFigures& e = entity(f.buyers, buy_at, k.a, rollup::bm::kCount);
       add_into(e.total, v, rollup::bm::kCount);
       if (periods) add_into(e.periods[periods->start(k.slot_ms)], v, rollup::bm::kCount);
@@ -116,22 +129,33 @@ std::vector<CampaignFigures> campaign_stats(storage::Store& store,
   return out;
 }
 
-std::vector<SubidFigures> supplier_stats(storage::Store& store, CampaignId campaign,
+std::vector<SubidFigures> supplier_stats(storage::Store& store, const CampaignConfig& campaign,
                                          SupplierId supplier, TimeRange range, const TimeZone& tz,
                                          const std::vector<size_t>& subid_indexes) {
   std::map<std::pair<UnixMs, std::vector<std::string>>, rollup::Values> rows;
-  auto [b, e] = rollup::subids_range(campaign, supplier, range.from_ms, range.to_ms);
   PeriodCache days(tz, CalendarPeriod::kDay);
   rollup::Key key;
-  store.scan_rollups(b, e, [&](std::string_view k, const rollup::Values& v) {
-    if (!rollup::decode(k, key) || key.kind != Kind::kSubids) return;
-    if (key.slot_ms < range.from_ms || key.slot_ms >= range.to_ms) return;
-    std::vector<std::string> all = rollup::split_subids(key.subids);
-    std::vector<std::string> chosen;
-    chosen.reserve(subid_indexes.size());
-    for (size_t i : subid_indexes) chosen.push_back(i < all.size() ? all[i] : std::string());
-    add_into(rows[{days.start(key.slot_ms), std::move(chosen)}], v, rollup::sm::kCount);
-  });
+  auto part = [&](Kind kind, UnixMs from, UnixMs to) {
+    if (from >= to) return;
+    auto [b, e] = rollup::subids_range(campaign.id, supplier, from, to, kind);
+    store.scan_rollups(b, e, [&](std::string_view k, const rollup::Values& v) {
+      if (!rollup::decode(k, key) || key.kind != kind) return;
+      if (key.slot_ms < from || key.slot_ms >= to) return;
+      std::vector<std::string> all = rollup::split_subids(key.subids);
+      std::vector<std::string> chosen;
+      chosen.reserve(subid_indexes.size());
+      for (size_t i : subid_indexes) chosen.push_back(i < all.size() ? all[i] : std::string());
+      add_into(rows[{days.start(key.slot_ms), std::move(chosen)}], v, rollup::sm::kCount);
+    });
+  };
+  const TimeSpan whole = day_rows_span(store, campaign, range.from_ms, range.to_ms, tz);
+  if (whole.empty()) {
+    part(Kind::kSubids, range.from_ms, range.to_ms);
+  } else {
+    part(Kind::kSubids, range.from_ms, whole.from_ms);
+    part(Kind::kSubidsDay, whole.from_ms, whole.to_ms);
+    part(Kind::kSubids, whole.to_ms, range.to_ms);
+  }
   std::vector<SubidFigures> out;
   out.reserve(rows.size());
   for (auto& [k, v] : rows) out.push_back(SubidFigures{k.first, k.second, std::move(v)});
@@ -139,7 +163,7 @@ std::vector<SubidFigures> supplier_stats(storage::Store& store, CampaignId campa
 }
 
 std::vector<ClientAccount> accounting(storage::Store& store, const Config& cfg, TimeRange range,
-                                      std::optional<ClientId> client,
+                                      const TimeZone& tz, std::optional<ClientId> client,
                                       const std::vector<CampaignId>& only) {
   std::map<ClientId, ClientAccount> by_client;
   auto account = [&](ClientId id) -> ClientAccount& {
@@ -166,6 +190,7 @@ std::vector<ClientAccount> accounting(storage::Store& store, const Config& cfg, 
       return it == m.end() ? ClientId(0) : it->second;
     };
     auto wanted = [&](ClientId id) { return !client || *client == id; };
+    const TimeSpan days = day_rows_span(store, c, range.from_ms, range.to_ms, tz);
 
     // A side's sums (rollup::sm for suppliers, rollup::bm for buyers: accepted and returned are
     // the same slots in both) for rows that sold or had a return.
@@ -173,7 +198,7 @@ std::vector<ClientAccount> accounting(storage::Store& store, const Config& cfg, 
                     std::vector<CampaignAccount> ClientAccount::*side, size_t count) {
       static_assert(size_t(rollup::sm::kAccepted) == size_t(rollup::bm::kAccepted) &&
                     size_t(rollup::sm::kReturned) == size_t(rollup::bm::kReturned));
-      scan_kind(store, kind, c.id, range, [&](const rollup::Key& k, const auto& v) {
+      scan_kind(store, kind, c.id, range, days, [&](const rollup::Key& k, const auto& v) {
         using namespace rollup;
         if (v.size() <= sm::kReturned || (v[sm::kAccepted] == 0 && v[sm::kReturned] == 0)) return;
         ClientId id = client_of(clients, k.a);
@@ -190,7 +215,7 @@ std::vector<ClientAccount> accounting(storage::Store& store, const Config& cfg, 
       add_into(ca.sales, v, rollup::xm::kCount);
       add_into(ca.counterparts[other], v, rollup::xm::kCount);
     };
-    scan_kind(store, Kind::kCross, c.id, range, [&](const rollup::Key& k, const auto& v) {
+    scan_kind(store, Kind::kCross, c.id, range, days, [&](const rollup::Key& k, const auto& v) {
       ClientId s = client_of(sup_client, k.a), b = client_of(buy_client, k.b);
       sale(s, &ClientAccount::as_supplier, rollup::sm::kCount, b, v);
       sale(b, &ClientAccount::as_buyer, rollup::bm::kCount, s, v);

@@ -56,7 +56,7 @@ struct SubidFigures {
   std::vector<std::string> subids;  // the chosen ones, in the order asked
   rollup::Values values;            // rollup::sm metrics
 };
-std::vector<SubidFigures> supplier_stats(storage::Store& store, CampaignId campaign,
+std::vector<SubidFigures> supplier_stats(storage::Store& store, const CampaignConfig& campaign,
                                          SupplierId supplier, TimeRange range, const TimeZone& tz,
                                          const std::vector<size_t>& subid_indexes);
 
@@ -74,8 +74,9 @@ struct ClientAccount {
 };
 // Clients in id order; only campaigns with an accepted (sold) lead or a return in the range;
 // with `only` not empty, only those campaigns (an API token's scope).
+// `tz`: the zone the range's days are cut in (day rows stand in for whole days of it).
 std::vector<ClientAccount> accounting(storage::Store& store, const Config& cfg, TimeRange range,
-                                      std::optional<ClientId> client,
+                                      const TimeZone& tz, std::optional<ClientId> client,
                                       const std::vector<CampaignId>& only = {});
 
 // GET /public/leads.

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/codes.h"
+#include "engine/day_rows.h"
 #include "routing/pricing.h"
 
 namespace pp::engine {
@@ -54,6 +55,14 @@ struct SupplierRows {
   }
 };
 
+// The rows' day rows, when the lead's campaign has a zone.
+std::vector<rollup::Delta> with_day_rows(std::vector<rollup::Delta> out, const Lead& lead,
+                                         const TimeZone* day_zone) {
+  if (day_zone != nullptr && !out.empty())
+    rollup::add_day_rows(out, local_day_start(*day_zone, lead.created_ms));
+  return out;
+}
+
 }  // namespace
 
 BuyerTally tally(const BuyerOutcome& o, const BuyerDebug* d) {
@@ -92,7 +101,8 @@ std::vector<Money> cost_shares(const Lead& lead) {
   return out;
 }
 
-std::vector<rollup::Delta> lead_rollups(const Lead& lead, const DebugLog& debug) {
+std::vector<rollup::Delta> lead_rollups(const Lead& lead, const DebugLog& debug,
+                                        const TimeZone* day_zone) {
   std::vector<rollup::Delta> out;
   if (lead.test) return out;
   using namespace rollup;
@@ -140,10 +150,10 @@ std::vector<rollup::Delta> lead_rollups(const Lead& lead, const DebugLog& debug)
       b.add(bm::kFailed, 1);
     }
   }
-  return out;
+  return with_day_rows(std::move(out), lead, day_zone);
 }
 
-std::vector<rollup::Delta> return_rollups(const Lead& lead) {
+std::vector<rollup::Delta> return_rollups(const Lead& lead, const TimeZone* day_zone) {
   std::vector<rollup::Delta> out;
   if (lead.test || lead.status != LeadStatus::kAccepted) return out;
   using namespace rollup;
@@ -163,11 +173,12 @@ std::vector<rollup::Delta> return_rollups(const Lead& lead) {
     add_delta(out, xk, xm::kReturnedRevenue, o.sell_price.units(), xm::kCount);
     add_delta(out, xk, xm::kReturnedCost, shares[i].units(), xm::kCount);
   }
-  return out;
+  return with_day_rows(std::move(out), lead, day_zone);
 }
 
 std::vector<rollup::Delta> ping_rollups(const Lead& shape, bool accepted, Money best_offer,
-                                        const std::vector<BuyerDebug>& buyers) {
+                                        const std::vector<BuyerDebug>& buyers,
+                                        const TimeZone* day_zone) {
   using namespace rollup;
   std::vector<Delta> out;
   SupplierRows sup{out, key(Kind::kSupplier, shape, shape.supplier_id), subids_key(shape)};
@@ -180,16 +191,17 @@ std::vector<rollup::Delta> ping_rollups(const Lead& shape, bool accepted, Money 
     add_delta(out, bk, bm::kPings, 1, bm::kCount);
     add_delta(out, bk, d.has_bid ? bm::kPingsAccepted : bm::kPingsFailed, 1, bm::kCount);
   }
-  return out;
+  return with_day_rows(std::move(out), shape, day_zone);
 }
 
-std::vector<rollup::Delta> preping_rollups(const Lead& shape, bool accepted) {
+std::vector<rollup::Delta> preping_rollups(const Lead& shape, bool accepted,
+                                           const TimeZone* day_zone) {
   using namespace rollup;
   std::vector<Delta> out;
   SupplierRows sup{out, key(Kind::kSupplier, shape, shape.supplier_id), subids_key(shape)};
   sup.add(sm::kPrepings, 1);
   sup.add(accepted ? sm::kPrepingsAccepted : sm::kPrepingsFailed, 1);
-  return out;
+  return with_day_rows(std::move(out), shape, day_zone);
 }
 
 void settle_outcome(Lead& lead, bool real_time_payout, Money exchange_payout,

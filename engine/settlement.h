@@ -21,18 +21,24 @@ BuyerTally tally(const BuyerOutcome& o, const BuyerDebug* d);
 
 // Every row a newly stored lead adds to. Test leads add nothing. Buyer pings count here unless
 // the lead was posted against a supplier ping (they were counted when the ping ran).
-std::vector<rollup::Delta> lead_rollups(const Lead& lead, const DebugLog& debug);
+//
+// Each function also adds the day rows of its quarter-hour rows, cut in `day_zone` (the campaign's
+// zone; null: none, for a lead of no campaign).
+std::vector<rollup::Delta> lead_rollups(const Lead& lead, const DebugLog& debug,
+                                        const TimeZone* day_zone);
 
 // What returning `lead` (an accepted lead with exactly one buyer accepted) adds: returned counts
 // and amounts for its supplier, buyer and sale, in the slot the lead was created in.
-std::vector<rollup::Delta> return_rollups(const Lead& lead);
+std::vector<rollup::Delta> return_rollups(const Lead& lead, const TimeZone* day_zone);
 
 // A supplier's ping to an exchange or one-to-one campaign (`ping`: its campaign, supplier, time
 // and fields), with the buyers it pinged.
 std::vector<rollup::Delta> ping_rollups(const Lead& ping, bool accepted, Money best_offer,
-                                        const std::vector<BuyerDebug>& buyers);
+                                        const std::vector<BuyerDebug>& buyers,
+                                        const TimeZone* day_zone);
 // A pre-ping duplicate check of a direct-post campaign.
-std::vector<rollup::Delta> preping_rollups(const Lead& ping, bool accepted);
+std::vector<rollup::Delta> preping_rollups(const Lead& ping, bool accepted,
+                                           const TimeZone* day_zone);
 
 // The settlement stage: the lead's outcome from its buyers' outcomes. Sold: ACCEPTED with the
 // revenue (the sales) and the cost (`exchange_payout` — the winning bids after margin — when the

@@ -433,6 +433,15 @@ class RocksStore final : public Store {
     }
   }
 
+  bool any_rollup(std::string_view begin, std::string_view end) override {
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice upper(end.data(), end.size());
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, rollups_));
+    it->Seek(rocksdb::Slice(begin.data(), begin.size()));
+    return it->Valid();
+  }
+
   void scan_campaign_leads(CampaignId campaign, UnixMs from_ms, UnixMs to_ms,
                            const std::optional<LeadCursor>& after,
                            const std::function<bool(const LeadIndexEntry&)>& fn) override {

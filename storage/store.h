@@ -148,6 +148,8 @@ class Store {
   virtual void scan_rollups(
       std::string_view begin, std::string_view end,
       const std::function<void(std::string_view key, const rollup::Values& values)>& fn) = 0;
+  // Whether any rollup row has a key in [begin, end) (one seek).
+  virtual bool any_rollup(std::string_view begin, std::string_view end) = 0;
 
   // Leads of `campaign` created in [from_ms, to_ms), newest first (ties by id, descending),
   // strictly after `after` in that order when given. `fn` returns false to stop.

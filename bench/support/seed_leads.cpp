@@ -76,7 +76,7 @@ size_t seed_leads(storage::Store& store, const Config& config, size_t n, int64_t
       d.buyers.push_back(std::move(bd));
     }
     storage::LeadExtras x;
-    x.rollups = engine::lead_rollups(l, d);
+    x.rollups = engine::lead_rollups(l, d, &c.tz);
     {
       std::unique_lock lk(mu);
       cv.wait(lk, [&] { return in_flight < 4096; });

@@ -8,6 +8,7 @@
 #include "core/hash.h"
 #include "core/text.h"
 #include "core/time.h"
+#include "engine/day_rows.h"
 #include "engine/reports.h"
 
 namespace pp::testkit {
@@ -250,6 +251,35 @@ TEST_F(AdminConfig, MakingAFieldSearchableKeepsFindingTheLeadsBefore) {
   // A second change that keeps it searchable does not move the record.
   ASSERT_EQ(call("PATCH", "/admin/campaigns/100", R"({"name": "Renamed"})").status, 200);
   EXPECT_EQ(engine::field_indexed_since(app_->store(), 100, "state"), since);
+}
+
+TEST_F(AdminConfig, ChangingACampaignsZoneRestartsItsDailyRowsAndKeepsItsFiguresExact) {
+  start(base_config({}));
+  post_lead(lead_json("Before", "NJ"));
+  // Started with the campaign: its day rows are complete from its first lead.
+  auto rec = engine::read_day_rows(app_->store(), 100);
+  ASSERT_TRUE(rec);
+  const std::string zone = rec->zone;
+  EXPECT_EQ(rec->since_ms, 0);
+  const std::string other = zone == "Asia/Kathmandu" ? "Europe/London" : "Asia/Kathmandu";
+  ASSERT_EQ(call("PATCH", "/admin/campaigns/100", R"({"timezone": ")" + other + R"("})").status,
+            200);
+  rec = engine::read_day_rows(app_->store(), 100);
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->zone, other);
+  const UnixMs now = SystemClock::instance().now_ms();
+  EXPECT_GT(rec->since_ms, now);  // from a minute after the change
+  post_lead(lead_json("After", "NJ"));
+  // Today in the new zone: both leads, counted from quarter hours (today began before the change).
+  TimeZone z;
+  ASSERT_TRUE(TimeZone::lookup(other, z));
+  json::value stats =
+      json::parse(admin_get("/public/stats?campaign=100&group=day&timezone=" + other +
+                                "&start_date=" + format_local_date(z, now - 86400000) +
+                                "&end_date=" + format_local_date(z, now + 86400000),
+                            "test-read-token")
+                      .body);
+  EXPECT_EQ(stats.at(0).at("campaign").at("leads_total").to_number<int64_t>(), 2) << stats;
 }
 
 TEST_F(AdminConfig, ChangeLogRollbackAndPaging) {

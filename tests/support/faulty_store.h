@@ -29,6 +29,9 @@ class FaultyStore final : public storage::Store {
       const std::function<void(std::string_view, const rollup::Values&)>& fn) override {
     inner_.scan_rollups(begin, end, fn);
   }
+  bool any_rollup(std::string_view begin, std::string_view end) override {
+    return inner_.any_rollup(begin, end);
+  }
   void scan_campaign_leads(CampaignId campaign, UnixMs from_ms, UnixMs to_ms,
                            const std::optional<storage::LeadCursor>& after,
                            const std::function<bool(const storage::LeadIndexEntry&)>& fn) override {
@@ -59,9 +62,8 @@ class FaultyStore final : public storage::Store {
     return inner_.put_config(version, document, change);
   }
   storage::Read<storage::ConfigRecord> read_config() override { return inner_.read_config(); }
-  storage::Status scan_changes(
-      uint64_t after, bool newest_first,
-      const std::function<bool(uint64_t, std::string_view)>& fn) override {
+  storage::Status scan_changes(uint64_t after, bool newest_first,
+                               const std::function<bool(uint64_t, std::string_view)>& fn) override {
     return inner_.scan_changes(after, newest_first, fn);
   }
   storage::Read<Lead> read_lead(std::string_view id) override {

@@ -125,9 +125,9 @@ struct World {
   void save(const Lead& l, const DebugLog& d) {
     std::promise<storage::Status> done;
     storage::LeadExtras extras;
-    extras.rollups = engine::lead_rollups(l, d);
-    if (const CampaignConfig* c = cfg->find_campaign(l.campaign_id))
-      extras.index_fields = &c->indexed_fields;  // as the engine stores them
+    const CampaignConfig* c = cfg->find_campaign(l.campaign_id);
+    extras.rollups = engine::lead_rollups(l, d, c ? &c->tz : nullptr);
+    if (c) extras.index_fields = &c->indexed_fields;  // as the engine stores them
     store->save_lead(l, d, std::move(extras), [&](storage::Status s) { done.set_value(s); });
     ASSERT_TRUE(done.get_future().get().ok());
   }

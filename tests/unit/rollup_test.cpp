@@ -2,6 +2,7 @@
 // search_after cursor, cost shares, element-wise merges and the 90-day debug-log retention.
 #include "core/rollup.h"
 
+#include <date/tz.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -82,6 +83,29 @@ TEST(Time, LocalDatesAcrossDaylightSavingChanges) {
   EXPECT_EQ(format_local_date(ny, 1741496399999), "2025-03-08");
 }
 
+TEST(Time, HandFormattedTimesMatchTheDateLibrary) {
+  // format_utc, format_local and format_local_date are written by hand (reports label thousands
+  // of periods); they agree with date::format at random instants of zones with odd offsets.
+  std::mt19937_64 rng(1602);
+  for (const char* name : {"UTC", "America/New_York", "Asia/Kathmandu", "America/St_Johns",
+                           "Australia/Lord_Howe", "Pacific/Chatham"}) {
+    TimeZone z;
+    ASSERT_TRUE(TimeZone::lookup(name, z));
+    for (int i = 0; i < 500; ++i) {
+      const UnixMs t = int64_t(rng() % 4102444800000ULL);  // 1970 .. 2100
+      using ms = std::chrono::milliseconds;
+      const auto tp = std::chrono::floor<std::chrono::seconds>(
+          std::chrono::time_point<std::chrono::system_clock, ms>(ms(t)));
+      const auto local = date::make_zoned(z.get(), tp).get_local_time();
+      EXPECT_EQ(z.format_local(t), date::format("%Y-%m-%d %H:%M:%S", local)) << name << " " << t;
+      EXPECT_EQ(format_local_date(z, t), date::format("%Y-%m-%d", local)) << name << " " << t;
+      EXPECT_EQ(format_utc(t), date::format("%Y-%m-%d %H:%M:%S", tp)) << t;
+    }
+  }
+  EXPECT_EQ(format_utc(-1), "1969-12-31 23:59:59");
+  EXPECT_EQ(format_utc(253402300800000), "10000-01-01 00:00:00");  // past four digits
+}
+
 TEST(Reports, CursorsRoundTripAndRejectGarbage) {
   storage::LeadCursor c{1735939764751, "Oi_PE5UB8JeApcHI06lG"};
   storage::LeadCursor d;
@@ -131,7 +155,7 @@ TEST(Settlement, TestLeadsAndPingFailuresCountNowhereTheyShouldNot) {
   bd.buyer_id = 3;
   bd.ping = HttpExchangeLog{};  // pinged, no bid: a failed ping, not a failed lead
   d.buyers.push_back(bd);
-  auto deltas = engine::lead_rollups(l, d);
+  auto deltas = engine::lead_rollups(l, d, nullptr);
   bool buyer_row = false;
   for (const auto& x : deltas) {
     rollup::Key k;
@@ -145,8 +169,8 @@ TEST(Settlement, TestLeadsAndPingFailuresCountNowhereTheyShouldNot) {
   }
   EXPECT_TRUE(buyer_row);
   l.test = true;
-  EXPECT_TRUE(engine::lead_rollups(l, d).empty());
-  EXPECT_TRUE(engine::return_rollups(l).empty());
+  EXPECT_TRUE(engine::lead_rollups(l, d, nullptr).empty());
+  EXPECT_TRUE(engine::return_rollups(l, nullptr).empty());
 }
 
 class StoreFixture : public ::testing::Test {
