@@ -18,7 +18,7 @@ std::string encode(const Key& k) {
   out.reserve(34 + k.subids.size());
   out.push_back(char(k.kind));
   put_ordered_i64(out, k.campaign);
-  if (k.kind == Kind::kSubids || k.kind == Kind::kSubidsDay) {
+  if (k.kind == Kind::kSubids) {
     put_ordered_i64(out, k.a);
     put_ordered_i64(out, k.slot_ms);
     out += k.subids;
@@ -58,8 +58,7 @@ bool decode(std::string_view in, Key& out) {
       out.b = z;
       return true;
     case 'U':
-    case 'u':
-      out.kind = Kind(kind);
+      out.kind = Kind::kSubids;
       out.a = x;
       out.slot_ms = y;
       out.subids.assign(in);
@@ -81,9 +80,9 @@ std::pair<std::string, std::string> campaign_range(Kind kind, CampaignId campaig
 }
 
 std::pair<std::string, std::string> subids_range(CampaignId campaign, SupplierId supplier,
-                                                 UnixMs from_ms, UnixMs to_ms, Kind kind) {
+                                                 UnixMs from_ms, UnixMs to_ms) {
   std::string b, e;
-  b.push_back(char(kind));
+  b.push_back(char(Kind::kSubids));
   put_ordered_i64(b, campaign);
   put_ordered_i64(b, supplier);
   e = b;
@@ -139,8 +138,8 @@ void add_delta(std::vector<Delta>& out, const Key& k, size_t metric, int64_t amo
 }
 
 void add_day_rows(std::vector<Delta>& deltas, UnixMs day_start_ms) {
-  // Keys are the kind, then 8-byte fields: the slot is the second field ('S', 'B', 'X') or the
-  // third ('U', after the supplier). Rewritten in place in a copy, without decoding.
+  // Keys are the kind, then 8-byte fields: the slot is the second one, after the campaign.
+  // Rewritten in place in a copy, without decoding.
   std::string slot;
   put_ordered_i64(slot, day_start_ms);
   const size_t n = deltas.size();
@@ -148,8 +147,10 @@ void add_day_rows(std::vector<Delta>& deltas, UnixMs day_start_ms) {
   for (size_t i = 0; i < n; ++i) {
     const std::string& key = deltas[i].key;
     const Kind kind = key.empty() ? Kind::kSupplierDay : Kind(key[0]);
-    if (is_day_kind(kind)) continue;
-    const size_t at = kind == Kind::kSubids ? 17 : 9;
+    // Not sub id rows: when a sub id carries a click id (it often does) each lead has its own,
+    // and a day twin would double the rows a lead writes for nothing.
+    if (is_day_kind(kind) || kind == Kind::kSubids) continue;
+    const size_t at = 9;
     if (key.size() < at + 8) continue;
     Delta d{key, deltas[i].add};
     d.key[0] = char(day_kind(kind));

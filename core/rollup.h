@@ -14,10 +14,10 @@
 // Test leads are never counted.
 //
 // Day rows (issue 16): the same rows summed over a whole local day of the campaign's time zone
-// ('s', 'b', 'x', 'u': the kind in lower case, the slot being the day's start in UTC), written
-// beside the quarter-hour rows of every delta. A month of daily statistics reads ~100 times fewer
-// rows. They stand in for quarter-hour rows only where the day is cut in the zone they were written
-// in, from when that zone has been the campaign's (engine/day_rows.h).
+// ('s', 'b', 'x': the kind in lower case, the slot being the day's start in UTC; none for 'U'),
+// written beside the quarter-hour rows of every delta. A month of daily statistics reads ~100 times
+// fewer rows. They stand in for quarter-hour rows only where the day is cut in the zone they were
+// written in, from when that zone has been the campaign's (engine/day_rows.h).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -40,7 +40,6 @@ enum class Kind : char {
   kSupplierDay = 's',
   kBuyerDay = 'b',
   kCrossDay = 'x',
-  kSubidsDay = 'u',
 };
 // The day kind of a quarter-hour kind (and the day kind itself).
 constexpr Kind day_kind(Kind k) { return Kind(char(k) | 0x20); }
@@ -122,8 +121,7 @@ bool decode(std::string_view bytes, Key& out);
 std::pair<std::string, std::string> campaign_range(Kind kind, CampaignId campaign, UnixMs from_ms,
                                                    UnixMs to_ms);
 std::pair<std::string, std::string> subids_range(CampaignId campaign, SupplierId supplier,
-                                                 UnixMs from_ms, UnixMs to_ms,
-                                                 Kind kind = Kind::kSubids);
+                                                 UnixMs from_ms, UnixMs to_ms);
 
 // The sub id part of a 'U' key from the values of lp_subid1..6 (missing ones empty).
 std::string join_subids(const std::vector<std::string>& values);
@@ -143,8 +141,9 @@ void add_values(Values& into, const Values& v);
 void add_delta(std::vector<Delta>& out, const Key& k, size_t metric, int64_t amount,
                size_t metric_count);
 
-// Appends to `deltas` the day row of each quarter-hour row in it: the same amounts, under the key
-// with the day kind and `day_start_ms` (the start, UTC, of the local day that holds the slot).
+// Appends to `deltas` the day row of each quarter-hour row in it but sub id rows: the same
+// amounts, under the key with the day kind and `day_start_ms` (the start, UTC, of the local day
+// that holds the slot).
 void add_day_rows(std::vector<Delta>& deltas, UnixMs day_start_ms);
 
 // One row of `out` that several metrics are added to (issue 16): its key is encoded and found

@@ -132,30 +132,20 @@ std::vector<CampaignFigures> campaign_stats(storage::Store& store,
 std::vector<SubidFigures> supplier_stats(storage::Store& store, const CampaignConfig& campaign,
                                          SupplierId supplier, TimeRange range, const TimeZone& tz,
                                          const std::vector<size_t>& subid_indexes) {
+  // Sub id rows have no day rows (core/rollup.h): quarter hours only.
   std::map<std::pair<UnixMs, std::vector<std::string>>, rollup::Values> rows;
+  auto [b, e] = rollup::subids_range(campaign.id, supplier, range.from_ms, range.to_ms);
   PeriodCache days(tz, CalendarPeriod::kDay);
   rollup::Key key;
-  auto part = [&](Kind kind, UnixMs from, UnixMs to) {
-    if (from >= to) return;
-    auto [b, e] = rollup::subids_range(campaign.id, supplier, from, to, kind);
-    store.scan_rollups(b, e, [&](std::string_view k, const rollup::Values& v) {
-      if (!rollup::decode(k, key) || key.kind != kind) return;
-      if (key.slot_ms < from || key.slot_ms >= to) return;
-      std::vector<std::string> all = rollup::split_subids(key.subids);
-      std::vector<std::string> chosen;
-      chosen.reserve(subid_indexes.size());
-      for (size_t i : subid_indexes) chosen.push_back(i < all.size() ? all[i] : std::string());
-      add_into(rows[{days.start(key.slot_ms), std::move(chosen)}], v, rollup::sm::kCount);
-    });
-  };
-  const TimeSpan whole = day_rows_span(store, campaign, range.from_ms, range.to_ms, tz);
-  if (whole.empty()) {
-    part(Kind::kSubids, range.from_ms, range.to_ms);
-  } else {
-    part(Kind::kSubids, range.from_ms, whole.from_ms);
-    part(Kind::kSubidsDay, whole.from_ms, whole.to_ms);
-    part(Kind::kSubids, whole.to_ms, range.to_ms);
-  }
+  store.scan_rollups(b, e, [&](std::string_view k, const rollup::Values& v) {
+    if (!rollup::decode(k, key) || key.kind != Kind::kSubids) return;
+    if (key.slot_ms < range.from_ms || key.slot_ms >= range.to_ms) return;
+    std::vector<std::string> all = rollup::split_subids(key.subids);
+    std::vector<std::string> chosen;
+    chosen.reserve(subid_indexes.size());
+    for (size_t i : subid_indexes) chosen.push_back(i < all.size() ? all[i] : std::string());
+    add_into(rows[{days.start(key.slot_ms), std::move(chosen)}], v, rollup::sm::kCount);
+  });
   std::vector<SubidFigures> out;
   out.reserve(rows.size());
   for (auto& [k, v] : rows) out.push_back(SubidFigures{k.first, k.second, std::move(v)});

@@ -78,6 +78,10 @@ TEST(DayRows, EveryQuarterHourRowHasItsLocalDayRowWithTheSameAmounts) {
     }
   }
   EXPECT_EQ(quarter.size(), 4u);  // S, U, B, X
+  // Sub id rows have no day rows (a sub id that carries a click id makes one row per lead).
+  for (auto it = quarter.begin(); it != quarter.end();)
+    it = it->first[0] == char(Kind::kSubids) ? quarter.erase(it) : std::next(it);
+  EXPECT_EQ(quarter.size(), 3u);
   EXPECT_EQ(quarter, day);
   // Without a zone (a lead of no campaign), no day rows.
   EXPECT_EQ(engine::lead_rollups(l, DebugLog{}, nullptr).size(), 4u);
@@ -86,7 +90,7 @@ TEST(DayRows, EveryQuarterHourRowHasItsLocalDayRowWithTheSameAmounts) {
   r.returned = true;
   r.buyers[0].returned = true;
   EXPECT_EQ(engine::return_rollups(r, nullptr).size(), 4u);
-  EXPECT_EQ(engine::return_rollups(r, &ktm).size(), 8u);
+  EXPECT_EQ(engine::return_rollups(r, &ktm).size(), 7u);
 
   // The day of a local midnight that does not exist starts at the transition (Havana springs
   // forward from 00:00 to 01:00 on 2025-03-09, i.e. 05:00 UTC).
