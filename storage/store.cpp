@@ -598,6 +598,12 @@ class RocksStore final : public Store {
       db_->CompactRange(o, cf, nullptr, nullptr);
   }
 
+  void compact_all() override {
+    rocksdb::CompactRangeOptions o;
+    o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (auto* cf : handles_) db_->CompactRange(o, cf, nullptr, nullptr);
+  }
+
   // Walks keys `prefix + time(8) + id` with time in [from, to), newest first.
   template <typename Fn>
   void scan_desc(const std::string& prefix, UnixMs from_ms, UnixMs to_ms,

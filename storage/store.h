@@ -205,6 +205,9 @@ class Store {
   // Compacts the expiring keyspaces, cap counters and debug logs now, dropping what expired
   // (normally RocksDB does it in the background, and at least daily).
   virtual void compact_expiring() = 0;
+  // Compacts every family now (tools: a data directory filled in one burst then looks like one
+  // whose data arrived over days, instead of leaving the compactions to the next process).
+  virtual void compact_all() = 0;
 
   // Completes every queued write, stops the commit thread and flushes memtables. Idempotent.
   virtual void close() = 0;

@@ -29,6 +29,7 @@ class FaultyStore final : public storage::Store {
       const std::function<void(std::string_view, const rollup::Values&)>& fn) override {
     inner_.scan_rollups(begin, end, fn);
   }
+  void compact_all() override { inner_.compact_all(); }
   bool any_rollup(std::string_view begin, std::string_view end) override {
     return inner_.any_rollup(begin, end);
   }
