@@ -26,7 +26,11 @@ storage::Status ensure_day_rows(storage::Store& store, const Config& next, const
     const std::string& zone = c.tz.name();
     std::optional<DayRowsRecord> rec = read_day_rows(store, c.id);
     const CampaignConfig* old = previous ? previous->find_campaign(c.id) : nullptr;
-    if (rec && rec->zone == zone && (old == nullptr || old->tz.name() == zone)) continue;
+    // A campaign that comes back (deleted, then created again with its id) may have had returns
+    // while it was gone, which added to its quarter-hour rows only: its record starts again.
+    const bool returning = previous != nullptr && old == nullptr;
+    if (rec && rec->zone == zone && !returning && (old == nullptr || old->tz.name() == zone))
+      continue;
     UnixMs since = now_ms + kDayRowsMarginMs;
     if (!rec) {
       // No record: complete from the start when the campaign has no statistics at all yet (every

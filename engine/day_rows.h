@@ -31,8 +31,9 @@ std::string day_rows_key(CampaignId campaign);
 std::optional<DayRowsRecord> read_day_rows(storage::Store& store, CampaignId campaign);
 
 // Writes the record of every campaign of `next` whose zone has no record yet or differs from its
-// record or from the zone in `previous` (the configuration being replaced; null at start). Synced;
-// the first failure is returned and the caller must not run leads on `next`'s zones.
+// record or from the zone in `previous` (the configuration being replaced; null at start), and of
+// every campaign `previous` did not have but the record names (created again after a delete).
+// Synced; the first failure is returned and the caller must not run leads on `next`'s zones.
 storage::Status ensure_day_rows(storage::Store& store, const Config& next, const Config* previous,
                                 UnixMs now_ms);
 

@@ -115,7 +115,8 @@ asio::awaitable<Engine::ReturnResult> Engine::return_lead(std::string id, std::s
   lead->return_reason = reason;
   buyer->returned = true;
   buyer->return_reason = std::move(reason);
-  // The day rows in the campaign's zone of now (engine/day_rows.h: any other is not read).
+  // The day rows in the campaign's zone of now (engine/day_rows.h: any other is not read; a
+  // campaign that is gone adds to quarter hours only, and its record starts again if it returns).
   const SnapshotPtr snap = snapshot();
   const CampaignConfig* campaign = snap->config().find_campaign(lead->campaign_id);
   const TimeZone* zone = campaign ? &campaign->tz : nullptr;

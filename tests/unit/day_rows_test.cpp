@@ -21,11 +21,13 @@ namespace {
 
 using rollup::Kind;
 
-ConfigPtr config_in(const std::string& zone) {
-  auto loaded = load_config(R"({"account": {"name": "D", "timezone": "America/New_York"},
+ConfigPtr config_in(const std::string& zone, int campaign = 7) {
+  auto loaded =
+      load_config(R"({"account": {"name": "D", "timezone": "America/New_York"},
     "clients": [{"id": 1, "company": "S"}, {"id": 2, "company": "B"}],
-    "campaigns": [{"id": 7, "name": "Seven", "type": "direct_post", "timezone": ")" +
-                            zone + R"(",
+    "campaigns": [{"id": )" +
+                  std::to_string(campaign) +
+                  R"(, "name": "Seven", "type": "direct_post", "timezone": ")" + zone + R"(",
       "fields": [{"name": "state", "type": "state"}],
       "suppliers": [{"id": 70, "client_id": 1, "lp_key": "supplier-key-70"}],
       "buyers": [{"id": 71, "client_id": 2, "type": "lead_store"}]}]})");
@@ -168,6 +170,14 @@ TEST_F(DayRowsStore, TheRecordStartsWithTheCampaignOrAtAZoneChange) {
   // while leads ran in New York is rewritten when London comes back.
   ASSERT_TRUE(engine::ensure_day_rows(*store_, *london, ny.get(), now + 30000).ok());
   EXPECT_EQ(engine::read_day_rows(*store_, 7)->since_ms, now + 30000 + engine::kDayRowsMarginMs);
+
+  // A campaign created again after a delete (returns while it was gone reached its quarter hours
+  // only): its record starts again, though the zone is the same.
+  ConfigPtr without = config_in("Europe/London", 8);  // campaign 7 deleted
+  ASSERT_TRUE(engine::ensure_day_rows(*store_, *london, london.get(), now + 40000).ok());
+  EXPECT_EQ(engine::read_day_rows(*store_, 7)->since_ms, now + 30000 + engine::kDayRowsMarginMs);
+  ASSERT_TRUE(engine::ensure_day_rows(*store_, *london, without.get(), now + 50000).ok());
+  EXPECT_EQ(engine::read_day_rows(*store_, 7)->since_ms, now + 50000 + engine::kDayRowsMarginMs);
 }
 
 TEST_F(DayRowsStore, ReportsReadDayRowsOnlyForWholeDaysOfTheirZoneAfterTheRecord) {
