@@ -391,7 +391,7 @@ Response supplier_stats_endpoint(engine::Engine& engine, const Request& req) {
   auto window = read_window(p, c ? c->tz : cfg.account.tz, false, kMaxReportDays);
   if (!p.ok()) return p.error();
 
-  auto rows = engine::supplier_stats(engine.store(), *c, s->id, window->range, window->tz, subs);
+  auto rows = engine::supplier_stats(engine.store(), c->id, s->id, window->range, window->tz, subs);
   std::string out;
   JsonWriter w(out);
   w.begin_array();

@@ -1,9 +1,10 @@
 #include "core/json_writer.h"
 
 #include <array>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
+
+#include "core/text.h"
 
 namespace pp {
 
@@ -155,14 +156,12 @@ JsonWriter& JsonWriter::value(std::string_view s) {
 }
 JsonWriter& JsonWriter::value(int64_t v) {
   before_value();
-  char buf[24];
-  out_.append(buf, size_t(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
+  append_int(out_, v);
   return *this;
 }
 JsonWriter& JsonWriter::value(uint64_t v) {
   before_value();
-  char buf[24];
-  out_.append(buf, size_t(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
+  append_int(out_, v);
   return *this;
 }
 JsonWriter& JsonWriter::value(bool b) {

@@ -1,6 +1,6 @@
 #include "core/money.h"
 
-#include <charconv>
+#include "core/text.h"
 
 namespace pp {
 
@@ -75,9 +75,9 @@ void Money::append_to(std::string& out) const {
   const uint64_t whole = a / kScale;
   uint64_t frac = a % kScale;
   if (v_ < 0) out.push_back('-');  // never "-0": a negative amount is at least 1/10,000
-  char buf[24];
-  out.append(buf, size_t(std::to_chars(buf, buf + sizeof buf, whole).ptr - buf));
+  append_int(out, whole);
   if (frac != 0) {
+    char buf[4];
     for (int i = 3; i >= 0; --i) {
       buf[i] = char('0' + frac % 10);
       frac /= 10;

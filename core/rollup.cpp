@@ -144,17 +144,17 @@ void add_day_rows(std::vector<Delta>& deltas, UnixMs day_start_ms) {
   put_ordered_i64(slot, day_start_ms);
   const size_t n = deltas.size();
   deltas.reserve(2 * n);
+  constexpr size_t kSlotAt = 9;
   for (size_t i = 0; i < n; ++i) {
     const std::string& key = deltas[i].key;
-    const Kind kind = key.empty() ? Kind::kSupplierDay : Kind(key[0]);
+    if (key.size() < kSlotAt + 8) continue;
+    const Kind kind = Kind(key[0]);
     // Not sub id rows: when a sub id carries a click id (it often does) each lead has its own,
     // and a day twin would double the rows a lead writes for nothing.
     if (is_day_kind(kind) || kind == Kind::kSubids) continue;
-    const size_t at = 9;
-    if (key.size() < at + 8) continue;
     Delta d{key, deltas[i].add};
     d.key[0] = char(day_kind(kind));
-    d.key.replace(at, 8, slot);
+    d.key.replace(kSlotAt, 8, slot);
     deltas.push_back(std::move(d));
   }
 }

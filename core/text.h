@@ -1,5 +1,6 @@
 #pragma once
 // Small string utilities shared by every module. No allocation unless the result is a string.
+#include <charconv>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -46,6 +47,13 @@ std::string_view utf8_prefix(std::string_view s, size_t max_bytes);
 // One readable line from untrusted text: every run of white space or control characters becomes
 // one space, the ends are trimmed, and the result is cut to `max_bytes` on a UTF-8 boundary.
 std::string one_line(std::string_view s, size_t max_bytes);
+
+// Appends the decimal text of an integer, without a temporary string.
+template <class Int>
+void append_int(std::string& out, Int v) {
+  char buf[24];
+  out.append(buf, size_t(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
+}
 
 // Removes CR, LF and NUL (header values built from lead data must not split headers).
 std::string strip_crlf(std::string_view s);

@@ -43,9 +43,6 @@ TimeZone TimeZone::utc() {
 namespace {
 using ms_tp = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
 ms_tp to_tp(UnixMs t) { return ms_tp(std::chrono::milliseconds(t)); }
-}  // namespace
-
-namespace {
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 // "YYYY-MM-DD HH:MM:SS" (or the date alone) of a count of seconds on a civil clock, UTC or local.

@@ -245,10 +245,6 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
   json::value after = entity_value(next, change.ref);
   std::optional<size_t> index;
   if (change.ref.kind != EntityKind::kConfig) index = config::entity_index(prev, change.ref);
-  // A field the change makes searchable has no index entries for the leads before it: searches
-  // reaching back before now read leads instead (search_leads). Recorded before the version: a
-  // crash in between leaves a record the stored configuration does not need, which only makes a
-  // later search read leads it could have found in the index.
   auto not_stored = [&] {
     ChangeResult r;
     r.http_status = 500;
@@ -258,6 +254,10 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
   };
   const UnixMs now = clock_.now_ms();
   const SnapshotPtr current = engine_.snapshot();
+  // A field the change makes searchable has no index entries for the leads before it: searches
+  // reaching back before now read leads instead (search_leads). Recorded before the version: a
+  // crash in between leaves a record the stored configuration does not need, which only makes a
+  // later search read leads it could have found in the index.
   for (const CampaignConfig& c : snap->config().campaigns) {
     const CampaignConfig* old = current ? current->config().find_campaign(c.id) : nullptr;
     if (old == nullptr) continue;  // a new campaign: every lead of it is indexed

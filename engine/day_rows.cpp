@@ -47,16 +47,16 @@ storage::Status ensure_day_rows(storage::Store& store, const Config& next, const
   return {};
 }
 
-TimeSpan day_rows_span(storage::Store& store, const CampaignConfig& campaign, UnixMs from_ms,
-                       UnixMs to_ms, const TimeZone& tz) {
-  if (tz.name() != campaign.tz.name() || from_ms >= to_ms) return {};
+TimeRange day_rows_span(storage::Store& store, const CampaignConfig& campaign, TimeRange range,
+                        const TimeZone& tz) {
+  if (tz.name() != campaign.tz.name() || range.empty()) return {};
   std::optional<DayRowsRecord> rec = read_day_rows(store, campaign.id);
   if (!rec || rec->zone != tz.name()) return {};
-  const UnixMs start = std::max(from_ms, rec->since_ms);
-  TimeSpan s;
+  const UnixMs start = std::max(range.from_ms, rec->since_ms);
+  TimeRange s;
   s.from_ms = period_start(tz, CalendarPeriod::kDay, start);
   if (s.from_ms < start) s.from_ms = period_end(tz, CalendarPeriod::kDay, start);
-  s.to_ms = period_start(tz, CalendarPeriod::kDay, to_ms);
+  s.to_ms = period_start(tz, CalendarPeriod::kDay, range.to_ms);
   return s;
 }
 

@@ -15,6 +15,7 @@
 
 #include "core/config.h"
 #include "core/time.h"
+#include "engine/reports.h"
 #include "storage/store.h"
 
 namespace pp::engine {
@@ -37,15 +38,10 @@ std::optional<DayRowsRecord> read_day_rows(storage::Store& store, CampaignId cam
 storage::Status ensure_day_rows(storage::Store& store, const Config& next, const Config* previous,
                                 UnixMs now_ms);
 
-// The whole local days of [range) whose day rows a report in zone `tz` may read for `campaign`
-// (empty, from >= to, when none).
-struct TimeSpan {
-  UnixMs from_ms = 0;
-  UnixMs to_ms = 0;
-  bool empty() const { return from_ms >= to_ms; }
-};
-TimeSpan day_rows_span(storage::Store& store, const CampaignConfig& campaign, UnixMs from_ms,
-                       UnixMs to_ms, const TimeZone& tz);
+// The whole local days of `range` whose day rows a report in zone `tz` may read for `campaign`
+// (empty when none).
+TimeRange day_rows_span(storage::Store& store, const CampaignConfig& campaign, TimeRange range,
+                        const TimeZone& tz);
 
 // The start (UTC) of the local day of `t` in `tz`: cached per thread for consecutive calls.
 UnixMs local_day_start(const TimeZone& tz, UnixMs t);

@@ -44,7 +44,7 @@ class PeriodCache {
 // boundaries, hence multiples of 15 minutes in every zone, so a slot is in or out whole.
 template <typename Fn>
 void scan_kind(storage::Store& store, Kind kind, CampaignId campaign, TimeRange range,
-               TimeSpan days, Fn&& fn) {
+               TimeRange days, Fn&& fn) {
   rollup::Key key;
   auto part = [&](Kind k, UnixMs from, UnixMs to) {
     if (from >= to) return;
@@ -105,9 +105,8 @@ std::vector<CampaignFigures> campaign_stats(storage::Store& store,
     for (const auto& b : c->buyers) entity(f.buyers, buy_at, b.id, rollup::bm::kCount);
     std::optional<PeriodCache> periods;
     if (group) periods.emplace(tz, *group);
-    const TimeSpan days = group == CalendarPeriod::kHour
-                              ? TimeSpan{}
-                              : day_rows_span(store, *c, range.from_ms, range.to_ms, tz);
+    const TimeRange days =
+        group == CalendarPeriod::kHour ? TimeRange{} : day_rows_span(store, *c, range, tz);
 
     scan_kind(store, Kind::kSupplier, c->id, range, days, [&](const rollup::Key& k, const auto& v) {
       EntityFigures& e = entity(f.suppliers, sup_at, k.a, rollup::sm::kCount);
@@ -129,12 +128,12 @@ std::vector<CampaignFigures> campaign_stats(storage::Store& store,
   return out;
 }
 
-std::vector<SubidFigures> supplier_stats(storage::Store& store, const CampaignConfig& campaign,
+std::vector<SubidFigures> supplier_stats(storage::Store& store, CampaignId campaign,
                                          SupplierId supplier, TimeRange range, const TimeZone& tz,
                                          const std::vector<size_t>& subid_indexes) {
   // Sub id rows have no day rows (core/rollup.h): quarter hours only.
   std::map<std::pair<UnixMs, std::vector<std::string>>, rollup::Values> rows;
-  auto [b, e] = rollup::subids_range(campaign.id, supplier, range.from_ms, range.to_ms);
+  auto [b, e] = rollup::subids_range(campaign, supplier, range.from_ms, range.to_ms);
   PeriodCache days(tz, CalendarPeriod::kDay);
   rollup::Key key;
   store.scan_rollups(b, e, [&](std::string_view k, const rollup::Values& v) {
@@ -180,7 +179,7 @@ std::vector<ClientAccount> accounting(storage::Store& store, const Config& cfg, 
       return it == m.end() ? ClientId(0) : it->second;
     };
     auto wanted = [&](ClientId id) { return !client || *client == id; };
-    const TimeSpan days = day_rows_span(store, c, range.from_ms, range.to_ms, tz);
+    const TimeRange days = day_rows_span(store, c, range, tz);
 
     // A side's sums (rollup::sm for suppliers, rollup::bm for buyers: accepted and returned are
     // the same slots in both) for rows that sold or had a return.

@@ -19,6 +19,7 @@ namespace pp::engine {
 struct TimeRange {
   UnixMs from_ms = 0;
   UnixMs to_ms = 0;
+  bool empty() const { return from_ms >= to_ms; }
 };
 
 // Campaigns chosen by id (empty: all) and by tag (empty: all; otherwise any of them). Unknown
@@ -56,7 +57,7 @@ struct SubidFigures {
   std::vector<std::string> subids;  // the chosen ones, in the order asked
   rollup::Values values;            // rollup::sm metrics
 };
-std::vector<SubidFigures> supplier_stats(storage::Store& store, const CampaignConfig& campaign,
+std::vector<SubidFigures> supplier_stats(storage::Store& store, CampaignId campaign,
                                          SupplierId supplier, TimeRange range, const TimeZone& tz,
                                          const std::vector<size_t>& subid_indexes);
 

@@ -591,17 +591,12 @@ class RocksStore final : public Store {
     return n;
   }
 
-  void compact_expiring() override {
+  void compact_expiring() override { compact({dedup_, requests_, counters_, debug_, rollups_}); }
+  void compact_all() override { compact(handles_); }
+  void compact(const std::vector<rocksdb::ColumnFamilyHandle*>& families) {
     rocksdb::CompactRangeOptions o;
     o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    for (auto* cf : {dedup_, requests_, counters_, debug_, rollups_})
-      db_->CompactRange(o, cf, nullptr, nullptr);
-  }
-
-  void compact_all() override {
-    rocksdb::CompactRangeOptions o;
-    o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    for (auto* cf : handles_) db_->CompactRange(o, cf, nullptr, nullptr);
+    for (auto* cf : families) db_->CompactRange(o, cf, nullptr, nullptr);
   }
 
   // Walks keys `prefix + time(8) + id` with time in [from, to), newest first.
