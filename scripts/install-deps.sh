@@ -13,6 +13,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   curl python3
   libjs-chart.js zlib1g-dev libjemalloc-dev
+  libphonenumber8 libprotobuf-dev libabsl-dev libidn2-dev
 )
 # `make bench` adds the reference servers and the profiler (--bench).
 if [ "${1:-}" = "--bench" ]; then
@@ -30,7 +31,33 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# libphonenumber's headers (issue 17). Debian 12's libphonenumber-dev depends on the default
+# libboost-thread-dev (1.74), which conflicts with the Boost 1.81 packages pingpost builds with;
+# its headers need no Boost (the library is built with std::mutex). So the runtime library comes
+# from its package (libphonenumber8, above) and the -dev package is fetched from the same Debian
+# archive by apt and unpacked beside, never installed: dpkg's state stays clean.
+PHONENUMBER_DEV=/opt/pingpost/libphonenumber-dev
+need_phonenumber_headers=0
+if [ ! -f "$PHONENUMBER_DEV/usr/include/phonenumbers/phonenumberutil.h" ]; then
+  need_phonenumber_headers=1
+fi
+
+unpack_phonenumber_headers() {
+  local tmp
+  tmp=$(mktemp -d)
+  chmod 777 "$tmp"
+  (cd "$tmp" && $SUDO apt-get download -q libphonenumber-dev)
+  $SUDO mkdir -p "$PHONENUMBER_DEV"
+  $SUDO dpkg-deb -x "$tmp"/libphonenumber-dev_*.deb "$PHONENUMBER_DEV"
+  $SUDO rm -rf "$tmp"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  if [ "$need_phonenumber_headers" = 1 ]; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    unpack_phonenumber_headers || { $SUDO apt-get update -q && unpack_phonenumber_headers; }
+  fi
   exit 0
 fi
 
@@ -50,4 +77,7 @@ fi
 rc=0
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
 if [ "$made_policy" = 1 ]; then $SUDO rm -f "$POLICY"; fi
+if [ "$rc" = 0 ] && [ "$need_phonenumber_headers" = 1 ]; then
+  unpack_phonenumber_headers || rc=$?
+fi
 exit $rc
