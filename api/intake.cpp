@@ -182,6 +182,13 @@ std::string render_intake_result(const engine::IntakeResult& r) {
   w.kv("message", r.message);
   w.kv("payout", r.payout);
   if (!r.redirect_url.empty()) w.kv("redirect_url", r.redirect_url);
+  // The reference's "Validation Error Details" (code 1015), where the campaign shows them.
+  if (!r.meta_provider.empty() || !r.meta_description.empty()) {
+    w.key("error_meta").begin_object();
+    if (!r.meta_provider.empty()) w.kv("provider_name", r.meta_provider);
+    if (!r.meta_description.empty()) w.kv("description", r.meta_description);
+    w.end_object();
+  }
   w.end_object();
   return out;
 }

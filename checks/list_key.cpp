@@ -11,13 +11,6 @@ namespace pp::checks {
 
 namespace {
 
-constexpr std::array<std::pair<ListKind, std::string_view>, 5> kKinds{{
-    {ListKind::kPhone, "phone"},
-    {ListKind::kEmail, "email"},
-    {ListKind::kEmailDomain, "email_domain"},
-    {ListKind::kSha256, "sha256"},
-    {ListKind::kMd5, "md5"},
-}};
 
 uint64_t be64(const unsigned char* p) {
   uint64_t v = 0;
@@ -43,21 +36,6 @@ int hex_value(char c) {
 const EVP_MD* md_of(ListKind k) { return k == ListKind::kMd5 ? EVP_md5() : EVP_sha256(); }
 
 }  // namespace
-
-std::string_view to_string(ListKind k) {
-  for (const auto& [kind, name] : kKinds)
-    if (kind == k) return name;
-  return "phone";
-}
-
-bool parse_list_kind(std::string_view s, ListKind& out) {
-  for (const auto& [kind, name] : kKinds)
-    if (name == s) {
-      out = kind;
-      return true;
-    }
-  return false;
-}
 
 uint64_t mix64(uint64_t x) {
   x ^= x >> 30;

@@ -14,11 +14,11 @@
 #include <string>
 #include <string_view>
 
+#include "core/check_types.h"
+
 namespace pp::checks {
 
-enum class ListKind : uint8_t { kPhone, kEmail, kEmailDomain, kSha256, kMd5 };
-std::string_view to_string(ListKind k);  // "phone", "email", "email_domain", "sha256", "md5"
-bool parse_list_kind(std::string_view s, ListKind& out);
+using pp::ListKind;  // core/check_types.h
 
 // A bijection on 64-bit integers that spreads keys evenly (SplitMix64's finaliser), and its
 // inverse.

@@ -20,13 +20,16 @@ std::string_view to_string(EntityKind k) {
       return "buyer";
     case EntityKind::kToken:
       return "token";
+    case EntityKind::kList:
+      return "list";
   }
   return "config";
 }
 
 std::optional<EntityKind> parse_entity_kind(std::string_view s) {
-  for (EntityKind k : {EntityKind::kConfig, EntityKind::kClient, EntityKind::kCampaign,
-                       EntityKind::kSupplier, EntityKind::kBuyer, EntityKind::kToken}) {
+  for (EntityKind k :
+       {EntityKind::kConfig, EntityKind::kClient, EntityKind::kCampaign, EntityKind::kSupplier,
+        EntityKind::kBuyer, EntityKind::kToken, EntityKind::kList}) {
     if (to_string(k) == s) return k;
   }
   return std::nullopt;
@@ -89,6 +92,8 @@ std::string_view array_key(EntityKind k) {
       return "buyers";
     case EntityKind::kToken:
       return "api_tokens";
+    case EntityKind::kList:
+      return "lists";
     case EntityKind::kConfig:
       break;
   }
@@ -192,6 +197,7 @@ int64_t next_entity_id(const json::object& doc, EntityKind kind) {
   };
   const json::value* cs = doc.if_contains("campaigns");
   if (kind == EntityKind::kClient) scan(doc.if_contains("clients"));
+  if (kind == EntityKind::kList) scan(doc.if_contains("lists"));
   if (kind == EntityKind::kCampaign) scan(cs);
   if (in_campaign(kind) && cs && cs->is_array()) {
     for (const auto& c : cs->as_array())

@@ -976,6 +976,233 @@ class Loader {
     return m;
   }
 
+  // ---- compliance checks (issue 17) ---------------------------------------------------------
+  // The campaign's fields by name while its checks are parsed (types say which checks fit).
+  const std::vector<FieldSpec>* check_fields = nullptr;
+  const std::set<std::string>* known_fields = nullptr;  // declared and computed
+
+  const FieldSpec* field_spec(const std::string& name) const {
+    if (check_fields == nullptr) return nullptr;
+    for (const auto& f : *check_fields)
+      if (f.name == name) return &f;
+    return nullptr;
+  }
+
+  // The first declared field of `type`, or the first of `names` the campaign has.
+  std::string default_field(FieldType type, std::initializer_list<std::string_view> names) const {
+    if (check_fields != nullptr) {
+      if (names.size() == 0) {
+        for (const auto& f : *check_fields)
+          if (f.type == type) return f.name;
+      }
+      for (std::string_view n : names)
+        for (const auto& f : *check_fields)
+          if (f.name == n) return f.name;
+    }
+    return {};
+  }
+
+  static bool check_name_ok(std::string_view n) {
+    if (n.empty() || n.size() > 64) return false;
+    for (char c : n)
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    return true;
+  }
+
+  std::optional<CheckConfig> check(const json::value& v, const std::string& cp, const Config& cfg) {
+    const json::object* o = object(&v, cp, true);
+    if (!o) return std::nullopt;
+    unknown_keys(*o, cp,
+                 {"name", "type", "mode", "provider", "field", "fields", "required", "on_error",
+                  "timeout_ms", "cache_s", "sample_percent", "countries", "line_types", "lists",
+                  "base_url", "api_key", "account", "policy", "reference", "vendor", "request",
+                  "response"});
+    CheckConfig c;
+    std::string type = string(*o, "type", cp, true).value_or("");
+    if (!type.empty() && !parse_check_type(type, c.type)) {
+      error(at(cp, "type"), "must be phone, email, suppression, trustedform, jornaya or http");
+      return std::nullopt;
+    }
+    if (type.empty()) return std::nullopt;
+    c.name = string(*o, "name", cp, false).value_or(std::string(to_string(c.type)));
+    if (!check_name_ok(c.name))
+      error(at(cp, "name"), "must be 1 to 64 characters: lower-case letters, digits and '_'");
+    if (auto m = string(*o, "mode", cp, false); m && !parse_check_mode(*m, c.mode))
+      error(at(cp, "mode"), "must be sync, async or off");
+    c.provider = string(*o, "provider", cp, false).value_or(std::string(default_provider(c.type)));
+    if (c.provider.empty() || c.provider.size() > 64)
+      error(at(cp, "provider"), "must be 1 to 64 characters");
+    c.required = boolean(*o, "required", cp, false);
+    std::string on_error = string(*o, "on_error", cp, false).value_or("fail_open");
+    if (on_error == "fail_closed")
+      c.fail_closed = true;
+    else if (on_error != "fail_open")
+      error(at(cp, "on_error"), "must be fail_open or fail_closed");
+    c.timeout_ms = positive(*o, "timeout_ms", cp, 3000, 60000);
+    if (auto cs = integer(*o, "cache_s", cp, false)) {
+      if (*cs < 0 || *cs > 90 * 86400)
+        error(at(cp, "cache_s"), "must be between 0 and 7776000 (90 days)");
+      else
+        c.cache_s = uint32_t(*cs);
+    }
+    if (auto sp = integer(*o, "sample_percent", cp, false)) {
+      if (*sp < 0 || *sp > 100)
+        error(at(cp, "sample_percent"), "must be between 0 and 100");
+      else
+        c.sample_percent = uint32_t(*sp);
+    }
+    if (auto f = string(*o, "field", cp, false)) c.fields.push_back(*f);
+    for (auto& f : strings(*o, "fields", cp)) c.fields.push_back(std::move(f));
+    c.countries = strings(*o, "countries", cp);
+    for (auto& cc : c.countries) {
+      cc = std::string(trim(cc));
+      for (char& ch : cc) ch = char(std::toupper(uint8_t(ch)));
+      if (cc.size() != 2 || !std::isalpha(uint8_t(cc[0])) || !std::isalpha(uint8_t(cc[1])))
+        error(at(cp, "countries"), "must be ISO 3166 country codes like US");
+    }
+    c.line_types = strings(*o, "line_types", cp);
+    c.base_url = string(*o, "base_url", cp, false).value_or("");
+    c.api_key = string(*o, "api_key", cp, false).value_or("");
+    c.account = string(*o, "account", cp, false).value_or("");
+    c.policy = string(*o, "policy", cp, false).value_or("require_success");
+    c.reference = string(*o, "reference", cp, false).value_or("{{lp_lead_id}}");
+    c.vendor = string(*o, "vendor", cp, false).value_or("{{lp_supplier_name}}");
+    if (!c.base_url.empty() && !starts_with_icase(c.base_url, "https://") &&
+        !starts_with_icase(c.base_url, "http://"))
+      error(at(cp, "base_url"), "must start with http:// or https://");
+
+    auto need_one_field = [&](FieldType t, std::initializer_list<std::string_view> names,
+                              std::string_view what) {
+      if (c.fields.empty()) {
+        std::string d = default_field(t, names);
+        if (d.empty()) {
+          error(at(cp, "field"), "is required: the campaign has no " + std::string(what) + " field");
+          return;
+        }
+        c.fields.push_back(d);
+      }
+      if (c.fields.size() != 1) error(at(cp, "fields"), "must name one field");
+    };
+    switch (c.type) {
+      case CheckType::kPhone:
+        need_one_field(FieldType::kPhone, {}, "phone");
+        break;
+      case CheckType::kEmail:
+        need_one_field(FieldType::kEmail, {}, "email");
+        break;
+      case CheckType::kSuppression: {
+        if (c.fields.empty() && check_fields)
+          for (const auto& f : *check_fields)
+            if (f.type == FieldType::kPhone || f.type == FieldType::kEmail) c.fields.push_back(f.name);
+        if (c.fields.empty())
+          error(at(cp, "fields"), "is required: the campaign has no phone or email field");
+        for (const auto& f : c.fields) {
+          const FieldSpec* spec = field_spec(f);
+          if (spec && spec->type != FieldType::kPhone && spec->type != FieldType::kEmail)
+            error(at(cp, "fields"), "'" + f + "' is not a phone or email field");
+        }
+        const json::array* ls = array(*o, "lists", cp, true);
+        if (ls && ls->empty()) error(at(cp, "lists"), "must name at least one list");
+        for (size_t i = 0; ls && i < ls->size(); ++i) {
+          const json::value& e = (*ls)[i];
+          int64_t id = e.is_int64() ? e.as_int64() : e.is_uint64() ? int64_t(e.as_uint64()) : 0;
+          if (id <= 0 || cfg.find_list(id) == nullptr)
+            error(idx(at(cp, "lists"), i), "must name a list in $.lists");
+          else
+            c.lists.push_back(id);
+        }
+        break;
+      }
+      case CheckType::kTrustedForm:
+        need_one_field(FieldType::kUrl,
+                       {"trustedform_cert_url", "xxTrustedFormCertUrl", "trusted_form_cert_url",
+                        "trustedform_url", "trustedform_cert"},
+                       "TrustedForm certificate");
+        if (c.api_key.empty()) error(at(cp, "api_key"), "is required");
+        if (c.policy != "record" && c.policy != "require_success" && c.policy != "require_match")
+          error(at(cp, "policy"), "must be record, require_success or require_match");
+        break;
+      case CheckType::kJornaya:
+        need_one_field(FieldType::kText,
+                       {"jornaya_leadid", "jornaya_lead_id", "leadid_token", "universal_leadid",
+                        "leadid"},
+                       "Jornaya LeadiD");
+        if (c.account.empty()) error(at(cp, "account"), "is required (your LeadiD account code)");
+        break;
+      case CheckType::kHttp:
+        if (const json::object* r = object(o->if_contains("request"), at(cp, "request"), true))
+          c.request = http_template(*r, at(cp, "request"));
+        c.response = response_mapping(o->if_contains("response"), at(cp, "response"));
+        if (!cfg.outbound.allow_private_networks && !c.request.url.empty()) {
+          if (auto why = non_public_url_reason(c.request.url))
+            error(at(at(cp, "request"), "url"),
+                  *why + "; set outbound.allow_private_networks to allow private networks");
+        }
+        break;
+    }
+    if (known_fields) {
+      for (const auto& f : c.fields)
+        if (!known_fields->count(f)) error(at(cp, "fields"), "unknown field '" + f + "'");
+    }
+    if (!cfg.outbound.allow_private_networks && !c.base_url.empty()) {
+      if (auto why = non_public_url_reason(c.base_url))
+        error(at(cp, "base_url"),
+              *why + "; set outbound.allow_private_networks to allow private networks");
+    }
+    return c;
+  }
+
+  std::vector<CheckConfig> checks(const json::object& o, const std::string& path,
+                                  const Config& cfg) {
+    std::vector<CheckConfig> out;
+    const json::array* a = array(o, "checks", path, false);
+    if (!a) return out;
+    std::set<std::string> names;
+    for (size_t i = 0; i < a->size(); ++i) {
+      std::string cp = idx(at(path, "checks"), i);
+      auto c = check((*a)[i], cp, cfg);
+      if (!c) continue;
+      if (!names.insert(c->name).second)
+        error(at(cp, "name"), "duplicate check '" + c->name + "' (name them apart)");
+      out.push_back(std::move(*c));
+    }
+    return out;
+  }
+
+  std::vector<CheckOverride> check_overrides(const json::object& o, const std::string& path,
+                                             const std::vector<CheckConfig>& campaign_checks) {
+    std::vector<CheckOverride> out;
+    const json::array* a = array(o, "checks", path, false);
+    if (!a) return out;
+    for (size_t i = 0; i < a->size(); ++i) {
+      std::string cp = idx(at(path, "checks"), i);
+      const json::object* c = object(&(*a)[i], cp, true);
+      if (!c) continue;
+      unknown_keys(*c, cp, {"name", "mode", "sample_percent"});
+      CheckOverride ov;
+      ov.name = string(*c, "name", cp, true).value_or("");
+      bool known = std::any_of(campaign_checks.begin(), campaign_checks.end(),
+                               [&](const CheckConfig& k) { return k.name == ov.name; });
+      if (!ov.name.empty() && !known)
+        error(at(cp, "name"), "must name one of the campaign's checks");
+      if (auto m = string(*c, "mode", cp, false)) {
+        CheckMode mode;
+        if (parse_check_mode(*m, mode))
+          ov.mode = mode;
+        else
+          error(at(cp, "mode"), "must be sync, async or off");
+      }
+      if (auto sp = integer(*c, "sample_percent", cp, false)) {
+        if (*sp < 0 || *sp > 100)
+          error(at(cp, "sample_percent"), "must be between 0 and 100");
+        else
+          ov.sample_percent = uint32_t(*sp);
+      }
+      out.push_back(std::move(ov));
+    }
+    return out;
+  }
+
   // ---- campaign parts -----------------------------------------------------------------------
   FieldSpec field(const json::value& v, const std::string& path) {
     FieldSpec f;
@@ -1062,7 +1289,8 @@ ConfigLoadResult load_config_document(const json::object& root) {
   Loader L;
   auto cfg = std::make_shared<Config>();
   const json::object* ro = &root;
-  L.unknown_keys(*ro, "$", {"account", "server", "outbound", "clients", "api_tokens", "campaigns"});
+  L.unknown_keys(*ro, "$",
+                 {"account", "server", "outbound", "clients", "api_tokens", "lists", "campaigns"});
 
   // account
   if (const json::object* a = L.object(ro->if_contains("account"), "$.account", true)) {
@@ -1202,6 +1430,29 @@ ConfigLoadResult load_config_document(const json::object& root) {
     }
   }
 
+  // suppression lists (issue 17): their identities; entries are uploaded through the admin API
+  if (const json::array* ls = L.array(*ro, "lists", "$", false)) {
+    for (size_t i = 0; i < ls->size(); ++i) {
+      std::string lp = Loader::idx("$.lists", i);
+      const json::object* l = L.object(&(*ls)[i], lp, true);
+      if (!l) continue;
+      L.unknown_keys(*l, lp, {"id", "name", "kind", "description"});
+      ListConfig lc;
+      lc.id = L.integer(*l, "id", lp, true).value_or(0);
+      if (lc.id <= 0) L.error(Loader::at(lp, "id"), "must be a positive integer");
+      lc.name = L.string(*l, "name", lp, true).value_or("");
+      if (lc.name.empty() || lc.name.size() > 128)
+        L.error(Loader::at(lp, "name"), "must be 1 to 128 characters");
+      std::string kind = L.string(*l, "kind", lp, true).value_or("phone");
+      if (!parse_list_kind(kind, lc.kind))
+        L.error(Loader::at(lp, "kind"), "must be phone, email, email_domain, sha256 or md5");
+      lc.description = L.string(*l, "description", lp, false).value_or("");
+      if (cfg->find_list(lc.id))
+        L.error(Loader::at(lp, "id"), "duplicate list id " + std::to_string(lc.id));
+      cfg->lists.push_back(std::move(lc));
+    }
+  }
+
   // campaigns
   std::set<SupplierId> supplier_ids;
   std::set<BuyerId> buyer_ids;
@@ -1214,7 +1465,8 @@ ConfigLoadResult load_config_document(const json::object& root) {
           *c, p,
           {"id", "name", "public_name", "type", "timezone", "fields", "suppliers", "buyers",
            "distribution", "delivery_deadline_ms", "computed_fields", "filters", "dupe_check",
-           "exchange", "one_to_one", "tags", "missing_price", "archived"});
+           "exchange", "one_to_one", "tags", "missing_price", "archived", "checks",
+           "require_one_of", "validation_error_details"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
@@ -1294,6 +1546,41 @@ ConfigLoadResult load_config_document(const json::object& root) {
         }
       }
 
+      // Checks (issue 17): after the fields they read, before the suppliers that override them.
+      L.check_fields = &cc.fields;
+      L.known_fields = &field_names;
+      cc.checks = L.checks(*c, p, *cfg);
+      if (const json::array* ro1 = L.array(*c, "require_one_of", p, false)) {
+        for (size_t k = 0; k < ro1->size(); ++k) {
+          std::string rp = Loader::idx(Loader::at(p, "require_one_of"), k);
+          const json::value& e = (*ro1)[k];
+          std::vector<std::string> names;
+          if (e.is_array()) {
+            for (const auto& n : e.as_array())
+              if (n.is_string()) names.emplace_back(n.as_string());
+          }
+          if (!e.is_array() || names.size() != e.as_array().size() || names.size() < 2)
+            L.error(rp, "must be a list of at least two field names");
+          for (const auto& n : names)
+            if (!field_names.count(n)) L.error(rp, "unknown field '" + n + "'");
+          cc.require_one_of.push_back(std::move(names));
+        }
+      }
+      if (const json::object* vd = L.object(c->if_contains("validation_error_details"),
+                                            Loader::at(p, "validation_error_details"), false)) {
+        std::string vp = Loader::at(p, "validation_error_details");
+        L.unknown_keys(*vd, vp, {"provider", "description", "suppliers"});
+        cc.validation_error_details.provider = L.boolean(*vd, "provider", vp, false);
+        cc.validation_error_details.description = L.boolean(*vd, "description", vp, false);
+        for (const auto& sid : L.strings(*vd, "suppliers", vp)) {
+          auto id = parse_int(sid);
+          if (!id || *id <= 0)
+            L.error(Loader::at(vp, "suppliers"), "must be supplier ids");
+          else
+            cc.validation_error_details.suppliers.push_back(*id);
+        }
+      }
+
       if (const json::array* ss = L.array(*c, "suppliers", p, true)) {
         for (size_t k = 0; k < ss->size(); ++k) {
           std::string sp = Loader::idx(Loader::at(p, "suppliers"), k);
@@ -1302,7 +1589,8 @@ ConfigLoadResult load_config_document(const json::object& root) {
           L.unknown_keys(
               *s, sp,
               {"id", "client_id", "name", "nickname", "lp_key", "lp_key_sha256", "hash", "paused",
-               "test_mode", "price", "filters", "caps", "margin", "min_buyer_bid", "archived"});
+               "test_mode", "price", "filters", "caps", "margin", "min_buyer_bid", "archived",
+               "checks"});
           SupplierConfig sc;
           sc.id = L.integer(*s, "id", sp, true).value_or(0);
           sc.client_id = L.integer(*s, "client_id", sp, true).value_or(0);
@@ -1323,6 +1611,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
           sc.filters = L.filters(*s, sp, cc.tz);
           sc.caps = L.caps(*s, sp);
           sc.margin = L.margin(*s, "margin", sp);
+          sc.checks = L.check_overrides(*s, sp, cc.checks);
           if (const json::value* mb = s->if_contains("min_buyer_bid")) {
             if (auto m = L.money(*mb, Loader::at(sp, "min_buyer_bid"))) sc.min_buyer_bid = *m;
           }
@@ -1346,7 +1635,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
                        "priority", "paused",        "price",       "post",         "post_response",
                        "ping",     "ping_response", "filters",     "caps",         "weight",
                        "group_id", "margin",        "bid_penalty", "company_name", "missing_price",
-                       "archived"});
+                       "archived", "checks"});
           BuyerConfig bc;
           bc.id = L.integer(*b, "id", bp, true).value_or(0);
           bc.client_id = L.integer(*b, "client_id", bp, true).value_or(0);
@@ -1370,6 +1659,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
           bc.group_id = L.integer(*b, "group_id", bp, false).value_or(0);
           bc.margin = L.margin(*b, "margin", bp);
           bc.missing_price = L.missing_price(*b, bp);
+          bc.checks = L.checks(*b, bp, *cfg);
           if (const json::value* pen = b->if_contains("bid_penalty")) {
             if (auto m = L.money(*pen, Loader::at(bp, "bid_penalty"))) {
               if (*m < Money() || *m > Money::from_whole(100))
@@ -1435,7 +1725,13 @@ ConfigLoadResult load_config_document(const json::object& root) {
         if (!field_names.count(f))
           L.error(Loader::at(p, "dupe_check.fields"), "unknown field '" + f + "'");
       }
+      for (SupplierId sid : cc.validation_error_details.suppliers)
+        if (cc.find_supplier(sid) == nullptr)
+          L.error(Loader::at(p, "validation_error_details.suppliers"),
+                  "unknown supplier " + std::to_string(sid));
       L.current_fields = nullptr;
+      L.check_fields = nullptr;
+      L.known_fields = nullptr;
       if (cfg->campaign_index.count(cc.id))
         L.error(Loader::at(p, "id"), "duplicate campaign id " + std::to_string(cc.id));
       cfg->campaign_index[cc.id] = cfg->campaigns.size();

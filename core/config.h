@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/check_types.h"
 #include "core/condition.h"
 #include "core/fields.h"
 #include "core/ids.h"
@@ -212,6 +213,65 @@ struct MissingPriceConfig {
   Money amount;
 };
 
+// A compliance or lead-quality check (issue 17), run as a stage of the lead's path (campaign
+// checks) or as a buyer's eligibility (buyer checks: a failure skips only that buyer).
+struct CheckConfig {
+  std::string name;  // unique among the campaign's checks (a buyer's among its own); the timeline
+                     // shows "check:<name>", recorded values are fields "<name>_<value>"
+  CheckType type = CheckType::kPhone;
+  CheckMode mode = CheckMode::kSync;
+  std::string provider;              // validation_error_provider on failure (default by type)
+  std::vector<std::string> fields;   // the lead fields checked (phone, email, certificate, token)
+  bool required = false;             // a lead without the field fails (else the check is skipped)
+  bool fail_closed = false;          // on_error: fail_closed fails the lead, fail_open passes it
+  uint32_t timeout_ms = 3000;        // remote checks: the whole call
+  uint32_t cache_s = 0;              // remote checks: reuse a result for the same input (0: never)
+  uint32_t sample_percent = 100;     // the share of leads checked (by lead id: stable)
+  // phone
+  std::vector<std::string> countries;   // ISO 3166 codes (default US)
+  std::vector<std::string> line_types;  // allowed line types (empty: any)
+  // suppression
+  std::vector<int64_t> lists;
+  // trustedform, jornaya, http: where and with what key
+  std::string base_url;
+  std::string api_key;  // TrustedForm (HTTP Basic API:<key>)
+  std::string account;  // Jornaya: lac
+  std::string policy = "require_success";  // TrustedForm: record, require_success, require_match
+  std::string reference;  // TrustedForm retain.reference (a template; default the lead id)
+  std::string vendor;     // TrustedForm retain.vendor (a template; default the supplier's name)
+  // http: a request like a buyer's and its answer's meaning (accepted = pass, rejected or
+  // duplicate = fail, error = error); `keep` extractors are the values recorded
+  HttpTemplateConfig request;
+  ResponseMappingConfig response;
+};
+
+// A supplier's change to one of its campaign's checks (by name).
+struct CheckOverride {
+  std::string name;
+  std::optional<CheckMode> mode;
+  std::optional<uint32_t> sample_percent;
+};
+
+// Failure details in the supplier's answer to a lead that failed a check (code 1015): the
+// reference's "Validation Error Details" (error_meta: provider_name, description), each part on
+// or off, for every supplier or the listed ones.
+struct ValidationErrorDetails {
+  bool provider = false;
+  bool description = false;
+  std::vector<SupplierId> suppliers;  // empty: every supplier
+  bool shows_to(SupplierId s) const {
+    return suppliers.empty() || std::find(suppliers.begin(), suppliers.end(), s) != suppliers.end();
+  }
+};
+
+// A suppression list's identity (its entries are data, uploaded through /admin/lists/{id}/entries).
+struct ListConfig {
+  int64_t id = 0;
+  std::string name;
+  ListKind kind = ListKind::kPhone;
+  std::string description;
+};
+
 struct BuyerConfig {
   BuyerId id = 0;
   ClientId client_id = 0;
@@ -233,6 +293,7 @@ struct BuyerConfig {
   std::optional<HttpTemplateConfig> ping;  // ping_post buyers
   ResponseMappingConfig ping_response;
   std::optional<MissingPriceConfig> missing_price;  // overrides the campaign's
+  std::vector<CheckConfig> checks;  // failing one skips this buyer ("Skipped: <provider>")
   bool archived = false;  // deleted with leads: kept for reports, never tried
 };
 
@@ -250,7 +311,15 @@ struct SupplierConfig {
   Caps caps;
   std::optional<Margin> margin;  // exchange: beats buyer and campaign margins
   Money min_buyer_bid;           // exchange: bids below this (raw) are not offered
+  std::vector<CheckOverride> checks;  // changes to the campaign's checks for this supplier
   bool archived = false;         // deleted with leads: kept for reports, refused at intake
+
+  // The mode and sampling of a campaign check for this supplier.
+  const CheckOverride* check_override(std::string_view name) const {
+    for (const auto& o : checks)
+      if (o.name == name) return &o;
+    return nullptr;
+  }
 };
 
 // A field computed from others after validation (A5), e.g. full_name = "{{first_name}}
@@ -304,6 +373,11 @@ struct CampaignConfig {
   std::vector<SupplierConfig> suppliers;
   std::vector<BuyerConfig> buyers;
   std::vector<Filter> filters;
+  // "At least one of" these fields must hold a value (each inner list one rule), e.g. a TrustedForm
+  // certificate or a LeadiD token: a lead with none fails as a filter does (code 1007).
+  std::vector<std::vector<std::string>> require_one_of;
+  std::vector<CheckConfig> checks;  // compliance and quality checks, in order (issue 17)
+  ValidationErrorDetails validation_error_details;
   DupeCheckConfig dupe_check;
   DistributionConfig distribution;
   ExchangeConfig exchange;
@@ -350,7 +424,14 @@ struct Config {
   OutboundConfig outbound;
   std::vector<ClientConfig> clients;
   std::vector<ApiTokenConfig> api_tokens;
+  std::vector<ListConfig> lists;  // suppression lists (issue 17)
   std::vector<CampaignConfig> campaigns;
+
+  const ListConfig* find_list(int64_t id) const {
+    for (const auto& l : lists)
+      if (l.id == id) return &l;
+    return nullptr;
+  }
 
   const CampaignConfig* find_campaign(CampaignId id) const;
   const ClientConfig* find_client(ClientId id) const;

@@ -98,4 +98,18 @@ std::string_view to_string(StageVerdict v) {
   return "continue";
 }
 
+std::string_view to_string(CheckStatus s) {
+  switch (s) {
+    case CheckStatus::kPass:
+      return "pass";
+    case CheckStatus::kFail:
+      return "fail";
+    case CheckStatus::kError:
+      return "error";
+    case CheckStatus::kSkipped:
+      return "skipped";
+  }
+  return "pass";
+}
+
 }  // namespace pp

@@ -123,9 +123,34 @@ struct StageRecord {
   int64_t duration_us = 0;
 };
 
+// One compliance or quality check run on a lead (issue 17), for the timeline and the debug log.
+enum class CheckStatus : uint8_t {
+  kPass = 0,
+  kFail = 1,
+  kError = 2,    // the check could not decide; `error_passed` says what its on_error made of it
+  kSkipped = 3,  // not run: sampled out, no input, or off for this supplier
+};
+std::string_view to_string(CheckStatus s);  // "pass", "fail", "error", "skipped"
+
+struct CheckRecord {
+  std::string name;      // the check's name in the configuration
+  std::string provider;  // validation_error_provider when it failed the lead
+  std::string type;      // "phone", "trustedform", ...
+  CheckStatus status = CheckStatus::kPass;
+  bool error_passed = false;  // an error let through (fail_open)
+  bool cached = false;        // a remote result reused within the check's cache window
+  bool async = false;         // run after the lead was answered (recorded, never blocking)
+  BuyerId buyer_id = 0;       // a buyer's check (0: the campaign's)
+  std::string reason;
+  int64_t duration_us = 0;
+  std::vector<std::pair<std::string, std::string>> values;  // recorded values (outcome, score...)
+  std::optional<HttpExchangeLog> exchange;  // remote checks: the raw request and response
+};
+
 struct DebugLog {
   std::string lead_id;
   std::vector<BuyerDebug> buyers;
+  std::vector<CheckRecord> checks;  // in the order they ran (async ones after the answer)
   std::vector<StageRecord> stages;  // in the order the lead went through them
   uint64_t config_version = 0;      // the configuration the lead ran on (0: not recorded)
 };

@@ -40,4 +40,19 @@ auto async_update_lead(storage::Store& store, const Lead& lead, std::vector<roll
       token);
 }
 
+template <class Token>
+auto async_save_late_checks(storage::Store& store, const std::string& lead_id,
+                            const std::vector<CheckRecord>& checks, Token&& token) {
+  return boost::asio::async_initiate<Token, void(storage::Status)>(
+      [&store, &lead_id, &checks](auto handler) {
+        auto ex = boost::asio::get_associated_executor(handler);
+        using Handler = decltype(handler);
+        auto h = std::make_shared<Handler>(std::move(handler));
+        store.save_late_checks(lead_id, checks, [h, ex](storage::Status st) {
+          boost::asio::post(ex, [h, st = std::move(st)]() mutable { (*h)(std::move(st)); });
+        });
+      },
+      token);
+}
+
 }  // namespace pp::engine

@@ -139,6 +139,10 @@ routing::Eligibility Delivery::eligibility(const BuyerConfig& b, const EvalConte
     std::vector<std::string> names(failed.begin(), failed.end());
     return {false, BuyerStatus::kSkipped, code_int(Code::kFiltered), "Filtered: " + join(names)};
   }
+  if (e.eligible) {
+    if (auto it = check_failures.find(b.id); it != check_failures.end())
+      return {false, BuyerStatus::kSkipped, code_int(Code::kFailedValidation), it->second};
+  }
   return e;
 }
 

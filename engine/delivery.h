@@ -70,7 +70,8 @@ struct Delivery {
         buyer_claims(run.buyer_claims),
         snap_ptr(run.snap),
         exchange_payout(run.exchange_payout),
-        sold_caps(run.sold_caps) {}
+        sold_caps(run.sold_caps),
+        check_failures(run.buyer_check_failures) {}
 
   EngineState& engine;
   const Snapshot& snap;
@@ -86,6 +87,8 @@ struct Delivery {
   SnapshotPtr snap_ptr;
   Money& exchange_payout;  // exchange: what the supplier earns (bids after margin of the sales)
   std::vector<CapLedger::Hold>& sold_caps;  // buyers' settled cap holds: committed once stored
+  // Buyers whose own checks failed the lead (run_buyer_checks): skipped, "Skipped: <provider>".
+  const std::unordered_map<BuyerId, std::string>& check_failures;
 
   // What a buyer holds while it is tried: its buyer-level duplicate claim and its cap
   // reservation. Both go back by themselves unless the buyer buys (settle_sale).

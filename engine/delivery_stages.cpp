@@ -1,6 +1,7 @@
 // Delivery (the waterfall and rotations of a direct post, the exchange's auction and sale, the
 // sale of a supplier's ping at its post, the auction of a supplier's ping) and settlement.
 #include "core/text.h"
+#include "engine/checks.h"
 #include "engine/delivery.h"
 #include "engine/engine_state.h"
 #include "engine/pipeline.h"
@@ -31,6 +32,7 @@ class WaterfallStage final : public Stage {
   std::string_view name() const override { return kStageDelivery; }
   bool waits() const override { return true; }
   asio::awaitable<StageOutcome> run_async(LeadRun& r) const override {
+    co_await run_buyer_checks(r);
     Delivery del(r, r.delivery_deadline());
     co_await del.run();
     co_return StageOutcome::next(delivery_summary(r.lead, "distribution"));
@@ -45,6 +47,7 @@ class ExchangeStage final : public Stage {
   bool waits() const override { return true; }
   asio::awaitable<StageOutcome> run_async(LeadRun& r) const override {
     const auto deadline = r.delivery_deadline();
+    co_await run_buyer_checks(r);
     Delivery del(r, deadline);
     const auto auction_deadline =
         std::min(deadline, SteadyClock::now() +
@@ -61,6 +64,7 @@ class SellPingStage final : public Stage {
   std::string_view name() const override { return kStageDelivery; }
   bool waits() const override { return true; }
   asio::awaitable<StageOutcome> run_async(LeadRun& r) const override {
+    co_await run_buyer_checks(r);
     Delivery del(r, r.delivery_deadline());
     AuctionResult res = std::move(r.ping.auction);
     co_await del.sell(res, r.chosen ? &*r.chosen : nullptr);

@@ -7,6 +7,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/codes.h"
@@ -39,6 +42,10 @@ Engine::Engine(SnapshotPtr snapshot, storage::Store& store, const Clock& clock)
   storage::Status st = ensure_day_rows(store, snapshot_->config(), nullptr, clock.now_ms());
   if (!st.ok())
     spdlog::error("daily statistics rows: the record could not be stored: {}", st.message);
+  // Suppression lists (issue 17): a list that cannot be read makes its checks answer error
+  // (their on_error decides), never "not on the list".
+  st = st_.lists.load();
+  if (!st.ok()) spdlog::error("suppression lists could not be loaded: {}", st.message);
 }
 
 void Engine::observe(const Lead& lead, const DebugLog& debug, bool pings_observed) {
@@ -215,6 +222,13 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
   r.message = lead.status == LeadStatus::kAccepted ? "Lead accepted" : lead.error_message;
   r.payout = lead.cost;
   r.redirect_url = lead.redirect_url;
+  // A lead that failed a check: its provider and reason, where the campaign shows them.
+  if (lead.error_code == code_int(Code::kFailedValidation) && run.campaign &&
+      run.campaign->validation_error_details.shows_to(lead.supplier_id)) {
+    const ValidationErrorDetails& d = run.campaign->validation_error_details;
+    if (d.provider) r.meta_provider = lead.validation_error_provider;
+    if (d.description) r.meta_description = lead.validation_error_description;
+  }
   // The request guard's claims are answered with the lead: a repeat reads this answer.
   const std::string answer = encode_result(r);
   const UnixMs now = lead.created_ms;
@@ -254,7 +268,32 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
   spdlog::info("lead {} campaign={} supplier={} status={} code={} buyers={} test={} ms={:.1f}",
                lead.id, lead.campaign_id, lead.supplier_id, to_string(lead.status), lead.error_code,
                lead.buyers.size(), lead.test, double(lead.exec_time_us) / 1000.0);
+  if (!run.async_checks.empty()) {
+    asio::co_spawn(
+        co_await asio::this_coro::executor,
+        run_late_checks(lead, run.snap, run.campaign, std::move(run.async_checks), run.transport),
+        asio::detached);
+  }
   co_return r;
+}
+
+asio::awaitable<void> Engine::run_late_checks(
+    Lead lead, SnapshotPtr snap, const CampaignConfig* campaign,
+    std::vector<std::pair<const CompiledCheck*, BuyerId>> checks, buyers::Transport& transport) {
+  InFlight in_flight_guard(st_.in_flight);
+  CheckEnv env{st_.lists, st_.check_cache, transport, snap->config(), 0};
+  const auto deadline =
+      SteadyClock::now() + std::chrono::milliseconds(campaign->delivery_deadline_ms);
+  std::vector<CheckRecord> records;
+  for (const auto& [cc, buyer] : checks) {
+    env.now_ms = st_.clock.now_ms();
+    CheckRecord rec = co_await run_check(*cc, lead, *campaign, env, deadline, buyer);
+    rec.async = true;
+    records.push_back(std::move(rec));
+  }
+  storage::Status st =
+      co_await async_save_late_checks(st_.store, lead.id, records, asio::use_awaitable);
+  if (!st.ok()) spdlog::error("lead {}: async checks not recorded: {}", lead.id, st.message);
 }
 
 }  // namespace pp::engine

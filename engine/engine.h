@@ -96,6 +96,8 @@ class Engine {
     return st_.health.snapshot(st_.clock.now_ms());
   }
   int64_t in_flight() const { return st_.in_flight.load(); }
+  // Suppression lists' entries (issue 17; their identities are the configuration's).
+  SuppressionLists& lists() { return st_.lists; }
   // Request rate limits (server.rate_limits): per supplier here, per API token in the router.
   RateLimiter& rate_limiter() { return st_.limits; }
   // What leads in flight hold right now: cap units reserved, duplicate keys claimed, requests
@@ -129,6 +131,11 @@ class Engine {
   std::optional<IntakeResult> authenticate(LeadRun& run);
   // The last: the lead, its timeline and what it holds, durably in one write; then the answer.
   boost::asio::awaitable<IntakeResult> store_lead(LeadRun& run);
+  // The lead's async checks (issue 17), after it was stored and answered: run, then recorded
+  // beside its debug log. Counted in flight, so a drain waits for them (each has its timeout).
+  boost::asio::awaitable<void> run_late_checks(
+      Lead lead, SnapshotPtr snap, const CampaignConfig* campaign,
+      std::vector<std::pair<const CompiledCheck*, BuyerId>> checks, buyers::Transport& transport);
   // A stored lead's stage durations, buyer latencies and buyer outcomes into the metrics.
   void observe(const Lead& lead, const DebugLog& debug, bool pings_observed);
 

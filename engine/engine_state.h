@@ -12,8 +12,10 @@
 #include "core/time.h"
 #include "engine/auction.h"
 #include "engine/caps_ledger.h"
+#include "engine/checks.h"
 #include "engine/dedup.h"
 #include "engine/health.h"
+#include "engine/lists.h"
 #include "engine/metrics.h"
 #include "engine/rate_limiter.h"
 #include "engine/request_guard.h"
@@ -25,7 +27,7 @@ namespace pp::engine {
 
 struct EngineState {
   EngineState(storage::Store& s, const Clock& c, BuyerHealth::Options breaker)
-      : store(s), clock(c), caps(s), dedup(s), requests(s), health(breaker) {}
+      : store(s), clock(c), caps(s), dedup(s), requests(s), health(breaker), lists(s) {}
 
   storage::Store& store;
   const Clock& clock;
@@ -36,6 +38,8 @@ struct EngineState {
   RateLimiter limits;
   BuyerHealth health;
   EngineMetrics metrics;
+  SuppressionLists lists;  // issue 17
+  CheckCache check_cache;
   StageFault stage_fault;  // tests only
 
   std::mutex rotation_mu;

@@ -233,6 +233,11 @@ asio::awaitable<void> Delivery::sell(AuctionResult& res, const std::vector<size_
            "Buyer removed since the ping", "bid, not posted: removed from the configuration");
       continue;
     }
+    if (auto it = check_failures.find(b.id); it != check_failures.end()) {
+      mark(o, d, BuyerStatus::kSkipped, code_int(Code::kFailedValidation), it->second,
+           "bid, not posted: the buyer's check failed the lead");
+      continue;
+    }
     if (!r.offered || sales >= max_sales) {
       o.status = BuyerStatus::kOutbid;
       o.error_message = r.offered ? "Outbid" : "Bid below the minimum buyer bid";

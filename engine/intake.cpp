@@ -21,12 +21,14 @@ std::string encode_result(const IntakeResult& r) {
   s += std::to_string(int(r.status)) + kFieldSep + r.lead_id + kFieldSep + std::to_string(r.code) +
        kFieldSep + r.message + kFieldSep + std::to_string(r.payout.units()) + kFieldSep +
        r.redirect_url;
+  if (!r.meta_provider.empty() || !r.meta_description.empty())
+    s += kFieldSep + r.meta_provider + kFieldSep + r.meta_description;
   return s;
 }
 
 std::optional<IntakeResult> decode_result(std::string_view s) {
   std::vector<std::string_view> parts = split(s, std::string_view(&kFieldSep, 1));
-  if (parts.size() != 6) return std::nullopt;
+  if (parts.size() != 6 && parts.size() != 8) return std::nullopt;
   auto st = parse_int(parts[0]);
   auto code = parse_int(parts[2]);
   auto payout = parse_int(parts[4]);
@@ -38,6 +40,10 @@ std::optional<IntakeResult> decode_result(std::string_view s) {
   r.message = std::string(parts[3]);
   r.payout = Money::from_units(*payout);
   r.redirect_url = std::string(parts[5]);
+  if (parts.size() == 8) {
+    r.meta_provider = std::string(parts[6]);
+    r.meta_description = std::string(parts[7]);
+  }
   return r;
 }
 

@@ -30,6 +30,9 @@ struct IntakeResult {
   std::string redirect_url;
   int http_status = 200;  // 409 when an Idempotency-Key is reused with a different body
   int retry_after_s = 0;  // with 429 (rate limited): the answer's Retry-After
+  // A lead that failed a check (code 1015), where the campaign shows the details to the supplier
+  // (validation_error_details): error_meta's provider_name and description (empty: not shown).
+  std::string meta_provider, meta_description;
 };
 
 // The answer to a supplier's ping.

@@ -10,6 +10,11 @@ std::optional<std::string> LeadContext::lookup(std::string_view name) const {
   if (name == "lp_lead_id") return lead_.id;
   if (name == "lp_campaign_id") return std::to_string(lead_.campaign_id);
   if (name == "lp_supplier_id") return std::to_string(lead_.supplier_id);
+  if (name == "lp_supplier_name") {
+    const SupplierConfig* s = campaign_.find_supplier(lead_.supplier_id);
+    return s ? s->name : std::string();
+  }
+  if (name == "lp_campaign_name") return campaign_.name;
   if (name == "lp_buyer_id") return std::to_string(buyer_id_);
   if (name == "lp_request_uuid") return lead_.request_uuid;
   if (name == "lp_lead_date") return campaign_.tz.format_local(lead_.created_ms);

@@ -10,11 +10,11 @@ namespace pp::engine {
 namespace {
 
 // The stages a timeline can hold, in order (their histograms' slots).
-constexpr std::array<std::string_view, 15> kStages = {
+constexpr std::array<std::string_view, 16> kStages = {
     kStageAuthenticate, kStageRateLimit,      kStageRequestGuard,   kStagePingRecord,
     kStageFields,       kStageSupplierPaused, kStageComputedFields, kStageFilters,
-    kStageDuplicates,   kStageSupplierCaps,   kStageDelivery,       kStageSettlement,
-    kStageAuction,      kStagePreping,        kStageStorage};
+    kStageDuplicates,   kStageSupplierCaps,   kStageChecks,         kStageDelivery,
+    kStageSettlement,   kStageAuction,        kStagePreping,        kStageStorage};
 static_assert(kStages.size() <= 16, "EngineMetrics holds 16 stage slots");
 
 size_t stage_slot(std::string_view stage) {

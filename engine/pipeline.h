@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,7 @@ class Transport;
 namespace pp::engine {
 
 class Snapshot;
+struct CompiledCheck;
 struct EngineState;
 
 struct LeadRun {
@@ -83,6 +85,11 @@ struct LeadRun {
   std::optional<CapLedger::Hold> supplier_hold;
   std::vector<DedupHold> buyer_claims;
   std::vector<CapLedger::Hold> sold_caps;
+
+  // Checks that run after the answer (async mode, issue 17): the campaign's (buyer 0) and buyers'.
+  std::vector<std::pair<const CompiledCheck*, BuyerId>> async_checks;
+  // Buyers whose own checks failed the lead: skipped in delivery ("Skipped: <provider>").
+  std::unordered_map<BuyerId, std::string> buyer_check_failures;
 
   std::vector<StageRecord> stages;
   StageTimer timeline;

@@ -144,12 +144,24 @@ class FiltersStage final : public Stage {
   StageOutcome run(LeadRun& r) const override {
     const EvalContext ectx{r.lead.fields, r.now};
     std::vector<std::string_view> failed;
-    bool campaign_ok = routing::passes_filters(r.campaign->filters, ectx, &failed);
-    bool supplier_ok = routing::passes_filters(r.supplier->filters, ectx, &failed);
-    if (campaign_ok && supplier_ok) return StageOutcome::next();
-    return StageOutcome::stop(Code::kFiltered,
-                              "Lead not accepted due to filters: " +
-                                  join(std::vector<std::string>(failed.begin(), failed.end())));
+    // Both levels are evaluated so the message names every filter the lead failed.
+    routing::passes_filters(r.campaign->filters, ectx, &failed);
+    routing::passes_filters(r.supplier->filters, ectx, &failed);
+    std::vector<std::string> names(failed.begin(), failed.end());
+    // "At least one of" (e.g. a consent certificate or a LeadiD token); not on a ping, which
+    // carries its ping fields only.
+    if (r.mode != LeadMode::kPing) {
+      for (const auto& group : r.campaign->require_one_of) {
+        bool any = false;
+        for (const auto& f : group) {
+          const std::string* v = find_field(r.lead.fields, f);
+          any = any || (v != nullptr && !trim(*v).empty());
+        }
+        if (!any) names.push_back("at least one of " + join(group, ", "));
+      }
+    }
+    if (names.empty()) return StageOutcome::next();
+    return StageOutcome::stop(Code::kFiltered, "Lead not accepted due to filters: " + join(names));
   }
 };
 

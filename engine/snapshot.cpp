@@ -18,6 +18,65 @@ const std::vector<std::pair<std::string, buyers::Template>>& Snapshot::computed_
   return it == computed_.end() ? kNone : it->second;
 }
 
+const std::vector<CompiledCheck>& Snapshot::campaign_checks(CampaignId id) const {
+  static const std::vector<CompiledCheck> kNone;
+  auto it = campaign_checks_.find(id);
+  return it == campaign_checks_.end() ? kNone : it->second;
+}
+
+const std::vector<CompiledCheck>& Snapshot::buyer_checks(BuyerId id) const {
+  static const std::vector<CompiledCheck> kNone;
+  auto it = buyer_checks_.find(id);
+  return it == buyer_checks_.end() ? kNone : it->second;
+}
+
+namespace {
+
+// What the configuration loader cannot know (core has no libphonenumber and no templates):
+// countries and line types by name, the TrustedForm policy, the templates of an HTTP validator.
+std::vector<CompiledCheck> compile_checks(const std::vector<CheckConfig>& checks,
+                                          const std::string& path,
+                                          std::vector<std::string>& errors) {
+  std::vector<CompiledCheck> out;
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const CheckConfig& c = checks[i];
+    const std::string cp = path + ".checks[" + std::to_string(i) + "]";
+    CompiledCheck cc;
+    cc.config = &c;
+    for (const auto& country : c.countries)
+      if (!checks::known_region(country))
+        errors.push_back(cp + ".countries: unknown country '" + country + "'");
+    for (const auto& t : c.line_types) {
+      checks::LineType lt;
+      if (checks::parse_line_type(t, lt))
+        cc.line_types.push_back(lt);
+      else
+        errors.push_back(cp + ".line_types: unknown line type '" + t +
+                         "' (mobile, fixed_line, fixed_line_or_mobile, toll_free, voip, ...)");
+    }
+    std::string err;
+    if (c.type == CheckType::kTrustedForm) {
+      checks::parse_trustedform_policy(c.policy, cc.policy);  // the loader checked the name
+      cc.reference = buyers::Template::compile(c.reference, err);
+      if (!cc.reference) errors.push_back(cp + ".reference: " + err);
+      err.clear();
+      cc.vendor = buyers::Template::compile(c.vendor, err);
+      if (!cc.vendor) errors.push_back(cp + ".vendor: " + err);
+    }
+    if (c.type == CheckType::kHttp) {
+      cc.request = buyers::CompiledRequest::compile(c.request, err);
+      if (!cc.request) errors.push_back(cp + ".request." + err);
+      err.clear();
+      cc.mapping = buyers::CompiledMapping::compile(c.response, err);
+      if (!cc.mapping) errors.push_back(cp + ".response." + err);
+    }
+    out.push_back(std::move(cc));
+  }
+  return out;
+}
+
+}  // namespace
+
 SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors, uint64_t version) {
   auto snap = std::make_shared<Snapshot>();
   snap->config_ = config;
@@ -38,10 +97,14 @@ SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors, 
       }
       snap->computed_[c.id].emplace_back(c.computed_fields[fi].name, std::move(*t));
     }
+    if (!c.checks.empty())
+      snap->campaign_checks_[c.id] =
+          compile_checks(c.checks, "$.campaigns[" + std::to_string(ci) + "]", errors);
     for (size_t bi = 0; bi < c.buyers.size(); ++bi) {
       const BuyerConfig& b = c.buyers[bi];
       std::string path =
           "$.campaigns[" + std::to_string(ci) + "].buyers[" + std::to_string(bi) + "]";
+      if (!b.checks.empty()) snap->buyer_checks_[b.id] = compile_checks(b.checks, path, errors);
       CompiledBuyer cb;
       cb.config = &b;
       std::string err;

@@ -11,6 +11,8 @@
 
 #include "buyers/payload.h"
 #include "buyers/response.h"
+#include "checks/phone.h"
+#include "checks/vendors.h"
 #include "core/config.h"
 #include "engine/plan.h"
 
@@ -22,6 +24,16 @@ struct CompiledBuyer {
   std::optional<buyers::CompiledMapping> ping_mapping;
   std::optional<buyers::CompiledRequest> post;
   std::optional<buyers::CompiledMapping> post_mapping;
+};
+
+// A compliance check (issue 17), compiled: its line types, policy and templates.
+struct CompiledCheck {
+  const CheckConfig* config = nullptr;
+  std::vector<checks::LineType> line_types;
+  checks::TrustedFormPolicy policy = checks::TrustedFormPolicy::kRequireSuccess;
+  std::optional<buyers::Template> reference, vendor;  // TrustedForm retain
+  std::optional<buyers::CompiledRequest> request;     // http
+  std::optional<buyers::CompiledMapping> mapping;     // http
 };
 
 class Snapshot {
@@ -42,6 +54,9 @@ class Snapshot {
   const CompiledBuyer* buyer(BuyerId id) const;
   // The campaign's computed fields, compiled, in configuration order (empty when none).
   const std::vector<std::pair<std::string, buyers::Template>>& computed_fields(CampaignId id) const;
+  // The campaign's checks and a buyer's, compiled, in configuration order (empty when none).
+  const std::vector<CompiledCheck>& campaign_checks(CampaignId id) const;
+  const std::vector<CompiledCheck>& buyer_checks(BuyerId id) const;
 
  private:
   ConfigPtr config_;
@@ -49,6 +64,8 @@ class Snapshot {
   std::unordered_map<BuyerId, CompiledBuyer> buyers_;
   std::unordered_map<CampaignId, std::array<RulePlan, kLeadModes>> plans_;  // by LeadMode
   std::unordered_map<CampaignId, std::vector<std::pair<std::string, buyers::Template>>> computed_;
+  std::unordered_map<CampaignId, std::vector<CompiledCheck>> campaign_checks_;
+  std::unordered_map<BuyerId, std::vector<CompiledCheck>> buyer_checks_;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

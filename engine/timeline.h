@@ -23,6 +23,7 @@ inline constexpr std::string_view kStageComputedFields = "computed_fields";
 inline constexpr std::string_view kStageFilters = "filters";
 inline constexpr std::string_view kStageDuplicates = "duplicates";
 inline constexpr std::string_view kStageSupplierCaps = "supplier_caps";
+inline constexpr std::string_view kStageChecks = "checks";  // compliance checks (issue 17)
 inline constexpr std::string_view kStageDelivery = "delivery";
 inline constexpr std::string_view kStageSettlement = "settlement";
 // A supplier's ping: the auction (its delivery), or a direct-post campaign's pre-ping check.

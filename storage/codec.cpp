@@ -10,7 +10,7 @@ namespace {
 // 1) still decode, without them.
 constexpr uint8_t kLeadVersion = 2;
 // Version 2 adds the timeline (stages, configuration version) and each buyer's rank.
-constexpr uint8_t kDebugVersion = 2;
+constexpr uint8_t kDebugVersion = 3;  // 3: compliance checks (issue 17)
 
 class Writer {
  public:
@@ -107,6 +107,49 @@ void write_http(Writer& w, const HttpExchangeLog& h) {
   w.pairs(h.request_headers);
   w.pairs(h.response_headers);
   w.str(h.transport_error);
+}
+
+void write_checks(Writer& w, const std::vector<CheckRecord>& checks) {
+  w.var(checks.size());
+  for (const auto& c : checks) {
+    w.str(c.name);
+    w.str(c.provider);
+    w.str(c.type);
+    w.u8(uint8_t(c.status));
+    w.u8(uint8_t((c.error_passed ? 1 : 0) | (c.cached ? 2 : 0) | (c.async ? 4 : 0)));
+    w.i64(c.buyer_id);
+    w.str(c.reason);
+    w.i64(c.duration_us);
+    w.pairs(c.values);
+    w.b(c.exchange.has_value());
+    if (c.exchange) write_http(w, *c.exchange);
+  }
+}
+
+HttpExchangeLog read_http(Reader& r);
+
+bool read_checks(Reader& r, std::vector<CheckRecord>& out) {
+  uint64_t n = r.count();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    CheckRecord c;
+    c.name = r.str();
+    c.provider = r.str();
+    c.type = r.str();
+    uint8_t st = r.u8();
+    if (st > uint8_t(CheckStatus::kSkipped)) return false;
+    c.status = CheckStatus(st);
+    uint8_t flags = r.u8();
+    c.error_passed = flags & 1;
+    c.cached = flags & 2;
+    c.async = flags & 4;
+    c.buyer_id = r.i64();
+    c.reason = r.str();
+    c.duration_us = r.i64();
+    c.values = r.pairs();
+    if (r.b()) c.exchange = read_http(r);
+    out.push_back(std::move(c));
+  }
+  return r.ok();
 }
 
 HttpExchangeLog read_http(Reader& r) {
@@ -245,13 +288,30 @@ std::string encode_debug(const DebugLog& d) {
     w.i64(st.duration_us);
   }
   w.var(d.config_version);
+  write_checks(w, d.checks);
+  return out;
+}
+
+std::string encode_checks(const std::vector<CheckRecord>& checks) {
+  std::string out;
+  Writer w(out);
+  w.u8(1);
+  write_checks(w, checks);
+  return out;
+}
+
+std::optional<std::vector<CheckRecord>> decode_checks(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.u8() != 1) return std::nullopt;
+  std::vector<CheckRecord> out;
+  if (!read_checks(r, out) || !r.ok() || !r.done()) return std::nullopt;
   return out;
 }
 
 std::optional<DebugLog> decode_debug(std::string_view bytes) {
   Reader r(bytes);
   const uint8_t version = r.u8();
-  if (version != 1 && version != kDebugVersion) return std::nullopt;
+  if (version < 1 || version > kDebugVersion) return std::nullopt;
   DebugLog d;
   d.lead_id = r.str();
   uint64_t n = r.count();
@@ -284,6 +344,7 @@ std::optional<DebugLog> decode_debug(std::string_view bytes) {
     }
     d.config_version = r.var();
   }
+  if (version >= 3 && !read_checks(r, d.checks)) return std::nullopt;
   if (!r.ok() || !r.done()) return std::nullopt;
   return d;
 }

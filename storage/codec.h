@@ -14,5 +14,8 @@ std::optional<Lead> decode_lead(std::string_view bytes);
 
 std::string encode_debug(const DebugLog& log);
 std::optional<DebugLog> decode_debug(std::string_view bytes);
+// Checks recorded after a lead was stored (async checks, issue 17): kept beside its debug log.
+std::string encode_checks(const std::vector<CheckRecord>& checks);
+std::optional<std::vector<CheckRecord>> decode_checks(std::string_view bytes);
 
 }  // namespace pp::storage

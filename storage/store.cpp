@@ -40,6 +40,7 @@ constexpr const char* kStateCf = "state";
 constexpr const char* kRollupsCf = "rollups";
 constexpr const char* kIndexCf = "index";
 constexpr const char* kConfigCf = "config";
+constexpr const char* kListsCf = "lists";
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -138,7 +139,8 @@ class DebugRetentionFilter final : public rocksdb::CompactionFilter {
   explicit DebugRetentionFilter(int days) : keep_ms_(int64_t(days) * 86400000) {}
   bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice&, std::string*,
               bool*) const override {
-    int64_t t = lead_id_time(std::string_view(key.data(), key.size()));
+    // A lead's debug log, or the checks recorded after it ("<lead id>/c"): by the lead's time.
+    int64_t t = lead_id_time(std::string_view(key.data(), std::min<size_t>(key.size(), 20)));
     return t >= 0 && t + keep_ms_ < now_ms();
   }
   const char* Name() const override { return "pingpost.DebugRetention"; }
@@ -335,6 +337,10 @@ class RocksStore final : public Store {
     rocksdb::ColumnFamilyOptions config_cf;
     config_cf.compression = rocksdb::kZSTD;
 
+    // Suppression lists: chunks of 64-bit keys (hashes: nothing to compress), read at start only.
+    rocksdb::ColumnFamilyOptions lists_cf;
+    lists_cf.compression = rocksdb::kNoCompression;
+
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
         {kLeadsCf, leads_cf},
@@ -346,6 +352,7 @@ class RocksStore final : public Store {
         {kRollupsCf, rollups_cf},
         {kIndexCf, index_cf},
         {kConfigCf, config_cf},
+        {kListsCf, lists_cf},
     };
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
@@ -365,6 +372,7 @@ class RocksStore final : public Store {
     rollups_ = handles[7];
     index_ = handles[8];
     config_ = handles[9];
+    lists_ = handles[10];
     writer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "pp-commit");
       commit_loop();
@@ -385,7 +393,29 @@ class RocksStore final : public Store {
   }
 
   Read<DebugLog> read_debug(std::string_view id) override {
-    return read(debug_, id, [](std::string_view v) { return decode_debug(v); });
+    Read<DebugLog> d = read(debug_, id, [](std::string_view v) { return decode_debug(v); });
+    if (!d.found()) return d;
+    // Checks recorded after the lead was answered (async), kept beside it.
+    Read<std::vector<CheckRecord>> late = read(debug_, std::string(id).append(kLateChecksSuffix),
+                                               [](std::string_view v) { return decode_checks(v); });
+    if (late.failed()) {
+      d.value.reset();
+      d.status = late.status;
+    } else if (late.found()) {
+      for (auto& c : *late.value) d.value->checks.push_back(std::move(c));
+    }
+    return d;
+  }
+
+  static constexpr std::string_view kLateChecksSuffix = "/c";
+
+  void save_late_checks(std::string_view lead_id, const std::vector<CheckRecord>& checks,
+                        Done done) override {
+    Pending p;
+    p.debug_puts.emplace_back(std::string(lead_id) + std::string(kLateChecksSuffix),
+                              encode_checks(checks));
+    p.done = std::move(done);
+    enqueue(std::move(p));
   }
 
   template <class Decode>
@@ -576,6 +606,146 @@ class RocksStore final : public Store {
     return {};
   }
 
+  // ---- suppression lists -------------------------------------------------------------------
+  // Lists family keys (ids and generations big-endian, so a list's records are contiguous):
+  //   'm' id            -> generation (4) + entry count (8)
+  //   'c' id gen chunk  -> up to kListChunk keys, 8 bytes each, little-endian
+  //   'd' id key        -> 1 (added) or 0 (removed) since the generation was written
+  static constexpr size_t kListChunk = 65536;
+  static std::string list_key(char tag, int64_t id) {
+    std::string k(1, tag);
+    k += version_bytes(uint64_t(id));
+    return k;
+  }
+  static std::string be32(uint32_t v) {
+    std::string b(4, '\0');
+    for (int i = 3; i >= 0; --i, v >>= 8) b[size_t(i)] = char(v & 0xff);
+    return b;
+  }
+  static uint32_t be32_of(std::string_view b) {
+    uint32_t v = 0;
+    for (size_t i = 0; i < 4 && i < b.size(); ++i) v = (v << 8) | uint8_t(b[i]);
+    return v;
+  }
+  static Status io(const rocksdb::Status& s) {
+    return s.ok() ? Status{} : Status{Status::Code::kIoError, s.ToString()};
+  }
+
+  // The list's current generation (0: none written).
+  uint32_t list_generation(int64_t id) {
+    std::string v;
+    auto s = db_->Get(rocksdb::ReadOptions(), lists_, list_key('m', id), &v);
+    return s.ok() && v.size() >= 4 ? be32_of(v) : 0;
+  }
+
+  Status write_list(int64_t id, const std::vector<uint64_t>& keys) override {
+    std::lock_guard lock(lists_mu_);
+    const uint32_t gen = list_generation(id) + 1;
+    const std::string prefix = list_key('c', id) + be32(gen);
+    rocksdb::WriteOptions unsynced;  // in the WAL: the synced head write below syncs them too
+    rocksdb::WriteBatch batch;
+    std::string value;
+    for (size_t i = 0, chunk = 0; i < keys.size(); i += kListChunk, ++chunk) {
+      const size_t n = std::min(kListChunk, keys.size() - i);
+      value.resize(n * 8);
+      for (size_t k = 0; k < n; ++k) {
+        uint64_t v = keys[i + k];
+        for (int b = 0; b < 8; ++b) value[k * 8 + size_t(b)] = char(v >> (8 * b));
+      }
+      batch.Put(lists_, prefix + be32(uint32_t(chunk)), value);
+      if (batch.GetDataSize() >= (8u << 20)) {
+        if (auto st = io(db_->Write(unsynced, &batch)); !st.ok()) return st;
+        batch.Clear();
+      }
+    }
+    std::string head = be32(gen) + version_bytes(keys.size());
+    batch.Put(lists_, list_key('m', id), head);
+    batch.DeleteRange(lists_, list_key('c', id), list_key('c', id) + be32(gen));
+    batch.DeleteRange(lists_, list_key('d', id), list_key('d', id + 1));
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    return io(db_->Write(synced, &batch));
+  }
+
+  Status put_list_change(int64_t id, uint64_t key, bool present) override {
+    std::lock_guard lock(lists_mu_);
+    rocksdb::WriteBatch batch;
+    if (list_generation(id) == 0) batch.Put(lists_, list_key('m', id), be32(0) + version_bytes(0));
+    batch.Put(lists_, list_key('d', id) + version_bytes(key),
+              present ? "\1" : std::string(1, '\0'));
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    return io(db_->Write(synced, &batch));
+  }
+
+  Status drop_list(int64_t id) override {
+    std::lock_guard lock(lists_mu_);
+    rocksdb::WriteBatch batch;
+    batch.Delete(lists_, list_key('m', id));
+    batch.DeleteRange(lists_, list_key('c', id), list_key('c', id + 1));
+    batch.DeleteRange(lists_, list_key('d', id), list_key('d', id + 1));
+    rocksdb::WriteOptions synced;
+    synced.sync = true;
+    return io(db_->Write(synced, &batch));
+  }
+
+  Status load_lists(const std::function<void(ListImage&&)>& fn) override {
+    std::lock_guard lock(lists_mu_);
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;  // read once
+    std::unique_ptr<rocksdb::Iterator> heads(db_->NewIterator(ro, lists_));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, lists_));
+    rocksdb::WriteBatch garbage;
+    std::vector<int64_t> ids;
+    for (heads->Seek("m"); heads->Valid() && heads->key().starts_with("m"); heads->Next()) {
+      rocksdb::Slice k = heads->key(), v = heads->value();
+      if (k.size() != 9 || v.size() != 12)
+        return {Status::Code::kCorrupt, "list head record of the wrong size"};
+      const int64_t id = int64_t(version_of(std::string_view(k.data() + 1, 8)));
+      const uint32_t gen = be32_of(std::string_view(v.data(), 4));
+      const uint64_t count = version_of(std::string_view(v.data() + 4, 8));
+      ids.push_back(id);
+      ListImage img;
+      img.id = id;
+      img.keys.reserve(count);
+      const std::string prefix = list_key('c', id) + be32(gen);
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        rocksdb::Slice c = it->value();
+        if (c.size() % 8 != 0) return {Status::Code::kCorrupt, "list chunk of the wrong size"};
+        for (size_t i = 0; i < c.size(); i += 8) {
+          uint64_t key = 0;
+          for (int b = 7; b >= 0; --b) key = (key << 8) | uint8_t(c[i + size_t(b)]);
+          img.keys.push_back(key);
+        }
+      }
+      if (img.keys.size() != count)
+        return {Status::Code::kCorrupt, "list " + std::to_string(id) + " has " +
+                                            std::to_string(img.keys.size()) + " of its " +
+                                            std::to_string(count) + " entries"};
+      // A later generation an interrupted write_list left behind.
+      garbage.DeleteRange(lists_, list_key('c', id) + be32(gen + 1), list_key('c', id + 1));
+      const std::string dprefix = list_key('d', id);
+      for (it->Seek(dprefix); it->Valid() && it->key().starts_with(dprefix); it->Next()) {
+        if (it->key().size() != 17)
+          return {Status::Code::kCorrupt, "list change of the wrong size"};
+        img.changes.emplace_back(version_of(std::string_view(it->key().data() + 9, 8)),
+                                 !it->value().empty() && it->value()[0] == 1);
+      }
+      fn(std::move(img));
+    }
+    if (!heads->status().ok()) return io(heads->status());
+    // Chunks of lists without a head: a first write_list interrupted, or a list dropped.
+    for (it->Seek("c"); it->Valid() && it->key().starts_with("c");) {
+      if (it->key().size() < 9) break;
+      const int64_t id = int64_t(version_of(std::string_view(it->key().data() + 1, 8)));
+      if (std::find(ids.begin(), ids.end(), id) == ids.end())
+        garbage.DeleteRange(lists_, list_key('c', id), list_key('c', id + 1));
+      it->Seek(list_key('c', id + 1));
+    }
+    if (garbage.Count() == 0) return {};
+    return io(db_->Write(rocksdb::WriteOptions(), &garbage));
+  }
+
   std::optional<std::string> get_state(std::string_view key) override {
     std::string v;
     auto s = db_->Get(rocksdb::ReadOptions(), state_, rocksdb::Slice(key.data(), key.size()), &v);
@@ -706,7 +876,8 @@ class RocksStore final : public Store {
     LeadExtras extras;
     Done done;
     std::vector<std::pair<std::string, std::string>> index;
-    std::vector<std::pair<std::string, std::string>> state;  // put_state_later
+    std::vector<std::pair<std::string, std::string>> state;       // put_state_later
+    std::vector<std::pair<std::string, std::string>> debug_puts;  // save_late_checks
     Clock::time_point queued{};
   };
 
@@ -791,6 +962,7 @@ class RocksStore final : public Store {
         for (const auto& d : p.extras.rollups) rollup::add_values(rollup_sum_[d.key], d.add);
         for (auto& e : p.index) index_sorted_.push_back(&e);
         for (const auto& [k, v] : p.state) merged.Put(state_, k, v);
+        for (const auto& [k, v] : p.debug_puts) merged.Put(debug_, k, v);
       }
       // Index entries in key order: the memtable's skip list keeps the last insert position, so
       // sorted inserts of the group search less than one full descent each.
@@ -871,10 +1043,12 @@ class RocksStore final : public Store {
   rocksdb::ColumnFamilyHandle* rollups_ = nullptr;
   rocksdb::ColumnFamilyHandle* index_ = nullptr;
   rocksdb::ColumnFamilyHandle* config_ = nullptr;
+  rocksdb::ColumnFamilyHandle* lists_ = nullptr;
   ExpiryFilter expiry_filter_;
   DebugRetentionFilter debug_filter_{opts_.debug_retention_days};
   CounterExpiryFilter counter_filter_;
 
+  std::mutex lists_mu_;  // list writes read the head then write: one at a time
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;

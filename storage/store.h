@@ -119,6 +119,14 @@ struct StoreStats {
   uint64_t group_waits = 0;  // groups whose first write waited for company
 };
 
+// A suppression list as stored (issue 17): its entries as 64-bit keys (checks/list_key.h), sorted,
+// and the single entries added (true) or removed (false) since they were last written whole.
+struct ListImage {
+  int64_t id = 0;
+  std::vector<uint64_t> keys;
+  std::vector<std::pair<uint64_t, bool>> changes;
+};
+
 class Store {
  public:
   // Opens (creating if missing) the database in `dir`. Returns null and sets `error` on failure.
@@ -188,6 +196,25 @@ class Store {
   // below `after` unless it is 0), until `fn` returns false.
   virtual Status scan_changes(uint64_t after, bool newest_first,
                               const std::function<bool(uint64_t, std::string_view)>& fn) = 0;
+
+  // Suppression lists (issue 17), in their own family: a list's keys in chunks of 64k under a
+  // generation number, and a head record naming the current generation. write_list writes a new
+  // generation (unsynced, in batches) and then, in one synced batch, the head, the removal of the
+  // older generations and of the single changes: after a crash a list is its old or its new
+  // entries, never a mix. `keys` must be sorted and unique.
+  virtual Status write_list(int64_t list, const std::vector<uint64_t>& keys) = 0;
+  // One entry added or removed (synced).
+  virtual Status put_list_change(int64_t list, uint64_t key, bool present) = 0;
+  // Removes a list's entries (synced).
+  virtual Status drop_list(int64_t list) = 0;
+  // Every list, as last written (generations an interrupted write_list left are deleted).
+  virtual Status load_lists(const std::function<void(ListImage&&)>& fn) = 0;
+
+  // Checks that ran after a lead was stored and answered (async checks, issue 17), kept beside
+  // its debug log (read_debug returns them after the others), through the commit queue. A later
+  // call for the same lead replaces them.
+  virtual void save_late_checks(std::string_view lead_id, const std::vector<CheckRecord>& checks,
+                                Done done) = 0;
 
   virtual Read<Lead> read_lead(std::string_view id) = 0;
   virtual Read<DebugLog> read_debug(std::string_view id) = 0;

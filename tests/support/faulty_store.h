@@ -13,6 +13,8 @@ class FaultyStore final : public storage::Store {
   explicit FaultyStore(std::unique_ptr<storage::Store> inner)
       : owned_(std::move(inner)), inner_(*owned_) {}
   std::atomic<bool> fail_reads{false};
+  std::atomic<bool> fail_list_writes{false};
+  static storage::Status io_error() { return {storage::Status::Code::kIoError, "injected"}; }
 
   void save_lead(const Lead& lead, const DebugLog& debug, storage::LeadExtras extras,
                  Done done) override {
@@ -78,6 +80,20 @@ class FaultyStore final : public storage::Store {
   storage::StoreStats stats() const override { return inner_.stats(); }
   size_t count_entries(storage::Space space) override { return inner_.count_entries(space); }
   void compact_expiring() override { inner_.compact_expiring(); }
+  storage::Status write_list(int64_t list, const std::vector<uint64_t>& keys) override {
+    return fail_list_writes ? io_error() : inner_.write_list(list, keys);
+  }
+  storage::Status put_list_change(int64_t list, uint64_t key, bool present) override {
+    return fail_list_writes ? io_error() : inner_.put_list_change(list, key, present);
+  }
+  storage::Status drop_list(int64_t list) override { return inner_.drop_list(list); }
+  storage::Status load_lists(const std::function<void(storage::ListImage&&)>& fn) override {
+    return inner_.load_lists(fn);
+  }
+  void save_late_checks(std::string_view lead_id, const std::vector<CheckRecord>& checks,
+                        Done done) override {
+    inner_.save_late_checks(lead_id, checks, std::move(done));
+  }
   void close() override { inner_.close(); }
 
  private:

@@ -120,17 +120,78 @@ TEST(Codec, TimelineRoundTripsAndVersionOneDebugLogsStillDecode) {
   EXPECT_EQ(r->stages[1].duration_us, 3);
   EXPECT_EQ(r->buyers[0].rank, 2);
   // Round 1's version-1 record: no stages, no version, no rank (a log without buyers ends with
-  // the stage count and the version, both 0, in version 2).
+  // the stage count, the version and the check count, all 0, in version 3).
   DebugLog empty;
   empty.lead_id = d.lead_id;
-  std::string v2 = encode_debug(empty);
-  std::string v1 = v2.substr(0, v2.size() - 2);
+  std::string v3 = encode_debug(empty);
+  std::string v1 = v3.substr(0, v3.size() - 3);
   v1[0] = 1;
   auto old = decode_debug(v1);
   ASSERT_TRUE(old);
   EXPECT_EQ(old->lead_id, d.lead_id);
   EXPECT_TRUE(old->stages.empty());
   EXPECT_EQ(old->config_version, 0u);
+  // Version 2 (issue 13's): stages and version, no checks.
+  std::string v2 = v3.substr(0, v3.size() - 1);
+  v2[0] = 2;
+  auto two = decode_debug(v2);
+  ASSERT_TRUE(two);
+  EXPECT_TRUE(two->checks.empty());
+}
+
+TEST(Codec, ChecksRoundTripInTheDebugLogAndAlone) {
+  DebugLog d;
+  d.lead_id = "AbCdEfGhIjKlMnOpQrSt";
+  CheckRecord c;
+  c.name = "tf";
+  c.provider = "TrustedForm";
+  c.type = "trustedform";
+  c.status = CheckStatus::kError;
+  c.error_passed = true;
+  c.cached = false;
+  c.async = true;
+  c.buyer_id = 9;
+  c.reason = "TrustedForm timeout";
+  c.duration_us = 1234;
+  c.values = {{"outcome", "success"}, {"expires_at", "2027-01-01T00:00:00Z"}};
+  HttpExchangeLog h;
+  h.url = "https://cert.trustedform.com/abc";
+  h.method = "post";
+  h.http_status = 0;
+  h.transport_error = "timeout";
+  c.exchange = h;
+  CheckRecord plain;
+  plain.name = "phone";
+  plain.status = CheckStatus::kSkipped;
+  plain.cached = true;
+  d.checks = {c, plain};
+  auto r = decode_debug(encode_debug(d));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->checks.size(), 2u);
+  const CheckRecord& x = r->checks[0];
+  EXPECT_EQ(x.name, "tf");
+  EXPECT_EQ(x.provider, "TrustedForm");
+  EXPECT_EQ(x.type, "trustedform");
+  EXPECT_EQ(x.status, CheckStatus::kError);
+  EXPECT_TRUE(x.error_passed);
+  EXPECT_FALSE(x.cached);
+  EXPECT_TRUE(x.async);
+  EXPECT_EQ(x.buyer_id, 9);
+  EXPECT_EQ(x.reason, "TrustedForm timeout");
+  EXPECT_EQ(x.duration_us, 1234);
+  EXPECT_EQ(x.values, c.values);
+  ASSERT_TRUE(x.exchange);
+  EXPECT_EQ(x.exchange->transport_error, "timeout");
+  EXPECT_EQ(r->checks[1].status, CheckStatus::kSkipped);
+  EXPECT_TRUE(r->checks[1].cached);
+  EXPECT_FALSE(r->checks[1].exchange);
+  auto alone = decode_checks(encode_checks(d.checks));
+  ASSERT_TRUE(alone);
+  ASSERT_EQ(alone->size(), 2u);
+  EXPECT_EQ((*alone)[0].values, c.values);
+  std::string bad = encode_checks(d.checks);
+  bad[1] = 9;  // claims 9 records
+  EXPECT_FALSE(decode_checks(bad));
 }
 
 TEST(Codec, DebugLogRoundTrips) {

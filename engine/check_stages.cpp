@@ -1,0 +1,121 @@
+// The campaign's compliance and quality checks as one stage (issue 17), after every free rule and
+// the supplier's caps (a paid check is not bought for a lead that would be refused anyway). Each
+// check runs in its configured mode: sync checks in order, the lead stopping at the first that
+// fails it (code 1015, the check's provider and reason recorded); async checks are kept for after
+// the answer (Engine::run_late_checks); off and sampled-out checks are recorded as skipped.
+#include "core/text.h"
+#include "engine/checks.h"
+#include "engine/engine_state.h"
+#include "engine/pipeline.h"
+#include "engine/snapshot.h"
+#include "engine/stages.h"
+
+namespace pp::engine::stages {
+
+namespace asio = boost::asio;
+
+// A check not run, and why.
+CheckRecord skipped(const CheckConfig& c, std::string reason, bool async) {
+  CheckRecord r;
+  r.name = c.name;
+  r.provider = c.provider;
+  r.type = std::string(to_string(c.type));
+  r.status = CheckStatus::kSkipped;
+  r.reason = std::move(reason);
+  r.async = async;
+  return r;
+}
+
+namespace {
+
+class ChecksStage final : public Stage {
+ public:
+  std::string_view name() const override { return kStageChecks; }
+  bool waits() const override { return true; }
+  asio::awaitable<StageOutcome> run_async(LeadRun& r) const override {
+    const auto& checks = r.snap->campaign_checks(r.campaign->id);
+    CheckEnv env{r.engine.lists, r.engine.check_cache, r.transport, r.snap->config(), r.now};
+    std::string summary;
+    auto note = [&](const CheckRecord& rec) {
+      if (!summary.empty()) summary += ", ";
+      summary += rec.name + " " + std::string(to_string(rec.status));
+      if (rec.cached) summary += " (cached)";
+      if (rec.status == CheckStatus::kError)
+        summary += rec.error_passed ? " (passed)" : " (failed)";
+    };
+    for (const CompiledCheck& cc : checks) {
+      const CheckConfig& c = *cc.config;
+      const CheckMode mode = effective_mode(c, r.supplier);
+      if (mode == CheckMode::kOff) {
+        r.debug.checks.push_back(skipped(c, "off for this supplier"));
+        note(r.debug.checks.back());
+        continue;
+      }
+      const uint32_t sample = effective_sample(c, r.supplier);
+      if (!in_sample(r.lead.id, c.name, sample)) {
+        r.debug.checks.push_back(skipped(c, "not in the " + std::to_string(sample) + "% sample",
+                                         mode == CheckMode::kAsync));
+        note(r.debug.checks.back());
+        continue;
+      }
+      if (mode == CheckMode::kAsync) {
+        r.async_checks.emplace_back(&cc, 0);
+        if (!summary.empty()) summary += ", ";
+        summary += c.name + " after the answer";
+        continue;
+      }
+      env.now_ms = r.engine.clock.now_ms();
+      CheckRecord rec = co_await run_check(cc, r.lead, *r.campaign, env, r.delivery_deadline());
+      add_check_fields(r.lead, rec);
+      note(rec);
+      const bool failed = check_failed(rec);
+      const std::string provider = rec.provider, reason = rec.reason;
+      r.debug.checks.push_back(std::move(rec));
+      if (failed) {
+        r.lead.validation_error_provider = provider;
+        r.lead.validation_error_description = reason;
+        co_return StageOutcome::stop(Code::kFailedValidation, "Error: lead failed validation");
+      }
+    }
+    co_return StageOutcome::next(std::move(summary));
+  }
+};
+
+}  // namespace
+
+const Stage& checks() { return instance<ChecksStage>(); }
+
+}  // namespace pp::engine::stages
+
+namespace pp::engine {
+
+boost::asio::awaitable<void> run_buyer_checks(LeadRun& r) {
+  CheckEnv env{r.engine.lists, r.engine.check_cache, r.transport, r.snap->config(), r.now};
+  for (const BuyerConfig& b : r.campaign->buyers) {
+    if (b.checks.empty() || b.archived || b.paused) continue;
+    for (const CompiledCheck& cc : r.snap->buyer_checks(b.id)) {
+      const CheckConfig& c = *cc.config;
+      if (c.mode == CheckMode::kOff) continue;
+      if (!in_sample(r.lead.id, std::to_string(b.id) + "/" + c.name, c.sample_percent)) {
+        CheckRecord rec =
+            stages::skipped(c, "not in the " + std::to_string(c.sample_percent) + "% sample");
+        rec.buyer_id = b.id;
+        r.debug.checks.push_back(std::move(rec));
+        continue;
+      }
+      if (c.mode == CheckMode::kAsync) {
+        r.async_checks.emplace_back(&cc, b.id);
+        continue;
+      }
+      env.now_ms = r.engine.clock.now_ms();
+      CheckRecord rec =
+          co_await run_check(cc, r.lead, *r.campaign, env, r.delivery_deadline(), b.id);
+      const bool failed = check_failed(rec);
+      if (failed) r.buyer_check_failures[b.id] = "Skipped: " + rec.provider;
+      r.debug.checks.push_back(std::move(rec));
+      if (failed) break;  // this buyer is out: its other checks are not bought
+    }
+  }
+}
+
+}  // namespace pp::engine
