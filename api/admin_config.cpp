@@ -260,7 +260,9 @@ Response list_or_one(const ConfigService& svc, const Request& req, const EntityR
         config::get_entity(doc, EntityRef{EntityKind::kCampaign, 0, ref.campaign_id, {}});
     list = c->if_contains(ref.kind == EntityKind::kBuyer ? "buyers" : "suppliers");
   } else {
-    list = doc.if_contains(ref.kind == EntityKind::kClient ? "clients" : "campaigns");
+    list = doc.if_contains(ref.kind == EntityKind::kClient ? "clients"
+                           : ref.kind == EntityKind::kList ? "lists"
+                                                           : "campaigns");
   }
   const bool summary = ref.kind == EntityKind::kCampaign && query_flag(req, "summary");
   json::array out;
@@ -305,7 +307,8 @@ Response changes(const ConfigService& svc, const Request& req) {
     } else if (k == "entity") {
       kind = config::parse_entity_kind(v);
       if (!kind)
-        problems.emplace_back(k, "must be config, client, campaign, supplier, buyer or token");
+        problems.emplace_back(k,
+                              "must be config, client, campaign, supplier, buyer, token or list");
     } else if (k == "id") {
       id = v;
     } else {
@@ -465,8 +468,8 @@ Response tokens_route(ConfigService& svc, const Request& req, const ApiTokenConf
 }  // namespace
 
 bool is_config_route(std::string_view path) {
-  for (std::string_view p :
-       {"/admin/config", "/admin/changes", "/admin/clients", "/admin/campaigns", "/admin/tokens"}) {
+  for (std::string_view p : {"/admin/config", "/admin/changes", "/admin/clients",
+                             "/admin/campaigns", "/admin/tokens", "/admin/lists"}) {
     if (path.rfind(p, 0) == 0 && (path.size() == p.size() || path[p.size()] == '/')) return true;
   }
   return false;
@@ -480,6 +483,9 @@ Response config_route(ConfigService& svc, const Request& req, const ApiTokenConf
   const bool limited = !token.campaigns.empty();
   // Tokens, clients and the whole document are the account's: admins change them, and a token
   // limited to some campaigns does not even read them.
+  // Suppression lists are the account's too; editors change them.
+  if (seg[0] == "lists" && limited)
+    return error_response(403, "Forbidden: this token is limited to some campaigns");
   if (seg[0] == "tokens" || seg[0] == "config" || seg[0] == "changes" || seg[0] == "clients") {
     if (limited) return error_response(403, "Forbidden: this token is limited to some campaigns");
     if ((write || seg[0] == "tokens") && token.role != Role::kAdmin)
@@ -514,6 +520,9 @@ Response config_route(ConfigService& svc, const Request& req, const ApiTokenConf
   bool one = false;
   if (seg[0] == "clients" && seg.size() <= 2) {
     ref.kind = EntityKind::kClient;
+    one = seg.size() == 2;
+  } else if (seg[0] == "lists" && seg.size() <= 2) {
+    ref.kind = EntityKind::kList;
     one = seg.size() == 2;
   } else if (seg[0] == "campaigns" && seg.size() <= 2) {
     ref.kind = EntityKind::kCampaign;

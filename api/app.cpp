@@ -46,6 +46,7 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
   so.port = options.port;
   so.threads = options.threads;
   so.body_limit_bytes = cfg.server.body_limit_bytes;
+  so.upload_limit_bytes = cfg.server.upload_limit_bytes;
   so.header_limit_bytes = cfg.server.header_limit_bytes;
   so.read_timeout_ms = cfg.server.read_timeout_ms;
   so.idle_timeout_ms = cfg.server.idle_timeout_ms;

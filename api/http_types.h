@@ -23,6 +23,15 @@ struct Request {
   std::string_view header(std::string_view name) const;
 };
 
+// A request body handed to its handler piece by piece as it arrives (streamed uploads, issue 17:
+// a suppression list of 10^8 rows is not read into memory whole).
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // The next piece of the body. False: stop reading (the handler's answer says why).
+  virtual bool write(std::string_view bytes) = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";

@@ -1,6 +1,7 @@
 #include "api/router.h"
 
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -144,10 +145,24 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     note_token_use(*token);
     if (config_ != nullptr && p.rfind("/admin/campaigns/", 0) == 0 && p.ends_with("/test"))
       co_return co_await admin_buyer_test(req, transport, *token);
+    if (p.rfind("/admin/lists/", 0) == 0 && p.find("/entries") != std::string::npos) {
+      // (Uploads are streamed: open_stream takes them before their body is read.)
+      co_return co_await on_report_thread([&] { return admin_list_entries(req, *token); });
+    }
     if (config_ != nullptr && is_config_route(p)) {
       // A change does one synced write: off the I/O threads.
-      co_return co_await on_report_thread(
-          [&] { return config_route(*config_, req, *token, tokens_); });
+      Response r =
+          co_await on_report_thread([&] { return config_route(*config_, req, *token, tokens_); });
+      // A list deleted from the configuration: its entries go too.
+      if (req.method == "DELETE" && r.status == 200 && p.rfind("/admin/lists/", 0) == 0) {
+        if (auto id = parse_int(std::string_view(p).substr(13)); id && *id > 0)
+          co_await on_report_thread([&] {
+            storage::Status st = engine_.lists().drop(*id);
+            if (!st.ok()) spdlog::error("list {}: entries not dropped: {}", *id, st.message);
+            return Response{};
+          });
+      }
+      co_return r;
     }
     if (p == "/admin/whoami" || p == "/admin/buyers/health") {
       if (req.method != "GET") co_return error_response(405, "Use GET");

@@ -29,6 +29,22 @@ class Router {
   // `transport` is the calling I/O thread's outbound client.
   boost::asio::awaitable<Response> handle(Request req, buyers::Transport& transport);
 
+  // Streamed uploads (PUT and POST /admin/lists/{id}/entries): for a request whose head (no body
+  // yet) names one, the sink its body goes to — or the answer given without reading the body
+  // (unauthenticated, forbidden, unknown list: the connection then closes). nullopt for every
+  // other request, whose body the server reads whole.
+  struct StreamStart {
+    std::unique_ptr<BodySink> sink;  // null: refused
+    Response refused;
+  };
+  std::optional<StreamStart> open_stream(const Request& head);
+  // How a streamed body ended.
+  enum class UploadEnd : uint8_t { kComplete, kStopped, kTooLarge, kTimeout, kClosed };
+  // The answer once the body has been read to its end, or the sink stopped it (its reason), or
+  // it was over server.upload_limit_bytes (413).
+  boost::asio::awaitable<Response> finish_stream(const Request& head,
+                                                 std::unique_ptr<BodySink> sink, UploadEnd end);
+
  private:
   // 429 with Retry-After for a token over server.rate_limits.token_per_s; nullopt otherwise.
   std::optional<Response> token_rate_limited(const ApiTokenConfig& token, const Config& cfg);
@@ -52,6 +68,8 @@ class Router {
   // GET /admin/whoami and GET /admin/buyers/health (api/operator_views.cpp; the console's).
   Response admin_whoami(const ApiTokenConfig& token);
   Response admin_buyer_health(const ApiTokenConfig& token);
+  // /admin/lists/{id}/entries[/{value}] but uploads (api/lists.cpp; on a report thread).
+  Response admin_list_entries(const Request& req, const ApiTokenConfig& token);
   // Runs `fn` on a report thread; resumes on the caller's executor.
   boost::asio::awaitable<Response> on_report_thread(std::function<Response()> fn);
 

@@ -15,6 +15,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -157,10 +158,14 @@ struct Server::Impl {
   // connection is then closed without an answer), then requires the whole request within
   // read_timeout_ms. Returns the response to send before closing when the request is refused
   // (400, 408, 413, 431), std::nullopt with `closed` set when the peer went away or stayed silent.
+  // `streamed` is asked once the head is read: true leaves the body unread (a streamed upload;
+  // the caller reads it), with `streaming` set.
   asio::awaitable<std::optional<Response>> read_request(
       beast::tcp_stream& stream, beast::flat_buffer& buf,
-      http::request_parser<http::string_body>& parser, uint32_t wait_ms, bool& closed) {
+      http::request_parser<http::string_body>& parser, uint32_t wait_ms, bool& closed,
+      const std::function<bool()>& streamed, bool& streaming) {
     closed = false;
+    streaming = false;
     if (buf.size() == 0) {
       stream.expires_after(std::chrono::milliseconds(wait_ms));
       auto [ec, n] = co_await stream.async_read_some(buf.prepare(4096), kNoThrow);
@@ -205,15 +210,23 @@ struct Server::Impl {
       finish({});
       co_return error_response(400, std::string("Malformed HTTP request: ") + why);
     }
+    if (!parser.is_done() && streamed()) {
+      finish({});
+      streaming = true;
+      co_return std::nullopt;
+    }
+    // The body limit applies from here (the head was read without one, so that a streamed upload
+    // could announce its length): an announced length over it is refused at once.
+    parser.body_limit(opts.body_limit_bytes);
+    if (auto len = parser.content_length(); len && *len > opts.body_limit_bytes) {
+      finish({});
+      co_return parse_error_response(http::error::body_limit);
+    }
     // A client that asks before sending its body (curl and PHP do for bodies over 1 KiB) hears
-    // at once whether to send it: 100 Continue, or 413 when the announced length is over the
-    // limit (it never sends the body; the connection closes).
+    // at once whether to send it: 100 Continue (or, above, 413 when the announced length is over
+    // the limit: it never sends the body; the connection closes).
     if (!parser.is_done() && parser.get().version() == 11 &&
         beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-      if (auto len = parser.content_length(); len && *len > opts.body_limit_bytes) {
-        finish({});
-        co_return parse_error_response(http::error::body_limit);
-      }
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       auto [wec, wn] = co_await asio::async_write(
           stream, asio::buffer(kContinue.data(), kContinue.size()), kNoThrow);
@@ -221,6 +234,55 @@ struct Server::Impl {
     }
     auto [bec, bn] = co_await http::async_read(stream, buf, parser, kNoThrow);
     co_return finish(bec);
+  }
+
+  // A request's head (no body) as the router sees it.
+  static Request head_of(const http::request<http::string_body>& msg, const std::string& remote) {
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    size_t q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = req.target.substr(q + 1);
+    for (const auto& f : msg)
+      req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    req.remote_address = remote;
+    return req;
+  }
+
+  // Reads a streamed upload's body into `sink`, 64 KiB at a time, each piece within
+  // read_timeout_ms, the whole at most upload_limit_bytes. 100 Continue first when the client
+  // waits for it. What became of the body (Router::UploadEnd).
+  asio::awaitable<Router::UploadEnd> read_streamed(
+      beast::tcp_stream& stream, beast::flat_buffer& buf,
+      http::request_parser<http::string_body>& head_parser, BodySink& sink) {
+    if (head_parser.get().version() == 11 &&
+        beast::iequals(head_parser.get()[http::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream.expires_after(std::chrono::milliseconds(opts.write_timeout_ms));
+      auto [wec, wn] = co_await asio::async_write(
+          stream, asio::buffer(kContinue.data(), kContinue.size()), kNoThrow);
+      if (wec) co_return Router::UploadEnd::kClosed;
+    }
+    http::request_parser<http::buffer_body> parser(std::move(head_parser));
+    parser.body_limit(opts.upload_limit_bytes);
+    std::vector<char> piece(64 * 1024);
+    while (!parser.is_done()) {
+      parser.get().body().data = piece.data();
+      parser.get().body().size = piece.size();
+      stream.expires_after(std::chrono::milliseconds(opts.read_timeout_ms));
+      auto [ec, n] = co_await http::async_read(stream, buf, parser, kNoThrow);
+      (void)n;
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec == http::error::body_limit) co_return Router::UploadEnd::kTooLarge;
+      if (ec == beast::error::timeout) co_return Router::UploadEnd::kTimeout;
+      if (ec) co_return Router::UploadEnd::kClosed;
+      const size_t got = piece.size() - parser.get().body().size;
+      if (got > 0 && !sink.write(std::string_view(piece.data(), got)))
+        co_return Router::UploadEnd::kStopped;
+    }
+    stream.expires_never();
+    co_return Router::UploadEnd::kComplete;
   }
 
   // One connection, counted in `connections` by the accept loop; uncounted when it ends.
@@ -238,28 +300,54 @@ struct Server::Impl {
     beast::flat_buffer buf;
     for (uint32_t served = 0;; ++served) {
       http::request_parser<http::string_body> parser;
-      parser.body_limit(opts.body_limit_bytes);
+      parser.body_limit(boost::none);  // set once the head is read (read_request)
       parser.header_limit(opts.header_limit_bytes);
-      bool closed = false;
+      bool closed = false, streaming = false;
+      std::optional<Router::StreamStart> upload;
+      auto streamed = [&] {
+        upload = router.open_stream(head_of(parser.get(), remote));
+        return upload.has_value();
+      };
       auto refused = co_await read_request(
-          stream, buf, parser, served == 0 ? opts.read_timeout_ms : opts.idle_timeout_ms, closed);
+          stream, buf, parser, served == 0 ? opts.read_timeout_ms : opts.idle_timeout_ms, closed,
+          streamed, streaming);
       if (refused) {
         bool ok = false;
         co_await write(stream, *refused, false, ok);
         break;
       }
       if (closed) break;
+      if (streaming) {
+        // A streamed upload: refused before its body (then closed: the body is not read), or
+        // read piece by piece into its sink.
+        if (!upload->sink) {
+          bool ok = false;
+          co_await write(stream, upload->refused, false, ok);
+          break;
+        }
+        Request head = head_of(parser.get(), remote);
+        bool keep_alive =
+            parser.get().keep_alive() && served + 1 < opts.max_requests_per_connection;
+        Router::UploadEnd end = co_await read_streamed(stream, buf, parser, *upload->sink);
+        const bool complete = end == Router::UploadEnd::kComplete;
+        // A client that timed out or went away hears nothing (its socket may be gone).
+        if (end == Router::UploadEnd::kClosed || end == Router::UploadEnd::kTimeout) break;
+        Response res;
+        try {
+          res = co_await router.finish_stream(head, std::move(upload->sink), end);
+        } catch (const std::exception& e) {
+          spdlog::error("upload handler failed: {}", e.what());
+          res = error_response(500, "Internal error");
+        }
+        keep_alive = keep_alive && complete && !res.close;
+        bool ok = false;
+        co_await write(stream, res, keep_alive, ok);
+        if (!ok || !keep_alive) break;
+        continue;
+      }
       auto& msg = parser.get();
-      Request req;
-      req.method = std::string(msg.method_string());
-      req.target = std::string(msg.target());
-      size_t q = req.target.find('?');
-      req.path = req.target.substr(0, q);
-      if (q != std::string::npos) req.query = req.target.substr(q + 1);
-      for (const auto& f : msg)
-        req.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      Request req = head_of(msg, remote);
       req.body = std::move(msg.body());
-      req.remote_address = remote;
       bool keep_alive = msg.keep_alive() && served + 1 < opts.max_requests_per_connection;
       // No deadline on the socket while the handler runs: the engine bounds its own work.
       stream.expires_never();

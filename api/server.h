@@ -19,6 +19,9 @@ struct ServerOptions {
   uint16_t port = 8080;  // 0 = any free port (tests)
   unsigned threads = 1;
   uint32_t body_limit_bytes = 65536;
+  // A streamed upload's body (Router::open_stream): read piece by piece, at most this many bytes,
+  // each piece within read_timeout_ms of the previous one.
+  uint64_t upload_limit_bytes = uint64_t(4) << 30;
   uint32_t header_limit_bytes = 8192;
   // A request must arrive whole (head and body) within read_timeout_ms of its first byte, or it
   // is answered 408 and the connection closed (slow clients). A new connection must send its

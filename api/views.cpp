@@ -181,6 +181,25 @@ void exchange_object(JsonWriter& w, const std::optional<HttpExchangeLog>& x, boo
   w.end_object();
 }
 
+// What every view of a check shows.
+void check_head(JsonWriter& w, const CheckRecord& c) {
+  w.kv("name", c.name);
+  w.kv("type", c.type);
+  w.kv("provider", c.provider);
+  w.key("buyer_id");
+  if (c.buyer_id != 0)
+    w.value(int64_t(c.buyer_id));
+  else
+    w.null();
+  w.kv("status", to_string(c.status));
+  w.kv("reason", c.reason);
+  w.kv("error_passed", c.error_passed);
+  w.kv("cached", c.cached);
+  w.kv("async", c.async);
+  w.kv("duration_us", c.duration_us);
+  pairs_object(w, "values", c.values);
+}
+
 }  // namespace
 
 void render_debug_lead(JsonWriter& w, const Lead& l, const DebugLog& debug, const Config& cfg) {
@@ -351,6 +370,18 @@ std::string render_admin_lead(const Lead& l, const DebugLog* debug, const Config
     w.end_object();
   }
   w.end_array();
+  // Compliance checks (issue 17), with the raw exchange of remote ones.
+  w.key("checks").begin_array();
+  if (debug) {
+    for (const CheckRecord& c : debug->checks) {
+      w.begin_object();
+      check_head(w, c);
+      w.key("exchange");
+      exchange_object(w, c.exchange, true);
+      w.end_object();
+    }
+  }
+  w.end_array();
   w.kv("debug_available", debug != nullptr);
   w.end_object();
   return out;
@@ -433,6 +464,18 @@ std::string render_timeline(const Lead& l, const DebugLog* debug, const Config& 
     timeline_exchange(w, "ping", d ? d->ping : std::nullopt);
     timeline_exchange(w, "post", d ? d->post : std::nullopt);
     w.end_object();
+  }
+  w.end_array();
+  // Each check with its latency (the "checks" stage above is their sum, and async ones ran after
+  // the answer); remote checks with their call's status and time.
+  w.key("checks").begin_array();
+  if (debug) {
+    for (const CheckRecord& c : debug->checks) {
+      w.begin_object();
+      check_head(w, c);
+      timeline_exchange(w, "call", c.exchange);
+      w.end_object();
+    }
   }
   w.end_array();
   w.end_object();

@@ -243,15 +243,11 @@ void merge_patch(json::value& target, const json::value& patch) {
 
 std::vector<std::string> start_only_changes(const json::object& before, const json::object& after) {
   static const std::pair<std::string_view, std::string_view> kStartOnly[] = {
-      {"server", "body_limit_bytes"},
-      {"server", "header_limit_bytes"},
-      {"server", "read_timeout_ms"},
-      {"server", "idle_timeout_ms"},
-      {"server", "max_connections"},
-      {"server", "max_requests_per_connection"},
-      {"server", "sandbox"},
-      {"outbound", "ca_file"},
-      {"outbound", "allow_private_networks"},
+      {"server", "body_limit_bytes"}, {"server", "header_limit_bytes"},
+      {"server", "read_timeout_ms"},  {"server", "idle_timeout_ms"},
+      {"server", "max_connections"},  {"server", "max_requests_per_connection"},
+      {"server", "sandbox"},          {"server", "upload_limit_bytes"},
+      {"outbound", "ca_file"},        {"outbound", "allow_private_networks"},
   };
   auto value_of = [](const json::object& doc, std::string_view section,
                      std::string_view key) -> const json::value* {

@@ -1013,10 +1013,10 @@ class Loader {
     const json::object* o = object(&v, cp, true);
     if (!o) return std::nullopt;
     unknown_keys(*o, cp,
-                 {"name", "type", "mode", "provider", "field", "fields", "required", "on_error",
-                  "timeout_ms", "cache_s", "sample_percent", "countries", "line_types", "lists",
-                  "base_url", "api_key", "account", "policy", "reference", "vendor", "request",
-                  "response"});
+                 {"name",       "type",     "mode",       "provider", "field",          "fields",
+                  "required",   "on_error", "timeout_ms", "cache_s",  "sample_percent", "countries",
+                  "line_types", "lists",    "base_url",   "api_key",  "account",        "policy",
+                  "reference",  "vendor",   "request",    "response"});
     CheckConfig c;
     std::string type = string(*o, "type", cp, true).value_or("");
     if (!type.empty() && !parse_check_type(type, c.type)) {
@@ -1076,7 +1076,8 @@ class Loader {
       if (c.fields.empty()) {
         std::string d = default_field(t, names);
         if (d.empty()) {
-          error(at(cp, "field"), "is required: the campaign has no " + std::string(what) + " field");
+          error(at(cp, "field"),
+                "is required: the campaign has no " + std::string(what) + " field");
           return;
         }
         c.fields.push_back(d);
@@ -1093,7 +1094,8 @@ class Loader {
       case CheckType::kSuppression: {
         if (c.fields.empty() && check_fields)
           for (const auto& f : *check_fields)
-            if (f.type == FieldType::kPhone || f.type == FieldType::kEmail) c.fields.push_back(f.name);
+            if (f.type == FieldType::kPhone || f.type == FieldType::kEmail)
+              c.fields.push_back(f.name);
         if (c.fields.empty())
           error(at(cp, "fields"), "is required: the campaign has no phone or email field");
         for (const auto& f : c.fields) {
@@ -1123,10 +1125,10 @@ class Loader {
           error(at(cp, "policy"), "must be record, require_success or require_match");
         break;
       case CheckType::kJornaya:
-        need_one_field(FieldType::kText,
-                       {"jornaya_leadid", "jornaya_lead_id", "leadid_token", "universal_leadid",
-                        "leadid"},
-                       "Jornaya LeadiD");
+        need_one_field(
+            FieldType::kText,
+            {"jornaya_leadid", "jornaya_lead_id", "leadid_token", "universal_leadid", "leadid"},
+            "Jornaya LeadiD");
         if (c.account.empty()) error(at(cp, "account"), "is required (your LeadiD account code)");
         break;
       case CheckType::kHttp:
@@ -1312,7 +1314,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
     L.unknown_keys(*s, "$.server",
                    {"body_limit_bytes", "header_limit_bytes", "read_timeout_ms", "idle_timeout_ms",
                     "max_fields", "max_field_value_bytes", "sandbox", "max_connections",
-                    "max_requests_per_connection", "rate_limits"});
+                    "max_requests_per_connection", "rate_limits", "upload_limit_bytes"});
     auto& sc = cfg->server;
     sc.body_limit_bytes =
         L.positive(*s, "body_limit_bytes", "$.server", sc.body_limit_bytes, 16 << 20);
@@ -1324,6 +1326,12 @@ ConfigLoadResult load_config_document(const json::object& root) {
     sc.max_field_value_bytes =
         L.positive(*s, "max_field_value_bytes", "$.server", sc.max_field_value_bytes, 1 << 20);
     sc.sandbox = L.boolean(*s, "sandbox", "$.server", false);
+    if (auto u = L.integer(*s, "upload_limit_bytes", "$.server", false)) {
+      if (*u < 1024 || *u > (int64_t(1) << 40))
+        L.error("$.server.upload_limit_bytes", "must be between 1024 and 1099511627776 (1 TiB)");
+      else
+        sc.upload_limit_bytes = uint64_t(*u);
+    }
     sc.max_connections = L.positive(*s, "max_connections", "$.server", sc.max_connections, 1000000);
     sc.max_requests_per_connection = L.positive(*s, "max_requests_per_connection", "$.server",
                                                 sc.max_requests_per_connection, 100000000);
@@ -1461,12 +1469,28 @@ ConfigLoadResult load_config_document(const json::object& root) {
       std::string p = Loader::idx("$.campaigns", i);
       const json::object* c = L.object(&(*cs)[i], p, true);
       if (!c) continue;
-      L.unknown_keys(
-          *c, p,
-          {"id", "name", "public_name", "type", "timezone", "fields", "suppliers", "buyers",
-           "distribution", "delivery_deadline_ms", "computed_fields", "filters", "dupe_check",
-           "exchange", "one_to_one", "tags", "missing_price", "archived", "checks",
-           "require_one_of", "validation_error_details"});
+      L.unknown_keys(*c, p,
+                     {"id",
+                      "name",
+                      "public_name",
+                      "type",
+                      "timezone",
+                      "fields",
+                      "suppliers",
+                      "buyers",
+                      "distribution",
+                      "delivery_deadline_ms",
+                      "computed_fields",
+                      "filters",
+                      "dupe_check",
+                      "exchange",
+                      "one_to_one",
+                      "tags",
+                      "missing_price",
+                      "archived",
+                      "checks",
+                      "require_one_of",
+                      "validation_error_details"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
@@ -1586,11 +1610,10 @@ ConfigLoadResult load_config_document(const json::object& root) {
           std::string sp = Loader::idx(Loader::at(p, "suppliers"), k);
           const json::object* s = L.object(&(*ss)[k], sp, true);
           if (!s) continue;
-          L.unknown_keys(
-              *s, sp,
-              {"id", "client_id", "name", "nickname", "lp_key", "lp_key_sha256", "hash", "paused",
-               "test_mode", "price", "filters", "caps", "margin", "min_buyer_bid", "archived",
-               "checks"});
+          L.unknown_keys(*s, sp,
+                         {"id", "client_id", "name", "nickname", "lp_key", "lp_key_sha256", "hash",
+                          "paused", "test_mode", "price", "filters", "caps", "margin",
+                          "min_buyer_bid", "archived", "checks"});
           SupplierConfig sc;
           sc.id = L.integer(*s, "id", sp, true).value_or(0);
           sc.client_id = L.integer(*s, "client_id", sp, true).value_or(0);

@@ -220,13 +220,13 @@ struct CheckConfig {
                      // shows "check:<name>", recorded values are fields "<name>_<value>"
   CheckType type = CheckType::kPhone;
   CheckMode mode = CheckMode::kSync;
-  std::string provider;              // validation_error_provider on failure (default by type)
-  std::vector<std::string> fields;   // the lead fields checked (phone, email, certificate, token)
-  bool required = false;             // a lead without the field fails (else the check is skipped)
-  bool fail_closed = false;          // on_error: fail_closed fails the lead, fail_open passes it
-  uint32_t timeout_ms = 3000;        // remote checks: the whole call
-  uint32_t cache_s = 0;              // remote checks: reuse a result for the same input (0: never)
-  uint32_t sample_percent = 100;     // the share of leads checked (by lead id: stable)
+  std::string provider;             // validation_error_provider on failure (default by type)
+  std::vector<std::string> fields;  // the lead fields checked (phone, email, certificate, token)
+  bool required = false;            // a lead without the field fails (else the check is skipped)
+  bool fail_closed = false;         // on_error: fail_closed fails the lead, fail_open passes it
+  uint32_t timeout_ms = 3000;       // remote checks: the whole call
+  uint32_t cache_s = 0;             // remote checks: reuse a result for the same input (0: never)
+  uint32_t sample_percent = 100;    // the share of leads checked (by lead id: stable)
   // phone
   std::vector<std::string> countries;   // ISO 3166 codes (default US)
   std::vector<std::string> line_types;  // allowed line types (empty: any)
@@ -234,8 +234,8 @@ struct CheckConfig {
   std::vector<int64_t> lists;
   // trustedform, jornaya, http: where and with what key
   std::string base_url;
-  std::string api_key;  // TrustedForm (HTTP Basic API:<key>)
-  std::string account;  // Jornaya: lac
+  std::string api_key;                     // TrustedForm (HTTP Basic API:<key>)
+  std::string account;                     // Jornaya: lac
   std::string policy = "require_success";  // TrustedForm: record, require_success, require_match
   std::string reference;  // TrustedForm retain.reference (a template; default the lead id)
   std::string vendor;     // TrustedForm retain.vendor (a template; default the supplier's name)
@@ -294,7 +294,7 @@ struct BuyerConfig {
   ResponseMappingConfig ping_response;
   std::optional<MissingPriceConfig> missing_price;  // overrides the campaign's
   std::vector<CheckConfig> checks;  // failing one skips this buyer ("Skipped: <provider>")
-  bool archived = false;  // deleted with leads: kept for reports, never tried
+  bool archived = false;            // deleted with leads: kept for reports, never tried
 };
 
 struct SupplierConfig {
@@ -309,10 +309,10 @@ struct SupplierConfig {
   Pricing price;
   std::vector<Filter> filters;
   Caps caps;
-  std::optional<Margin> margin;  // exchange: beats buyer and campaign margins
-  Money min_buyer_bid;           // exchange: bids below this (raw) are not offered
+  std::optional<Margin> margin;       // exchange: beats buyer and campaign margins
+  Money min_buyer_bid;                // exchange: bids below this (raw) are not offered
   std::vector<CheckOverride> checks;  // changes to the campaign's checks for this supplier
-  bool archived = false;         // deleted with leads: kept for reports, refused at intake
+  bool archived = false;              // deleted with leads: kept for reports, refused at intake
 
   // The mode and sampling of a campaign check for this supplier.
   const CheckOverride* check_override(std::string_view name) const {
@@ -399,6 +399,8 @@ struct ServerConfig {
   uint32_t idle_timeout_ms = 60000;  // keep-alive idle
   uint32_t max_fields = 200;         // per lead
   uint32_t max_field_value_bytes = 4096;
+  // Streamed uploads (suppression-list CSV, issue 17): the whole body at most this many bytes.
+  uint64_t upload_limit_bytes = uint64_t(4) << 30;
   uint32_t max_connections = 10000;             // more are answered 503 with Retry-After and closed
   uint32_t max_requests_per_connection = 1000;  // then the connection is closed after answering
   // Rate limits (token buckets, 0 = off): per API token on /public and /admin routes, per supplier
