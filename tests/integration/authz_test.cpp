@@ -28,6 +28,8 @@ TEST_F(Authz, EveryRouteEveryRole) {
   cfg["campaigns"].as_array().push_back(other);
   cfg["api_tokens"].as_array().push_back(boost::json::parse(
       R"({"name": "limited", "token": "test-limited-token", "role": "admin", "campaigns": [101]})"));
+  // A suppression list (issue 17): the account's; editors change it, limited tokens never see it.
+  cfg["lists"] = boost::json::parse(R"([{"id": 1, "name": "Internal DNC", "kind": "phone"}])");
   start(cfg);
   auto stored = post_lead(lead_json());
   const std::string lead_id = parse_object(stored.body)["lead_id"].as_string().c_str();
@@ -84,6 +86,16 @@ TEST_F(Authz, EveryRouteEveryRole) {
       {"PUT", "/admin/config", admin_get("/admin/config").body, true, true},
       {"POST", "/admin/config/rollback", R"({"version":1})", true, true},
       {"GET", "/admin/tokens", "", true, true},
+      // Suppression lists and their entries (issue 17).
+      {"GET", "/admin/lists", "", false},
+      {"GET", "/admin/lists/1", "", false},
+      {"GET", "/admin/lists/1/entries", "", false},
+      {"GET", "/admin/lists/1/entries/2125552671", "", false},
+      {"PATCH", "/admin/lists/1", R"({"description":"from the CRM"})", true},
+      {"PUT", "/admin/lists/1/entries/2125552671", "", true},
+      {"DELETE", "/admin/lists/1/entries/2125552671", "", true},
+      {"PUT", "/admin/lists/1/entries", "phone\n2125552671\n", true},
+      {"POST", "/admin/lists/1/entries", "phone\n2125552672\n", true},
       {"POST", "/admin/tokens", R"({"name":"matrix","role":"read"})", true, true},
   };
   struct Who {
@@ -142,7 +154,9 @@ TEST_F(Authz, EveryRouteEveryRole) {
   // find nothing to do), the admin's three patches, client create, replace, patch and delete, the
   // whole document, the rollback and the token.
   boost::json::object changes = parse_object(admin_get("/admin/changes").body);
-  EXPECT_EQ(changes["changes"].as_array().size(), 1u + 5u + 10u) << boost::json::serialize(changes);
+  // (+2: the editor's and the admin's list patches.)
+  EXPECT_EQ(changes["changes"].as_array().size(), 1u + 5u + 10u + 2u)
+      << boost::json::serialize(changes);
 }
 
 // Supplier intake ignores API tokens: only lp_key opens it, and an admin token does not.

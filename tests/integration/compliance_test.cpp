@@ -71,6 +71,12 @@ class Compliance : public AppFixture {
     return http_call(app_->port(), method, target, body,
                      {{"Authorization", "Bearer " + token}, {"Content-Type", type}});
   }
+  // One value of a lead's check, read from its admin view (null when the check is absent).
+  json::value check_value(const json::object& answer, std::string_view check, std::string_view key) {
+    json::object view = admin_lead(answer);
+    const json::object* c = check_of(view, check);
+    return c && c->contains(key) ? c->at(key) : json::value(nullptr);
+  }
   std::string field(const json::object& lead_view, const std::string& name) {
     const json::value* v = lead_view.at("lead_data").as_object().if_contains(name);
     return v && v->is_string() ? std::string(v->as_string()) : std::string("(absent)");
@@ -279,6 +285,277 @@ TEST_F(Compliance, ABuyersCheckSkipsOnlyThatBuyer) {
       R"("email":"bo@example.org","phone":"4103097989","state":"NY"})"));
   EXPECT_EQ(other["status"], "ACCEPTED");
   EXPECT_EQ(b1.count("/post"), 1u);
+}
+
+}  // namespace
+}  // namespace pp::testkit
+
+namespace pp::testkit {
+namespace {
+
+// TrustedForm v4 against a fake vendor on loopback: the documented request (POST /<cert id>,
+// api-version 4.0, Basic API:<key>, match_lead and retain), its answers read by policy; errors
+// fail open or closed as the campaign says; timeouts are errors; results are reused within the
+// cache window; the API key never reaches the debug log.
+TEST_F(Compliance, TrustedFormClaimsByPolicyWithErrorsTimeoutsAndCache) {
+  FakeBuyer b, tf;
+  b.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  std::atomic<int> mode{0};  // 0 success+match, 1 failure, 2 HTTP 500, 3 slow
+  tf.on("/" + kCert, [&](const Received&) {
+    switch (mode.load()) {
+      case 0:
+        return FakeReply::json(R"({"outcome":"success","match_lead":{"result":{"email_match":true,)"
+                               R"("phone_match":false}},"retain":{"result":{"expires_at":"2027-02-24T12:00:00Z"}}})");
+      case 1:
+        return FakeReply::json(R"({"outcome":"failure","reason":"certificate expired"})");
+      case 2:
+        return FakeReply{500, "oops"};
+      default: {
+        FakeReply r = FakeReply::json(R"({"outcome":"success"})");
+        r.delay = std::chrono::milliseconds(1500);
+        return r;
+      }
+    }
+  });
+  json::object check = json::parse(R"({"type": "trustedform", "name": "tf", "api_key": "tf-secret",
+      "policy": "require_match", "timeout_ms": 300, "on_error": "fail_closed"})")
+                           .as_object();
+  check["base_url"] = tf.url("");
+  json::object cfg = config_with(json::array{check}, b);
+  campaign_cfg(cfg)["validation_error_details"] = json::parse(R"({"provider": true})");
+  start(cfg);
+  const std::string cert = R"("trustedform_cert_url":"https://cert.trustedform.com/)" + kCert + "\"";
+
+  json::object ok = answer(post_lead(lead("(410) 309-7989", "ann@example.org", cert)));
+  EXPECT_EQ(ok["status"], "ACCEPTED") << json::serialize(ok);
+  ASSERT_EQ(tf.count("/" + kCert), 1u);
+  const Received req = tf.received().back();
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.header("api-version"), "4.0");
+  EXPECT_EQ(req.header("Authorization"), "Basic QVBJOnRmLXNlY3JldA==");  // API:tf-secret
+  json::object sent = parse_object(req.body);
+  EXPECT_EQ(sent["match_lead"].as_object()["email"], "ann@example.org");
+  EXPECT_EQ(sent["match_lead"].as_object()["phone"], "4103097989");
+  EXPECT_EQ(sent["retain"].as_object()["reference"], ok["lead_id"]);
+  EXPECT_EQ(sent["retain"].as_object()["vendor"], "Supplier Co");
+  json::object v = admin_lead(ok);
+  EXPECT_EQ(field(v, "tf_outcome"), "success");
+  EXPECT_EQ(field(v, "tf_email_match"), "true");
+  EXPECT_EQ(field(v, "tf_expires_at"), "2027-02-24T12:00:00Z");
+  const json::object* c = check_of(v, "tf");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->at("status"), "pass");
+  const json::object& x = c->at("exchange").as_object();
+  EXPECT_EQ(x.at("http_status"), 200);
+  EXPECT_NE(json::serialize(v).find("outcome"), std::string::npos);
+  EXPECT_EQ(json::serialize(v).find("tf-secret"), std::string::npos);
+  EXPECT_EQ(json::serialize(v).find("QVBJOnRmLXNlY3JldA"), std::string::npos);
+
+  // A failed claim: rejected with the vendor's reason.
+  mode = 1;
+  json::object failed = answer(post_lead(lead("(410) 309-7989", "bo@example.org", cert)));
+  EXPECT_EQ(failed["code"], 1015);
+  EXPECT_EQ(failed["error_meta"].as_object()["provider_name"], "TrustedForm");
+  EXPECT_FALSE(failed["error_meta"].as_object().contains("description"));
+  EXPECT_EQ(admin_lead(failed)["validation_error_description"], "certificate expired");
+
+  // The vendor down: fail_closed rejects...
+  mode = 2;
+  json::object down = answer(post_lead(lead("(410) 309-7989", "cy@example.org", cert)));
+  EXPECT_EQ(down["code"], 1015);
+  EXPECT_EQ(admin_lead(down)["validation_error_description"], "TrustedForm unavailable (HTTP 500)");
+  // ... and so does a vendor slower than the check's timeout (an error too).
+  mode = 3;
+  json::object slow = answer(post_lead(lead("(410) 309-7989", "di@example.org", cert)));
+  EXPECT_EQ(slow["code"], 1015);
+  EXPECT_EQ(admin_lead(slow)["validation_error_description"], "TrustedForm timeout");
+
+  // A certificate URL that is not one fails without a call.
+  const size_t calls = tf.count("/" + kCert);
+  json::object bad = answer(post_lead(lead(
+      "(410) 309-7989", "ed@example.org", R"("trustedform_cert_url":"https://example.com/x")")));
+  EXPECT_EQ(bad["code"], 1015);
+  EXPECT_EQ(tf.count("/" + kCert), calls);
+
+  // fail_open: the same outage lets leads through, the error recorded.
+  json::object open_check = check;
+  open_check["on_error"] = "fail_open";
+  open_check["cache_s"] = 3600;
+  EXPECT_EQ(call("PATCH", "/admin/campaigns/100", json::serialize(json::object{
+                                                        {"checks", json::array{open_check}}}))
+                .status,
+            200);
+  mode = 2;
+  json::object through = answer(post_lead(lead("(410) 309-7989", "fa@example.org", cert)));
+  EXPECT_EQ(through["status"], "ACCEPTED") << json::serialize(through);
+  json::object through_view = admin_lead(through);
+  const json::object* e = check_of(through_view, "tf");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->at("status"), "error");
+  EXPECT_EQ(e->at("error_passed"), true);
+
+  // The cache: a success is kept for cache_s; the same certificate and contact are not claimed
+  // (nor paid for) again, another contact is.
+  mode = 0;
+  const size_t before = tf.count("/" + kCert);
+  json::object first = answer(post_lead(lead("(410) 309-7989", "gi@example.org", cert)));
+  json::object second = answer(post_lead(lead("(410) 309-7989", "gi@example.org", cert)));
+  EXPECT_EQ(tf.count("/" + kCert), before + 1);
+  EXPECT_EQ(check_value(first, "tf", "cached"), false);
+  EXPECT_EQ(check_value(second, "tf", "cached"), true);
+  EXPECT_EQ(check_value(second, "tf", "status"), "pass");
+  answer(post_lead(lead("(410) 309-7989", "ho@example.org", cert)));
+  EXPECT_EQ(tf.count("/" + kCert), before + 2);
+}
+
+// Jornaya: GET /Authenticate?lac=&id=, authentic 1 passes, 0 fails; a token that is not one fails
+// without a call; "at least one of" the consent fields is required before any check.
+TEST_F(Compliance, JornayaAndAtLeastOneConsentField) {
+  FakeBuyer b, jo;
+  b.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  jo.on("/Authenticate", [](const Received& r) {
+    return FakeReply::json(r.target.find("A1B2C3D4-0000-1111-2222-333344445555") != std::string::npos
+                               ? R"({"authenticate":{"authentic":1}})"
+                               : R"({"authenticate":{"authentic":0}})");
+  });
+  json::object check =
+      json::parse(R"({"type": "jornaya", "account": "ACME", "field": "jornaya_leadid"})").as_object();
+  check["base_url"] = jo.url("");
+  json::object cfg = config_with(json::array{check}, b);
+  campaign_cfg(cfg)["require_one_of"] =
+      json::parse(R"([["trustedform_cert_url", "jornaya_leadid"]])");
+  start(cfg);
+  json::object none = answer(post_lead(lead()));
+  EXPECT_EQ(none["code"], 1007);
+  EXPECT_EQ(none["message"],
+            "Lead not accepted due to filters: at least one of trustedform_cert_url, jornaya_leadid");
+  EXPECT_EQ(jo.count("/Authenticate"), 0u);
+
+  json::object ok = answer(
+      post_lead(lead("(410) 309-7989", "ann@example.org", R"("jornaya_leadid":")" + kToken + "\"")));
+  EXPECT_EQ(ok["status"], "ACCEPTED") << json::serialize(ok);
+  ASSERT_EQ(jo.count("/Authenticate"), 1u);
+  EXPECT_EQ(jo.received().back().method, "GET");
+  EXPECT_EQ(jo.received().back().target, "/Authenticate?lac=ACME&id=" + kToken);
+  EXPECT_EQ(field(admin_lead(ok), "jornaya_authentic"), "1");
+
+  json::object fake = answer(post_lead(lead(
+      "(410) 309-7989", "ann@example.org", R"("jornaya_leadid":"B1B2C3D4-0000-1111-2222-333344445555")")));
+  EXPECT_EQ(fake["code"], 1015);
+  EXPECT_EQ(admin_lead(fake)["validation_error_provider"], "Jornaya");
+  EXPECT_EQ(admin_lead(fake)["validation_error_description"], "LeadiD token is not authentic");
+
+  json::object junk = answer(
+      post_lead(lead("(410) 309-7989", "ann@example.org", R"("jornaya_leadid":"not-a-token")")));
+  EXPECT_EQ(junk["code"], 1015);
+  EXPECT_EQ(jo.count("/Authenticate"), 2u);
+  // A certificate alone satisfies "at least one of"; the Jornaya check then has no input: skipped.
+  json::object cert_only = answer(post_lead(lead(
+      "(410) 309-7989", "ann@example.org",
+      R"("trustedform_cert_url":"https://cert.trustedform.com/)" + kCert + "\"")));
+  EXPECT_EQ(cert_only["status"], "ACCEPTED") << json::serialize(cert_only);
+  EXPECT_EQ(check_value(cert_only, "jornaya", "status"), "skipped");
+}
+
+// Any HTTP validator, defined like a buyer: its score is kept on the lead and a buyer filters on
+// it; a rejection fails the lead with the validator's reason.
+TEST_F(Compliance, AnyHttpValidatorWithValuesUsableByBuyers) {
+  FakeBuyer b1, b2, val;
+  b1.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  b2.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  val.on("/score", [](const Received& r) {
+    if (r.body.find("\"4105550188\"") != std::string::npos)
+      return FakeReply::json(R"({"result":"bad","why":"known fraud","score":5})");
+    if (r.body.find("\"4103097989\"") != std::string::npos)
+      return FakeReply::json(R"({"result":"ok","score":87})");
+    return FakeReply::json(R"({"result":"ok","score":20})");
+  });
+  json::object check = json::parse(R"({"type": "http", "name": "fraud", "provider": "IPQS Phone",
+      "request": {"method": "POST", "format": "json", "fields": {"phone": "{{phone}}"}},
+      "response": {"format": "json", "accepted": {"path": "result", "equals": ["ok"]},
+                   "rejected": {"path": "result", "equals": ["bad"]}, "reason": "why",
+                   "keep": {"score": "score"}}})")
+                           .as_object();
+  check["request"].as_object()["url"] = val.url("/score");
+  json::object picky = http_buyer(301, 2, b1.url("/post"), 1);
+  picky["filters"] = json::parse(R"([{"field": "fraud_score", "op": "gt", "value": 50}])");
+  json::object cfg = base_config({picky, http_buyer(302, 3, b2.url("/post"), 2)});
+  campaign_cfg(cfg)["checks"] = json::array{check};
+  start(cfg);
+
+  json::object high = answer(post_lead(lead()));
+  EXPECT_EQ(high["status"], "ACCEPTED") << json::serialize(high);
+  EXPECT_EQ(field(admin_lead(high), "fraud_score"), "87");
+  EXPECT_EQ(b1.count("/post"), 1u);  // the picky buyer: score over 50
+  json::object low = answer(post_lead(lead("(410) 555-0200")));
+  EXPECT_EQ(low["status"], "ACCEPTED") << json::serialize(low);
+  EXPECT_EQ(b1.count("/post"), 1u);
+  EXPECT_EQ(b2.count("/post"), 1u);  // filtered out of the first, sold to the second
+  json::object fraud = answer(post_lead(lead("(410) 555-0188")));
+  EXPECT_EQ(fraud["code"], 1015);
+  EXPECT_EQ(admin_lead(fraud)["validation_error_provider"], "IPQS Phone");
+  EXPECT_EQ(admin_lead(fraud)["validation_error_description"], "known fraud");
+}
+
+// Modes: async checks never delay the answer (the vendor holds its answer until the supplier has
+// had its own) and are recorded after; a supplier's override turns a check off; a 0% sample
+// never calls the vendor.
+TEST_F(Compliance, AsyncChecksOverridesAndSampling) {
+  FakeBuyer b, jo;
+  b.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  jo.on("/Authenticate", [&](const Received&) {
+    std::unique_lock lk(mu);
+    cv.wait_for(lk, std::chrono::seconds(20), [&] { return release; });
+    return FakeReply::json(R"({"authentic":0})");
+  });
+  json::object check = json::parse(R"({"type": "jornaya", "account": "ACME", "mode": "async",
+                                       "timeout_ms": 30000})")
+                           .as_object();
+  check["base_url"] = jo.url("");
+  json::object phone = json::parse(R"({"type": "phone", "name": "ph", "sample_percent": 0})").as_object();
+  json::object cfg = config_with(json::array{check, phone}, b);
+  cfg["campaigns"].as_array()[0].as_object()["suppliers"].as_array()[1].as_object()["checks"] =
+      json::parse(R"([{"name": "jornaya", "mode": "off"}])");
+  start(cfg);
+
+  // The answer comes while the vendor still holds its own: the check does not block the lead.
+  json::object a = answer(
+      post_lead(lead("(410) 555-0123", "ann@example.org", R"("jornaya_leadid":")" + kToken + "\"")));
+  EXPECT_EQ(a["status"], "ACCEPTED") << json::serialize(a);  // a fictional number: ph sampled out
+  {
+    std::lock_guard lk(mu);
+    release = true;
+  }
+  cv.notify_all();
+  // Recorded once the vendor answered (bounded wait for a background write, not for timing).
+  const json::object* rec = nullptr;
+  json::object view;
+  for (int i = 0; i < 200 && rec == nullptr; ++i) {
+    view = admin_lead(a);
+    rec = check_of(view, "jornaya");
+    if (rec == nullptr || rec->at("async") != true || rec->at("status") == "skipped") {
+      rec = nullptr;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+  }
+  ASSERT_TRUE(rec) << json::serialize(view);
+  EXPECT_EQ(rec->at("status"), "fail");  // recorded, never rejecting: the lead stays sold
+  EXPECT_EQ(view["status"], "ACCEPTED");
+  const json::object* ph = check_of(view, "ph");
+  ASSERT_TRUE(ph);
+  EXPECT_EQ(ph->at("status"), "skipped");
+  EXPECT_EQ(ph->at("reason"), "not in the 0% sample");
+
+  // Supplier 201 has the check off: no call, recorded as skipped.
+  const size_t calls = jo.count("/Authenticate");
+  json::object off = answer(post_lead(
+      lead("(410) 309-7989", "ann@example.org", R"("jornaya_leadid":")" + kToken + "\"", 201)));
+  EXPECT_EQ(off["status"], "ACCEPTED") << json::serialize(off);
+  EXPECT_EQ(check_value(off, "jornaya", "reason"), "off for this supplier");
+  EXPECT_EQ(jo.count("/Authenticate"), calls);
 }
 
 }  // namespace
