@@ -41,7 +41,7 @@ BENCH_ARGS ?=
 bench:
 	@bash scripts/install-deps.sh --bench
 	@cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build $(BENCH_DIR) -j $(JOBS) --target pingpostd pp_micro pp_fakebuyer pp_loadgen pp_preload pp_reportbench pp_minlead
+	@cmake --build $(BENCH_DIR) -j $(JOBS) --target pingpostd pp_micro pp_fakebuyer pp_loadgen pp_preload pp_reportbench pp_minlead pp_listbench
 	python3 bench/run_bench.py --build $(BENCH_DIR) --out bench/results/latest.md $(BENCH_ARGS)
 
 FUZZ_DIR ?= build-fuzz

@@ -17,6 +17,8 @@ Loopback only. Every process it starts is killed when it ends. Scenarios (see BE
   growth    1..100 buyers (pingpost and nginx + Lua), and 0 / 10^5 / 10^6 leads already stored
   memory    resident size idle, at steady load, with 1,000 leads in flight (pingpost and nginx)
   reports   read API over 10^6 stored leads vs reading the leads (pp_reportbench)
+  lists     suppression lists (issue 17): upload rows/s, resident size, lookup latency, three lists
+            per lead (pp_listbench, 10^7 rows), and an upload streamed through pingpostd's admin API
 """
 import argparse
 import datetime
@@ -695,6 +697,45 @@ class Bench:
                      "the bulk load, rollups not compacted: the slow case):",
                      [], notes=["```\n" + out.strip() + "\n```"], header=[])
 
+    def lists(self):
+        n = 1000000 if self.a.quick else 10000000
+        out = subprocess.run([self.bin("pp_listbench"), "--rows", str(n), "--dir",
+                              os.path.join(self.work, "lists")],
+                             check=True, capture_output=True, text=True).stdout
+        shutil.rmtree(os.path.join(self.work, "lists"), ignore_errors=True)
+        # The same through the server: a CSV streamed to PUT /admin/lists/1/entries.
+        rows = n // 5
+        cfg = pingpost_config("direct")
+        cfg["lists"] = [{"id": 1, "name": "DNC", "kind": "phone"}]
+        cfg["api_tokens"] = [{"name": "bench", "token": "bench-admin-token", "role": "admin"}]
+        path = os.path.join(self.work, "upload.csv")
+        with open(path, "w") as f:
+            f.write("phone\n")
+            for i in range(rows):
+                f.write(f"{200 + i % 800:03d}{200 + (i // 800) % 800:03d}{i % 10000:04d}\n")
+        pp = self.pingpost(cfg)
+        size = os.path.getsize(path)
+        t0 = time.time()
+        conn = http.client.HTTPConnection("127.0.0.1", PP_PORT, timeout=600)
+        with open(path, "rb") as body:
+            conn.request("PUT", "/admin/lists/1/entries", body=body,
+                         headers={"Authorization": "Bearer bench-admin-token", "Content-Type": "text/csv",
+                                  "Content-Length": str(size)})
+            resp = conn.getresponse()
+            answer = json.loads(resp.read())
+        took = time.time() - t0
+        rss = rss_mb(pp.pid)
+        self.procs.stop(pp)
+        os.remove(path)
+        self.section(f"10. Suppression lists ({n:,} rows; goals for 10^8)",
+                     "`pp_listbench` output (the upload's reading, storing and reading back; "
+                     "lookups; a lead against three lists), then an upload through pingpostd:",
+                     [[f"{rows:,} rows ({size / 1e6:.0f} MB) streamed to PUT /admin/lists/1/entries",
+                       f"{took:.2f} s", f"{rows / took:,.0f} rows/s",
+                       f"{answer.get('entries', 0):,} entries, resident {rss:.0f} MiB"]],
+                     notes=["```\n" + out.strip() + "\n```"],
+                     header=["run", "time", "rate", "after"])
+
     def profiled_load(self, pp):
         """Runs the exchange load while perf samples pingpostd; keeps the top of the profile."""
         data = os.path.join(self.work, "perf.data")
@@ -772,7 +813,7 @@ def main():
     if a.quick:
         a.duration = min(a.duration, 2)
     all_scenarios = ["micro", "limit", "direct", "exchange", "threads2", "silent", "growth", "memory",
-                     "reports", "changes"]
+                     "reports", "changes", "lists"]
     chosen = [s for s in a.only.split(",") if s] or all_scenarios
     for s in chosen:
         if s not in all_scenarios:

@@ -79,7 +79,10 @@ std::string to_ascii_domain(std::string_view domain, std::string& reason) {
   }
   size_t labels = 0;
   std::string_view last;
-  for (std::string_view label : split(out, ".")) {
+  std::string_view rest = out;
+  for (;;) {
+    const size_t dot = rest.find('.');
+    const std::string_view label = rest.substr(0, dot);
     ++labels;
     if (label.empty() || label.size() > 63) {
       reason = "domain label empty or longer than 63 characters";
@@ -96,6 +99,8 @@ std::string to_ascii_domain(std::string_view domain, std::string& reason) {
       }
     }
     last = label;
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
   }
   if (labels < 2) {
     reason = "domain without a top-level domain";

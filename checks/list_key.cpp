@@ -5,6 +5,7 @@
 #include <array>
 
 #include "checks/email.h"
+#include "core/hash.h"
 #include "core/text.h"
 
 namespace pp::checks {
@@ -18,11 +19,10 @@ uint64_t be64(const unsigned char* p) {
   return v;
 }
 
-// The first 8 bytes of a digest of `data` (EVP: SHA-NI where the CPU has it).
-uint64_t digest_prefix(const EVP_MD* md, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
+// The first 8 bytes of a digest of `data` (SHA-NI where the CPU has it).
+uint64_t digest_prefix(DigestKind kind, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE] = {};
+  digest_raw(kind, data, out);
   return be64(out);
 }
 
@@ -33,7 +33,7 @@ int hex_value(char c) {
   return -1;
 }
 
-const EVP_MD* md_of(ListKind k) { return k == ListKind::kMd5 ? EVP_md5() : EVP_sha256(); }
+DigestKind md_of(ListKind k) { return k == ListKind::kMd5 ? DigestKind::kMd5 : DigestKind::kSha256; }
 
 }  // namespace
 
@@ -103,7 +103,7 @@ std::optional<uint64_t> entry_key(ListKind kind, std::string_view cell, std::str
         error = "not an email address";
         return std::nullopt;
       }
-      return digest_prefix(EVP_sha256(), n);
+      return digest_prefix(DigestKind::kSha256, n);
     }
     case ListKind::kEmailDomain: {
       std::string n = normalize_domain(cell);
@@ -111,7 +111,7 @@ std::optional<uint64_t> entry_key(ListKind kind, std::string_view cell, std::str
         error = "not a domain";
         return std::nullopt;
       }
-      return digest_prefix(EVP_sha256(), n);
+      return digest_prefix(DigestKind::kSha256, n);
     }
     case ListKind::kSha256:
     case ListKind::kMd5: {
@@ -135,7 +135,7 @@ size_t phone_lookup_keys(ListKind kind, std::string_view phone, uint64_t out[3])
   if (kind != ListKind::kSha256 && kind != ListKind::kMd5) return 0;
   // Buyers hash numbers as they keep them: 10 digits, E.164 digits, or E.164 with '+'.
   std::string digits = std::to_string(*v);
-  const EVP_MD* md = md_of(kind);
+  const DigestKind md = md_of(kind);
   size_t n = 0;
   if (digits.size() == 11 && digits[0] == '1')
     out[n++] = digest_prefix(md, std::string_view(digits).substr(1));
@@ -149,7 +149,7 @@ size_t email_lookup_keys(ListKind kind, std::string_view email, uint64_t out[3])
   std::string n = normalize_email(email);
   if (n.empty()) return 0;
   if (kind == ListKind::kEmailDomain) {
-    out[0] = digest_prefix(EVP_sha256(), std::string_view(n).substr(n.rfind('@') + 1));
+    out[0] = digest_prefix(DigestKind::kSha256, std::string_view(n).substr(n.rfind('@') + 1));
     return 1;
   }
   out[0] = digest_prefix(md_of(kind), n);

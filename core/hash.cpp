@@ -23,17 +23,28 @@ std::string digest_hex(const EVP_MD* md, std::string_view data) {
 // keys): the algorithm is fetched from the provider once and each thread reuses one context,
 // where EVP_Digest allocates a context and looks the algorithm up on every call (about 6k
 // instructions of a 20-byte key's 7k).
-std::string sha256_hex(std::string_view data) {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+size_t digest_raw(DigestKind kind, std::string_view data, unsigned char* out) {
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  static EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
   thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
                                                                            &EVP_MD_CTX_free);
-  if (md == nullptr || !ctx) return digest_hex(EVP_sha256(), data);
-  unsigned char out[EVP_MAX_MD_SIZE];
+  EVP_MD* md = kind == DigestKind::kSha256 ? sha256 : md5;
   unsigned int len = 0;
+  if (md == nullptr || !ctx) {
+    const EVP_MD* legacy = kind == DigestKind::kSha256 ? EVP_sha256() : EVP_md5();
+    return EVP_Digest(data.data(), data.size(), out, &len, legacy, nullptr) == 1 ? len : 0;
+  }
   if (EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
       EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
       EVP_DigestFinal_ex(ctx.get(), out, &len) != 1)
-    return {};
+    return 0;
+  return len;
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  size_t len = digest_raw(DigestKind::kSha256, data, out);
+  if (len == 0) return {};
   return hex_encode(std::string_view(reinterpret_cast<const char*>(out), len));
 }
 

@@ -6,6 +6,10 @@
 namespace pp {
 
 std::string sha256_hex(std::string_view data);
+// A raw digest into `out` (32 bytes for SHA-256, 16 for MD5); its length, 0 on failure. The
+// algorithm is fetched once and each thread reuses one context (hot paths: suppression lists).
+enum class DigestKind : uint8_t { kSha256, kMd5 };
+size_t digest_raw(DigestKind kind, std::string_view data, unsigned char* out);
 // A new secret (API tokens): "pp_" and 64 hex digits from the system's CSPRNG (OpenSSL RAND_bytes).
 std::string random_token();
 std::string md5_hex(std::string_view data);
