@@ -1171,15 +1171,29 @@ class Loader {
     return out;
   }
 
+  // A supplier's "checks": an entry with a "type" is the supplier's own check; one without
+  // changes the campaign's check it names.
   std::vector<CheckOverride> check_overrides(const json::object& o, const std::string& path,
-                                             const std::vector<CheckConfig>& campaign_checks) {
+                                             const std::vector<CheckConfig>& campaign_checks,
+                                             const Config& cfg, std::vector<CheckConfig>& own) {
     std::vector<CheckOverride> out;
     const json::array* a = array(o, "checks", path, false);
     if (!a) return out;
+    std::set<std::string> names;
+    for (const auto& k : campaign_checks) names.insert(k.name);
     for (size_t i = 0; i < a->size(); ++i) {
       std::string cp = idx(at(path, "checks"), i);
       const json::object* c = object(&(*a)[i], cp, true);
       if (!c) continue;
+      if (c->contains("type")) {
+        auto check_cfg = check((*a)[i], cp, cfg);
+        if (!check_cfg) continue;
+        if (!names.insert(check_cfg->name).second)
+          error(at(cp, "name"), "duplicate check '" + check_cfg->name +
+                                    "' (the campaign's or the supplier's; name them apart)");
+        own.push_back(std::move(*check_cfg));
+        continue;
+      }
       unknown_keys(*c, cp, {"name", "mode", "sample_percent"});
       CheckOverride ov;
       ov.name = string(*c, "name", cp, true).value_or("");
@@ -1634,7 +1648,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
           sc.filters = L.filters(*s, sp, cc.tz);
           sc.caps = L.caps(*s, sp);
           sc.margin = L.margin(*s, "margin", sp);
-          sc.checks = L.check_overrides(*s, sp, cc.checks);
+          sc.checks = L.check_overrides(*s, sp, cc.checks, *cfg, sc.own_checks);
           if (const json::value* mb = s->if_contains("min_buyer_bid")) {
             if (auto m = L.money(*mb, Loader::at(sp, "min_buyer_bid"))) sc.min_buyer_bid = *m;
           }

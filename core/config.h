@@ -312,7 +312,10 @@ struct SupplierConfig {
   std::optional<Margin> margin;       // exchange: beats buyer and campaign margins
   Money min_buyer_bid;                // exchange: bids below this (raw) are not offered
   std::vector<CheckOverride> checks;  // changes to the campaign's checks for this supplier
-  bool archived = false;              // deleted with leads: kept for reports, refused at intake
+  // The supplier's own checks (entries with a "type"), run after the campaign's on its leads:
+  // a list attached to one supplier, a stricter phone rule for one source.
+  std::vector<CheckConfig> own_checks;
+  bool archived = false;  // deleted with leads: kept for reports, refused at intake
 
   // The mode and sampling of a campaign check for this supplier.
   const CheckOverride* check_override(std::string_view name) const {

@@ -33,7 +33,10 @@ class ChecksStage final : public Stage {
   std::string_view name() const override { return kStageChecks; }
   bool waits() const override { return true; }
   asio::awaitable<StageOutcome> run_async(LeadRun& r) const override {
-    const auto& checks = r.snap->campaign_checks(r.campaign->id);
+    // The campaign's checks, then the supplier's own.
+    std::vector<const CompiledCheck*> checks;
+    for (const CompiledCheck& cc : r.snap->campaign_checks(r.campaign->id)) checks.push_back(&cc);
+    for (const CompiledCheck& cc : r.snap->supplier_checks(r.supplier->id)) checks.push_back(&cc);
     CheckEnv env{r.engine.lists, r.engine.check_cache, r.transport, r.snap->config(), r.now};
     std::string summary;
     auto note = [&](const CheckRecord& rec) {
@@ -43,7 +46,8 @@ class ChecksStage final : public Stage {
       if (rec.status == CheckStatus::kError)
         summary += rec.error_passed ? " (passed)" : " (failed)";
     };
-    for (const CompiledCheck& cc : checks) {
+    for (const CompiledCheck* ccp : checks) {
+      const CompiledCheck& cc = *ccp;
       const CheckConfig& c = *cc.config;
       const CheckMode mode = effective_mode(c, r.supplier);
       if (mode == CheckMode::kOff) {

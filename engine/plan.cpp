@@ -27,7 +27,10 @@ RulePlan RulePlan::build(const CampaignConfig& campaign, LeadMode mode) {
   v.insert(v.end(), {&s::fields(), &s::supplier_paused(), &s::computed_fields(), &s::filters(),
                      &s::duplicates(), &s::supplier_caps()});
   // Checks after every free rule: a paid check is not bought for a lead the caps would refuse.
-  if (!campaign.checks.empty()) v.push_back(&s::checks());
+  bool supplier_checks = false;
+  for (const auto& sup : campaign.suppliers)
+    supplier_checks = supplier_checks || !sup.own_checks.empty();
+  if (!campaign.checks.empty() || supplier_checks) v.push_back(&s::checks());
   if (mode == LeadMode::kPost)
     v.push_back(&s::sell_ping());
   else if (campaign.type == CampaignType::kPingPostExchange)

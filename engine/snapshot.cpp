@@ -24,6 +24,12 @@ const std::vector<CompiledCheck>& Snapshot::campaign_checks(CampaignId id) const
   return it == campaign_checks_.end() ? kNone : it->second;
 }
 
+const std::vector<CompiledCheck>& Snapshot::supplier_checks(SupplierId id) const {
+  static const std::vector<CompiledCheck> kNone;
+  auto it = supplier_checks_.find(id);
+  return it == supplier_checks_.end() ? kNone : it->second;
+}
+
 const std::vector<CompiledCheck>& Snapshot::buyer_checks(BuyerId id) const {
   static const std::vector<CompiledCheck> kNone;
   auto it = buyer_checks_.find(id);
@@ -100,6 +106,14 @@ SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors, 
     if (!c.checks.empty())
       snap->campaign_checks_[c.id] =
           compile_checks(c.checks, "$.campaigns[" + std::to_string(ci) + "]", errors);
+    for (size_t si = 0; si < c.suppliers.size(); ++si) {
+      const SupplierConfig& s = c.suppliers[si];
+      if (!s.own_checks.empty())
+        snap->supplier_checks_[s.id] = compile_checks(
+            s.own_checks,
+            "$.campaigns[" + std::to_string(ci) + "].suppliers[" + std::to_string(si) + "]",
+            errors);
+    }
     for (size_t bi = 0; bi < c.buyers.size(); ++bi) {
       const BuyerConfig& b = c.buyers[bi];
       std::string path =

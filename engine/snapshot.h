@@ -57,6 +57,7 @@ class Snapshot {
   // The campaign's checks and a buyer's, compiled, in configuration order (empty when none).
   const std::vector<CompiledCheck>& campaign_checks(CampaignId id) const;
   const std::vector<CompiledCheck>& buyer_checks(BuyerId id) const;
+  const std::vector<CompiledCheck>& supplier_checks(SupplierId id) const;
 
  private:
   ConfigPtr config_;
@@ -66,6 +67,7 @@ class Snapshot {
   std::unordered_map<CampaignId, std::vector<std::pair<std::string, buyers::Template>>> computed_;
   std::unordered_map<CampaignId, std::vector<CompiledCheck>> campaign_checks_;
   std::unordered_map<BuyerId, std::vector<CompiledCheck>> buyer_checks_;
+  std::unordered_map<SupplierId, std::vector<CompiledCheck>> supplier_checks_;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

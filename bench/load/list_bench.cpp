@@ -65,7 +65,9 @@ std::vector<double> timed(size_t n, F&& f) {
   return ns;
 }
 
-double q(const std::vector<double>& v, double p) { return v[std::min(v.size() - 1, size_t(p * double(v.size())))]; }
+double q(const std::vector<double>& v, double p) {
+  return v[std::min(v.size() - 1, size_t(p * double(v.size())))];
+}
 
 }  // namespace
 
@@ -152,14 +154,16 @@ int main(int argc, char** argv) {
   size_t hits = 0;
   auto ns = timed(probe.size(), [&](size_t i) { hits += again.contains(1, probe[i]); });
   auto clock_ns = timed(100000, [](size_t) {});
-  std::printf("lookup                      p50 %.0f ns  p99 %.0f ns  p99.9 %.0f ns (goal p99 <= 5 us;"
-              " %zu of 10^6 listed; clock overhead p50 %.0f ns)\n",
-              q(ns, 0.5), q(ns, 0.99), q(ns, 0.999), hits, q(clock_ns, 0.5));
+  std::printf(
+      "lookup                      p50 %.0f ns  p99 %.0f ns  p99.9 %.0f ns (goal p99 <= 5 us;"
+      " %zu of 10^6 listed; clock overhead p50 %.0f ns)\n",
+      q(ns, 0.5), q(ns, 0.99), q(ns, 0.999), hits, q(clock_ns, 0.5));
 
   // Three lists attached: phones (the big one), emails, SHA-256 hashes.
   std::vector<uint64_t> emails, hashes;
   for (int i = 0; i < 100000; ++i) {
-    emails.push_back(*checks::entry_key(ListKind::kEmail, "user" + std::to_string(i) + "@example.com", why));
+    emails.push_back(
+        *checks::entry_key(ListKind::kEmail, "user" + std::to_string(i) + "@example.com", why));
     hashes.push_back(*checks::entry_key(ListKind::kSha256, sha256_hex(phone_of(rng())), why));
   }
   if (!again.replace(2, emails).ok() || !again.replace(3, hashes).ok()) return 1;
@@ -188,10 +192,11 @@ int main(int argc, char** argv) {
     rounds.emplace_back(q(per_lead, 0.99), q(per_lead, 0.5));
   }
   std::sort(rounds.begin(), rounds.end());
-  std::printf("three lists, per lead       p50 %.2f us  p99 %.2f us (median of 3 rounds; p99s %.2f /"
-              " %.2f / %.2f us; goal <= 5 us; phone and email, SHA-256 of each form included)\n",
-              rounds[1].second / 1000.0, rounds[1].first / 1000.0, rounds[0].first / 1000.0,
-              rounds[1].first / 1000.0, rounds[2].first / 1000.0);
+  std::printf(
+      "three lists, per lead       p50 %.2f us  p99 %.2f us (median of 3 rounds; p99s %.2f /"
+      " %.2f / %.2f us; goal <= 5 us; phone and email, SHA-256 of each form included)\n",
+      rounds[1].second / 1000.0, rounds[1].first / 1000.0, rounds[0].first / 1000.0,
+      rounds[1].first / 1000.0, rounds[2].first / 1000.0);
   store->close();
   std::filesystem::remove_all(dir);
   return listed == size_t(-1) ? 1 : 0;

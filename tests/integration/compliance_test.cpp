@@ -72,7 +72,8 @@ class Compliance : public AppFixture {
                      {{"Authorization", "Bearer " + token}, {"Content-Type", type}});
   }
   // One value of a lead's check, read from its admin view (null when the check is absent).
-  json::value check_value(const json::object& answer, std::string_view check, std::string_view key) {
+  json::value check_value(const json::object& answer, std::string_view check,
+                          std::string_view key) {
     json::object view = admin_lead(answer);
     const json::object* c = check_of(view, check);
     return c && c->contains(key) ? c->at(key) : json::value(nullptr);
@@ -304,8 +305,9 @@ TEST_F(Compliance, TrustedFormClaimsByPolicyWithErrorsTimeoutsAndCache) {
   tf.on("/" + kCert, [&](const Received&) {
     switch (mode.load()) {
       case 0:
-        return FakeReply::json(R"({"outcome":"success","match_lead":{"result":{"email_match":true,)"
-                               R"("phone_match":false}},"retain":{"result":{"expires_at":"2027-02-24T12:00:00Z"}}})");
+        return FakeReply::json(
+            R"({"outcome":"success","match_lead":{"result":{"email_match":true,)"
+            R"("phone_match":false}},"retain":{"result":{"expires_at":"2027-02-24T12:00:00Z"}}})");
       case 1:
         return FakeReply::json(R"({"outcome":"failure","reason":"certificate expired"})");
       case 2:
@@ -324,7 +326,8 @@ TEST_F(Compliance, TrustedFormClaimsByPolicyWithErrorsTimeoutsAndCache) {
   json::object cfg = config_with(json::array{check}, b);
   campaign_cfg(cfg)["validation_error_details"] = json::parse(R"({"provider": true})");
   start(cfg);
-  const std::string cert = R"("trustedform_cert_url":"https://cert.trustedform.com/)" + kCert + "\"";
+  const std::string cert =
+      R"("trustedform_cert_url":"https://cert.trustedform.com/)" + kCert + "\"";
 
   json::object ok = answer(post_lead(lead("(410) 309-7989", "ann@example.org", cert)));
   EXPECT_EQ(ok["status"], "ACCEPTED") << json::serialize(ok);
@@ -372,8 +375,8 @@ TEST_F(Compliance, TrustedFormClaimsByPolicyWithErrorsTimeoutsAndCache) {
 
   // A certificate URL that is not one fails without a call.
   const size_t calls = tf.count("/" + kCert);
-  json::object bad = answer(post_lead(lead(
-      "(410) 309-7989", "ed@example.org", R"("trustedform_cert_url":"https://example.com/x")")));
+  json::object bad = answer(post_lead(lead("(410) 309-7989", "ed@example.org",
+                                           R"("trustedform_cert_url":"https://example.com/x")")));
   EXPECT_EQ(bad["code"], 1015);
   EXPECT_EQ(tf.count("/" + kCert), calls);
 
@@ -381,8 +384,8 @@ TEST_F(Compliance, TrustedFormClaimsByPolicyWithErrorsTimeoutsAndCache) {
   json::object open_check = check;
   open_check["on_error"] = "fail_open";
   open_check["cache_s"] = 3600;
-  EXPECT_EQ(call("PATCH", "/admin/campaigns/100", json::serialize(json::object{
-                                                        {"checks", json::array{open_check}}}))
+  EXPECT_EQ(call("PATCH", "/admin/campaigns/100",
+                 json::serialize(json::object{{"checks", json::array{open_check}}}))
                 .status,
             200);
   mode = 2;
@@ -414,12 +417,14 @@ TEST_F(Compliance, JornayaAndAtLeastOneConsentField) {
   FakeBuyer b, jo;
   b.on("/post", FakeReply::json(R"({"status":"accepted"})"));
   jo.on("/Authenticate", [](const Received& r) {
-    return FakeReply::json(r.target.find("A1B2C3D4-0000-1111-2222-333344445555") != std::string::npos
+    return FakeReply::json(r.target.find("A1B2C3D4-0000-1111-2222-333344445555") !=
+                                   std::string::npos
                                ? R"({"authenticate":{"authentic":1}})"
                                : R"({"authenticate":{"authentic":0}})");
   });
   json::object check =
-      json::parse(R"({"type": "jornaya", "account": "ACME", "field": "jornaya_leadid"})").as_object();
+      json::parse(R"({"type": "jornaya", "account": "ACME", "field": "jornaya_leadid"})")
+          .as_object();
   check["base_url"] = jo.url("");
   json::object cfg = config_with(json::array{check}, b);
   campaign_cfg(cfg)["require_one_of"] =
@@ -427,20 +432,22 @@ TEST_F(Compliance, JornayaAndAtLeastOneConsentField) {
   start(cfg);
   json::object none = answer(post_lead(lead()));
   EXPECT_EQ(none["code"], 1007);
-  EXPECT_EQ(none["message"],
-            "Lead not accepted due to filters: at least one of trustedform_cert_url, jornaya_leadid");
+  EXPECT_EQ(
+      none["message"],
+      "Lead not accepted due to filters: at least one of trustedform_cert_url, jornaya_leadid");
   EXPECT_EQ(jo.count("/Authenticate"), 0u);
 
-  json::object ok = answer(
-      post_lead(lead("(410) 309-7989", "ann@example.org", R"("jornaya_leadid":")" + kToken + "\"")));
+  json::object ok = answer(post_lead(
+      lead("(410) 309-7989", "ann@example.org", R"("jornaya_leadid":")" + kToken + "\"")));
   EXPECT_EQ(ok["status"], "ACCEPTED") << json::serialize(ok);
   ASSERT_EQ(jo.count("/Authenticate"), 1u);
   EXPECT_EQ(jo.received().back().method, "GET");
   EXPECT_EQ(jo.received().back().target, "/Authenticate?lac=ACME&id=" + kToken);
   EXPECT_EQ(field(admin_lead(ok), "jornaya_authentic"), "1");
 
-  json::object fake = answer(post_lead(lead(
-      "(410) 309-7989", "ann@example.org", R"("jornaya_leadid":"B1B2C3D4-0000-1111-2222-333344445555")")));
+  json::object fake =
+      answer(post_lead(lead("(410) 309-7989", "ann@example.org",
+                            R"("jornaya_leadid":"B1B2C3D4-0000-1111-2222-333344445555")")));
   EXPECT_EQ(fake["code"], 1015);
   EXPECT_EQ(admin_lead(fake)["validation_error_provider"], "Jornaya");
   EXPECT_EQ(admin_lead(fake)["validation_error_description"], "LeadiD token is not authentic");
@@ -450,9 +457,9 @@ TEST_F(Compliance, JornayaAndAtLeastOneConsentField) {
   EXPECT_EQ(junk["code"], 1015);
   EXPECT_EQ(jo.count("/Authenticate"), 2u);
   // A certificate alone satisfies "at least one of"; the Jornaya check then has no input: skipped.
-  json::object cert_only = answer(post_lead(lead(
-      "(410) 309-7989", "ann@example.org",
-      R"("trustedform_cert_url":"https://cert.trustedform.com/)" + kCert + "\"")));
+  json::object cert_only = answer(
+      post_lead(lead("(410) 309-7989", "ann@example.org",
+                     R"("trustedform_cert_url":"https://cert.trustedform.com/)" + kCert + "\"")));
   EXPECT_EQ(cert_only["status"], "ACCEPTED") << json::serialize(cert_only);
   EXPECT_EQ(check_value(cert_only, "jornaya", "status"), "skipped");
 }
@@ -515,15 +522,16 @@ TEST_F(Compliance, AsyncChecksOverridesAndSampling) {
                                        "timeout_ms": 30000})")
                            .as_object();
   check["base_url"] = jo.url("");
-  json::object phone = json::parse(R"({"type": "phone", "name": "ph", "sample_percent": 0})").as_object();
+  json::object phone =
+      json::parse(R"({"type": "phone", "name": "ph", "sample_percent": 0})").as_object();
   json::object cfg = config_with(json::array{check, phone}, b);
   cfg["campaigns"].as_array()[0].as_object()["suppliers"].as_array()[1].as_object()["checks"] =
       json::parse(R"([{"name": "jornaya", "mode": "off"}])");
   start(cfg);
 
   // The answer comes while the vendor still holds its own: the check does not block the lead.
-  json::object a = answer(
-      post_lead(lead("(410) 555-0123", "ann@example.org", R"("jornaya_leadid":")" + kToken + "\"")));
+  json::object a = answer(post_lead(
+      lead("(410) 555-0123", "ann@example.org", R"("jornaya_leadid":")" + kToken + "\"")));
   EXPECT_EQ(a["status"], "ACCEPTED") << json::serialize(a);  // a fictional number: ph sampled out
   {
     std::lock_guard lk(mu);
@@ -556,6 +564,35 @@ TEST_F(Compliance, AsyncChecksOverridesAndSampling) {
   EXPECT_EQ(off["status"], "ACCEPTED") << json::serialize(off);
   EXPECT_EQ(check_value(off, "jornaya", "reason"), "off for this supplier");
   EXPECT_EQ(jo.count("/Authenticate"), calls);
+}
+
+}  // namespace
+}  // namespace pp::testkit
+
+namespace pp::testkit {
+namespace {
+
+// A supplier's own check (a list attached to one supplier): its leads only.
+TEST_F(Compliance, ASuppliersOwnCheckAppliesToItsLeadsOnly) {
+  FakeBuyer b;
+  b.on("/post", FakeReply::json(R"({"status":"accepted"})"));
+  json::object cfg = config_with(json::array{}, b);
+  cfg["lists"] = json::parse(R"([{"id": 3, "name": "Not from this source", "kind": "phone"}])");
+  cfg["campaigns"].as_array()[0].as_object()["suppliers"].as_array()[1].as_object()["checks"] =
+      json::parse(R"([{"type": "suppression", "name": "source_block", "lists": [3]}])");
+  start(cfg);
+  ASSERT_EQ(call("PUT", "/admin/lists/3/entries/4103097989", "").status, 200);
+  EXPECT_EQ(answer(post_lead(lead()))["status"], "ACCEPTED");  // supplier 200: no such check
+  json::object blocked = answer(post_lead(lead("(410) 309-7989", "ann@example.org", "", 201)));
+  EXPECT_EQ(blocked["code"], 1015) << json::serialize(blocked);
+  EXPECT_EQ(admin_lead(blocked)["validation_error_description"],
+            "phone is on list 'Not from this source'");
+  // The same name as a campaign check is refused: one name, one check.
+  json::object clash = cfg;
+  campaign_cfg(clash)["checks"] = json::parse(R"([{"type": "phone", "name": "source_block"}])");
+  HttpReply r = call("PUT", "/admin/config", json::serialize(clash));
+  EXPECT_EQ(r.status / 100, 4) << r.body;
+  EXPECT_NE(r.body.find("duplicate check 'source_block'"), std::string::npos) << r.body;
 }
 
 }  // namespace

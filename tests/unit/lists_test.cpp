@@ -1,6 +1,8 @@
 // Suppression lists (issue 17): the in-memory key set, the CSV reader of uploads, and the lists as
 // stored (whole writes by generation, single changes, restarts) — and the configuration of checks,
 // validated whole with every problem's JSON path.
+#include "engine/lists.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -10,7 +12,6 @@
 #include "checks/list_csv.h"
 #include "core/config.h"
 #include "core/key_set.h"
-#include "engine/lists.h"
 #include "engine/snapshot.h"
 
 namespace pp {
@@ -243,7 +244,8 @@ TEST(ChecksConfig, CountriesLineTypesAndTemplatesBySnapshot) {
   std::vector<std::string> errors;
   EXPECT_FALSE(engine::Snapshot::build(r.config, errors));
   EXPECT_TRUE(has_error(errors, "$.campaigns[0].checks[0].countries: unknown country 'QQ'"));
-  EXPECT_TRUE(has_error(errors, "$.campaigns[0].checks[0].line_types: unknown line type 'landline'"));
+  EXPECT_TRUE(
+      has_error(errors, "$.campaigns[0].checks[0].line_types: unknown line type 'landline'"));
   EXPECT_TRUE(has_error(errors, "$.campaigns[0].checks[1].vendor: unknown transformer 'nope'"));
 }
 
