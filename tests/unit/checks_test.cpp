@@ -50,9 +50,12 @@ TEST(PhoneCheck, ValidAndInvalidNumbers) {
     SCOPED_TRACE(c.raw);
     PhoneResult r = check_phone(c.raw, c.countries);
     EXPECT_EQ(r.valid, c.valid) << r.reason;
-    if (*c.e164) EXPECT_EQ(r.e164, c.e164);
-    if (!c.valid && *c.reason_part)
+    if (*c.e164) {
+      EXPECT_EQ(r.e164, c.e164);
+    }
+    if (!c.valid && *c.reason_part) {
       EXPECT_NE(r.reason.find(c.reason_part), std::string::npos) << r.reason;
+    }
     if (c.valid) {
       EXPECT_TRUE(r.reason.empty());
       EXPECT_FALSE(r.region.empty());
@@ -119,8 +122,12 @@ TEST(EmailCheck, PracticalSubsetOfTheRfcs) {
     SCOPED_TRACE(c.raw);
     EmailResult r = check_email(c.raw);
     EXPECT_EQ(r.valid, c.valid) << r.reason;
-    if (c.valid) EXPECT_EQ(r.normalized, c.normalized);
-    if (!c.valid) EXPECT_NE(r.reason.find(c.reason_part), std::string::npos) << r.reason;
+    if (c.valid) {
+      EXPECT_EQ(r.normalized, c.normalized);
+    }
+    if (!c.valid) {
+      EXPECT_NE(r.reason.find(c.reason_part), std::string::npos) << r.reason;
+    }
   }
   EXPECT_FALSE(check_email(std::string(65, 'a') + "@example.com").valid);
   EXPECT_TRUE(check_email(std::string(64, 'a') + "@example.com").valid);
