@@ -46,7 +46,7 @@ bench:
 
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = fuzz_intake fuzz_template fuzz_response fuzz_condition fuzz_query fuzz_config
+FUZZ_TARGETS = fuzz_intake fuzz_template fuzz_response fuzz_condition fuzz_query fuzz_config fuzz_checks
 fuzz: deps
 	@cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPINGPOST_FUZZ=ON \
 	  -DPINGPOST_BUILD_BENCH=OFF -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null

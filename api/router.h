@@ -38,6 +38,11 @@ class Router {
     Response refused;
   };
   std::optional<StreamStart> open_stream(const Request& head);
+  // Whether a request line may be a streamed upload (asked first: the common request pays a
+  // comparison, not a copy of its head).
+  static bool may_stream(std::string_view method, std::string_view target) {
+    return (method == "PUT" || method == "POST") && target.starts_with("/admin/lists/");
+  }
   // How a streamed body ended.
   enum class UploadEnd : uint8_t { kComplete, kStopped, kTooLarge, kTimeout, kClosed };
   // The answer once the body has been read to its end, or the sink stopped it (its reason), or

@@ -305,7 +305,11 @@ struct Server::Impl {
       bool closed = false, streaming = false;
       std::optional<Router::StreamStart> upload;
       auto streamed = [&] {
-        upload = router.open_stream(head_of(parser.get(), remote));
+        const auto& m = parser.get();
+        if (!Router::may_stream({m.method_string().data(), m.method_string().size()},
+                                {m.target().data(), m.target().size()}))
+          return false;
+        upload = router.open_stream(head_of(m, remote));
         return upload.has_value();
       };
       auto refused = co_await read_request(

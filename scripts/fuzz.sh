@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 B=${1:-build-fuzz}; S=${2:-60}
 printf '| target | seconds | executions | exec/s | corpus | result |\n|---|---|---|---|---|---|\n'
 status=0
-for t in intake template response condition query config; do
+for t in intake template response condition query config checks; do
   mkdir -p "$B/fuzz-corpus/$t" "$B/fuzz-artifacts/$t"
   log="$B/fuzz-artifacts/$t/last.log"
   max_len=8192

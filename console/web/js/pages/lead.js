@@ -24,6 +24,12 @@ export async function render(view, [id]) {
         h('strong', {}, `${b.name} (${b.id}) `), statusBadge(b.status), ` ${b.decision || ''}`,
         h('p', { class: 'muted' }, `${b.error_message || ''} · sell price ${money(b.sell_price)}${b.buyer_lead_id ? ' · buyer lead id ' + b.buyer_lead_id : ''}`),
         raw('Ping', b.ping), raw('Post', b.post))),
+      (l.checks || []).length ? h('h3', {}, 'Compliance checks') : null,
+      (l.checks || []).map(c => h('div', { class: 'panel' },
+        h('strong', {}, `${c.name} (${c.provider}${c.buyer_id ? ', buyer ' + c.buyer_id : ''}) `),
+        h('span', { class: 'badge ' + (c.status === 'pass' || c.status === 'skipped' || c.error_passed ? 'ok' : 'bad') }, c.status),
+        ` ${c.reason || ''}${c.cached ? ' · cached' : ''}${c.async ? ' · after the answer' : ''}`,
+        raw('Call', c.exchange))),
       canReturn ? returnForm(id, reload) : null,
     ];
   }));
@@ -51,6 +57,14 @@ export async function render(view, [id]) {
         { label: 'Ping', cell: b => (b.ping ? `${b.ping.http_status || b.ping.transport_error} in ${b.ping.duration_ms} ms` : '–') },
         { label: 'Post', cell: b => (b.post ? `${b.post.http_status || b.post.transport_error} in ${b.post.duration_ms} ms` : '–') },
       ], t.buyers, { caption: 'Buyers', empty: 'No buyers.' }),
+      (t.checks || []).length ? h('h3', {}, 'Checks') : null,
+      (t.checks || []).length ? table([
+        { label: 'Check', cell: c => `${c.name}${c.buyer_id ? ' (buyer ' + c.buyer_id + ')' : ''}` },
+        { label: 'Status', cell: c => c.status + (c.error_passed ? ' (passed)' : '') },
+        { label: 'Why', cell: c => c.reason || '' },
+        { label: 'µs', num: true, cell: c => String(c.duration_us) },
+        { label: 'Call', cell: c => (c.call ? `${c.call.http_status || c.call.transport_error} in ${c.call.duration_ms} ms` : (c.cached ? 'cached' : '–')) },
+      ], t.checks, { caption: 'Checks' }) : null,
     ];
   }));
 }
