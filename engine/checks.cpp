@@ -188,6 +188,35 @@ void apply_answer(const checks::VendorAnswer& a, const CheckConfig& c, CheckReco
   }
 }
 
+// What a remote check's answer means: the vendor's translator (TrustedForm, Jornaya), or for an
+// HTTP validator its answer mapping (accepted = pass, rejected or duplicate = fail, error = error).
+void read_answer(const CompiledCheck& cc, const buyers::HttpResult& res, CheckRecord& r) {
+  const CheckConfig& c = *cc.config;
+  if (c.type == CheckType::kHttp) {
+    buyers::MappedResponse m = cc.mapping->map(res);
+    r.values = m.kept;
+    switch (m.verdict) {
+      case buyers::Verdict::kAccepted:
+        r.status = CheckStatus::kPass;
+        break;
+      case buyers::Verdict::kRejected:
+      case buyers::Verdict::kDuplicate:
+        fail(r, m.reason.empty() ? "rejected by " + c.provider : m.reason);
+        break;
+      case buyers::Verdict::kError:
+        error(r, c,
+              res.ok() ? c.provider + " error: " + m.reason : transport_reason(c.provider, res));
+        break;
+    }
+    return;
+  }
+  if (!res.ok()) return error(r, c, transport_reason(c.provider, res));
+  apply_answer(c.type == CheckType::kTrustedForm
+                   ? checks::trustedform_answer(res.status, res.body, cc.policy)
+                   : checks::jornaya_answer(res.status, res.body),
+               c, r);
+}
+
 std::string cache_key(const CheckConfig& c, CampaignId campaign, BuyerId buyer,
                       std::string_view input) {
   return std::to_string(campaign) + "/" + std::to_string(buyer) + "/" + c.name + "/" +
@@ -220,8 +249,9 @@ asio::awaitable<CheckRecord> run_check(const CompiledCheck& cc, const Lead& lead
     co_return r;
   }
   const int64_t now = env.now_ms;
-  // Remote checks: the cache first, for the same input within the window.
-  std::string remote_input;
+  // Local checks decide here; remote ones build their vendor's request (or fail without one).
+  std::optional<checks::VendorRequest> request;
+  std::string remote_input;  // what a cached result is keyed by (its digest)
   switch (c.type) {
     case CheckType::kPhone:
       run_phone(cc, value, r);
@@ -258,92 +288,45 @@ asio::awaitable<CheckRecord> run_check(const CompiledCheck& cc, const Lead& lead
       claim.reference = cc.reference ? cc.reference->render(ctx, buyers::Escape::kNone) : lead.id;
       claim.vendor = cc.vendor ? cc.vendor->render(ctx, buyers::Escape::kNone) : "";
       remote_input = claim.cert_id + "|" + claim.email + "|" + claim.phone;
-      const std::string key = cache_key(c, campaign.id, buyer, remote_input);
-      if (c.cache_s > 0) {
-        if (auto hit = env.cache.get(key, now)) {
-          r.cached = true;
-          r.status = hit->status;
-          r.reason = hit->reason;
-          r.values = hit->values;
-          break;
-        }
-      }
-      checks::VendorRequest vr = checks::trustedform_request(
+      request = checks::trustedform_request(
           c.base_url.empty() ? checks::kTrustedFormBaseUrl : std::string_view(c.base_url), claim);
-      buyers::HttpResult res = co_await call(vr, c, env, deadline, r);
-      if (!res.ok()) {
-        error(r, c, transport_reason(c.provider, res));
-        break;
-      }
-      apply_answer(checks::trustedform_answer(res.status, res.body, cc.policy), c, r);
-      if (c.cache_s > 0 && r.status != CheckStatus::kError)
-        env.cache.put(key, {r.status, r.reason, r.values, now + int64_t(c.cache_s) * 1000}, now);
       break;
     }
-    case CheckType::kJornaya: {
+    case CheckType::kJornaya:
       if (!checks::jornaya_token_valid(value)) {
         fail(r, "not a LeadiD token");
         break;
       }
       remote_input = std::string(value);
-      const std::string key = cache_key(c, campaign.id, buyer, remote_input);
-      if (c.cache_s > 0) {
-        if (auto hit = env.cache.get(key, now)) {
-          r.cached = true;
-          r.status = hit->status;
-          r.reason = hit->reason;
-          r.values = hit->values;
-          break;
-        }
-      }
-      checks::VendorRequest vr = checks::jornaya_request(
+      request = checks::jornaya_request(
           c.base_url.empty() ? checks::kJornayaBaseUrl : std::string_view(c.base_url), c.account,
           value);
-      buyers::HttpResult res = co_await call(vr, c, env, deadline, r);
-      if (!res.ok()) {
-        error(r, c, transport_reason(c.provider, res));
-        break;
-      }
-      apply_answer(checks::jornaya_answer(res.status, res.body), c, r);
-      if (c.cache_s > 0 && r.status != CheckStatus::kError)
-        env.cache.put(key, {r.status, r.reason, r.values, now + int64_t(c.cache_s) * 1000}, now);
       break;
-    }
     case CheckType::kHttp: {
       LeadContext ctx(lead, campaign, now);
       ctx.set_buyer(buyer);
       buyers::OutboundRequest rendered = cc.request->render(ctx, env.config.outbound.user_agent);
       remote_input = rendered.method + " " + rendered.url + "\n" + rendered.body;
-      const std::string key = cache_key(c, campaign.id, buyer, remote_input);
-      if (c.cache_s > 0) {
-        if (auto hit = env.cache.get(key, now)) {
-          r.cached = true;
-          r.status = hit->status;
-          r.reason = hit->reason;
-          r.values = hit->values;
-          break;
-        }
-      }
-      checks::VendorRequest vr{rendered.method, rendered.url, rendered.headers, rendered.body};
-      buyers::HttpResult res = co_await call(vr, c, env, deadline, r);
-      buyers::MappedResponse m = cc.mapping->map(res);
-      r.values = m.kept;
-      switch (m.verdict) {
-        case buyers::Verdict::kAccepted:
-          r.status = CheckStatus::kPass;
-          break;
-        case buyers::Verdict::kRejected:
-        case buyers::Verdict::kDuplicate:
-          fail(r, m.reason.empty() ? "rejected by " + c.provider : m.reason);
-          break;
-        case buyers::Verdict::kError:
-          error(r, c,
-                res.ok() ? c.provider + " error: " + m.reason : transport_reason(c.provider, res));
-          break;
-      }
+      request =
+          checks::VendorRequest{rendered.method, rendered.url, rendered.headers, rendered.body};
+      break;
+    }
+  }
+  if (request) {
+    // A remote check: a result for the same input within the cache window, else the vendor.
+    const std::string key = cache_key(c, campaign.id, buyer, remote_input);
+    std::optional<CheckCache::Entry> hit;
+    if (c.cache_s > 0) hit = env.cache.get(key, now);
+    if (hit) {
+      r.cached = true;
+      r.status = hit->status;
+      r.reason = hit->reason;
+      r.values = hit->values;
+    } else {
+      buyers::HttpResult res = co_await call(*request, c, env, deadline, r);
+      read_answer(cc, res, r);
       if (c.cache_s > 0 && r.status != CheckStatus::kError)
         env.cache.put(key, {r.status, r.reason, r.values, now + int64_t(c.cache_s) * 1000}, now);
-      break;
     }
   }
   r.duration_us = micros_since(t0);

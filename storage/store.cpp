@@ -542,16 +542,19 @@ class RocksStore final : public Store {
   }
 
   // Config CF keys: "head" -> 8-byte big-endian version + document; "c" + 8-byte version -> change.
-  static std::string version_bytes(uint64_t v) {
-    std::string b(8, '\0');
-    for (int i = 7; i >= 0; --i, v >>= 8) b[size_t(i)] = char(v & 0xff);
+  // Big-endian integers in keys (so that they sort as numbers).
+  static std::string be_bytes(uint64_t v, int n) {
+    std::string b(size_t(n), '\0');
+    for (int i = n - 1; i >= 0; --i, v >>= 8) b[size_t(i)] = char(v & 0xff);
     return b;
   }
-  static uint64_t version_of(std::string_view b) {
+  static uint64_t be_of(std::string_view b, size_t n) {
     uint64_t v = 0;
-    for (size_t i = 0; i < 8 && i < b.size(); ++i) v = (v << 8) | uint8_t(b[i]);
+    for (size_t i = 0; i < n && i < b.size(); ++i) v = (v << 8) | uint8_t(b[i]);
     return v;
   }
+  static std::string version_bytes(uint64_t v) { return be_bytes(v, 8); }
+  static uint64_t version_of(std::string_view b) { return be_of(b, 8); }
 
   Status put_config(uint64_t version, std::string_view document, std::string_view change) override {
     rocksdb::WriteBatch batch;
@@ -617,16 +620,8 @@ class RocksStore final : public Store {
     k += version_bytes(uint64_t(id));
     return k;
   }
-  static std::string be32(uint32_t v) {
-    std::string b(4, '\0');
-    for (int i = 3; i >= 0; --i, v >>= 8) b[size_t(i)] = char(v & 0xff);
-    return b;
-  }
-  static uint32_t be32_of(std::string_view b) {
-    uint32_t v = 0;
-    for (size_t i = 0; i < 4 && i < b.size(); ++i) v = (v << 8) | uint8_t(b[i]);
-    return v;
-  }
+  static std::string be32(uint32_t v) { return be_bytes(v, 4); }
+  static uint32_t be32_of(std::string_view b) { return uint32_t(be_of(b, 4)); }
   static Status io(const rocksdb::Status& s) {
     return s.ok() ? Status{} : Status{Status::Code::kIoError, s.ToString()};
   }
