@@ -33,7 +33,8 @@ done
 
 # libphonenumber's headers (issue 17). Debian 12's libphonenumber-dev depends on the default
 # libboost-thread-dev (1.74), which conflicts with the Boost 1.81 packages pingpost builds with;
-# its headers need no Boost (the library is built with std::mutex). So the runtime library comes
+# its headers need no Boost (without I18N_PHONENUMBERS_USE_BOOST they use their own locks, and the
+# runtime package links no Boost). So the runtime library comes
 # from its package (libphonenumber8, above) and the -dev package is fetched from the same Debian
 # archive by apt and unpacked beside, never installed: dpkg's state stays clean.
 PHONENUMBER_DEV=/opt/pingpost/libphonenumber-dev
