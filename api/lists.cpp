@@ -86,8 +86,9 @@ class ListUpload final : public BodySink {
  public:
   ListUpload(int64_t list, ListKind kind, bool replace, std::string column, size_t expected_bytes)
       : list_(list), replace_(replace), reader_(kind, std::move(column)) {
-    // ~12 bytes a row for phones; more for emails: a reservation, not a limit.
-    if (expected_bytes > 0) reader_.reserve(std::min<size_t>(expected_bytes / 11 + 16, 1u << 28));
+    // ~12 bytes a row for phones, more for emails: a reservation (at most 2^24 keys, 128 MB: an
+    // announced length is not trusted further), not a limit.
+    if (expected_bytes > 0) reader_.reserve(std::min<size_t>(expected_bytes / 11 + 16, 1u << 24));
   }
   bool write(std::string_view bytes) override { return reader_.feed(bytes); }
 

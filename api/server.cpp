@@ -256,6 +256,10 @@ struct Server::Impl {
   asio::awaitable<Router::UploadEnd> read_streamed(
       beast::tcp_stream& stream, beast::flat_buffer& buf,
       http::request_parser<http::string_body>& head_parser, BodySink& sink) {
+    // (Beast checks a body limit against Content-Length only while it parses the head, which was
+    // read without one: the announced length is checked here, before a byte of the body.)
+    if (auto len = head_parser.content_length(); len && *len > opts.upload_limit_bytes)
+      co_return Router::UploadEnd::kTooLarge;
     if (head_parser.get().version() == 11 &&
         beast::iequals(head_parser.get()[http::field::expect], "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -597,3 +597,28 @@ TEST_F(Compliance, ASuppliersOwnCheckAppliesToItsLeadsOnly) {
 
 }  // namespace
 }  // namespace pp::testkit
+
+namespace pp::testkit {
+namespace {
+
+// An upload whose announced length is over server.upload_limit_bytes is refused with 413 before a
+// byte of its body is read (a chunked one is cut by the parser's limit as it arrives); nothing of
+// it is stored.
+TEST_F(Compliance, UploadsAreBoundedByTheUploadLimit) {
+  FakeBuyer b;
+  json::object cfg = config_with(json::array{}, b);
+  cfg["server"].as_object()["upload_limit_bytes"] = 2048;
+  cfg["lists"] = json::parse(R"([{"id": 1, "name": "DNC", "kind": "phone"}])");
+  start(cfg);
+  std::string csv = "phone\n";
+  while (csv.size() < 3000) csv += "2125552671\n";
+  HttpReply big = call("PUT", "/admin/lists/1/entries", csv, "test-admin-token", "text/csv");
+  EXPECT_EQ(big.status, 413) << big.body << big.error;
+  EXPECT_EQ(parse_object(admin_get("/admin/lists/1/entries").body)["entries"], 0);
+  HttpReply small =
+      call("PUT", "/admin/lists/1/entries", "phone\n2125552671\n", "test-admin-token", "text/csv");
+  EXPECT_EQ(small.status, 200) << small.body;
+}
+
+}  // namespace
+}  // namespace pp::testkit
