@@ -3,7 +3,8 @@
 #include <phonenumbers/phonenumberutil.h>
 
 #include <algorithm>
-#include <array>
+
+#include "core/enum_names.h"
 
 namespace pp::checks {
 
@@ -11,11 +12,7 @@ namespace pn = i18n::phonenumbers;
 
 namespace {
 
-struct TypeName {
-  LineType type;
-  std::string_view name;
-};
-constexpr std::array<TypeName, 12> kTypeNames{{
+constexpr EnumNames<LineType, 12> kTypeNames{{
     {LineType::kUnknown, "unknown"},
     {LineType::kFixedLine, "fixed_line"},
     {LineType::kMobile, "mobile"},
@@ -73,20 +70,9 @@ std::string nanp_reason(const std::string& national) {
 
 }  // namespace
 
-std::string_view to_string(LineType t) {
-  for (const auto& n : kTypeNames)
-    if (n.type == t) return n.name;
-  return "unknown";
-}
+std::string_view to_string(LineType t) { return enum_name(kTypeNames, t); }
 
-bool parse_line_type(std::string_view s, LineType& out) {
-  for (const auto& n : kTypeNames)
-    if (n.name == s) {
-      out = n.type;
-      return true;
-    }
-  return false;
-}
+bool parse_line_type(std::string_view s, LineType& out) { return parse_enum(kTypeNames, s, out); }
 
 bool known_region(std::string_view region) {
   const auto* util = pn::PhoneNumberUtil::GetInstance();

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/enum_names.h"
 #include "core/text.h"
 
 namespace pp::checks {
@@ -134,29 +135,17 @@ VendorRequest trustedform_request(std::string_view base_url, const TrustedFormCl
   return r;
 }
 
+constexpr EnumNames<TrustedFormPolicy, 3> kPolicies{{
+    {TrustedFormPolicy::kRecord, "record"},
+    {TrustedFormPolicy::kRequireSuccess, "require_success"},
+    {TrustedFormPolicy::kRequireMatch, "require_match"},
+}};
+
 bool parse_trustedform_policy(std::string_view s, TrustedFormPolicy& out) {
-  if (s == "record")
-    out = TrustedFormPolicy::kRecord;
-  else if (s == "require_success")
-    out = TrustedFormPolicy::kRequireSuccess;
-  else if (s == "require_match")
-    out = TrustedFormPolicy::kRequireMatch;
-  else
-    return false;
-  return true;
+  return parse_enum(kPolicies, s, out);
 }
 
-std::string_view to_string(TrustedFormPolicy p) {
-  switch (p) {
-    case TrustedFormPolicy::kRecord:
-      return "record";
-    case TrustedFormPolicy::kRequireSuccess:
-      return "require_success";
-    case TrustedFormPolicy::kRequireMatch:
-      return "require_match";
-  }
-  return "record";
-}
+std::string_view to_string(TrustedFormPolicy p) { return enum_name(kPolicies, p); }
 
 VendorAnswer trustedform_answer(int status, std::string_view body, TrustedFormPolicy policy) {
   VendorAnswer a;

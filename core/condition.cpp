@@ -6,13 +6,14 @@
 
 #include <array>
 
+#include "core/enum_names.h"
 #include "core/fields.h"
 #include "core/text.h"
 
 namespace pp {
 
 namespace {
-constexpr std::array<std::pair<CondOp, std::string_view>, 14> kOps{{
+constexpr EnumNames<CondOp, 14> kOps{{
     {CondOp::kOneOf, "equals"},
     {CondOp::kNotOneOf, "not_equals"},
     {CondOp::kContains, "contains"},
@@ -50,24 +51,13 @@ bool ieq_lower(std::string_view v, std::string_view lower) {
 }
 }  // namespace
 
-std::string_view to_string(CondOp op) {
-  for (auto& [k, v] : kOps) {
-    if (k == op) return v;
-  }
-  return "equals";
-}
+std::string_view to_string(CondOp op) { return enum_name(kOps, op); }
 
 bool parse_cond_op(std::string_view s, CondOp& out) {
   // accepted synonyms
   if (s == "in" || s == "one_of") s = "equals";
   if (s == "not_in" || s == "not_one_of") s = "not_equals";
-  for (auto& [k, v] : kOps) {
-    if (v == s) {
-      out = k;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(kOps, s, out);
 }
 
 int cond_op_arity(CondOp op) {

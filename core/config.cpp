@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "core/enum_names.h"
 #include "core/hash.h"
 #include "core/netaddr.h"
 #include "core/text.h"
@@ -99,33 +100,22 @@ std::string_view to_string(CampaignType t) {
 }
 
 namespace {
-constexpr std::pair<DistributionMethod, std::string_view> kMethods[] = {
+constexpr EnumNames<DistributionMethod, 6> kMethods{{
     {DistributionMethod::kWaterfall, "waterfall"},
     {DistributionMethod::kHighestBidder, "highest_bidder"},
     {DistributionMethod::kSendToAll, "send_to_all"},
     {DistributionMethod::kRoundRobin, "round_robin"},
     {DistributionMethod::kWeightedRoundRobin, "weighted_round_robin"},
     {DistributionMethod::kBuyerGroups, "buyer_groups"},
-};
+}};
 constexpr std::string_view kWeekdays[] = {"sunday",   "monday", "tuesday", "wednesday",
                                           "thursday", "friday", "saturday"};
 }  // namespace
 
-std::string_view to_string(DistributionMethod m) {
-  for (auto& [k, v] : kMethods) {
-    if (k == m) return v;
-  }
-  return "waterfall";
-}
+std::string_view to_string(DistributionMethod m) { return enum_name(kMethods, m); }
 
 bool parse_distribution_method(std::string_view s, DistributionMethod& out) {
-  for (auto& [k, v] : kMethods) {
-    if (v == s) {
-      out = k;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(kMethods, s, out);
 }
 
 const SupplierConfig* CampaignConfig::find_supplier(SupplierId sid) const {

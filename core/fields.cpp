@@ -6,13 +6,14 @@
 #include <array>
 #include <cstdio>
 
+#include "core/enum_names.h"
 #include "core/money.h"
 #include "core/text.h"
 
 namespace pp {
 
 namespace {
-constexpr std::array<std::pair<FieldType, std::string_view>, 14> kTypeNames{{
+constexpr EnumNames<FieldType, 14> kTypeNames{{
     {FieldType::kText, "text"},
     {FieldType::kNumeric, "numeric"},
     {FieldType::kEmail, "email"},
@@ -151,21 +152,10 @@ bool field_indexed(const FieldSpec& spec) {
   return false;
 }
 
-std::string_view to_string(FieldType t) {
-  for (auto& [k, v] : kTypeNames) {
-    if (k == t) return v;
-  }
-  return "text";
-}
+std::string_view to_string(FieldType t) { return enum_name(kTypeNames, t); }
 
 bool parse_field_type(std::string_view s, FieldType& out) {
-  for (auto& [k, v] : kTypeNames) {
-    if (iequals(v, s)) {
-      out = k;
-      return true;
-    }
-  }
-  return false;
+  return parse_enum(kTypeNames, s, out, /*icase=*/true);
 }
 
 bool is_us_state(std::string_view s) {
