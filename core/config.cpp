@@ -999,6 +999,23 @@ class Loader {
     return true;
   }
 
+  // A check's mode ("mode": sync, async or off) and sample ("sample_percent", 0 to 100), when set.
+  std::optional<CheckMode> check_mode(const json::object& o, const std::string& path) {
+    auto m = string(o, "mode", path, false);
+    if (!m) return std::nullopt;
+    CheckMode mode;
+    if (parse_check_mode(*m, mode)) return mode;
+    error(at(path, "mode"), "must be sync, async or off");
+    return std::nullopt;
+  }
+  std::optional<uint32_t> sample_percent(const json::object& o, const std::string& path) {
+    auto sp = integer(o, "sample_percent", path, false);
+    if (!sp) return std::nullopt;
+    if (*sp >= 0 && *sp <= 100) return uint32_t(*sp);
+    error(at(path, "sample_percent"), "must be between 0 and 100");
+    return std::nullopt;
+  }
+
   std::optional<CheckConfig> check(const json::value& v, const std::string& cp, const Config& cfg) {
     const json::object* o = object(&v, cp, true);
     if (!o) return std::nullopt;
@@ -1017,8 +1034,7 @@ class Loader {
     c.name = string(*o, "name", cp, false).value_or(std::string(to_string(c.type)));
     if (!check_name_ok(c.name))
       error(at(cp, "name"), "must be 1 to 64 characters: lower-case letters, digits and '_'");
-    if (auto m = string(*o, "mode", cp, false); m && !parse_check_mode(*m, c.mode))
-      error(at(cp, "mode"), "must be sync, async or off");
+    if (auto m = check_mode(*o, cp)) c.mode = *m;
     c.provider = string(*o, "provider", cp, false).value_or(std::string(default_provider(c.type)));
     if (c.provider.empty() || c.provider.size() > 64)
       error(at(cp, "provider"), "must be 1 to 64 characters");
@@ -1035,12 +1051,7 @@ class Loader {
       else
         c.cache_s = uint32_t(*cs);
     }
-    if (auto sp = integer(*o, "sample_percent", cp, false)) {
-      if (*sp < 0 || *sp > 100)
-        error(at(cp, "sample_percent"), "must be between 0 and 100");
-      else
-        c.sample_percent = uint32_t(*sp);
-    }
+    if (auto sp = sample_percent(*o, cp)) c.sample_percent = *sp;
     if (auto f = string(*o, "field", cp, false)) c.fields.push_back(*f);
     for (auto& f : strings(*o, "fields", cp)) c.fields.push_back(std::move(f));
     c.countries = strings(*o, "countries", cp);
@@ -1111,8 +1122,7 @@ class Loader {
                         "trustedform_url", "trustedform_cert"},
                        "TrustedForm certificate");
         if (c.api_key.empty()) error(at(cp, "api_key"), "is required");
-        if (c.policy != "record" && c.policy != "require_success" && c.policy != "require_match")
-          error(at(cp, "policy"), "must be record, require_success or require_match");
+        // (The policy's name is checked where it is read: engine/snapshot.cpp.)
         break;
       case CheckType::kJornaya:
         need_one_field(
@@ -1191,19 +1201,8 @@ class Loader {
                                [&](const CheckConfig& k) { return k.name == ov.name; });
       if (!ov.name.empty() && !known)
         error(at(cp, "name"), "must name one of the campaign's checks");
-      if (auto m = string(*c, "mode", cp, false)) {
-        CheckMode mode;
-        if (parse_check_mode(*m, mode))
-          ov.mode = mode;
-        else
-          error(at(cp, "mode"), "must be sync, async or off");
-      }
-      if (auto sp = integer(*c, "sample_percent", cp, false)) {
-        if (*sp < 0 || *sp > 100)
-          error(at(cp, "sample_percent"), "must be between 0 and 100");
-        else
-          ov.sample_percent = uint32_t(*sp);
-      }
+      ov.mode = check_mode(*c, cp);
+      ov.sample_percent = sample_percent(*c, cp);
       out.push_back(std::move(ov));
     }
     return out;

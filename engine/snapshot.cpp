@@ -62,7 +62,8 @@ std::vector<CompiledCheck> compile_checks(const std::vector<CheckConfig>& checks
     }
     std::string err;
     if (c.type == CheckType::kTrustedForm) {
-      checks::parse_trustedform_policy(c.policy, cc.policy);  // the loader checked the name
+      if (!checks::parse_trustedform_policy(c.policy, cc.policy))
+        errors.push_back(cp + ".policy: must be record, require_success or require_match");
       cc.reference = buyers::Template::compile(c.reference, err);
       if (!cc.reference) errors.push_back(cp + ".reference: " + err);
       err.clear();

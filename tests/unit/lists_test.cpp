@@ -236,7 +236,8 @@ TEST(ChecksConfig, CountriesLineTypesAndTemplatesBySnapshot) {
     "campaigns": [{"id": 7, "name": "X", "fields": [{"name": "phone", "type": "phone"},
                                                    {"name": "cert", "type": "url"}],
       "checks": [{"type": "phone", "countries": ["US", "QQ"], "line_types": ["mobile", "landline"]},
-                 {"type": "trustedform", "field": "cert", "api_key": "k", "vendor": "{{a||nope}}"}],
+                 {"type": "trustedform", "field": "cert", "api_key": "k", "vendor": "{{a||nope}}",
+                  "policy": "whatever"}],
       "suppliers": [{"id": 3, "client_id": 1, "lp_key": "abcdefgh"}]}]
   })";
   auto r = load_config(cfg);
@@ -247,6 +248,8 @@ TEST(ChecksConfig, CountriesLineTypesAndTemplatesBySnapshot) {
   EXPECT_TRUE(
       has_error(errors, "$.campaigns[0].checks[0].line_types: unknown line type 'landline'"));
   EXPECT_TRUE(has_error(errors, "$.campaigns[0].checks[1].vendor: unknown transformer 'nope'"));
+  EXPECT_TRUE(has_error(
+      errors, "$.campaigns[0].checks[1].policy: must be record, require_success or require_match"));
 }
 
 }  // namespace
