@@ -47,9 +47,14 @@ int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+// 8 bytes, little-endian (values: counters, expiry times, list keys).
+void put_le64(char* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out[i] = char(v >> (8 * i));
+}
+
 std::string encode_i64(int64_t v) {
   std::string s(8, '\0');
-  for (int i = 0; i < 8; ++i) s[size_t(i)] = char(uint64_t(v) >> (8 * i));
+  put_le64(s.data(), uint64_t(v));
   return s;
 }
 
@@ -533,15 +538,21 @@ class RocksStore final : public Store {
     return v.substr(8);
   }
 
-  Status put_state(std::string_view key, std::string_view value) override {
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    auto s = db_->Put(wo, state_, rocksdb::Slice(key.data(), key.size()),
-                      rocksdb::Slice(value.data(), value.size()));
+  static Status io(const rocksdb::Status& s) {
     return s.ok() ? Status{} : Status{Status::Code::kIoError, s.ToString()};
   }
+  // Writes that are durable before they return (not through the commit queue).
+  static rocksdb::WriteOptions synced() {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    return wo;
+  }
 
-  // Config CF keys: "head" -> 8-byte big-endian version + document; "c" + 8-byte version -> change.
+  Status put_state(std::string_view key, std::string_view value) override {
+    return io(db_->Put(synced(), state_, rocksdb::Slice(key.data(), key.size()),
+                       rocksdb::Slice(value.data(), value.size())));
+  }
+
   // Big-endian integers in keys (so that they sort as numbers).
   static std::string be_bytes(uint64_t v, int n) {
     std::string b(size_t(n), '\0');
@@ -553,6 +564,7 @@ class RocksStore final : public Store {
     for (size_t i = 0; i < n && i < b.size(); ++i) v = (v << 8) | uint8_t(b[i]);
     return v;
   }
+  // Config CF keys: "head" -> 8-byte big-endian version + document; "c" + 8-byte version -> change.
   static std::string version_bytes(uint64_t v) { return be_bytes(v, 8); }
   static uint64_t version_of(std::string_view b) { return be_of(b, 8); }
 
@@ -562,10 +574,7 @@ class RocksStore final : public Store {
     head.append(document);
     batch.Put(config_, "head", head);
     batch.Put(config_, "c" + version_bytes(version), rocksdb::Slice(change.data(), change.size()));
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    auto s = db_->Write(wo, &batch);
-    return s.ok() ? Status{} : Status{Status::Code::kIoError, s.ToString()};
+    return io(db_->Write(synced(), &batch));
   }
 
   Read<ConfigRecord> read_config() override {
@@ -622,9 +631,6 @@ class RocksStore final : public Store {
   }
   static std::string be32(uint32_t v) { return be_bytes(v, 4); }
   static uint32_t be32_of(std::string_view b) { return uint32_t(be_of(b, 4)); }
-  static Status io(const rocksdb::Status& s) {
-    return s.ok() ? Status{} : Status{Status::Code::kIoError, s.ToString()};
-  }
 
   // The list's current generation (0: none written).
   uint32_t list_generation(int64_t id) {
@@ -643,10 +649,7 @@ class RocksStore final : public Store {
     for (size_t i = 0, chunk = 0; i < keys.size(); i += kListChunk, ++chunk) {
       const size_t n = std::min(kListChunk, keys.size() - i);
       value.resize(n * 8);
-      for (size_t k = 0; k < n; ++k) {
-        uint64_t v = keys[i + k];
-        for (int b = 0; b < 8; ++b) value[k * 8 + size_t(b)] = char(v >> (8 * b));
-      }
+      for (size_t k = 0; k < n; ++k) put_le64(value.data() + k * 8, keys[i + k]);
       batch.Put(lists_, prefix + be32(uint32_t(chunk)), value);
       if (batch.GetDataSize() >= (8u << 20)) {
         if (auto st = io(db_->Write(unsynced, &batch)); !st.ok()) return st;
@@ -657,9 +660,7 @@ class RocksStore final : public Store {
     batch.Put(lists_, list_key('m', id), head);
     batch.DeleteRange(lists_, list_key('c', id), list_key('c', id) + be32(gen));
     batch.DeleteRange(lists_, list_key('d', id), list_key('d', id + 1));
-    rocksdb::WriteOptions synced;
-    synced.sync = true;
-    return io(db_->Write(synced, &batch));
+    return io(db_->Write(synced(), &batch));
   }
 
   Status put_list_change(int64_t id, uint64_t key, bool present) override {
@@ -668,9 +669,7 @@ class RocksStore final : public Store {
     if (list_generation(id) == 0) batch.Put(lists_, list_key('m', id), be32(0) + version_bytes(0));
     batch.Put(lists_, list_key('d', id) + version_bytes(key),
               present ? "\1" : std::string(1, '\0'));
-    rocksdb::WriteOptions synced;
-    synced.sync = true;
-    return io(db_->Write(synced, &batch));
+    return io(db_->Write(synced(), &batch));
   }
 
   Status drop_list(int64_t id) override {
@@ -679,9 +678,7 @@ class RocksStore final : public Store {
     batch.Delete(lists_, list_key('m', id));
     batch.DeleteRange(lists_, list_key('c', id), list_key('c', id + 1));
     batch.DeleteRange(lists_, list_key('d', id), list_key('d', id + 1));
-    rocksdb::WriteOptions synced;
-    synced.sync = true;
-    return io(db_->Write(synced, &batch));
+    return io(db_->Write(synced(), &batch));
   }
 
   Status load_lists(const std::function<void(ListImage&&)>& fn) override {
@@ -707,11 +704,8 @@ class RocksStore final : public Store {
       for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
         rocksdb::Slice c = it->value();
         if (c.size() % 8 != 0) return {Status::Code::kCorrupt, "list chunk of the wrong size"};
-        for (size_t i = 0; i < c.size(); i += 8) {
-          uint64_t key = 0;
-          for (int b = 7; b >= 0; --b) key = (key << 8) | uint8_t(c[i + size_t(b)]);
-          img.keys.push_back(key);
-        }
+        for (size_t i = 0; i < c.size(); i += 8)
+          img.keys.push_back(uint64_t(decode_i64(std::string_view(c.data() + i, 8))));
       }
       if (img.keys.size() != count)
         return {Status::Code::kCorrupt, "list " + std::to_string(id) + " has " +
