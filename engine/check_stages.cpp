@@ -14,8 +14,11 @@ namespace pp::engine::stages {
 
 namespace asio = boost::asio;
 
-// A check not run, and why.
-CheckRecord skipped(const CheckConfig& c, std::string reason, bool async) {
+namespace {
+
+// A check not run, and why (`buyer`: whose check it is, 0 for the campaign's or supplier's).
+CheckRecord skipped(const CheckConfig& c, std::string reason, bool async = false,
+                    BuyerId buyer = 0) {
   CheckRecord r;
   r.name = c.name;
   r.provider = c.provider;
@@ -23,10 +26,13 @@ CheckRecord skipped(const CheckConfig& c, std::string reason, bool async) {
   r.status = CheckStatus::kSkipped;
   r.reason = std::move(reason);
   r.async = async;
+  r.buyer_id = buyer;
   return r;
 }
 
-namespace {
+CheckRecord sampled_out(const CheckConfig& c, uint32_t percent, bool async, BuyerId buyer = 0) {
+  return skipped(c, "not in the " + std::to_string(percent) + "% sample", async, buyer);
+}
 
 class ChecksStage final : public Stage {
  public:
@@ -38,13 +44,16 @@ class ChecksStage final : public Stage {
     for (const CompiledCheck& cc : r.snap->campaign_checks(r.campaign->id)) checks.push_back(&cc);
     for (const CompiledCheck& cc : r.snap->supplier_checks(r.supplier->id)) checks.push_back(&cc);
     CheckEnv env{r.engine.lists, r.engine.check_cache, r.transport, r.snap->config(), r.now};
-    std::string summary;
-    auto note = [&](const CheckRecord& rec) {
+    std::string summary;  // the stage's line in the timeline: "phone pass, tf error (passed)"
+    auto say = [&](std::string text) {
       if (!summary.empty()) summary += ", ";
-      summary += rec.name + " " + std::string(to_string(rec.status));
-      if (rec.cached) summary += " (cached)";
-      if (rec.status == CheckStatus::kError)
-        summary += rec.error_passed ? " (passed)" : " (failed)";
+      summary += text;
+    };
+    auto note = [&](const CheckRecord& rec) {
+      std::string text = rec.name + " " + std::string(to_string(rec.status));
+      if (rec.cached) text += " (cached)";
+      if (rec.status == CheckStatus::kError) text += rec.error_passed ? " (passed)" : " (failed)";
+      say(std::move(text));
     };
     for (const CompiledCheck* ccp : checks) {
       const CompiledCheck& cc = *ccp;
@@ -57,15 +66,13 @@ class ChecksStage final : public Stage {
       }
       const uint32_t sample = effective_sample(c, r.supplier);
       if (!in_sample(r.lead.id, c.name, sample)) {
-        r.debug.checks.push_back(skipped(c, "not in the " + std::to_string(sample) + "% sample",
-                                         mode == CheckMode::kAsync));
+        r.debug.checks.push_back(sampled_out(c, sample, mode == CheckMode::kAsync));
         note(r.debug.checks.back());
         continue;
       }
       if (mode == CheckMode::kAsync) {
         r.async_checks.emplace_back(&cc, 0);
-        if (!summary.empty()) summary += ", ";
-        summary += c.name + " after the answer";
+        say(c.name + " after the answer");
         continue;
       }
       env.now_ms = r.engine.clock.now_ms();
@@ -101,10 +108,7 @@ boost::asio::awaitable<void> run_buyer_checks(LeadRun& r) {
       const CheckConfig& c = *cc.config;
       if (c.mode == CheckMode::kOff) continue;
       if (!in_sample(r.lead.id, std::to_string(b.id) + "/" + c.name, c.sample_percent)) {
-        CheckRecord rec =
-            stages::skipped(c, "not in the " + std::to_string(c.sample_percent) + "% sample");
-        rec.buyer_id = b.id;
-        r.debug.checks.push_back(std::move(rec));
+        r.debug.checks.push_back(stages::sampled_out(c, c.sample_percent, false, b.id));
         continue;
       }
       if (c.mode == CheckMode::kAsync) {

@@ -77,9 +77,9 @@ void add_check_fields(Lead& lead, const CheckRecord& r) {
 namespace {
 
 // The value of the check's first field, trimmed; empty when absent.
-std::string_view input(const CheckConfig& c, const Lead& lead, size_t i = 0) {
-  if (i >= c.fields.size()) return {};
-  const std::string* v = find_field(lead.fields, c.fields[i]);
+std::string_view input(const CheckConfig& c, const Lead& lead) {
+  if (c.fields.empty()) return {};
+  const std::string* v = find_field(lead.fields, c.fields[0]);
   return v ? trim(*v) : std::string_view();
 }
 
@@ -171,7 +171,7 @@ std::string transport_reason(std::string_view provider, const buyers::HttpResult
   return std::string(provider) + " unreachable (" + std::string(buyers::to_string(res.error)) + ")";
 }
 
-// Applies a vendor's reading to the record (and to the cache when the check keeps results).
+// Applies a vendor's reading to the record.
 void apply_answer(const checks::VendorAnswer& a, const CheckConfig& c, CheckRecord& r) {
   r.values = a.values;
   switch (a.verdict) {
@@ -239,11 +239,12 @@ asio::awaitable<CheckRecord> run_check(const CompiledCheck& cc, const Lead& lead
   // lead fails when the field is required.
   std::string_view value = input(c, lead);
   if (c.type != CheckType::kHttp && c.type != CheckType::kSuppression && value.empty()) {
-    if (c.required)
-      fail(r, (c.fields.empty() ? std::string("input") : c.fields[0]) + " is missing");
-    else {
+    const std::string field = c.fields.empty() ? std::string("input") : c.fields[0];
+    if (c.required) {
+      fail(r, field + " is missing");
+    } else {
       r.status = CheckStatus::kSkipped;
-      r.reason = (c.fields.empty() ? std::string("input") : c.fields[0]) + " is empty";
+      r.reason = field + " is empty";
     }
     r.duration_us = micros_since(t0);
     co_return r;

@@ -26,8 +26,6 @@ const Stage& filters();
 const Stage& duplicates();
 const Stage& supplier_caps();
 const Stage& checks();
-// A check recorded as not run, and why (check_stages.cpp).
-CheckRecord skipped(const CheckConfig& c, std::string reason, bool async = false);
 
 // Delivery and settlement.
 const Stage& waterfall();
