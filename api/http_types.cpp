@@ -12,6 +12,14 @@ std::string_view Request::header(std::string_view name) const {
   return {};
 }
 
+std::string Request::query_param(std::string_view name) const {
+  auto q = parse_form(query);
+  if (!q) return {};
+  for (const auto& [k, v] : *q)
+    if (k == name) return v;
+  return {};
+}
+
 Response error_response(int http_status, std::string_view message) {
   std::string body;
   JsonWriter w(body);

@@ -21,6 +21,8 @@ struct Request {
 
   // Case-insensitive header lookup; empty when absent.
   std::string_view header(std::string_view name) const;
+  // A query parameter's first value, decoded; empty when absent (or the query is malformed).
+  std::string query_param(std::string_view name) const;
 };
 
 // A request body handed to its handler piece by piece as it arrives (streamed uploads, issue 17:

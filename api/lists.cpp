@@ -53,14 +53,6 @@ std::optional<EntriesPath> entries_path(std::string_view p) {
   return out;
 }
 
-std::string query_value(const Request& req, std::string_view name) {
-  auto q = parse_form(req.query);
-  if (!q) return {};
-  for (const auto& [k, v] : *q)
-    if (k == name) return v;
-  return {};
-}
-
 // The refusals every list route shares; the list's configuration when the caller may go on.
 const ListConfig* list_access(const Config& cfg, const ApiTokenConfig* token, int64_t list,
                               bool write, Response& refused) {
@@ -124,7 +116,7 @@ std::optional<Router::StreamStart> Router::open_stream(const Request& head) {
   size_t expected = 0;
   if (auto len = parse_int(head.header("Content-Length")); len && *len > 0) expected = size_t(*len);
   start.sink = std::make_unique<ListUpload>(list->id, list->kind, head.method == "PUT",
-                                            query_value(head, "column"), expected);
+                                            head.query_param("column"), expected);
   return start;
 }
 

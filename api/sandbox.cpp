@@ -8,15 +8,6 @@
 namespace pp::api {
 
 namespace {
-std::string query_param(const Request& req, std::string_view name) {
-  auto q = parse_form(req.query);
-  if (!q) return {};
-  for (const auto& [k, v] : *q) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
 Response status_json(std::string_view status, std::string_view reason) {
   std::string body;
   JsonWriter w(body);
@@ -45,10 +36,10 @@ SandboxAnswer sandbox_answer(const Request& req, uint64_t seq) {
   };
   const bool ping = req.path == "/sandbox/ping";
   std::string first = field("first_name");
-  std::string price_s = query_param(req, "price");
+  std::string price_s = req.query_param("price");
   Money price = Money::parse(price_s).value_or(Money::from_whole(10));
 
-  if (auto d = parse_int(query_param(req, "delay_ms")); d && *d > 0) {
+  if (auto d = parse_int(req.query_param("delay_ms")); d && *d > 0) {
     a.delay = std::chrono::milliseconds(std::min<int64_t>(*d, 30000));
   }
   if (first == "slow") {
@@ -68,7 +59,7 @@ SandboxAnswer sandbox_answer(const Request& req, uint64_t seq) {
     return a;
   }
   std::string state = to_upper(field("state"));
-  std::string reject_states = to_upper(query_param(req, "reject_states"));
+  std::string reject_states = to_upper(req.query_param("reject_states"));
   if (!state.empty() && !reject_states.empty()) {
     for (std::string_view s : split(reject_states, ",")) {
       if (trim(s) == state) {
