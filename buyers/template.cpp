@@ -139,25 +139,6 @@ std::string transform_age(const std::string& v, UnixMs now) {
   return std::to_string(age < 0 ? 0 : age);
 }
 
-std::string base64(std::string_view in) {
-  static constexpr char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  while (i + 2 < in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += {t[n >> 18], t[(n >> 12) & 63], t[(n >> 6) & 63], t[n & 63]};
-    i += 3;
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    out += {t[n >> 18], t[(n >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += {t[n >> 18], t[(n >> 12) & 63], t[(n >> 6) & 63], '='};
-  }
-  return out;
-}
-
 void escape_into(std::string& out, std::string_view v, Escape e) {
   switch (e) {
     case Escape::kNone:
@@ -351,7 +332,7 @@ std::string Template::apply(const std::vector<Transformer>& chain, std::string v
         v = url_encode(v);
         break;
       case Transformer::Kind::kBase64:
-        v = base64(v);
+        v = base64_encode(v);
         break;
     }
   }

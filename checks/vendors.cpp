@@ -1,10 +1,9 @@
 #include "checks/vendors.h"
 
-#include <openssl/evp.h>
-
 #include <boost/json.hpp>
 
 #include "core/enum_names.h"
+#include "core/hash.h"
 #include "core/text.h"
 
 namespace pp::checks {
@@ -17,14 +16,6 @@ bool is_hex(std::string_view s) {
   for (char c : s)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
   return true;
-}
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
-  out.resize(size_t(n));
-  return out;
 }
 
 std::string trim_slash(std::string_view base) {
@@ -121,7 +112,7 @@ VendorRequest trustedform_request(std::string_view base_url, const TrustedFormCl
   r.headers = {{"api-version", "4.0"},
                {"Content-Type", "application/json"},
                {"Accept", "application/json"},
-               {"Authorization", "Basic " + base64("API:" + c.api_key)}};
+               {"Authorization", "Basic " + base64_encode("API:" + c.api_key)}};
   json::object body;
   json::object match;
   if (!c.email.empty()) match["email"] = c.email;

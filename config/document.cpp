@@ -22,6 +22,8 @@ std::string_view to_string(EntityKind k) {
       return "token";
     case EntityKind::kList:
       return "list";
+    case EntityKind::kWebhook:
+      return "webhook";
   }
   return "config";
 }
@@ -29,7 +31,7 @@ std::string_view to_string(EntityKind k) {
 std::optional<EntityKind> parse_entity_kind(std::string_view s) {
   for (EntityKind k :
        {EntityKind::kConfig, EntityKind::kClient, EntityKind::kCampaign, EntityKind::kSupplier,
-        EntityKind::kBuyer, EntityKind::kToken, EntityKind::kList}) {
+        EntityKind::kBuyer, EntityKind::kToken, EntityKind::kList, EntityKind::kWebhook}) {
     if (to_string(k) == s) return k;
   }
   return std::nullopt;
@@ -94,6 +96,8 @@ std::string_view array_key(EntityKind k) {
       return "api_tokens";
     case EntityKind::kList:
       return "lists";
+    case EntityKind::kWebhook:
+      return "webhooks";
     case EntityKind::kConfig:
       break;
   }
@@ -198,6 +202,7 @@ int64_t next_entity_id(const json::object& doc, EntityKind kind) {
   const json::value* cs = doc.if_contains("campaigns");
   if (kind == EntityKind::kClient) scan(doc.if_contains("clients"));
   if (kind == EntityKind::kList) scan(doc.if_contains("lists"));
+  if (kind == EntityKind::kWebhook) scan(doc.if_contains("webhooks"));
   if (kind == EntityKind::kCampaign) scan(cs);
   if (in_campaign(kind) && cs && cs->is_array()) {
     for (const auto& c : cs->as_array())

@@ -16,7 +16,16 @@ namespace pp::config {
 
 namespace json = boost::json;
 
-enum class EntityKind : uint8_t { kConfig, kClient, kCampaign, kSupplier, kBuyer, kToken, kList };
+enum class EntityKind : uint8_t {
+  kConfig,
+  kClient,
+  kCampaign,
+  kSupplier,
+  kBuyer,
+  kToken,
+  kList,
+  kWebhook,
+};
 std::string_view to_string(EntityKind k);  // "config", "client", "campaign", "supplier", ...
 std::optional<EntityKind> parse_entity_kind(std::string_view s);
 

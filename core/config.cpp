@@ -250,6 +250,30 @@ class Loader {
     return std::string(v->get_string());
   }
 
+  // A UTC time: "2027-01-31", "2027-01-31 00:00:00" or "2027-01-31T00:00:00Z".
+  std::optional<UnixMs> utc_time(const json::object& o, std::string_view key,
+                                 const std::string& path) {
+    auto text = string(o, key, path, false);
+    if (!text) return std::nullopt;
+    std::string v = *text;
+    if (!v.empty() && v.back() == 'Z') v.pop_back();
+    if (v.size() > 10 && v[10] == 'T') v[10] = ' ';
+    int64_t fraction_ms = 0;  // "...:00.250Z" (what the API writes)
+    if (auto dot = v.find('.'); dot != std::string::npos && dot > 10) {
+      std::string digits = v.substr(dot + 1);
+      v.resize(dot);
+      digits.resize(3, '0');
+      for (char c : digits) fraction_ms = fraction_ms * 10 + (c >= '0' && c <= '9' ? c - '0' : 0);
+    }
+    UnixMs ms = 0;
+    bool date_only = false;
+    if (!parse_local_datetime(TimeZone::utc(), v, ms, date_only)) {
+      error(at(path, key), "must be a UTC time like 2027-01-31T00:00:00Z");
+      return std::nullopt;
+    }
+    return ms + fraction_ms;
+  }
+
   bool boolean(const json::object& o, std::string_view key, const std::string& path, bool def) {
     const json::value* v = o.if_contains(key);
     if (v == nullptr || v->is_null()) return def;
@@ -1289,13 +1313,135 @@ ConfigLoadResult load_config(std::string_view text) {
   return load_config_document(root.as_object());
 }
 
+// outbox (issue 18): how notifications are sent.
+static void load_outbox(Loader& L, const json::object& root, Config& cfg) {
+  const std::string p = "$.outbox";
+  const json::object* o = L.object(root.if_contains("outbox"), p, false);
+  if (!o) return;
+  L.unknown_keys(*o, p,
+                 {"retry_base_ms", "retry_max_ms", "max_age_hours", "attempt_timeout_ms",
+                  "max_in_flight_per_destination", "breaker_failures", "breaker_open_ms",
+                  "response_excerpt_bytes", "retention_days", "secret_overlap_hours"});
+  OutboxConfig& ob = cfg.outbox;
+  ob.retry.base_ms = L.positive(*o, "retry_base_ms", p, uint32_t(ob.retry.base_ms), 86'400'000);
+  ob.retry.max_ms = L.positive(*o, "retry_max_ms", p, uint32_t(ob.retry.max_ms), 86'400'000);
+  if (ob.retry.max_ms < ob.retry.base_ms)
+    L.error(Loader::at(p, "retry_max_ms"), "must be at least retry_base_ms");
+  ob.retry.max_age_ms =
+      int64_t(L.positive(*o, "max_age_hours", p, uint32_t(ob.retry.max_age_ms / 3'600'000), 720)) *
+      3'600'000;
+  ob.attempt_timeout_ms = L.positive(*o, "attempt_timeout_ms", p, ob.attempt_timeout_ms, 120000);
+  ob.max_in_flight_per_destination =
+      L.positive(*o, "max_in_flight_per_destination", p, ob.max_in_flight_per_destination, 256);
+  if (auto bf = L.integer(*o, "breaker_failures", p, false)) {
+    if (*bf < 0 || *bf > 1000)
+      L.error(Loader::at(p, "breaker_failures"), "must be between 0 and 1000");
+    else
+      ob.breaker_failures = uint32_t(*bf);
+  }
+  ob.breaker_open_ms = L.positive(*o, "breaker_open_ms", p, ob.breaker_open_ms, 86'400'000);
+  ob.response_excerpt_bytes =
+      L.positive(*o, "response_excerpt_bytes", p, ob.response_excerpt_bytes, 65536);
+  ob.retention_days = L.positive(*o, "retention_days", p, ob.retention_days, 3650);
+  ob.secret_overlap_hours =
+      L.positive(*o, "secret_overlap_hours", p, ob.secret_overlap_hours, 24 * 30);
+}
+
+// webhooks (issue 18, I1): subscriptions.
+static void load_webhooks(Loader& L, const json::object& root, Config& cfg) {
+  const json::array* ws = L.array(root, "webhooks", "$", false);
+  if (!ws) return;
+  for (size_t i = 0; i < ws->size(); ++i) {
+    const std::string p = Loader::idx("$.webhooks", i);
+    const json::object* w = L.object(&(*ws)[i], p, true);
+    if (!w) continue;
+    L.unknown_keys(
+        *w, p,
+        {"id", "name", "url", "events", "campaigns", "secrets", "enabled", "disabled_reason",
+         "include_lead", "max_in_flight", "timeout_ms", "description"});
+    WebhookConfig wc;
+    wc.id = L.integer(*w, "id", p, true).value_or(0);
+    if (wc.id <= 0) L.error(Loader::at(p, "id"), "must be a positive integer");
+    if (cfg.find_webhook(wc.id))
+      L.error(Loader::at(p, "id"), "duplicate webhook id " + std::to_string(wc.id));
+    wc.name = L.string(*w, "name", p, false).value_or("");
+    if (wc.name.size() > 128) L.error(Loader::at(p, "name"), "must be at most 128 characters");
+    wc.url = L.string(*w, "url", p, true).value_or("");
+    if (!wc.url.empty()) {
+      if (wc.url.rfind("http://", 0) != 0 && wc.url.rfind("https://", 0) != 0)
+        L.error(Loader::at(p, "url"), "must start with http:// or https://");
+      else if (wc.url.size() > 2048)
+        L.error(Loader::at(p, "url"), "must be at most 2048 characters");
+      else if (wc.url.find("{{") != std::string::npos)
+        L.error(Loader::at(p, "url"), "must be a fixed URL (no merge tags)");
+      else if (!cfg.outbound.allow_private_networks) {
+        if (auto why = non_public_url_reason(wc.url))
+          L.error(Loader::at(p, "url"),
+                  *why + "; set outbound.allow_private_networks to allow private networks");
+      }
+    }
+    if (const json::array* es = L.array(*w, "events", p, true)) {
+      if (es->empty()) L.error(Loader::at(p, "events"), "must name at least one event");
+      for (size_t k = 0; k < es->size(); ++k) {
+        const json::value& v = (*es)[k];
+        EventType e{};
+        if (v.is_string() && v.as_string() == "*")
+          wc.events |= kAllEvents;
+        else if (v.is_string() && parse_event_type(v.as_string(), e))
+          wc.events |= event_bit(e);
+        else
+          L.error(Loader::idx(Loader::at(p, "events"), k),
+                  "must be an event: lead.accepted, lead.rejected, lead.duplicated, "
+                  "lead.returned, buyer.paused, buyer.resumed, cap.reached, config.changed, "
+                  "alert.fired, alert.resolved or *");
+      }
+    }
+    if (const json::array* cs = L.array(*w, "campaigns", p, false)) {
+      for (size_t k = 0; k < cs->size(); ++k) {
+        const json::value& v = (*cs)[k];
+        if (!v.is_int64() || cfg.find_campaign(v.as_int64()) == nullptr)
+          L.error(Loader::idx(Loader::at(p, "campaigns"), k), "must be a campaign id");
+        else
+          wc.campaigns.push_back(v.as_int64());
+      }
+    }
+    if (const json::array* ss = L.array(*w, "secrets", p, false)) {
+      if (ss->empty() || ss->size() > 2)
+        L.error(Loader::at(p, "secrets"), "must hold one or two secrets (two while rotating)");
+      for (size_t k = 0; k < ss->size(); ++k) {
+        const std::string sp = Loader::idx(Loader::at(p, "secrets"), k);
+        const json::object* so = L.object(&(*ss)[k], sp, true);
+        if (!so) continue;
+        L.unknown_keys(*so, sp, {"version", "expires_at"});
+        WebhookSecret sec;
+        sec.version = L.positive(*so, "version", sp, 1, 1'000'000);
+        if (auto at = L.utc_time(*so, "expires_at", sp)) sec.expires_ms = *at;
+        for (const auto& other : wc.secrets)
+          if (other.version == sec.version)
+            L.error(Loader::at(sp, "version"), "duplicate secret version");
+        wc.secrets.push_back(sec);
+      }
+    }
+    if (wc.secrets.empty()) wc.secrets.push_back(WebhookSecret{});
+    wc.enabled = L.boolean(*w, "enabled", p, true);
+    wc.disabled_reason = L.string(*w, "disabled_reason", p, false).value_or("");
+    wc.include_lead = L.boolean(*w, "include_lead", p, false);
+    wc.max_in_flight = L.positive(*w, "max_in_flight", p, 0, 256);
+    wc.timeout_ms = L.positive(*w, "timeout_ms", p, 0, 120000);
+    wc.description = L.string(*w, "description", p, false).value_or("");
+    if (wc.enabled) cfg.webhook_events |= wc.events;
+    cfg.webhooks.push_back(std::move(wc));
+  }
+}
+
 ConfigLoadResult load_config_document(const json::object& root) {
   ConfigLoadResult result;
   Loader L;
   auto cfg = std::make_shared<Config>();
   const json::object* ro = &root;
   L.unknown_keys(*ro, "$",
-                 {"account", "server", "outbound", "clients", "api_tokens", "lists", "campaigns"});
+                 {"account", "server", "outbound", "clients", "api_tokens", "lists", "campaigns",
+                  "webhooks", "outbox"});
 
   // account
   if (const json::object* a = L.object(ro->if_contains("account"), "$.account", true)) {
@@ -1425,18 +1571,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
             tc.campaigns.push_back(v.as_int64());
         }
       }
-      if (auto at = L.string(*t, "expires_at", p, false)) {
-        // "2027-01-31", "2027-01-31 00:00:00" or "2027-01-31T00:00:00Z", in UTC.
-        std::string v = *at;
-        if (!v.empty() && v.back() == 'Z') v.pop_back();
-        if (v.size() > 10 && v[10] == 'T') v[10] = ' ';
-        UnixMs ms = 0;
-        bool date_only = false;
-        if (!parse_local_datetime(TimeZone::utc(), v, ms, date_only))
-          L.error(Loader::at(p, "expires_at"), "must be a UTC time like 2027-01-31T00:00:00Z");
-        else
-          tc.expires_ms = ms;
-      }
+      if (auto at = L.utc_time(*t, "expires_at", p)) tc.expires_ms = *at;
       cfg->api_tokens.push_back(std::move(tc));
     }
   }
@@ -1764,6 +1899,9 @@ ConfigLoadResult load_config_document(const json::object& root) {
       cfg->campaigns.push_back(std::move(cc));
     }
   }
+
+  load_outbox(L, *ro, *cfg);
+  load_webhooks(L, *ro, *cfg);
 
   // A token's scope names campaigns that exist.
   for (size_t i = 0; i < cfg->api_tokens.size(); ++i) {

@@ -18,6 +18,7 @@
 #include "core/ids.h"
 #include "core/lead.h"
 #include "core/money.h"
+#include "core/outbox.h"
 #include "core/time.h"
 
 namespace boost::json {
@@ -423,6 +424,48 @@ struct OutboundConfig {
   uint32_t breaker_open_ms = 30000;  // how long an open circuit skips the buyer
 };
 
+// A webhook subscription (issue 18, I1): events POSTed as JSON to `url`, signed per Standard
+// Webhooks 1.0 with every secret still valid (two during a rotation).
+// Signing secrets are not in the configuration (whose change log keeps every version forever):
+// a secret is derived from the server's signing key (kept in storage, never served) and the
+// webhook's id and secret version (engine/webhooks.h). The document holds versions only.
+struct WebhookSecret {
+  uint32_t version = 1;
+  int64_t expires_ms = 0;  // 0: no end (the current secret); else the old one's last moment
+};
+struct WebhookConfig {
+  int64_t id = 0;
+  std::string name;
+  std::string url;
+  EventMask events = 0;
+  std::vector<CampaignId> campaigns;   // empty: every campaign (and events of no campaign)
+  std::vector<WebhookSecret> secrets;  // absent in the document: version 1
+  bool enabled = true;
+  std::string disabled_reason;  // why it was disabled ("410 Gone" from the receiver)
+  bool include_lead = false;    // lead events carry the lead's fields (personal data)
+  uint32_t max_in_flight = 0;   // 0: outbox.max_in_flight_per_destination
+  uint32_t timeout_ms = 0;      // 0: outbox.attempt_timeout_ms
+  std::string description;
+
+  bool wants(EventType e, CampaignId campaign) const {
+    if (!enabled || (events & event_bit(e)) == 0) return false;
+    if (campaigns.empty()) return true;
+    return std::find(campaigns.begin(), campaigns.end(), campaign) != campaigns.end();
+  }
+};
+
+// How the outbox sends (issue 18).
+struct OutboxConfig {
+  RetryPolicy retry;
+  uint32_t attempt_timeout_ms = 10000;  // per attempt, connect included
+  uint32_t max_in_flight_per_destination = 4;
+  uint32_t breaker_failures = 5;  // consecutive failures that open a destination's circuit
+  uint32_t breaker_open_ms = 60000;
+  uint32_t response_excerpt_bytes = 512;  // of each answer, kept in the delivery log
+  uint32_t retention_days = 30;           // finished deliveries are dropped after this
+  uint32_t secret_overlap_hours = 24;     // a rotated secret stays valid this long
+};
+
 struct Config {
   AccountConfig account;
   ServerConfig server;
@@ -431,6 +474,16 @@ struct Config {
   std::vector<ApiTokenConfig> api_tokens;
   std::vector<ListConfig> lists;  // suppression lists (issue 17)
   std::vector<CampaignConfig> campaigns;
+  std::vector<WebhookConfig> webhooks;  // issue 18
+  OutboxConfig outbox;
+
+  const WebhookConfig* find_webhook(int64_t id) const {
+    for (const auto& w : webhooks)
+      if (w.id == id) return &w;
+    return nullptr;
+  }
+  // Whether any enabled webhook wants `e` (a lead's path asks this first: nothing to build).
+  EventMask webhook_events = 0;
 
   const ListConfig* find_list(int64_t id) const {
     for (const auto& l : lists)

@@ -14,6 +14,7 @@ PACKAGES=(
   curl python3
   libjs-chart.js zlib1g-dev libjemalloc-dev
   libphonenumber8 libprotobuf-dev libabsl-dev libidn2-dev
+  libsodium-dev
 )
 # `make bench` adds the reference servers and the profiler (--bench).
 if [ "${1:-}" = "--bench" ]; then

@@ -349,4 +349,84 @@ std::optional<DebugLog> decode_debug(std::string_view bytes) {
   return d;
 }
 
+namespace {
+constexpr uint8_t kDeliveryVersion = 1;
+}
+
+std::string encode_delivery(const OutboxDelivery& d) {
+  std::string out;
+  out.reserve(96 + d.url.size() + d.body.size());
+  Writer w(out);
+  w.u8(uint8_t(d.status));
+  w.u8(kDeliveryVersion);
+  w.str(d.id);
+  w.i64(d.created_ms);
+  w.u8(uint8_t(d.source));
+  w.i64(d.source_id);
+  w.var(d.destination);
+  w.u8(uint8_t(d.event));
+  w.i64(d.campaign_id);
+  w.str(d.lead_id);
+  w.str(d.method);
+  w.str(d.url);
+  w.pairs(d.headers);
+  w.str(d.body);
+  w.i64(d.next_attempt_ms);
+  w.i64(d.give_up_ms);
+  w.var(d.attempt_count);
+  w.var(d.attempts.size());
+  for (const auto& a : d.attempts) {
+    w.i64(a.at_ms);
+    w.i64(a.http_status);
+    w.str(a.error);
+    w.i64(a.latency_us);
+    w.str(a.excerpt);
+  }
+  w.i64(d.finished_ms);
+  w.str(d.reason);
+  return out;
+}
+
+std::optional<OutboxDelivery> decode_delivery(std::string_view bytes) {
+  Reader r(bytes);
+  OutboxDelivery d;
+  const uint8_t status = r.u8();
+  if (r.u8() != kDeliveryVersion || status > uint8_t(DeliveryStatus::kCancelled))
+    return std::nullopt;
+  d.status = DeliveryStatus(status);
+  d.id = r.str();
+  d.created_ms = r.i64();
+  const uint8_t source = r.u8();
+  if (source > uint8_t(DeliverySource::kPostback)) return std::nullopt;
+  d.source = DeliverySource(source);
+  d.source_id = r.i64();
+  d.destination = r.var();
+  const uint8_t event = r.u8();
+  if (event >= kEventTypes) return std::nullopt;
+  d.event = EventType(event);
+  d.campaign_id = r.i64();
+  d.lead_id = r.str();
+  d.method = r.str();
+  d.url = r.str();
+  d.headers = r.pairs();
+  d.body = r.str();
+  d.next_attempt_ms = r.i64();
+  d.give_up_ms = r.i64();
+  d.attempt_count = uint32_t(r.var());
+  const uint64_t n = r.count();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    DeliveryAttempt a;
+    a.at_ms = r.i64();
+    a.http_status = int32_t(r.i64());
+    a.error = r.str();
+    a.latency_us = r.i64();
+    a.excerpt = r.str();
+    d.attempts.push_back(std::move(a));
+  }
+  d.finished_ms = r.i64();
+  d.reason = r.str();
+  if (!r.ok() || !r.done()) return std::nullopt;
+  return d;
+}
+
 }  // namespace pp::storage

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/lead.h"
+#include "core/outbox.h"
 
 namespace pp::storage {
 
@@ -17,5 +18,10 @@ std::optional<DebugLog> decode_debug(std::string_view bytes);
 // Checks recorded after a lead was stored (async checks, issue 17): kept beside its debug log.
 std::string encode_checks(const std::vector<CheckRecord>& checks);
 std::optional<std::vector<CheckRecord>> decode_checks(std::string_view bytes);
+
+// A delivery of the outbox (issue 18). Its first byte is its status (DeliveryStatus), so that the
+// retention filter tells finished deliveries without decoding them.
+std::string encode_delivery(const OutboxDelivery& d);
+std::optional<OutboxDelivery> decode_delivery(std::string_view bytes);
 
 }  // namespace pp::storage

@@ -8,6 +8,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -41,6 +42,7 @@ constexpr const char* kRollupsCf = "rollups";
 constexpr const char* kIndexCf = "index";
 constexpr const char* kConfigCf = "config";
 constexpr const char* kListsCf = "lists";
+constexpr const char* kOutboxCf = "outbox";
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -149,6 +151,24 @@ class DebugRetentionFilter final : public rocksdb::CompactionFilter {
     return t >= 0 && t + keep_ms_ < now_ms();
   }
   const char* Name() const override { return "pingpost.DebugRetention"; }
+
+ private:
+  int64_t keep_ms_;
+};
+
+// Finished outbox deliveries ('d' + id, first value byte not kPending) older than the retention.
+class OutboxRetentionFilter final : public rocksdb::CompactionFilter {
+ public:
+  explicit OutboxRetentionFilter(int days) : keep_ms_(int64_t(days) * 86400000) {}
+  bool Filter(int, const rocksdb::Slice& key, const rocksdb::Slice& value, std::string*,
+              bool*) const override {
+    if (key.size() < 2 || key[0] != 'd' || value.empty() ||
+        uint8_t(value[0]) == uint8_t(DeliveryStatus::kPending))
+      return false;
+    int64_t t = delivery_id_time(std::string_view(key.data() + 1, key.size() - 1));
+    return t >= 0 && t + keep_ms_ < now_ms();
+  }
+  const char* Name() const override { return "pingpost.OutboxRetention"; }
 
  private:
   int64_t keep_ms_;
@@ -346,6 +366,15 @@ class RocksStore final : public Store {
     rocksdb::ColumnFamilyOptions lists_cf;
     lists_cf.compression = rocksdb::kNoCompression;
 
+    // The outbox: a queue (schedule entries are deleted as they are sent): files full of
+    // deletions are compacted early so that scans do not wade through tombstones.
+    rocksdb::ColumnFamilyOptions outbox_cf;
+    outbox_cf.compression = rocksdb::kLZ4Compression;
+    outbox_cf.compaction_filter = &outbox_filter_;
+    outbox_cf.periodic_compaction_seconds = 86400;
+    outbox_cf.table_properties_collector_factories.emplace_back(
+        rocksdb::NewCompactOnDeletionCollectorFactory(1024, 256));
+
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs{
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
         {kLeadsCf, leads_cf},
@@ -358,6 +387,7 @@ class RocksStore final : public Store {
         {kIndexCf, index_cf},
         {kConfigCf, config_cf},
         {kListsCf, lists_cf},
+        {kOutboxCf, outbox_cf},
     };
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
@@ -378,6 +408,7 @@ class RocksStore final : public Store {
     index_ = handles[8];
     config_ = handles[9];
     lists_ = handles[10];
+    outbox_ = handles[11];
     writer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "pp-commit");
       commit_loop();
@@ -439,9 +470,11 @@ class RocksStore final : public Store {
     return out;
   }
 
-  void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups, Done done) override {
+  void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups,
+                   std::vector<OutboxPut> outbox, Done done) override {
     Pending p{lead.id, encode_lead(lead), {}, {}, std::move(done)};
     p.extras.rollups = std::move(rollups);
+    p.extras.outbox = std::move(outbox);
     index_entries(lead, nullptr, p.index, false);
     enqueue(std::move(p));
   }
@@ -568,13 +601,127 @@ class RocksStore final : public Store {
   static std::string version_bytes(uint64_t v) { return be_bytes(v, 8); }
   static uint64_t version_of(std::string_view b) { return be_of(b, 8); }
 
-  Status put_config(uint64_t version, std::string_view document, std::string_view change) override {
+  Status put_config(uint64_t version, std::string_view document, std::string_view change,
+                    const std::vector<OutboxPut>& outbox) override {
     rocksdb::WriteBatch batch;
+    for (const auto& o : outbox) add_delivery(batch, o);
     std::string head = version_bytes(version);
     head.append(document);
     batch.Put(config_, "head", head);
     batch.Put(config_, "c" + version_bytes(version), rocksdb::Slice(change.data(), change.size()));
-    return io(db_->Write(synced(), &batch));
+    Status st = io(db_->Write(synced(), &batch));
+    if (st.ok()) notify_outbox(outbox);
+    return st;
+  }
+
+  // ---- the outbox ---------------------------------------------------------------------------
+  // Outbox family keys:
+  //   'd' id                          -> the delivery (encode_delivery)
+  //   's' destination(8) due(8) id    -> "" while the delivery waits
+  static std::string schedule_key(uint64_t destination, int64_t due_ms, std::string_view id) {
+    std::string k(1, 's');
+    k += be_bytes(destination, 8);
+    k += be_bytes(uint64_t(std::max<int64_t>(due_ms, 0)), 8);
+    k.append(id);
+    return k;
+  }
+  static std::string delivery_key(std::string_view id) { return std::string(1, 'd').append(id); }
+  void add_delivery(rocksdb::WriteBatch& batch, const OutboxPut& o) {
+    batch.Put(outbox_, delivery_key(o.id), o.record);
+    batch.Put(outbox_, schedule_key(o.destination, o.due_ms, o.id), rocksdb::Slice());
+  }
+  void notify_outbox(const std::vector<OutboxPut>& outbox) {
+    if (outbox.empty()) return;
+    OutboxListener* l = outbox_listener_.get();
+    if (l == nullptr) return;
+    for (const auto& o : outbox) (*l)(o.destination, o.due_ms);
+  }
+
+  void add_deliveries(std::vector<OutboxPut> puts) override {
+    if (puts.empty()) return;
+    Pending p;
+    p.extras.outbox = std::move(puts);
+    p.done = [](Status) {};
+    enqueue(std::move(p));
+  }
+
+  void set_outbox_listener(OutboxListener fn) override {
+    outbox_listener_ = std::make_unique<OutboxListener>(std::move(fn));
+  }
+
+  Status put_deliveries(const std::vector<OutboxPut>& puts) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& o : puts) add_delivery(batch, o);
+    Status st = io(db_->Write(synced(), &batch));
+    if (st.ok()) notify_outbox(puts);
+    return st;
+  }
+
+  Status scan_destinations(const std::function<void(uint64_t, int64_t)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox_));
+    it->Seek("s");
+    while (it->Valid() && it->key().starts_with("s")) {
+      rocksdb::Slice k = it->key();
+      if (k.size() < 17) return {Status::Code::kCorrupt, "outbox schedule key of the wrong size"};
+      const uint64_t dest = be_of(std::string_view(k.data() + 1, 8), 8);
+      fn(dest, int64_t(be_of(std::string_view(k.data() + 9, 8), 8)));
+      if (dest == UINT64_MAX) break;
+      it->Seek("s" + be_bytes(dest + 1, 8));  // the next destination's first entry
+    }
+    return io(it->status());
+  }
+
+  Status scan_due(uint64_t destination,
+                  const std::function<bool(int64_t, std::string_view)>& fn) override {
+    const std::string prefix = "s" + be_bytes(destination, 8);
+    const std::string end = destination == UINT64_MAX ? "t" : "s" + be_bytes(destination + 1, 8);
+    rocksdb::ReadOptions ro;
+    rocksdb::Slice upper(end);
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, outbox_));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      rocksdb::Slice k = it->key();
+      if (k.size() < 17) return {Status::Code::kCorrupt, "outbox schedule key of the wrong size"};
+      if (!fn(int64_t(be_of(std::string_view(k.data() + 9, 8), 8)),
+              std::string_view(k.data() + 17, k.size() - 17)))
+        break;
+    }
+    return io(it->status());
+  }
+
+  Read<OutboxDelivery> read_delivery(std::string_view id) override {
+    return read(outbox_, delivery_key(id), [](std::string_view v) { return decode_delivery(v); });
+  }
+
+  Status update_delivery(const OutboxDelivery& d, int64_t old_due_ms) override {
+    rocksdb::WriteBatch batch;
+    batch.Put(outbox_, delivery_key(d.id), encode_delivery(d));
+    const std::string old_key =
+        old_due_ms >= 0 ? schedule_key(d.destination, old_due_ms, d.id) : std::string();
+    const std::string new_key = d.status == DeliveryStatus::kPending
+                                    ? schedule_key(d.destination, d.next_attempt_ms, d.id)
+                                    : std::string();
+    if (!old_key.empty() && old_key != new_key) batch.Delete(outbox_, old_key);
+    if (!new_key.empty() && old_key != new_key) batch.Put(outbox_, new_key, rocksdb::Slice());
+    return io(db_->Write(rocksdb::WriteOptions(), &batch));
+  }
+
+  Status scan_deliveries(std::string_view before,
+                         const std::function<bool(const OutboxDelivery&)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox_));
+    if (before.empty()) {
+      it->SeekForPrev("e");
+    } else {
+      const std::string from = delivery_key(before);
+      it->SeekForPrev(from);
+      if (it->Valid() && it->key() == rocksdb::Slice(from)) it->Prev();
+    }
+    for (; it->Valid() && it->key().starts_with("d"); it->Prev()) {
+      auto d = decode_delivery(std::string_view(it->value().data(), it->value().size()));
+      if (!d) return {Status::Code::kCorrupt, "outbox delivery does not decode"};
+      if (!fn(*d)) break;
+    }
+    return io(it->status());
   }
 
   Read<ConfigRecord> read_config() override {
@@ -952,6 +1099,7 @@ class RocksStore final : public Store {
         for (auto& e : p.index) index_sorted_.push_back(&e);
         for (const auto& [k, v] : p.state) merged.Put(state_, k, v);
         for (const auto& [k, v] : p.debug_puts) merged.Put(debug_, k, v);
+        for (const auto& o : p.extras.outbox) add_delivery(merged, o);
       }
       // Index entries in key order: the memtable's skip list keeps the last insert position, so
       // sorted inserts of the group search less than one full descent each.
@@ -1002,6 +1150,7 @@ class RocksStore final : public Store {
         size_t leads = 0;
         for (const auto& p : group) leads += p.key.empty() ? 0 : 1;
         leads_written_.fetch_add(leads, std::memory_order_relaxed);
+        for (const auto& p : group) notify_outbox(p.extras.outbox);
       }
       {
         std::lock_guard lk(mu_);
@@ -1033,6 +1182,9 @@ class RocksStore final : public Store {
   rocksdb::ColumnFamilyHandle* index_ = nullptr;
   rocksdb::ColumnFamilyHandle* config_ = nullptr;
   rocksdb::ColumnFamilyHandle* lists_ = nullptr;
+  rocksdb::ColumnFamilyHandle* outbox_ = nullptr;
+  std::unique_ptr<OutboxListener> outbox_listener_;  // set before traffic, read by any thread
+  OutboxRetentionFilter outbox_filter_{opts_.outbox_retention_days};
   ExpiryFilter expiry_filter_;
   DebugRetentionFilter debug_filter_{opts_.debug_retention_days};
   CounterExpiryFilter counter_filter_;
@@ -1068,6 +1220,10 @@ LeadIndexEntry index_entry_of(const Lead& lead) {
   e.test = lead.test;
   e.repost = std::find(lead.tags.begin(), lead.tags.end(), "repost") != lead.tags.end();
   return e;
+}
+
+OutboxPut outbox_put(const OutboxDelivery& d) {
+  return OutboxPut{d.id, d.destination, d.next_attempt_ms, encode_delivery(d)};
 }
 
 std::unique_ptr<Store> Store::open(const std::string& dir, const StoreOptions& options,

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/lead.h"
+#include "core/outbox.h"
 #include "core/rollup.h"
 
 namespace pp::storage {
@@ -57,6 +58,9 @@ struct StoreOptions {
   size_t block_cache_bytes = 64 << 20;
   // Debug logs (raw buyer requests and responses) older than this are dropped by compaction.
   int debug_retention_days = kDebugRetentionDays;
+  // Finished outbox deliveries (delivered, failed, cancelled) older than this are dropped by
+  // compaction; waiting ones never are.
+  int outbox_retention_days = 30;
 };
 
 // A value that storage drops on its own after `expires_ms` (UTC): reads ignore it from then on and
@@ -70,6 +74,16 @@ struct ExpiringPut {
 // Keyspaces for expiring values.
 enum class Space : uint8_t { kDedup, kRequests };
 
+// A delivery of the outbox (issue 18), written in the same batch as what caused it: its record and
+// its entry in its destination's schedule.
+struct OutboxPut {
+  std::string id;
+  uint64_t destination = 0;
+  int64_t due_ms = 0;
+  std::string record;  // encode_delivery
+};
+OutboxPut outbox_put(const OutboxDelivery& d);
+
 // Everything written atomically with a lead (one WriteBatch, one fsync).
 struct LeadExtras {
   std::vector<std::pair<std::string, int64_t>> counter_deltas;  // added to cap counters
@@ -79,6 +93,7 @@ struct LeadExtras {
   // The fields whose values the lead search index keeps (the campaign's indexed_fields; must
   // outlive save_lead's call, which reads it before returning). Null: every field.
   const std::vector<std::string>* index_fields = nullptr;
+  std::vector<OutboxPut> outbox;  // notifications the lead causes (issue 18)
 };
 
 // One entry of the campaign-and-time lead index (E2): enough to filter without reading the lead.
@@ -146,8 +161,12 @@ class Store {
   // Rewrites a stored lead (a return, say) and its index entry, with the statistics deltas that
   // go with the change, durably, through the same commit queue; the debug log is left as it is.
   // The lead's id, campaign, creation time and fields must not have changed.
-  virtual void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups, Done done) = 0;
-  void update_lead(const Lead& lead, Done done) { update_lead(lead, {}, std::move(done)); }
+  virtual void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups,
+                           std::vector<OutboxPut> outbox, Done done) = 0;
+  void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups, Done done) {
+    update_lead(lead, std::move(rollups), {}, std::move(done));
+  }
+  void update_lead(const Lead& lead, Done done) { update_lead(lead, {}, {}, std::move(done)); }
 
   // Statistics that belong to no lead (supplier pings): written with the next group commit; not
   // waited for, so a crash may lose the last few milliseconds of them.
@@ -188,8 +207,12 @@ class Store {
   // The configuration's history (issue 14). put_config writes the document at `version` (which
   // becomes the current one) and its change-log entry (JSON text, opaque here) in one synced
   // write: after a crash the configuration is one whole version and the log ends at it.
-  virtual Status put_config(uint64_t version, std::string_view document,
-                            std::string_view change) = 0;
+  // `outbox`: the notifications the change causes (config.changed), in the same write.
+  virtual Status put_config(uint64_t version, std::string_view document, std::string_view change,
+                            const std::vector<OutboxPut>& outbox) = 0;
+  Status put_config(uint64_t version, std::string_view document, std::string_view change) {
+    return put_config(version, document, change, {});
+  }
   // The current configuration; not found for a data directory never configured.
   virtual Read<ConfigRecord> read_config() = 0;
   // Change-log entries with a version above `after`, ascending (descending with `newest_first`,
@@ -215,6 +238,35 @@ class Store {
   // call for the same lead replaces them.
   virtual void save_late_checks(std::string_view lead_id, const std::vector<CheckRecord>& checks,
                                 Done done) = 0;
+
+  // The outbox (issue 18), in its own family: each delivery's record ('d' + id) and, while it
+  // waits, an entry in its destination's schedule ('s' + destination + due time + id). The sender
+  // keeps in memory only its destinations and what it has in flight: waiting deliveries stay here.
+  //
+  // Runs on the commit thread after every write that added deliveries, once per delivery (the
+  // sender wakes for it). Set once, before traffic; must not block.
+  using OutboxListener = std::function<void(uint64_t destination, int64_t due_ms)>;
+  virtual void set_outbox_listener(OutboxListener fn) = 0;
+  // Deliveries caused by something only in memory (a buyer's circuit opening): written with the
+  // next group commit, not waited for (like add_rollups).
+  virtual void add_deliveries(std::vector<OutboxPut> puts) = 0;
+  // Deliveries caused by nothing else stored (an alert, a replay): written and synced now.
+  virtual Status put_deliveries(const std::vector<OutboxPut>& puts) = 0;
+  // Every destination with a delivery waiting, with its earliest due time.
+  virtual Status scan_destinations(const std::function<void(uint64_t, int64_t)>& fn) = 0;
+  // The deliveries waiting for `destination`, earliest first, until `fn` returns false.
+  virtual Status scan_due(uint64_t destination,
+                          const std::function<bool(int64_t due_ms, std::string_view id)>& fn) = 0;
+  virtual Read<OutboxDelivery> read_delivery(std::string_view id) = 0;
+  // Writes a delivery after an attempt (or a replay): its record, and its schedule entry moved
+  // from `old_due_ms` (-1: it had none) to its next_attempt_ms, or removed once it is finished.
+  // In the write-ahead log but not synced: a crash may forget the last attempts' outcomes, and
+  // then their deliveries are sent again (at least once, with the same webhook-id).
+  virtual Status update_delivery(const OutboxDelivery& d, int64_t old_due_ms) = 0;
+  // Deliveries newest first, strictly older than the delivery `before` when it is not empty,
+  // until `fn` returns false.
+  virtual Status scan_deliveries(std::string_view before,
+                                 const std::function<bool(const OutboxDelivery&)>& fn) = 0;
 
   virtual Read<Lead> read_lead(std::string_view id) = 0;
   virtual Read<DebugLog> read_debug(std::string_view id) = 0;
