@@ -468,8 +468,9 @@ Response tokens_route(ConfigService& svc, const Request& req, const ApiTokenConf
 }  // namespace
 
 bool is_config_route(std::string_view path) {
-  for (std::string_view p : {"/admin/config", "/admin/changes", "/admin/clients",
-                             "/admin/campaigns", "/admin/tokens", "/admin/lists"}) {
+  for (std::string_view p :
+       {"/admin/config", "/admin/changes", "/admin/clients", "/admin/campaigns", "/admin/tokens",
+        "/admin/lists", "/admin/webhooks"}) {
     if (path.rfind(p, 0) == 0 && (path.size() == p.size() || path[p.size()] == '/')) return true;
   }
   return false;
@@ -486,6 +487,12 @@ Response config_route(ConfigService& svc, const Request& req, const ApiTokenConf
   // Suppression lists are the account's too; editors change them.
   if (seg[0] == "lists" && limited)
     return error_response(403, "Forbidden: this token is limited to some campaigns");
+  // Webhooks send the account's events (lead data with include_lead) anywhere: admins change them.
+  if (seg[0] == "webhooks") {
+    if (limited) return error_response(403, "Forbidden: this token is limited to some campaigns");
+    if (write && token.role != Role::kAdmin)
+      return error_response(403, "Forbidden: only an admin token changes webhooks");
+  }
   if (seg[0] == "tokens" || seg[0] == "config" || seg[0] == "changes" || seg[0] == "clients") {
     if (limited) return error_response(403, "Forbidden: this token is limited to some campaigns");
     if ((write || seg[0] == "tokens") && token.role != Role::kAdmin)
@@ -523,6 +530,9 @@ Response config_route(ConfigService& svc, const Request& req, const ApiTokenConf
     one = seg.size() == 2;
   } else if (seg[0] == "lists" && seg.size() <= 2) {
     ref.kind = EntityKind::kList;
+    one = seg.size() == 2;
+  } else if (seg[0] == "webhooks" && seg.size() <= 2) {
+    ref.kind = EntityKind::kWebhook;
     one = seg.size() == 2;
   } else if (seg[0] == "campaigns" && seg.size() <= 2) {
     ref.kind = EntityKind::kCampaign;

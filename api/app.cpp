@@ -6,6 +6,7 @@
 #include <sstream>
 #include <thread>
 
+#include "buyers/http_client.h"
 #include "core/config.h"
 
 namespace pp::api {
@@ -55,6 +56,28 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
   so.client.ca_file = options.extra_ca_file.empty() ? cfg.outbound.ca_file : options.extra_ca_file;
   so.client.allow_private_networks = cfg.outbound.allow_private_networks;
   app->server_ = std::make_unique<Server>(so, *app->router_);
+
+  // The outbox's sender (issue 18): its own thread and outbound client.
+  std::string key = engine::OutboxSender::load_signing_key(*app->store_, err);
+  if (key.empty()) {
+    errors.push_back(err);
+    return nullptr;
+  }
+  engine::OutboxSender::Options oo;
+  oo.transport = [client = so.client](boost::asio::any_io_executor ex) {
+    return std::make_unique<buyers::HttpClient>(ex, client);
+  };
+  oo.user_agent = cfg.outbound.user_agent;
+  oo.snapshot = [e = app->engine_.get()] { return e->snapshot(); };
+  oo.on_gone = [cs = app->config_.get()](int64_t id, std::string reason) {
+    engine::ChangeResult r = cs->disable_webhook(id, reason, "outbox");
+    if (r.ok()) spdlog::warn("webhook {} disabled: {}", id, reason);
+  };
+  oo.signing_key = std::move(key);
+  app->outbox_ = std::make_unique<engine::OutboxSender>(*app->store_, clock, std::move(oo));
+  app->store_->set_outbox_listener(
+      [s = app->outbox_.get()](uint64_t dest, int64_t due) { s->notify(dest, due); });
+  app->router_->set_outbox(app->outbox_.get());
   return app;
 }
 
@@ -73,7 +96,10 @@ engine::ChangeResult App::reload_config(const std::string& text, const std::stri
                                                            std::move(doc->as_object())));
 }
 
-void App::start() { server_->start(); }
+void App::start() {
+  outbox_->start();
+  server_->start();
+}
 
 void App::shutdown(std::chrono::milliseconds drain) {
   if (shut_down_) return;
@@ -90,6 +116,9 @@ void App::shutdown(std::chrono::milliseconds drain) {
     }
     server_->stop();
   }
+  // Waiting deliveries stay in storage; attempts in flight get a moment, then are cut short (and
+  // sent again after the next start).
+  if (outbox_) outbox_->stop();
   if (store_) store_->close();
 }
 

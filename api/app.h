@@ -11,6 +11,7 @@
 #include "api/server.h"
 #include "engine/config_service.h"
 #include "engine/engine.h"
+#include "engine/outbox_sender.h"
 #include "storage/store.h"
 
 namespace pp::api {
@@ -50,10 +51,13 @@ class App {
   // Applies a whole configuration document as one change (SIGHUP re-reading --config).
   engine::ChangeResult reload_config(const std::string& text, const std::string& actor);
   storage::Store& store() { return *store_; }
+  engine::OutboxSender& outbox() { return *outbox_; }
 
  private:
   App() = default;
   AppOptions opts_;
+  // Before the store: the store's outbox listener wakes the sender until the store is closed.
+  std::unique_ptr<engine::OutboxSender> outbox_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<engine::ConfigService> config_;

@@ -149,6 +149,10 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
       // (Uploads are streamed: open_stream takes them before their body is read.)
       co_return co_await on_report_thread([&] { return admin_list_entries(req, *token); });
     }
+    if (p.rfind("/admin/webhooks/", 0) == 0 && (p.ends_with("/secret") || p.ends_with("/rotate")))
+      co_return co_await on_report_thread([&] { return admin_webhook_action(req, *token); });
+    if (p == "/admin/deliveries" || p.rfind("/admin/deliveries/", 0) == 0)
+      co_return co_await on_report_thread([&] { return admin_deliveries(req, *token); });
     if (config_ != nullptr && is_config_route(p)) {
       // A change does one synced write: off the I/O threads.
       Response r =
@@ -374,6 +378,7 @@ std::string Router::render_metrics() {
   }
   engine_.metrics().render(out);
   engine_.store().render_metrics(out);
+  if (outbox_) outbox_->render_metrics(out);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include "buyers/transport.h"
 #include "engine/config_service.h"
 #include "engine/engine.h"
+#include "engine/outbox_sender.h"
 
 namespace boost::asio {
 class thread_pool;
@@ -25,6 +26,9 @@ class Router {
   explicit Router(engine::Engine& engine, engine::ConfigService* config = nullptr,
                   size_t report_threads = 2);
   ~Router();
+
+  // The outbox's sender (issue 18): the delivery log's replays, webhook secrets, metrics.
+  void set_outbox(engine::OutboxSender* outbox) { outbox_ = outbox; }
 
   // `transport` is the calling I/O thread's outbound client.
   boost::asio::awaitable<Response> handle(Request req, buyers::Transport& transport);
@@ -75,6 +79,10 @@ class Router {
   Response admin_buyer_health(const ApiTokenConfig& token);
   // /admin/lists/{id}/entries[/{value}] but uploads (api/lists.cpp; on a report thread).
   Response admin_list_entries(const Request& req, const ApiTokenConfig& token);
+  // /admin/webhooks/{id}/secret|rotate and /admin/deliveries[/{id}[/replay]] (api/webhooks.cpp;
+  // on a report thread).
+  Response admin_webhook_action(const Request& req, const ApiTokenConfig& token);
+  Response admin_deliveries(const Request& req, const ApiTokenConfig& token);
   // Runs `fn` on a report thread; resumes on the caller's executor.
   boost::asio::awaitable<Response> on_report_thread(std::function<Response()> fn);
 
@@ -84,6 +92,7 @@ class Router {
 
   engine::Engine& engine_;
   engine::ConfigService* config_;
+  engine::OutboxSender* outbox_ = nullptr;
   TokenUsage tokens_;
   std::unique_ptr<boost::asio::thread_pool> reports_;
   std::atomic<uint64_t> sandbox_seq_{0};

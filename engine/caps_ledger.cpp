@@ -19,12 +19,14 @@ std::optional<CapLedger::Hold> CapLedger::reserve(CapOwner owner, int64_t id, co
                                                   std::string& failed) {
   Hold hold(this);
   if (caps.empty()) return hold;
+  hold.owner = owner;
+  hold.owner_id = id;
   struct Want {
     std::string key;
     int64_t limit;
     int64_t amount;
     bool budget;
-    const std::string* type;
+    const CapRule* rule;
   };
   std::vector<Want> wants;
   std::string key;
@@ -32,7 +34,7 @@ std::optional<CapLedger::Hold> CapLedger::reserve(CapOwner owner, int64_t id, co
     for (const CapRule& r : budget ? caps.budget : caps.leads) {
       // 0 = unlimited: never refuses, but is still counted so its use shows in the views.
       if (!cap_counter_key(owner, id, budget != 0, r, tz, now, key)) continue;
-      wants.push_back({key, r.limit, budget ? amount.units() : 1, budget != 0, &r.type});
+      wants.push_back({key, r.limit, budget ? amount.units() : 1, budget != 0, &r});
     }
   }
   std::lock_guard lk(mu_);
@@ -44,27 +46,33 @@ std::optional<CapLedger::Hold> CapLedger::reserve(CapOwner owner, int64_t id, co
     }
     int64_t need = w.budget && w.amount == 0 ? 1 : w.amount;  // unknown price: some room left
     if (w.limit > 0 && c->committed + c->reserved + need > w.limit) {
-      failed = w.budget ? "budget " + *w.type : *w.type;
+      failed = w.budget ? "budget " + w.rule->type : w.rule->type;
       return std::nullopt;
     }
   }
   for (const Want& w : wants) {
     counter(w.key)->reserved += w.amount;
-    hold.items.push_back({w.key, w.amount, w.budget});
+    hold.items.push_back({w.key, w.amount, w.budget, w.limit, w.rule});
   }
   hold.active = true;
   return hold;
 }
 
 void CapLedger::settle(Hold& hold, Money actual,
-                       std::vector<std::pair<std::string, int64_t>>& deltas) {
+                       std::vector<std::pair<std::string, int64_t>>& deltas,
+                       std::vector<Reached>* reached) {
   if (!hold.active || hold.settled) return;
   std::lock_guard lk(mu_);
   for (auto& it : hold.items) {
+    Counter& c = counters_.at(it.key);
     if (it.budget) {
-      counters_.at(it.key).reserved += actual.units() - it.amount;  // now the final price
+      c.reserved += actual.units() - it.amount;  // now the final price
       it.amount = actual.units();
     }
+    const int64_t before = c.committed + c.settled;
+    c.settled += it.amount;
+    if (reached && it.limit > 0 && before < it.limit && before + it.amount >= it.limit)
+      reached->push_back({hold.owner, hold.owner_id, it.budget, it.rule, it.limit});
     deltas.emplace_back(it.key, it.amount);
   }
   hold.settled = true;
@@ -76,6 +84,7 @@ void CapLedger::commit(Hold& hold) {
   for (const auto& it : hold.items) {
     Counter& c = counters_.at(it.key);  // read when reserved
     c.reserved -= it.amount;
+    c.settled -= it.amount;
     c.committed += it.amount;
   }
   hold.active = false;
@@ -84,7 +93,11 @@ void CapLedger::commit(Hold& hold) {
 void CapLedger::release(Hold& hold) {
   if (!hold.active) return;
   std::lock_guard lk(mu_);
-  for (const auto& it : hold.items) counters_.at(it.key).reserved -= it.amount;
+  for (const auto& it : hold.items) {
+    Counter& c = counters_.at(it.key);
+    c.reserved -= it.amount;
+    if (hold.settled) c.settled -= it.amount;
+  }
   hold.active = false;
 }
 

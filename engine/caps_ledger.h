@@ -29,21 +29,32 @@ class CapLedger {
       std::string key;
       int64_t amount = 0;
       bool budget = false;
+      int64_t limit = 0;              // 0: unlimited
+      const CapRule* rule = nullptr;  // the configuration's (the lead pins its snapshot)
     };
     std::vector<Item> items;
+    CapOwner owner = CapOwner::kBuyer;
+    int64_t owner_id = 0;
     bool active = false;
     bool settled = false;  // settle() ran: the amounts are final, commit() may follow
 
     Hold() = default;
     explicit Hold(CapLedger* ledger) : ledger_(ledger) {}
     Hold(Hold&& o) noexcept
-        : items(std::move(o.items)), active(o.active), settled(o.settled), ledger_(o.ledger_) {
+        : items(std::move(o.items)),
+          owner(o.owner),
+          owner_id(o.owner_id),
+          active(o.active),
+          settled(o.settled),
+          ledger_(o.ledger_) {
       o.active = false;
     }
     Hold& operator=(Hold&& o) noexcept {
       if (this != &o) {
         if (active && ledger_) ledger_->release(*this);
         items = std::move(o.items);
+        owner = o.owner;
+        owner_id = o.owner_id;
         active = o.active;
         settled = o.settled;
         ledger_ = o.ledger_;
@@ -73,7 +84,19 @@ class CapLedger {
   // with the lead; commit() makes them permanent once the lead is durably stored (the hold is then
   // inactive). A settled hold never committed (the lead failed to store, or unwound) is released
   // like any other.
-  void settle(Hold& hold, Money actual, std::vector<std::pair<std::string, int64_t>>& deltas);
+  // `reached`, when given, receives each limited rule this sale fills (cap.reached, issue 18):
+  // counted over sales settled or committed, so exactly one lead fills a rule in its period (a
+  // lead that then fails to store gives the filling back with its hold, and its event was not
+  // stored either).
+  struct Reached {
+    CapOwner owner = CapOwner::kBuyer;
+    int64_t id = 0;
+    bool budget = false;
+    const CapRule* rule = nullptr;
+    int64_t limit = 0;
+  };
+  void settle(Hold& hold, Money actual, std::vector<std::pair<std::string, int64_t>>& deltas,
+              std::vector<Reached>* reached = nullptr);
   void commit(Hold& hold);
   // Both at once, where nothing is stored in between (tools and tests).
   void commit(Hold& hold, Money actual, std::vector<std::pair<std::string, int64_t>>& deltas) {
@@ -91,7 +114,8 @@ class CapLedger {
  private:
   struct Counter {
     int64_t committed = 0;
-    int64_t reserved = 0;
+    int64_t reserved = 0;  // every hold's amount, settled or not
+    int64_t settled = 0;   // of which settled holds' (sales waiting for their durable write)
   };
   Counter* counter(const std::string& key);  // mu_ held; null when storage cannot be read
 

@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "engine/day_rows.h"
 #include "engine/engine.h"
+#include "engine/events.h"
 #include "engine/reports.h"
 
 namespace pp::engine {
@@ -282,9 +283,30 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
     return not_stored();
   }
   const std::string text = config::serialize(next);
+  // Notifications (issue 18), in the same write as the change: config.changed, and buyer.paused
+  // or buyer.resumed for every buyer the change pauses or resumes (a pause, a patch, a rollback).
+  EventBatch events(snap->config(), now);
+  const int64_t campaign =
+      change.ref.kind == EntityKind::kCampaign ? change.ref.id : change.ref.campaign_id;
+  events.add_config_changed(version, change.op, config::to_string(change.ref.kind),
+                            change.ref.kind == EntityKind::kToken ? 0 : change.ref.id, campaign,
+                            change.actor);
+  if (current) {
+    for (const CampaignConfig& c : snap->config().campaigns) {
+      const CampaignConfig* old = current->config().find_campaign(c.id);
+      if (old == nullptr) continue;
+      for (const BuyerConfig& b : c.buyers) {
+        const BuyerConfig* ob = old->find_buyer(b.id);
+        if (ob == nullptr || ob->paused == b.paused) continue;
+        events.add_buyer(b.paused ? EventType::kBuyerPaused : EventType::kBuyerResumed,
+                         PauseCause::kManual, c.id, b.id);
+      }
+    }
+  }
   storage::Status st = store_.put_config(
       version, text,
-      change_entry(version, now, change.actor, change.ref, change.op, before, after, index));
+      change_entry(version, now, change.actor, change.ref, change.op, before, after, index),
+      events.puts());
   if (!st.ok()) {
     spdlog::error("configuration version {} could not be stored: {}", version, st.message);
     return not_stored();
@@ -299,6 +321,31 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
   r.version = version;
   r.entity = std::move(after);
   return r;
+}
+
+ChangeResult ConfigService::disable_webhook(int64_t id, const std::string& reason,
+                                            const std::string& actor) {
+  Change c;
+  c.ref = {EntityKind::kWebhook, 0, id, {}};
+  c.op = "disable";
+  c.actor = actor;
+  c.edit = [&](json::object& doc, config::EntityRef& ref) -> std::optional<ChangeResult> {
+    const json::object* w = config::get_entity(doc, ref);
+    ChangeResult none;
+    none.http_status = 404;
+    if (w == nullptr) return none;
+    const json::value* en = w->if_contains("enabled");
+    if (en && en->is_bool() && !en->as_bool()) {
+      none.http_status = 409;
+      return none;
+    }
+    json::value next = *w;
+    next.as_object()["enabled"] = false;
+    next.as_object()["disabled_reason"] = reason;
+    config::set_entity(doc, ref, &next);
+    return std::nullopt;
+  };
+  return apply(c);
 }
 
 std::optional<json::object> ConfigService::document_at(uint64_t version, std::string& error) const {

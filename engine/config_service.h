@@ -81,6 +81,10 @@ class ConfigService {
   SnapshotPtr trial(const config::json::object& doc, const config::EntityRef& ref,
                     ChangeResult& problems) const;
 
+  // Disables a webhook (the outbox got 410 Gone from it, issue 18): a change like any other, in
+  // the change log, with `reason` kept on the webhook. Not found / already disabled: no change.
+  ChangeResult disable_webhook(int64_t id, const std::string& reason, const std::string& actor);
+
   // Makes the configuration equal to `version` again, as a new change.
   ChangeResult rollback(uint64_t version, const std::string& actor,
                         std::optional<uint64_t> if_match);

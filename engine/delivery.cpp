@@ -4,6 +4,7 @@
 
 #include "core/codes.h"
 #include "core/text.h"
+#include "engine/events.h"
 #include "routing/filters.h"
 #include "routing/pricing.h"
 
@@ -95,7 +96,8 @@ std::optional<Delivery::BuyerHolds> Delivery::hold_buyer(const BuyerConfig& b, M
 }
 
 void Delivery::settle_sale(BuyerHolds& holds, const BuyerOutcome& o) {
-  engine.caps.settle(holds.cap, lead.test ? Money() : o.sell_price, extras.counter_deltas);
+  engine.caps.settle(holds.cap, lead.test ? Money() : o.sell_price, extras.counter_deltas,
+                     &caps_reached);
   sold_caps.push_back(std::move(holds.cap));  // committed once the lead is stored
   if (holds.claim) {
     keep_duplicate_keys(extras, holds.claim->keys(), lead.id, campaign, now);
@@ -162,9 +164,18 @@ bool Delivery::admit(const BuyerConfig& b, BuyerOutcome& o, BuyerDebug& d) {
   return true;
 }
 
-void Delivery::record_health(const BuyerConfig& b, const BuyerCall& s) {
+void Delivery::record_health(const BuyerConfig& b, bool healthy) {
   if (snap.config().outbound.breaker_failures == 0) return;
-  engine.health.record(b.id, s.mapped.verdict != buyers::Verdict::kError, engine.clock.now_ms());
+  const UnixMs t = engine.clock.now_ms();
+  const BuyerHealth::Change c = engine.health.record(b.id, healthy, t);
+  if (c == BuyerHealth::Change::kNone) return;
+  // buyer.paused / buyer.resumed (issue 18): the circuit is memory only, so the event is written
+  // on its own with the next group commit rather than with this lead.
+  EventBatch events(snap.config(), t);
+  events.add_buyer(
+      c == BuyerHealth::Change::kOpened ? EventType::kBuyerPaused : EventType::kBuyerResumed,
+      PauseCause::kCircuitOpen, campaign.id, b.id, lead.id);
+  if (!events.empty()) engine.store.add_deliveries(std::move(events.puts()));
 }
 
 asio::awaitable<bool> Delivery::try_buyer(const CompiledBuyer& cb, BuyerOutcome& o, BuyerDebug& d) {
@@ -189,7 +200,7 @@ asio::awaitable<bool> Delivery::try_buyer(const CompiledBuyer& cb, BuyerOutcome&
   if (b.type == DeliveryType::kPingPost && cb.ping && cb.ping_mapping) {
     HttpExchangeLog log;
     BuyerCall s = co_await call(*cb.ping, *cb.ping_mapping, ctx, log);
-    record_health(b, s);
+    record_health(b, s.mapped.verdict != buyers::Verdict::kError);
     d.ping = std::move(log);
     keep_answer_values(o, s.mapped);
     if (s.mapped.verdict != buyers::Verdict::kAccepted) {
@@ -218,7 +229,7 @@ asio::awaitable<bool> Delivery::try_buyer(const CompiledBuyer& cb, BuyerOutcome&
 
   HttpExchangeLog log;
   BuyerCall s = co_await call(*cb.post, *cb.post_mapping, ctx, log, &ping_cookies);
-  record_health(b, s);
+  record_health(b, s.mapped.verdict != buyers::Verdict::kError);
   d.post = std::move(log);
   o.exec_time_us = micros_since(t0);
   keep_answer_values(o, s.mapped);
@@ -262,7 +273,7 @@ asio::awaitable<bool> Delivery::deliver_bid(const CompiledBuyer& cb, BuyerOutcom
   ctx.set_ping_response(ping_body);
   HttpExchangeLog log;
   BuyerCall s = co_await call(*cb.post, *cb.post_mapping, ctx, log, &cookies);
-  record_health(b, s);
+  record_health(b, s.mapped.verdict != buyers::Verdict::kError);
   d.post = std::move(log);
   o.exec_time_us += micros_since(t0);
   keep_answer_values(o, s.mapped);

@@ -71,6 +71,7 @@ struct Delivery {
         snap_ptr(run.snap),
         exchange_payout(run.exchange_payout),
         sold_caps(run.sold_caps),
+        caps_reached(run.caps_reached),
         check_failures(run.buyer_check_failures) {}
 
   EngineState& engine;
@@ -87,6 +88,7 @@ struct Delivery {
   SnapshotPtr snap_ptr;
   Money& exchange_payout;  // exchange: what the supplier earns (bids after margin of the sales)
   std::vector<CapLedger::Hold>& sold_caps;  // buyers' settled cap holds: committed once stored
+  std::vector<CapLedger::Reached>& caps_reached;  // rules the sales fill (cap.reached)
   // Buyers whose own checks failed the lead (run_buyer_checks): skipped, "Skipped: <provider>".
   const std::unordered_map<BuyerId, std::string>& check_failures;
 
@@ -129,7 +131,7 @@ struct Delivery {
 
   // Circuit breaker (C6): false (and the outcome filled) when the buyer's circuit is open.
   bool admit(const BuyerConfig& b, BuyerOutcome& o, BuyerDebug& d);
-  void record_health(const BuyerConfig& b, const BuyerCall& s);
+  void record_health(const BuyerConfig& b, bool healthy);
 
   // Tries one buyer. Returns true when it bought the lead; `price` is then the sale price.
   boost::asio::awaitable<bool> try_buyer(const CompiledBuyer& cb, BuyerOutcome& o, BuyerDebug& d);

@@ -100,7 +100,7 @@ class SettlementStage final : public Stage {
                    r.supplier->price, ectx);
     if (lead.status != LeadStatus::kAccepted)
       return StageOutcome::stop(lead.error_code, lead.error_message, lead.status);
-    r.engine.caps.settle(*r.supplier_hold, lead.cost, r.extras.counter_deltas);
+    r.engine.caps.settle(*r.supplier_hold, lead.cost, r.extras.counter_deltas, &r.caps_reached);
     if (!r.campaign->dupe_check.buyer_level)
       keep_duplicate_keys(r.extras, r.dedup_keys, lead.id, *r.campaign, r.now);
     return StageOutcome::next("revenue " + lead.revenue.to_string() + ", cost " +

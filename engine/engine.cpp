@@ -17,6 +17,7 @@
 #include "core/text.h"
 #include "engine/async_store.h"
 #include "engine/day_rows.h"
+#include "engine/events.h"
 #include "engine/pipeline.h"
 #include "engine/settlement.h"
 #include "engine/timeline.h"
@@ -127,8 +128,11 @@ asio::awaitable<Engine::ReturnResult> Engine::return_lead(std::string id, std::s
   const SnapshotPtr snap = snapshot();
   const CampaignConfig* campaign = snap->config().find_campaign(lead->campaign_id);
   const TimeZone* zone = campaign ? &campaign->tz : nullptr;
+  // lead.returned (issue 18), in the same write as the return.
+  EventBatch events(snap->config(), st_.clock.now_ms());
+  events.add_lead(EventType::kLeadReturned, *lead);
   storage::Status st = co_await async_update_lead(st_.store, *lead, return_rollups(*lead, zone),
-                                                  asio::use_awaitable);
+                                                  std::move(events.puts()), asio::use_awaitable);
   if (!st.ok()) co_return ReturnResult::kFailed;
   spdlog::info("lead {} returned by buyer {}", lead->id, buyer->buyer_id);
   co_return ReturnResult::kDone;
@@ -245,6 +249,9 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
   run.extras.rollups = lead_rollups(lead, debug, run.campaign ? &run.campaign->tz : nullptr);
   static const std::vector<std::string> kNoFields;  // a lead refused before its campaign
   run.extras.index_fields = run.campaign ? &run.campaign->indexed_fields : &kNoFields;
+  // Notifications (issue 18), in the same write as the lead: none for a lead not stored.
+  if (const Config& cfg = run.snap->config(); cfg.webhook_events != 0)
+    add_lead_events(run, cfg, now);
 
   // Durable before the answer (invariant 1); the claims and holds go back when the run ends,
   // after the keys they guard are stored.
@@ -275,6 +282,22 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
         asio::detached);
   }
   co_return r;
+}
+
+void Engine::add_lead_events(LeadRun& run, const Config& cfg, UnixMs now) {
+  EventBatch events(cfg, now);
+  const Lead& lead = run.lead;
+  events.add_lead(lead_event(lead), lead);
+  for (const CapLedger::Reached& r : run.caps_reached) {
+    const bool buyer = r.owner == CapOwner::kBuyer;
+    events.add_cap_reached(lead.campaign_id, buyer ? "buyer" : "supplier", r.id, r.budget, *r.rule,
+                           lead.id);
+    // A buyer whose cap is full takes no more leads until its period ends.
+    if (buyer)
+      events.add_buyer(EventType::kBuyerPaused, PauseCause::kCapReached, lead.campaign_id, r.id,
+                       lead.id);
+  }
+  run.extras.outbox = std::move(events.puts());
 }
 
 asio::awaitable<void> Engine::run_late_checks(

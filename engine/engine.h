@@ -131,6 +131,8 @@ class Engine {
   std::optional<IntakeResult> authenticate(LeadRun& run);
   // The last: the lead, its timeline and what it holds, durably in one write; then the answer.
   boost::asio::awaitable<IntakeResult> store_lead(LeadRun& run);
+  // The lead's notifications (webhooks wanting its events, issue 18) into its write.
+  void add_lead_events(LeadRun& run, const Config& cfg, UnixMs now);
   // The lead's async checks (issue 17), after it was stored and answered: run, then recorded
   // beside its debug log. Counted in flight, so a drain waits for them (each has its timeout).
   boost::asio::awaitable<void> run_late_checks(

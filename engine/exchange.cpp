@@ -117,10 +117,8 @@ void Delivery::read_pings(AuctionResult& res, const AuctionPings& st,
     size_t i = slot.buyer_index;
     BuyerOutcome& o = *res.outcome[i];
     BuyerDebug& d = res.dbg[i];
-    if (snap.config().outbound.breaker_failures != 0) {
-      bool healthy = slot.done && slot.step.mapped.verdict != buyers::Verdict::kError;
-      engine.health.record(campaign.buyers[i].id, healthy, engine.clock.now_ms());
-    }
+    record_health(campaign.buyers[i],
+                  slot.done && slot.step.mapped.verdict != buyers::Verdict::kError);
     if (!slot.done) {
       o.status = BuyerStatus::kError;
       o.error_code = code_int(Code::kPingTimeout);

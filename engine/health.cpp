@@ -13,12 +13,13 @@ BuyerHealth::Gate BuyerHealth::admit(BuyerId buyer, UnixMs now) {
   return Gate::kProbe;
 }
 
-void BuyerHealth::record(BuyerId buyer, bool success, UnixMs now) {
+BuyerHealth::Change BuyerHealth::record(BuyerId buyer, bool success, UnixMs now) {
   std::lock_guard lk(mu_);
   Entry& e = entries_[buyer];
+  const bool was_open = e.open;
   if (success) {
     e = Entry{0, 0, false, false, e.opened_total};
-    return;
+    return was_open ? Change::kClosed : Change::kNone;
   }
   ++e.failures;
   if (e.probing || (!e.open && e.failures >= opts_.failures)) {
@@ -27,6 +28,7 @@ void BuyerHealth::record(BuyerId buyer, bool success, UnixMs now) {
     e.probing = false;
     e.open_until = now + opts_.open_ms;
   }
+  return !was_open && e.open ? Change::kOpened : Change::kNone;
 }
 
 BuyerHealth::State BuyerHealth::state(BuyerId buyer, UnixMs now) {

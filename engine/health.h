@@ -27,8 +27,10 @@ class BuyerHealth {
 
   // Before a call. kOpen: skip the buyer. kProbe: this call is the half-open probe.
   Gate admit(BuyerId buyer, UnixMs now);
-  // After a call that was admitted.
-  void record(BuyerId buyer, bool success, UnixMs now);
+  // After a call that was admitted: whether it opened the circuit (it was closed) or closed it
+  // (buyer.paused / buyer.resumed with cause circuit_open, issue 18).
+  enum class Change { kNone, kOpened, kClosed };
+  Change record(BuyerId buyer, bool success, UnixMs now);
   State state(BuyerId buyer, UnixMs now);
 
   struct Snapshot {

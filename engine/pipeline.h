@@ -85,6 +85,8 @@ struct LeadRun {
   std::optional<CapLedger::Hold> supplier_hold;
   std::vector<DedupHold> buyer_claims;
   std::vector<CapLedger::Hold> sold_caps;
+  // Cap rules this lead's sales fill (cap.reached, issue 18).
+  std::vector<CapLedger::Reached> caps_reached;
 
   // Checks that run after the answer (async mode, issue 17): the campaign's (buyer 0) and buyers'.
   std::vector<std::pair<const CompiledCheck*, BuyerId>> async_checks;

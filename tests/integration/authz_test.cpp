@@ -30,10 +30,17 @@ TEST_F(Authz, EveryRouteEveryRole) {
       R"({"name": "limited", "token": "test-limited-token", "role": "admin", "campaigns": [101]})"));
   // A suppression list (issue 17): the account's; editors change it, limited tokens never see it.
   cfg["lists"] = boost::json::parse(R"([{"id": 1, "name": "Internal DNC", "kind": "phone"}])");
+  // A webhook (issue 18): the account's; admins change it and see its secrets; a sold lead makes
+  // a delivery (to a port nobody listens on: it stays pending).
+  cfg["webhooks"] = boost::json::parse(
+      R"([{"id": 1, "url": "http://127.0.0.1:9/hook", "events": ["lead.accepted"]}])");
   start(cfg);
   auto stored = post_lead(lead_json());
   const std::string lead_id = parse_object(stored.body)["lead_id"].as_string().c_str();
   ASSERT_EQ(lead_id.size(), 20u);
+  boost::json::object deliveries = parse_object(admin_get("/admin/deliveries").body);
+  ASSERT_EQ(deliveries["data"].as_array().size(), 1u);
+  const std::string delivery(deliveries["data"].as_array()[0].as_object()["id"].as_string());
 
   struct Route {
     std::string method, target, body;
@@ -97,6 +104,19 @@ TEST_F(Authz, EveryRouteEveryRole) {
       {"PUT", "/admin/lists/1/entries", "phone\n2125552671\n", true},
       {"POST", "/admin/lists/1/entries", "phone\n2125552672\n", true},
       {"POST", "/admin/tokens", R"({"name":"matrix","role":"read"})", true, true},
+      // Webhooks and the delivery log (issue 18): reads for every unlimited token, changes and
+      // secrets for admins, replays for tokens that change things.
+      {"GET", "/admin/webhooks", "", false},
+      {"GET", "/admin/webhooks/1", "", false},
+      {"GET", "/admin/webhooks/1/secret", "", true, true},
+      {"POST", "/admin/webhooks/1/rotate", "", true, true},
+      {"PATCH", "/admin/webhooks/1", R"({"description":"CRM"})", true, true},
+      {"POST", "/admin/webhooks", R"({"url":"http://127.0.0.1:9/b","events":["*"]})", true, true},
+      {"DELETE", "/admin/webhooks/2", "", true, true},
+      {"GET", "/admin/deliveries", "", false},
+      {"GET", "/admin/deliveries?status=pending&event=lead.accepted", "", false},
+      {"GET", "/admin/deliveries/" + delivery, "", false},
+      {"POST", "/admin/deliveries/" + delivery + "/replay", "", true},
   };
   struct Who {
     const char* name;
@@ -154,8 +174,9 @@ TEST_F(Authz, EveryRouteEveryRole) {
   // find nothing to do), the admin's three patches, client create, replace, patch and delete, the
   // whole document, the rollback and the token.
   boost::json::object changes = parse_object(admin_get("/admin/changes").body);
-  // (+2: the editor's and the admin's list patches.)
-  EXPECT_EQ(changes["changes"].as_array().size(), 1u + 5u + 10u + 2u)
+  // (+2: the editor's and the admin's list patches; +4: the admin's webhook rotation, patch,
+  // creation and deletion.)
+  EXPECT_EQ(changes["changes"].as_array().size(), 1u + 5u + 10u + 2u + 4u)
       << boost::json::serialize(changes);
 }
 

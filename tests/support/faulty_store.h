@@ -20,8 +20,9 @@ class FaultyStore final : public storage::Store {
                  Done done) override {
     inner_.save_lead(lead, debug, std::move(extras), std::move(done));
   }
-  void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups, Done done) override {
-    inner_.update_lead(lead, std::move(rollups), std::move(done));
+  void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups,
+                   std::vector<storage::OutboxPut> outbox, Done done) override {
+    inner_.update_lead(lead, std::move(rollups), std::move(outbox), std::move(done));
   }
   void add_rollups(std::vector<rollup::Delta> deltas) override {
     inner_.add_rollups(std::move(deltas));
@@ -60,9 +61,35 @@ class FaultyStore final : public storage::Store {
   std::optional<std::string> get_state(std::string_view key) override {
     return inner_.get_state(key);
   }
-  storage::Status put_config(uint64_t version, std::string_view document,
-                             std::string_view change) override {
-    return inner_.put_config(version, document, change);
+  storage::Status put_config(uint64_t version, std::string_view document, std::string_view change,
+                             const std::vector<storage::OutboxPut>& outbox) override {
+    return inner_.put_config(version, document, change, outbox);
+  }
+  void set_outbox_listener(OutboxListener fn) override {
+    inner_.set_outbox_listener(std::move(fn));
+  }
+  void add_deliveries(std::vector<storage::OutboxPut> puts) override {
+    inner_.add_deliveries(std::move(puts));
+  }
+  storage::Status put_deliveries(const std::vector<storage::OutboxPut>& puts) override {
+    return inner_.put_deliveries(puts);
+  }
+  storage::Status scan_destinations(const std::function<void(uint64_t, int64_t)>& fn) override {
+    return inner_.scan_destinations(fn);
+  }
+  storage::Status scan_due(uint64_t destination,
+                           const std::function<bool(int64_t, std::string_view)>& fn) override {
+    return inner_.scan_due(destination, fn);
+  }
+  storage::Read<OutboxDelivery> read_delivery(std::string_view id) override {
+    return inner_.read_delivery(id);
+  }
+  storage::Status update_delivery(const OutboxDelivery& d, int64_t old_due_ms) override {
+    return inner_.update_delivery(d, old_due_ms);
+  }
+  storage::Status scan_deliveries(std::string_view before,
+                                  const std::function<bool(const OutboxDelivery&)>& fn) override {
+    return inner_.scan_deliveries(before, fn);
   }
   storage::Read<storage::ConfigRecord> read_config() override { return inner_.read_config(); }
   storage::Status scan_changes(uint64_t after, bool newest_first,

@@ -1,0 +1,420 @@
+#include "engine/outbox_sender.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <map>
+#include <mutex>
+#include <unordered_set>
+
+#include "core/config.h"
+#include "core/hash.h"
+#include "core/ids.h"
+#include "engine/events.h"
+#include "engine/health.h"
+
+namespace pp::engine {
+
+namespace asio = boost::asio;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+constexpr std::string_view kSigningKeyState = "outbox/signing_key";
+constexpr int64_t kNever = INT64_MAX;
+// The loop looks again at least this often (a breaker's open time ending; a missed wake-up).
+constexpr int64_t kMaxSleepMs = 1000;
+// Answers are read up to this size (the excerpt kept is smaller): a receiver answering 2xx with a
+// large page still delivers.
+constexpr size_t kMaxAnswerBytes = 1 << 20;
+}  // namespace
+
+struct OutboxSender::Impl {
+  Impl(storage::Store& s, const Clock& c, Options o) : store(s), clock(c), opts(std::move(o)) {}
+
+  storage::Store& store;
+  const Clock& clock;
+  Options opts;
+
+  struct Destination {
+    int64_t next_due = 0;  // earliest due time of a waiting delivery not in flight (kNever: none)
+    std::unordered_set<std::string> in_flight;
+  };
+  std::map<uint64_t, Destination> dests;  // the sender's thread only
+  std::unique_ptr<BuyerHealth> health;    // circuit breakers per destination (keys as int64)
+  uint32_t breaker_failures = 0;
+  bool running = false;  // the sender's thread only
+  // Set once the thread has ended: attempts cut short by stop() are destroyed with the
+  // io_context afterwards, and must then touch nothing but counters.
+  bool stopped = false;
+  std::atomic<bool> started{false};
+  std::atomic<uint64_t> attempts{0}, delivered{0}, retried{0}, failed{0}, cancelled{0},
+      in_flight_total{0}, destinations{0};
+  Histogram latency;
+  std::unique_ptr<asio::steady_timer> wake;
+
+  // Destroyed in this order: the thread (joined), the client, then the io_context with whatever
+  // coroutines stop() cut short — the members above outlive them.
+  asio::io_context ioc{1};
+  std::unique_ptr<buyers::Transport> transport;
+  std::thread thread;
+
+  void wake_up() {
+    if (wake) wake->cancel();
+  }
+
+  asio::awaitable<void> run() {
+    // Every destination with deliveries waiting (after a restart: all of them).
+    storage::Status st = store.scan_destinations([&](uint64_t dest, int64_t due) {
+      Destination& d = dests[dest];
+      d.next_due = std::min(d.next_due == 0 ? due : d.next_due, due);
+    });
+    if (!st.ok()) spdlog::error("outbox: cannot read the schedule: {}", st.message);
+    while (running) {
+      const int64_t next = pass();
+      destinations.store(dests.size(), std::memory_order_relaxed);
+      const int64_t now = clock.now_ms();
+      const int64_t sleep_ms = std::clamp<int64_t>(next - now, 0, kMaxSleepMs);
+      if (sleep_ms == 0 && next <= now) continue;  // more is due already (a scan stopped short)
+      wake->expires_after(std::chrono::milliseconds(sleep_ms));
+      boost::system::error_code ec;
+      co_await wake->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  // Starts what is due; returns when to look again.
+  int64_t pass() {
+    const SnapshotPtr snap = opts.snapshot();
+    const Config& cfg = snap->config();
+    breaker_failures = cfg.outbox.breaker_failures;
+    const int64_t now = clock.now_ms();
+    int64_t next = now + kMaxSleepMs;
+    for (auto it = dests.begin(); it != dests.end();) {
+      const uint64_t key = it->first;
+      Destination& d = it->second;
+      if (d.next_due == kNever && d.in_flight.empty()) {
+        it = dests.erase(it);
+        continue;
+      }
+      ++it;
+      if (d.next_due > now) {
+        next = std::min(next, d.next_due);
+        continue;
+      }
+      const uint32_t limit = in_flight_limit(cfg, key);
+      if (d.in_flight.size() >= limit) continue;  // a completion wakes the loop
+      int64_t first_waiting = kNever;
+      bool more_due = false;
+      storage::Status st = store.scan_due(key, [&](int64_t due, std::string_view id) {
+        if (due > now) {
+          first_waiting = due;
+          return false;
+        }
+        if (d.in_flight.count(std::string(id))) return true;
+        if (d.in_flight.size() >= limit) {
+          more_due = true;
+          return false;
+        }
+        if (breaker_failures > 0) {
+          const auto gate = health->admit(int64_t(key), now);
+          if (gate == BuyerHealth::Gate::kOpen) {
+            more_due = true;
+            return false;
+          }
+        }
+        std::string sid(id);
+        d.in_flight.insert(sid);
+        in_flight_total.fetch_add(1, std::memory_order_relaxed);
+        asio::co_spawn(ioc, attempt(key, std::move(sid), due), asio::detached);
+        return true;
+      });
+      if (!st.ok()) {
+        spdlog::error("outbox: cannot read a destination's schedule: {}", st.message);
+        d.next_due = now + kMaxSleepMs;
+        continue;
+      }
+      // What stays due waits for a completion or the breaker; otherwise the next due time.
+      d.next_due = more_due ? now + kMaxSleepMs : first_waiting;
+      next = std::min(next, d.next_due);
+    }
+    return next;
+  }
+
+  uint32_t in_flight_limit(const Config& cfg, uint64_t key) const {
+    uint32_t limit = cfg.outbox.max_in_flight_per_destination;
+    const uint64_t kind = key >> 56;
+    if (kind == uint64_t(DeliverySource::kWebhook) + 1) {
+      const int64_t id = int64_t(key & ((uint64_t(1) << 56) - 1));
+      if (const WebhookConfig* w = cfg.find_webhook(id); w && w->max_in_flight > 0)
+        limit = w->max_in_flight;
+    }
+    return std::max<uint32_t>(limit, 1);
+  }
+
+  // Finishes a delivery (delivered, failed, cancelled) or reschedules it, durably enough (WAL).
+  void write(const OutboxDelivery& d, int64_t old_due) {
+    storage::Status st = store.update_delivery(d, old_due);
+    if (!st.ok())
+      spdlog::error("outbox: delivery {} not updated: {} (it will be sent again)", d.id,
+                    st.message);
+  }
+
+  void finish(OutboxDelivery& d, DeliveryStatus status, std::string reason, int64_t now) {
+    d.status = status;
+    d.reason = std::move(reason);
+    d.finished_ms = now;
+  }
+
+  asio::awaitable<void> attempt(uint64_t key, std::string id, int64_t due) {
+    struct Done {
+      Impl& self;
+      uint64_t key;
+      const std::string& id;
+      ~Done() {
+        self.in_flight_total.fetch_sub(1, std::memory_order_relaxed);
+        if (self.stopped) return;
+        auto it = self.dests.find(key);
+        if (it != self.dests.end()) {
+          it->second.in_flight.erase(id);
+          it->second.next_due = 0;  // look at this destination again
+        }
+        self.wake_up();
+      }
+    } done{*this, key, id};
+
+    storage::Read<OutboxDelivery> read = store.read_delivery(id);
+    if (read.failed()) {
+      spdlog::error("outbox: delivery {} cannot be read: {}", id, read.status.message);
+      co_return;
+    }
+    if (!read.found()) {
+      // A schedule entry without its record: remove it.
+      OutboxDelivery ghost;
+      ghost.id = id;
+      ghost.destination = key;
+      ghost.status = DeliveryStatus::kCancelled;
+      write(ghost, due);
+      co_return;
+    }
+    OutboxDelivery d = std::move(*read.value);
+    d.destination = key;
+    int64_t now = clock.now_ms();
+    if (d.status != DeliveryStatus::kPending) {  // a stale schedule entry
+      write(d, due);
+      co_return;
+    }
+    const SnapshotPtr snap = opts.snapshot();
+    const Config& cfg = snap->config();
+    const WebhookConfig* hook = nullptr;
+    if (d.source == DeliverySource::kWebhook) {
+      hook = cfg.find_webhook(d.source_id);
+      if (hook == nullptr || !hook->enabled) {
+        cancelled.fetch_add(1, std::memory_order_relaxed);
+        finish(d, DeliveryStatus::kCancelled,
+               hook == nullptr ? "webhook removed" : "webhook disabled", now);
+        write(d, due);
+        co_return;
+      }
+    }
+    if (now > d.give_up_ms) {
+      failed.fetch_add(1, std::memory_order_relaxed);
+      finish(d, DeliveryStatus::kFailed,
+             "gave up after " + std::to_string(d.attempt_count) + " attempts (max age)", now);
+      write(d, due);
+      co_return;
+    }
+
+    buyers::OutboundRequest req;
+    req.method = d.method;
+    req.url = hook ? hook->url : d.url;
+    req.headers = d.headers;
+    req.headers.emplace_back("User-Agent", opts.user_agent);
+    req.body = d.body;
+    const int64_t timestamp_s = now / 1000;
+    if (hook) {
+      std::string sigs;
+      for (const WebhookSecret& s : hook->secrets) {
+        if (s.expires_ms != 0 && s.expires_ms < now) continue;
+        const std::string secret = webhook_secret(opts.signing_key, hook->id, s.version);
+        if (auto k = webhook_secret_key(secret)) {
+          if (!sigs.empty()) sigs += ' ';
+          sigs += webhook_signature(*k, d.id, timestamp_s, d.body);
+        }
+      }
+      req.headers.emplace_back("webhook-id", d.id);
+      req.headers.emplace_back("webhook-timestamp", std::to_string(timestamp_s));
+      req.headers.emplace_back("webhook-signature", sigs);
+    }
+    const uint32_t timeout_ms =
+        hook && hook->timeout_ms ? hook->timeout_ms : cfg.outbox.attempt_timeout_ms;
+    req.timeout = std::chrono::milliseconds(timeout_ms);
+    req.connect_timeout = std::chrono::milliseconds(std::min<uint32_t>(timeout_ms, 5000));
+    req.deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
+    req.max_response_bytes = kMaxAnswerBytes;
+
+    attempts.fetch_add(1, std::memory_order_relaxed);
+    buyers::HttpResult res = co_await transport->send(std::move(req));
+    latency.observe(res.elapsed_us);
+    now = clock.now_ms();
+    DeliveryAttempt a;
+    a.at_ms = now;
+    a.http_status = res.ok() ? res.status : 0;
+    a.error = res.ok() ? std::string() : std::string(buyers::to_string(res.error));
+    a.latency_us = res.elapsed_us;
+    a.excerpt = res.body.substr(0, cfg.outbox.response_excerpt_bytes);
+    d.add_attempt(std::move(a));
+
+    const bool success = res.ok() && res.status >= 200 && res.status < 300;
+    if (breaker_failures > 0) health->record(int64_t(key), success, now);
+    if (success) {
+      delivered.fetch_add(1, std::memory_order_relaxed);
+      finish(d, DeliveryStatus::kDelivered, {}, now);
+    } else if (res.ok() && res.status == 410) {
+      cancelled.fetch_add(1, std::memory_order_relaxed);
+      finish(d, DeliveryStatus::kCancelled, "410 Gone: the endpoint was disabled", now);
+      if (hook && opts.on_gone) opts.on_gone(hook->id, "410 Gone from " + hook->url);
+    } else {
+      const double unit = double(thread_id_generator().next_u64() >> 11) * 0x1.0p-53;
+      const int64_t next = now + retry_delay_ms(cfg.outbox.retry, d.attempt_count, unit);
+      if (next > d.give_up_ms) {
+        failed.fetch_add(1, std::memory_order_relaxed);
+        finish(d, DeliveryStatus::kFailed,
+               "gave up after " + std::to_string(d.attempt_count) + " attempts (max age)", now);
+      } else {
+        retried.fetch_add(1, std::memory_order_relaxed);
+        d.next_attempt_ms = next;
+      }
+    }
+    write(d, due);
+  }
+};
+
+OutboxSender::OutboxSender(storage::Store& store, const Clock& clock, Options options)
+    : impl_(std::make_unique<Impl>(store, clock, std::move(options))) {}
+
+OutboxSender::~OutboxSender() { stop(); }
+
+void OutboxSender::start() {
+  if (impl_->started.exchange(true)) return;
+  Impl& I = *impl_;
+  I.transport = I.opts.transport(I.ioc.get_executor());
+  const OutboxConfig& oc = I.opts.snapshot()->config().outbox;
+  I.health = std::make_unique<BuyerHealth>(
+      BuyerHealth::Options{std::max<uint32_t>(oc.breaker_failures, 1), oc.breaker_open_ms});
+  I.wake = std::make_unique<asio::steady_timer>(I.ioc);
+  I.running = true;
+  asio::co_spawn(I.ioc, I.run(), asio::detached);
+  I.thread = std::thread([&I] {
+    pthread_setname_np(pthread_self(), "pp-outbox");
+    I.ioc.run();
+  });
+}
+
+void OutboxSender::stop(std::chrono::milliseconds grace) {
+  Impl& I = *impl_;
+  if (!I.thread.joinable()) return;
+  asio::post(I.ioc, [&I] {
+    I.running = false;
+    I.wake_up();
+  });
+  const auto until = SteadyClock::now() + grace;
+  while (I.in_flight_total.load() > 0 && SteadyClock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  I.ioc.stop();
+  I.thread.join();
+  I.stopped = true;
+  I.wake.reset();
+}
+
+void OutboxSender::notify(uint64_t destination, int64_t due_ms) {
+  Impl& I = *impl_;
+  asio::post(I.ioc, [&I, destination, due_ms] {
+    Impl::Destination& d = I.dests[destination];
+    d.next_due = d.next_due == 0 ? due_ms : std::min(d.next_due, due_ms);
+    I.wake_up();
+  });
+}
+
+OutboxSender::ReplayResult OutboxSender::replay(std::string_view id) {
+  Impl& I = *impl_;
+  storage::Read<OutboxDelivery> read = I.store.read_delivery(id);
+  if (read.failed()) return ReplayResult::kFailed;
+  if (!read.found()) return ReplayResult::kNotFound;
+  OutboxDelivery d = std::move(*read.value);
+  const int64_t now = I.clock.now_ms();
+  const int64_t old_due = d.status == DeliveryStatus::kPending ? d.next_attempt_ms : -1;
+  if (d.status != DeliveryStatus::kPending) {
+    const SnapshotPtr snap = I.opts.snapshot();
+    d.give_up_ms = now + snap->config().outbox.retry.max_age_ms;
+  }
+  d.status = DeliveryStatus::kPending;
+  d.reason.clear();
+  d.finished_ms = 0;
+  d.next_attempt_ms = now;
+  if (!I.store.update_delivery(d, old_due).ok()) return ReplayResult::kFailed;
+  notify(d.destination, now);
+  return ReplayResult::kDone;
+}
+
+std::string OutboxSender::secret(int64_t webhook_id, uint32_t version) const {
+  return webhook_secret(impl_->opts.signing_key, webhook_id, version);
+}
+
+OutboxStats OutboxSender::stats() const {
+  const Impl& I = *impl_;
+  OutboxStats s;
+  s.attempts = I.attempts.load();
+  s.delivered = I.delivered.load();
+  s.retried = I.retried.load();
+  s.failed = I.failed.load();
+  s.cancelled = I.cancelled.load();
+  s.in_flight = I.in_flight_total.load();
+  s.destinations = I.destinations.load();
+  return s;
+}
+
+void OutboxSender::render_metrics(std::string& out) const {
+  const OutboxStats s = stats();
+  render_metric(out, "pingpost_outbox_attempts_total", "counter",
+                "Outbox delivery attempts (webhooks, postbacks)", int64_t(s.attempts));
+  render_metric(out, "pingpost_outbox_delivered_total", "counter", "Outbox deliveries answered 2xx",
+                int64_t(s.delivered));
+  render_metric(out, "pingpost_outbox_retried_total", "counter",
+                "Outbox attempts that failed and were rescheduled", int64_t(s.retried));
+  render_metric(out, "pingpost_outbox_failed_total", "counter",
+                "Outbox deliveries given up (max age)", int64_t(s.failed));
+  render_metric(out, "pingpost_outbox_cancelled_total", "counter",
+                "Outbox deliveries cancelled (endpoint disabled or removed)", int64_t(s.cancelled));
+  render_metric(out, "pingpost_outbox_in_flight", "gauge", "Outbox attempts in flight",
+                int64_t(s.in_flight));
+  render_metric(out, "pingpost_outbox_destinations", "gauge",
+                "Outbox destinations with deliveries waiting or in flight",
+                int64_t(s.destinations));
+  render_metric_header(out, "pingpost_outbox_attempt_seconds", "histogram",
+                       "Outbox attempt latency");
+  impl_->latency.render(out, "pingpost_outbox_attempt_seconds", "");
+}
+
+std::string OutboxSender::load_signing_key(storage::Store& store, std::string& error) {
+  if (auto v = store.get_state(kSigningKeyState)) {
+    std::string key;
+    if (base64_decode(*v, key) && key.size() == 32) return key;
+    error = "the stored webhook signing key is damaged";
+    return {};
+  }
+  const std::string key = random_bytes(32);
+  storage::Status st = store.put_state(kSigningKeyState, base64_encode(key));
+  if (!st.ok()) {
+    error = "cannot store the webhook signing key: " + st.message;
+    return {};
+  }
+  return key;
+}
+
+}  // namespace pp::engine
