@@ -74,6 +74,10 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
     if (r.ok()) spdlog::warn("webhook {} disabled: {}", id, reason);
   };
   oo.signing_key = std::move(key);
+  oo.send_lead = [e = app->engine_.get()](const OutboxDelivery& d, buyers::Transport& t) {
+    return e->resend_delivery(d, t);
+  };
+  oo.ca_file = so.client.ca_file;
   app->outbox_ = std::make_unique<engine::OutboxSender>(*app->store_, clock, std::move(oo));
   app->store_->set_outbox_listener(
       [s = app->outbox_.get()](uint64_t dest, int64_t due) { s->notify(dest, due); });

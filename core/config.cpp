@@ -1,8 +1,10 @@
 #include "core/config.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/json.hpp>
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "core/enum_names.h"
@@ -16,6 +18,20 @@ namespace json = boost::json;
 
 std::string_view to_string(Role r) {
   return r == Role::kAdmin ? "admin" : r == Role::kEditor ? "editor" : "read";
+}
+
+std::string_view to_string(TriggerAction::Type t) {
+  switch (t) {
+    case TriggerAction::Type::kHttp:
+      return "http";
+    case TriggerAction::Type::kCampaign:
+      return "campaign";
+    case TriggerAction::Type::kEmail:
+      return "email";
+    case TriggerAction::Type::kWebhook:
+      return "webhook";
+  }
+  return "http";
 }
 
 std::string_view to_string(BodyFormat f) {
@@ -786,6 +802,185 @@ class Loader {
   }
 
   // ---- buyer HTTP ---------------------------------------------------------------------------
+  // ---- triggers and postbacks (issue 18) --------------------------------------------------
+  // An outbound request the outbox sends: a public address unless the operator allows others.
+  HttpTemplateConfig outbox_request(const json::object& o, const std::string& path,
+                                    const Config& cfg) {
+    HttpTemplateConfig t = http_template(o, path);
+    if (!cfg.outbound.allow_private_networks && !t.url.empty()) {
+      if (auto why = non_public_url_reason(t.url))
+        error(at(path, "url"),
+              *why + "; set outbound.allow_private_networks to allow private networks");
+    }
+    return t;
+  }
+
+  TriggerTiming timing(const json::value* v, const std::string& path) {
+    TriggerTiming t;
+    if (v == nullptr) return t;
+    const json::object* o = object(v, path, true);
+    if (!o) return t;
+    unknown_keys(*o, path, {"mode", "delay_minutes", "days", "open", "close", "blocked_dates"});
+    const std::string mode = string(*o, "mode", path, false).value_or("immediate");
+    if (!parse_trigger_timing_mode(mode, t.mode))
+      error(at(path, "mode"), "must be immediate, delay, next_business_day or window");
+    if (auto d = integer(*o, "delay_minutes", path, false)) {
+      if (*d < 0 || *d > 60 * 24 * 30)
+        error(at(path, "delay_minutes"), "must be between 0 and 43200 (30 days)");
+      else
+        t.delay_ms = *d * 60'000;
+    }
+    if (t.mode == TriggerTiming::Mode::kDelay && t.delay_ms == 0)
+      error(at(path, "delay_minutes"), "is required for a delay");
+    if (const json::array* ds = array(*o, "days", path, false)) {
+      static constexpr std::array<std::string_view, 7> kDays = {"sun", "mon", "tue", "wed",
+                                                                "thu", "fri", "sat"};
+      t.days = 0;
+      for (size_t i = 0; i < ds->size(); ++i) {
+        const json::value& d = (*ds)[i];
+        auto it = d.is_string() ? std::find(kDays.begin(), kDays.end(),
+                                            to_lower(std::string(d.as_string())).substr(0, 3))
+                                : kDays.end();
+        if (it == kDays.end())
+          error(idx(at(path, "days"), i), "must be a weekday (mon, tue, ...)");
+        else
+          t.days |= uint8_t(1u << (it - kDays.begin()));
+      }
+      if (t.days == 0) error(at(path, "days"), "must name at least one weekday");
+    }
+    auto minutes = [&](std::string_view key, uint16_t def) -> uint16_t {
+      auto text = string(*o, key, path, false);
+      if (!text) return def;
+      unsigned h = 0, m = 0;
+      char colon = 0;
+      if (text->size() != 5 || std::sscanf(text->c_str(), "%2u%c%2u", &h, &colon, &m) != 3 ||
+          colon != ':' || m > 59 || h > 24 || (h == 24 && m != 0)) {
+        error(at(path, key), "must be a local time like 09:00");
+        return def;
+      }
+      return uint16_t(h * 60 + m);
+    };
+    t.open_min = minutes("open", t.open_min);
+    t.close_min = minutes("close", t.close_min);
+    if (t.close_min <= t.open_min) error(at(path, "close"), "must be after open");
+    if (const json::array* bs = array(*o, "blocked_dates", path, false)) {
+      for (size_t i = 0; i < bs->size(); ++i) {
+        const json::value& d = (*bs)[i];
+        UnixMs ms = 0;
+        bool date_only = false;
+        if (!d.is_string() ||
+            !parse_local_datetime(TimeZone::utc(), d.as_string(), ms, date_only) || !date_only)
+          error(idx(at(path, "blocked_dates"), i), "must be a date like 2026-12-25");
+        else
+          t.blocked_dates.emplace_back(d.as_string());
+      }
+    }
+    return t;
+  }
+
+  std::vector<TriggerConfig> triggers(const json::object& c, const std::string& path,
+                                      const TimeZone& tz, const Config& cfg) {
+    std::vector<TriggerConfig> out;
+    const json::array* a = array(c, "triggers", path, false);
+    if (!a) return out;
+    for (size_t i = 0; i < a->size(); ++i) {
+      const std::string tp = idx(at(path, "triggers"), i);
+      const json::object* o = object(&(*a)[i], tp, true);
+      if (!o) continue;
+      unknown_keys(*o, tp, {"id", "name", "events", "when", "timing", "actions", "enabled"});
+      TriggerConfig t;
+      t.id = integer(*o, "id", tp, true).value_or(0);
+      if (t.id <= 0) error(at(tp, "id"), "must be a positive integer");
+      t.name = string(*o, "name", tp, false).value_or("trigger " + std::to_string(t.id));
+      t.enabled = boolean(*o, "enabled", tp, true);
+      if (const json::array* es = array(*o, "events", tp, false)) {
+        t.events = 0;
+        for (size_t k = 0; k < es->size(); ++k) {
+          EventType e{};
+          const json::value& v = (*es)[k];
+          if (v.is_string() && parse_event_type(v.as_string(), e) &&
+              (e == EventType::kLeadAccepted || e == EventType::kLeadRejected ||
+               e == EventType::kLeadDuplicated || e == EventType::kLeadReturned))
+            t.events |= event_bit(e);
+          else
+            error(idx(at(tp, "events"), k),
+                  "must be lead.accepted, lead.rejected, lead.duplicated or lead.returned");
+        }
+        if (es->empty()) error(at(tp, "events"), "must name at least one event");
+      }
+      if (const json::value* w = o->if_contains("when")) {
+        if (auto cond = condition(*w, at(tp, "when"), tz)) t.when = std::move(*cond);
+      }
+      t.timing = timing(o->if_contains("timing"), at(tp, "timing"));
+      if (const json::array* as = array(*o, "actions", tp, true)) {
+        if (as->empty()) error(at(tp, "actions"), "must hold at least one action");
+        for (size_t k = 0; k < as->size(); ++k) {
+          const std::string ap = idx(at(tp, "actions"), k);
+          const json::object* ao = object(&(*as)[k], ap, true);
+          if (!ao) continue;
+          TriggerAction act;
+          const std::string type = string(*ao, "type", ap, true).value_or("");
+          if (type == "http") {
+            unknown_keys(*ao, ap, {"type", "request"});
+            act.type = TriggerAction::Type::kHttp;
+            if (const json::object* r = object(ao->if_contains("request"), at(ap, "request"), true))
+              act.request = outbox_request(*r, at(ap, "request"), cfg);
+          } else if (type == "campaign") {
+            unknown_keys(*ao, ap, {"type", "campaign_id", "supplier_id"});
+            act.type = TriggerAction::Type::kCampaign;
+            act.campaign_id = integer(*ao, "campaign_id", ap, true).value_or(0);
+            act.supplier_id = integer(*ao, "supplier_id", ap, true).value_or(0);
+          } else if (type == "email") {
+            unknown_keys(*ao, ap, {"type", "to", "subject", "body"});
+            act.type = TriggerAction::Type::kEmail;
+            act.to = strings(*ao, "to", ap);
+            if (act.to.empty()) error(at(ap, "to"), "must name at least one address");
+            for (size_t m = 0; m < act.to.size(); ++m)
+              if (act.to[m].find('@') == std::string::npos ||
+                  act.to[m].find_first_of("\r\n,<> ") != std::string::npos)
+                error(idx(at(ap, "to"), m), "must be an email address");
+            act.subject = string(*ao, "subject", ap, true).value_or("");
+            act.body = string(*ao, "body", ap, true).value_or("");
+          } else if (type == "webhook") {
+            unknown_keys(*ao, ap, {"type", "webhook_id"});
+            act.type = TriggerAction::Type::kWebhook;
+            act.webhook_id = integer(*ao, "webhook_id", ap, true).value_or(0);
+          } else {
+            error(at(ap, "type"), "must be http, campaign, email or webhook");
+          }
+          t.actions.push_back(std::move(act));
+        }
+      }
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+  std::vector<SupplierPostback> postbacks(const json::object& s, const std::string& path,
+                                          const Config& cfg) {
+    std::vector<SupplierPostback> out;
+    const json::array* a = array(s, "postbacks", path, false);
+    if (!a) return out;
+    for (size_t i = 0; i < a->size(); ++i) {
+      const std::string pp = idx(at(path, "postbacks"), i);
+      const json::object* o = object(&(*a)[i], pp, true);
+      if (!o) continue;
+      unknown_keys(*o, pp, {"on", "request"});
+      SupplierPostback pb;
+      const std::string on = string(*o, "on", pp, true).value_or("sale");
+      if (on == "sale")
+        pb.event = EventType::kLeadAccepted;
+      else if (on == "return")
+        pb.event = EventType::kLeadReturned;
+      else
+        error(at(pp, "on"), "must be sale or return");
+      if (const json::object* r = object(o->if_contains("request"), at(pp, "request"), true))
+        pb.request = outbox_request(*r, at(pp, "request"), cfg);
+      out.push_back(std::move(pb));
+    }
+    return out;
+  }
+
   HttpTemplateConfig http_template(const json::object& o, const std::string& path) {
     HttpTemplateConfig t;
     unknown_keys(o, path,
@@ -1347,6 +1542,34 @@ static void load_outbox(Loader& L, const json::object& root, Config& cfg) {
       L.positive(*o, "secret_overlap_hours", p, ob.secret_overlap_hours, 24 * 30);
 }
 
+// email (issue 18): the relay.
+static void load_email(Loader& L, const json::object& root, Config& cfg) {
+  const std::string p = "$.email";
+  const json::object* o = L.object(root.if_contains("email"), p, false);
+  if (!o) return;
+  L.unknown_keys(*o, p,
+                 {"smtp_host", "smtp_port", "tls", "username", "password_env", "from", "timeout_ms",
+                  "ca_file"});
+  EmailConfig& e = cfg.email;
+  e.smtp_host = L.string(*o, "smtp_host", p, true).value_or("");
+  e.smtp_port = uint16_t(L.positive(*o, "smtp_port", p, e.smtp_port, 65535));
+  e.tls = L.string(*o, "tls", p, false).value_or(e.tls);
+  if (e.tls != "starttls" && e.tls != "tls" && e.tls != "none")
+    L.error(Loader::at(p, "tls"), "must be starttls, tls or none");
+  e.username = L.string(*o, "username", p, false).value_or("");
+  e.password_env = L.string(*o, "password_env", p, false).value_or("");
+  if (!e.username.empty() && e.password_env.empty())
+    L.error(Loader::at(p, "password_env"),
+            "is required with a username (the environment variable holding the password)");
+  if (!e.username.empty() && e.tls == "none")
+    L.error(Loader::at(p, "tls"), "must be starttls or tls to send a password");
+  e.from = L.string(*o, "from", p, false).value_or(e.from);
+  if (e.from.find('@') == std::string::npos || e.from.find_first_of("\r\n<> ") != std::string::npos)
+    L.error(Loader::at(p, "from"), "must be an email address");
+  e.timeout_ms = L.positive(*o, "timeout_ms", p, e.timeout_ms, 300000);
+  e.ca_file = L.string(*o, "ca_file", p, false).value_or("");
+}
+
 // webhooks (issue 18, I1): subscriptions.
 static void load_webhooks(Loader& L, const json::object& root, Config& cfg) {
   const json::array* ws = L.array(root, "webhooks", "$", false);
@@ -1441,7 +1664,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
   const json::object* ro = &root;
   L.unknown_keys(*ro, "$",
                  {"account", "server", "outbound", "clients", "api_tokens", "lists", "campaigns",
-                  "webhooks", "outbox"});
+                  "webhooks", "outbox", "email"});
 
   // account
   if (const json::object* a = L.object(ro->if_contains("account"), "$.account", true)) {
@@ -1618,6 +1841,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
                       "buyers",
                       "distribution",
                       "delivery_deadline_ms",
+                      "triggers",
                       "computed_fields",
                       "filters",
                       "dupe_check",
@@ -1712,6 +1936,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
       L.check_fields = &cc.fields;
       L.known_fields = &field_names;
       cc.checks = L.checks(*c, p, *cfg);
+      cc.triggers = L.triggers(*c, p, cc.tz, *cfg);
       if (const json::array* ro1 = L.array(*c, "require_one_of", p, false)) {
         for (size_t k = 0; k < ro1->size(); ++k) {
           std::string rp = Loader::idx(Loader::at(p, "require_one_of"), k);
@@ -1751,7 +1976,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
           L.unknown_keys(*s, sp,
                          {"id", "client_id", "name", "nickname", "lp_key", "lp_key_sha256", "hash",
                           "paused", "test_mode", "price", "filters", "caps", "margin",
-                          "min_buyer_bid", "archived", "checks"});
+                          "min_buyer_bid", "archived", "checks", "postbacks"});
           SupplierConfig sc;
           sc.id = L.integer(*s, "id", sp, true).value_or(0);
           sc.client_id = L.integer(*s, "client_id", sp, true).value_or(0);
@@ -1773,6 +1998,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
           sc.caps = L.caps(*s, sp);
           sc.margin = L.margin(*s, "margin", sp);
           sc.checks = L.check_overrides(*s, sp, cc.checks, *cfg, sc.own_checks);
+          sc.postbacks = L.postbacks(*s, sp, *cfg);
           if (const json::value* mb = s->if_contains("min_buyer_bid")) {
             if (auto m = L.money(*mb, Loader::at(sp, "min_buyer_bid"))) sc.min_buyer_bid = *m;
           }
@@ -1901,7 +2127,38 @@ ConfigLoadResult load_config_document(const json::object& root) {
   }
 
   load_outbox(L, *ro, *cfg);
+  load_email(L, *ro, *cfg);
   load_webhooks(L, *ro, *cfg);
+
+  // Triggers name campaigns, suppliers and webhooks that exist; ids are unique in the account.
+  {
+    std::set<int64_t> trigger_ids;
+    for (size_t i = 0; i < cfg->campaigns.size(); ++i) {
+      const CampaignConfig& c = cfg->campaigns[i];
+      for (size_t k = 0; k < c.triggers.size(); ++k) {
+        const TriggerConfig& t = c.triggers[k];
+        const std::string tp =
+            Loader::idx(Loader::at(Loader::idx("$.campaigns", i), "triggers"), k);
+        if (t.id > 0 && !trigger_ids.insert(t.id).second)
+          L.error(Loader::at(tp, "id"), "duplicate trigger id " + std::to_string(t.id));
+        for (size_t a = 0; a < t.actions.size(); ++a) {
+          const TriggerAction& act = t.actions[a];
+          const std::string ap = Loader::idx(Loader::at(tp, "actions"), a);
+          if (act.type == TriggerAction::Type::kCampaign) {
+            const CampaignConfig* target = cfg->find_campaign(act.campaign_id);
+            if (target == nullptr || act.campaign_id == c.id)
+              L.error(Loader::at(ap, "campaign_id"), "must be another campaign");
+            else if (target->find_supplier(act.supplier_id) == nullptr)
+              L.error(Loader::at(ap, "supplier_id"),
+                      "must be a supplier of campaign " + std::to_string(act.campaign_id));
+          } else if (act.type == TriggerAction::Type::kWebhook &&
+                     cfg->find_webhook(act.webhook_id) == nullptr) {
+            L.error(Loader::at(ap, "webhook_id"), "must be a webhook in $.webhooks");
+          }
+        }
+      }
+    }
+  }
 
   // A token's scope names campaigns that exist.
   for (size_t i = 0; i < cfg->api_tokens.size(); ++i) {

@@ -298,6 +298,14 @@ struct BuyerConfig {
   bool archived = false;            // deleted with leads: kept for reports, never tried
 };
 
+// A supplier's postback (issue 18): its tracker called when one of its leads sells or is returned,
+// with merge tags (sub ids carry click ids: "https://track.example/pb?click={{lp_subid1}}&payout=
+// {{lp_cost}}").
+struct SupplierPostback {
+  EventType event = EventType::kLeadAccepted;  // lead.accepted ("sale") or lead.returned ("return")
+  HttpTemplateConfig request;
+};
+
 struct SupplierConfig {
   SupplierId id = 0;
   ClientId client_id = 0;
@@ -316,6 +324,7 @@ struct SupplierConfig {
   // The supplier's own checks (entries with a "type"), run after the campaign's on its leads:
   // a list attached to one supplier, a stricter phone rule for one source.
   std::vector<CheckConfig> own_checks;
+  std::vector<SupplierPostback> postbacks;  // issue 18
   bool archived = false;  // deleted with leads: kept for reports, refused at intake
 
   // The mode and sampling of a campaign check for this supplier.
@@ -364,6 +373,30 @@ struct DistributionConfig {
   std::vector<BuyerGroupConfig> groups;  // kBuyerGroups, sorted by position
 };
 
+// A campaign trigger (B7, issue 18): IF its events and condition THEN its actions, each an outbox
+// delivery of its own, run at the trigger's timing.
+struct TriggerAction {
+  enum class Type : uint8_t { kHttp, kCampaign, kEmail, kWebhook };
+  Type type = Type::kHttp;
+  HttpTemplateConfig request;   // http: a postback (merge tags as a buyer's request)
+  CampaignId campaign_id = 0;   // campaign: the lead enters it as a new, linked lead
+  SupplierId supplier_id = 0;   //   as this supplier of that campaign
+  std::vector<std::string> to;  // email: addresses
+  std::string subject, body;    //   templates
+  int64_t webhook_id = 0;       // webhook: the lead's event to this subscription, signed
+};
+std::string_view to_string(TriggerAction::Type t);  // "http", "campaign", "email", "webhook"
+
+struct TriggerConfig {
+  int64_t id = 0;  // unique in the account (its deliveries' source)
+  std::string name;
+  EventMask events = event_bit(EventType::kLeadAccepted);  // lead events only
+  Condition when;  // over the lead's fields and its outcome (lp_status, lp_buyer_id, lp_price...)
+  TriggerTiming timing;
+  std::vector<TriggerAction> actions;
+  bool enabled = true;
+};
+
 struct CampaignConfig {
   CampaignId id = 0;
   std::string name;
@@ -389,7 +422,8 @@ struct CampaignConfig {
   MissingPriceConfig missing_price;  // real-time buyers accepting without a price
   // Upper bound on the whole delivery of one lead (all buyer attempts together).
   uint32_t delivery_deadline_ms = 30000;
-  bool archived = false;  // deleted with leads: kept for reports, refused at intake
+  std::vector<TriggerConfig> triggers;  // issue 18
+  bool archived = false;                // deleted with leads: kept for reports, refused at intake
 
   const SupplierConfig* find_supplier(SupplierId id) const;
   const BuyerConfig* find_buyer(BuyerId id) const;
@@ -454,6 +488,19 @@ struct WebhookConfig {
   }
 };
 
+// The operator's mail relay (issue 18): trigger emails and alerts. The password is never in the
+// configuration: `password_env` names the environment variable that holds it.
+struct EmailConfig {
+  std::string smtp_host;  // empty: email actions fail ("no relay configured")
+  uint16_t smtp_port = 587;
+  std::string tls = "starttls";  // starttls, tls (implicit, port 465) or none (loopback relays)
+  std::string username;
+  std::string password_env;
+  std::string from = "pingpost@localhost";
+  uint32_t timeout_ms = 15000;
+  std::string ca_file;
+};
+
 // How the outbox sends (issue 18).
 struct OutboxConfig {
   RetryPolicy retry;
@@ -476,6 +523,7 @@ struct Config {
   std::vector<CampaignConfig> campaigns;
   std::vector<WebhookConfig> webhooks;  // issue 18
   OutboxConfig outbox;
+  EmailConfig email;
 
   const WebhookConfig* find_webhook(int64_t id) const {
     for (const auto& w : webhooks)

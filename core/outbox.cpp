@@ -33,6 +33,12 @@ constexpr EnumNames<DeliveryStatus, 4> kStatusNames{{
     {DeliveryStatus::kFailed, "failed"},
     {DeliveryStatus::kCancelled, "cancelled"},
 }};
+constexpr EnumNames<TriggerTiming::Mode, 4> kTimingNames{{
+    {TriggerTiming::Mode::kImmediate, "immediate"},
+    {TriggerTiming::Mode::kDelay, "delay"},
+    {TriggerTiming::Mode::kNextBusinessDay, "next_business_day"},
+    {TriggerTiming::Mode::kWindow, "window"},
+}};
 constexpr std::string_view kIdPrefix = "msg_";
 constexpr size_t kIdLength = 4 + 7 + 19;
 
@@ -54,6 +60,42 @@ std::string_view to_string(DeliverySource s) { return enum_name(kSourceNames, s)
 std::string_view to_string(DeliveryStatus s) { return enum_name(kStatusNames, s); }
 bool parse_delivery_status(std::string_view s, DeliveryStatus& out) {
   return parse_enum(kStatusNames, s, out);
+}
+
+std::string_view to_string(TriggerTiming::Mode m) { return enum_name(kTimingNames, m); }
+bool parse_trigger_timing_mode(std::string_view s, TriggerTiming::Mode& out) {
+  return parse_enum(kTimingNames, s, out);
+}
+
+int64_t trigger_due(const TriggerTiming& t, const TimeZone& tz, int64_t now) {
+  using Mode = TriggerTiming::Mode;
+  const int64_t earliest = now + (t.mode == Mode::kNextBusinessDay ? 0 : t.delay_ms);
+  if (t.mode == Mode::kImmediate || t.mode == Mode::kDelay) return earliest;
+  // Day by day in the zone, from the earliest instant's local day (the next one for
+  // next_business_day): the first business day's opening, or for a window the earliest instant
+  // itself when it falls inside that day's hours.
+  UnixMs day = period_start(tz, CalendarPeriod::kDay, earliest);
+  if (t.mode == Mode::kNextBusinessDay) day = period_end(tz, CalendarPeriod::kDay, earliest);
+  for (int i = 0; i < 400; ++i, day = period_end(tz, CalendarPeriod::kDay, day)) {
+    const std::string date = format_local_date(tz, day);  // "2026-11-27"
+    if (!(t.days & (1u << local_weekday(tz, day)))) continue;
+    if (std::find(t.blocked_dates.begin(), t.blocked_dates.end(), date) != t.blocked_dates.end())
+      continue;
+    const int year = std::stoi(date.substr(0, 4));
+    const unsigned month = unsigned(std::stoi(date.substr(5, 2)));
+    const unsigned mday = unsigned(std::stoi(date.substr(8, 2)));
+    UnixMs open = 0, close = 0;
+    if (!local_to_utc(tz, year, month, mday, t.open_min / 60, t.open_min % 60, 0, open)) continue;
+    if (t.mode == Mode::kNextBusinessDay) return open;
+    if (t.close_min >= 24 * 60) {
+      close = period_end(tz, CalendarPeriod::kDay, day);
+    } else if (!local_to_utc(tz, year, month, mday, t.close_min / 60, t.close_min % 60, 0, close)) {
+      continue;
+    }
+    if (earliest < open) return open;
+    if (earliest < close) return earliest;
+  }
+  return earliest;
 }
 
 void OutboxDelivery::add_attempt(DeliveryAttempt a) {

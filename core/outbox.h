@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/time.h"
+
 namespace pp {
 
 enum class EventType : uint8_t {
@@ -103,6 +105,26 @@ struct RetryPolicy {
   int64_t max_age_ms = 72LL * 3'600'000;  // give up 72 hours after the event
 };
 int64_t retry_delay_ms(const RetryPolicy& p, uint32_t attempt, double unit);
+
+// When a campaign trigger's actions run (B7): at once, after a minimum delay, at the opening of
+// the next business day, or within a delivery window (business hours of business days), all in
+// the campaign's zone. Blocked dates ("2026-12-25", local) are never business days.
+struct TriggerTiming {
+  enum class Mode : uint8_t { kImmediate, kDelay, kNextBusinessDay, kWindow };
+  Mode mode = Mode::kImmediate;
+  int64_t delay_ms = 0;          // kDelay; kWindow: the earliest time is now + delay
+  uint8_t days = 0x3E;           // business days, bit (1 << weekday), 0 = Sunday: Monday to Friday
+  uint16_t open_min = 9 * 60;    // the business day opens (local minutes after midnight)
+  uint16_t close_min = 17 * 60;  // and closes (exclusive); must be after open_min
+  std::vector<std::string> blocked_dates;
+  bool delayed() const { return mode != Mode::kImmediate; }
+};
+// The instant (UTC) a trigger that fires at `now` runs, cut in zone `tz` (DST included: "09:00"
+// is 09:00 local on either side of a change; an opening that does not exist that day is the
+// transition). A schedule with no business day within a year runs at now + delay.
+int64_t trigger_due(const TriggerTiming& t, const TimeZone& tz, int64_t now);
+std::string_view to_string(TriggerTiming::Mode m);  // "immediate", "delay", ...
+bool parse_trigger_timing_mode(std::string_view s, TriggerTiming::Mode& out);
 
 // Standard Webhooks 1.0. A secret is "whsec_" + base64 of 24 to 64 random bytes; the key is those
 // bytes. The signature of one secret is "v1," + base64(HMAC-SHA256(key, id + "." + timestamp +

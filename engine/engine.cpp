@@ -11,6 +11,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
 
 #include "core/codes.h"
 #include "core/hash.h"
@@ -131,6 +132,7 @@ asio::awaitable<Engine::ReturnResult> Engine::return_lead(std::string id, std::s
   // lead.returned (issue 18), in the same write as the return.
   EventBatch events(snap->config(), st_.clock.now_ms());
   events.add_lead(EventType::kLeadReturned, *lead);
+  if (campaign) add_lead_actions(events, *snap, *campaign, EventType::kLeadReturned, *lead);
   storage::Status st = co_await async_update_lead(st_.store, *lead, return_rollups(*lead, zone),
                                                   std::move(events.puts()), asio::use_awaitable);
   if (!st.ok()) co_return ReturnResult::kFailed;
@@ -151,6 +153,7 @@ std::optional<IntakeResult> Engine::authenticate(LeadRun& run) {
   const std::string* key = find_field(params, "lp_key");
   for (auto [p, name] : {std::pair{cid_s, "lp_campaign_id"}, std::pair{sid_s, "lp_supplier_id"},
                          std::pair{key, "lp_key"}}) {
+    if (run.req.internal && p == key) continue;  // the engine's own lead: no key
     if (p == nullptr || trim(*p).empty()) {
       return unstored(Code::kMissingField, std::string("Missing required parameter ") + name);
     }
@@ -163,9 +166,9 @@ std::optional<IntakeResult> Engine::authenticate(LeadRun& run) {
   const SupplierConfig* supplier = sid ? campaign->find_supplier(*sid) : nullptr;
   if (supplier && supplier->archived) supplier = nullptr;  // deleted: kept for reports only
   // Hash and compare even when the supplier is unknown, so timing does not tell which part failed.
-  const std::string presented = sha256_hex(trim(*key));
+  const std::string presented = key ? sha256_hex(trim(*key)) : std::string();
   const std::string& expected = supplier ? supplier->key_sha256 : presented;
-  bool key_ok = constant_time_equals(presented, expected);
+  bool key_ok = run.req.internal || constant_time_equals(presented, expected);
   if (supplier == nullptr || !key_ok) {
     return unstored(Code::kBadCredentials,
                     "Invalid credentials: check lp_campaign_id, lp_supplier_id and lp_key");
@@ -184,6 +187,52 @@ std::optional<IntakeResult> Engine::authenticate(LeadRun& run) {
 
 asio::awaitable<IntakeResult> Engine::direct_post(IntakeRequest req, buyers::Transport& transport) {
   return deliver(std::move(req), transport, LeadMode::kDirect);
+}
+
+asio::awaitable<IntakeResult> Engine::resend(IntakeRequest req, buyers::Transport& transport) {
+  req.internal = true;
+  return deliver(std::move(req), transport, LeadMode::kDirect);
+}
+
+asio::awaitable<LeadResend> Engine::resend_delivery(OutboxDelivery d,
+                                                    buyers::Transport& transport) {
+  LeadResend out;
+  // url "campaign:<campaign>/<supplier>"; body {"linked_lead_id", "tags": [...], "fields": {...}}
+  const std::string_view target = std::string_view(d.url).substr(9);
+  const size_t slash = target.find('/');
+  boost::system::error_code ec;
+  boost::json::value body = boost::json::parse(d.body, ec);
+  if (!d.url.starts_with("campaign:") || slash == std::string_view::npos || ec ||
+      !body.is_object()) {
+    out.permanent = true;
+    out.error = "not a lead delivery";
+    co_return out;
+  }
+  IntakeRequest req;
+  req.params.emplace_back("lp_campaign_id", std::string(target.substr(0, slash)));
+  req.params.emplace_back("lp_supplier_id", std::string(target.substr(slash + 1)));
+  const boost::json::object& o = body.as_object();
+  if (const auto* f = o.if_contains("fields"); f && f->is_object())
+    for (const auto& [k, v] : f->as_object())
+      if (v.is_string()) req.params.emplace_back(std::string(k), std::string(v.as_string()));
+  if (const auto* t = o.if_contains("tags"); t && t->is_array())
+    for (const auto& v : t->as_array())
+      if (v.is_string()) req.tags.emplace_back(v.as_string());
+  req.tags.push_back("from:" + d.lead_id);
+  // The request guard remembers the answer by delivery: a delivery sent twice (a crash before its
+  // outcome was written) within the guard's window gets the first lead's answer.
+  req.body_hash = sha256_hex(d.id);
+  IntakeResult r = co_await resend(std::move(req), transport);
+  if (!r.lead_id.empty()) {
+    out.stored = true;
+    out.summary = "lead " + r.lead_id + " " + std::string(to_string(r.status));
+    if (r.status != LeadStatus::kAccepted) out.summary += ": " + r.message;
+  } else {
+    out.error = std::to_string(r.code) + " " + r.message;
+    out.permanent =
+        r.code == code_int(Code::kBadCredentials) || r.code == code_int(Code::kWrongEndpoint);
+  }
+  co_return out;
 }
 
 asio::awaitable<IntakeResult> Engine::post(IntakeRequest req, buyers::Transport& transport) {
@@ -250,7 +299,9 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
   static const std::vector<std::string> kNoFields;  // a lead refused before its campaign
   run.extras.index_fields = run.campaign ? &run.campaign->indexed_fields : &kNoFields;
   // Notifications (issue 18), in the same write as the lead: none for a lead not stored.
-  if (const Config& cfg = run.snap->config(); cfg.webhook_events != 0)
+  if (const Config& cfg = run.snap->config();
+      cfg.webhook_events != 0 ||
+      (run.campaign && has_lead_actions(*run.snap, *run.campaign, lead.supplier_id)))
     add_lead_events(run, cfg, now);
 
   // Durable before the answer (invariant 1); the claims and holds go back when the run ends,
@@ -288,6 +339,7 @@ void Engine::add_lead_events(LeadRun& run, const Config& cfg, UnixMs now) {
   EventBatch events(cfg, now);
   const Lead& lead = run.lead;
   events.add_lead(lead_event(lead), lead);
+  if (run.campaign) add_lead_actions(events, *run.snap, *run.campaign, lead_event(lead), lead);
   for (const CapLedger::Reached& r : run.caps_reached) {
     const bool buyer = r.owner == CapOwner::kBuyer;
     events.add_cap_reached(lead.campaign_id, buyer ? "buyer" : "supplier", r.id, r.budget, *r.rule,

@@ -17,6 +17,7 @@
 #include "core/time.h"
 #include "engine/engine_state.h"
 #include "engine/intake.h"
+#include "engine/outbox_sender.h"
 #include "engine/plan.h"
 #include "engine/snapshot.h"
 #include "storage/store.h"
@@ -46,6 +47,14 @@ class Engine {
   // settle, store durably, answer. Completes only after the lead is on disk (invariant 1).
   boost::asio::awaitable<IntakeResult> direct_post(IntakeRequest request,
                                                    buyers::Transport& transport);
+
+  // A lead the engine sends itself into a direct-post or exchange campaign (a trigger's "send to
+  // another campaign", issue 18): as direct_post, without the supplier's key (req.internal).
+  boost::asio::awaitable<IntakeResult> resend(IntakeRequest request, buyers::Transport& transport);
+  // The outbox's "send to another campaign" delivery (made by add_lead_actions): its lead, as a
+  // new lead of the target campaign tagged "from:<lead id>" (and "delayed_lead" when delayed).
+  boost::asio::awaitable<LeadResend> resend_delivery(OutboxDelivery delivery,
+                                                     buyers::Transport& transport);
 
   // POST /ping (A2): the ping fields only; pings every eligible buyer under the campaign's auction
   // deadline and answers with a ping id and the offer (exclusive) or every bid (shared). For a

@@ -3,7 +3,9 @@
 #include "core/enum_names.h"
 #include "core/ids.h"
 #include "core/json_writer.h"
+#include "core/text.h"
 #include "core/time.h"
+#include "engine/lead_context.h"
 
 namespace pp::engine {
 
@@ -120,6 +122,30 @@ void EventBatch::add(EventType e, CampaignId campaign, std::string_view lead_id,
   }
 }
 
+void EventBatch::add_delivery(OutboxDelivery d, UnixMs due) {
+  IdGenerator& ids = thread_id_generator();
+  d.id = delivery_id(now_, ids.next_u64(), ids.next_u64());
+  d.created_ms = now_;
+  d.next_attempt_ms = due;
+  // Retries run for max_age after the delivery was due (a trigger delayed by days too).
+  d.give_up_ms = due + cfg_.outbox.retry.max_age_ms;
+  puts_.push_back(storage::outbox_put(d));
+}
+
+void EventBatch::add_to_webhook(const WebhookConfig& w, EventType e, const Lead& lead, UnixMs due) {
+  OutboxDelivery d;
+  d.source = DeliverySource::kWebhook;
+  d.source_id = w.id;
+  d.destination = destination_key(DeliverySource::kWebhook, w.id);
+  d.event = e;
+  d.campaign_id = lead.campaign_id;
+  d.lead_id = lead.id;
+  d.url = w.url;
+  d.headers = {{"Content-Type", "application/json"}};
+  d.body = event_body(e, now_, lead_event_data(lead, w.include_lead));
+  add_delivery(std::move(d), due);
+}
+
 void EventBatch::add_lead(EventType e, const Lead& lead) {
   if (!wanted(e, lead.campaign_id)) return;
   bool any_with_lead = false;
@@ -127,6 +153,126 @@ void EventBatch::add_lead(EventType e, const Lead& lead) {
     any_with_lead |= w.include_lead && w.wants(e, lead.campaign_id);
   add(e, lead.campaign_id, lead.id, lead_event_data(lead, false),
       any_with_lead ? lead_event_data(lead, true) : std::string());
+}
+
+bool has_lead_actions(const Snapshot& snap, const CampaignConfig& campaign, SupplierId supplier) {
+  return !snap.triggers(campaign.id).empty() || !snap.postbacks(supplier).empty();
+}
+
+namespace {
+
+// The lead's fields and its outcome, for trigger conditions.
+FieldList outcome_fields(const Lead& lead, EventType e) {
+  FieldList f = lead.fields;
+  BuyerId sold = 0;
+  for (const auto& b : lead.buyers)
+    if (b.status == BuyerStatus::kAccepted) sold = b.buyer_id;
+  f.emplace_back("lp_event", std::string(to_string(e)));
+  f.emplace_back("lp_status", std::string(to_string(lead.status)));
+  f.emplace_back("lp_code", std::to_string(lead.error_code));
+  f.emplace_back("lp_buyer_id", std::to_string(sold));
+  f.emplace_back("lp_price", lead.revenue.to_string());
+  f.emplace_back("lp_cost", lead.cost.to_string());
+  f.emplace_back("lp_supplier_id", std::to_string(lead.supplier_id));
+  f.emplace_back("lp_test", lead.test ? "1" : "0");
+  f.emplace_back("lp_return_reason", lead.return_reason);
+  return f;
+}
+
+OutboxDelivery request_delivery(const buyers::OutboundRequest& r, DeliverySource source,
+                                int64_t source_id, EventType e, const Lead& lead) {
+  OutboxDelivery d;
+  d.source = source;
+  d.source_id = source_id;
+  d.destination = url_destination_key(r.url);
+  d.event = e;
+  d.campaign_id = lead.campaign_id;
+  d.lead_id = lead.id;
+  d.method = r.method;
+  d.url = r.url;
+  d.headers = r.headers;
+  d.body = r.body;
+  return d;
+}
+
+}  // namespace
+
+void add_lead_actions(EventBatch& batch, const Snapshot& snap, const CampaignConfig& campaign,
+                      EventType e, const Lead& lead) {
+  const Config& cfg = snap.config();
+  LeadContext ctx(lead, campaign, batch.now());
+  BuyerId sold = 0;
+  for (const auto& b : lead.buyers)
+    if (b.status == BuyerStatus::kAccepted) sold = b.buyer_id;
+  ctx.set_buyer(sold);
+  ctx.set_outcome(to_string(e));
+  std::optional<FieldList> fields;  // built for the first condition that needs them
+  for (const CompiledTrigger& ct : snap.triggers(campaign.id)) {
+    const TriggerConfig& t = *ct.config;
+    if (!t.enabled || (t.events & event_bit(e)) == 0) continue;
+    if (t.when.kind() != Condition::Kind::kAlways) {
+      if (!fields) fields = outcome_fields(lead, e);
+      if (!t.when.matches(EvalContext{*fields, batch.now()})) continue;
+    }
+    const UnixMs due = trigger_due(t.timing, campaign.tz, batch.now());
+    for (size_t i = 0; i < t.actions.size(); ++i) {
+      const TriggerAction& a = t.actions[i];
+      const CompiledTrigger::Action& ca = ct.actions[i];
+      switch (a.type) {
+        case TriggerAction::Type::kHttp:
+          batch.add_delivery(request_delivery(ca.request->render(ctx, cfg.outbound.user_agent),
+                                              DeliverySource::kTrigger, t.id, e, lead),
+                             due);
+          break;
+        case TriggerAction::Type::kEmail: {
+          OutboxDelivery d;
+          d.source = DeliverySource::kTrigger;
+          d.source_id = t.id;
+          d.destination = url_destination_key("smtp://relay");
+          d.event = e;
+          d.campaign_id = lead.campaign_id;
+          d.lead_id = lead.id;
+          d.method = std::string(kEmailMethod);
+          d.url = "mailto:" + join(a.to, ",");
+          d.headers = {{"Subject", ca.subject->render(ctx, buyers::Escape::kHeader)}};
+          d.body = ca.body->render(ctx, buyers::Escape::kNone);
+          batch.add_delivery(std::move(d), due);
+          break;
+        }
+        case TriggerAction::Type::kCampaign: {
+          OutboxDelivery d;
+          d.source = DeliverySource::kTrigger;
+          d.source_id = t.id;
+          d.destination = url_destination_key("campaign://" + std::to_string(a.campaign_id));
+          d.event = e;
+          d.campaign_id = lead.campaign_id;
+          d.lead_id = lead.id;
+          d.method = std::string(kLeadMethod);
+          d.url = "campaign:" + std::to_string(a.campaign_id) + "/" + std::to_string(a.supplier_id);
+          std::string body;
+          JsonWriter w(body);
+          w.begin_object().kv("linked_lead_id", lead.id).key("tags").begin_array();
+          if (t.timing.delayed()) w.value("delayed_lead");
+          w.end_array().key("fields").begin_object();
+          for (const auto& [k, v] : lead.fields) w.kv(k, v);
+          w.end_object().end_object();
+          d.body = std::move(body);
+          batch.add_delivery(std::move(d), due);
+          break;
+        }
+        case TriggerAction::Type::kWebhook:
+          if (const WebhookConfig* wh = cfg.find_webhook(a.webhook_id); wh && wh->enabled)
+            batch.add_to_webhook(*wh, e, lead, due);
+          break;
+      }
+    }
+  }
+  for (const CompiledPostback& pb : snap.postbacks(lead.supplier_id)) {
+    if (pb.config->event != e) continue;
+    batch.add_delivery(request_delivery(pb.request->render(ctx, cfg.outbound.user_agent),
+                                        DeliverySource::kPostback, lead.supplier_id, e, lead),
+                       batch.now());
+  }
 }
 
 void EventBatch::add_buyer(EventType e, PauseCause cause, CampaignId campaign, BuyerId buyer,

@@ -12,6 +12,7 @@
 
 #include "core/config.h"
 #include "core/lead.h"
+#include "engine/snapshot.h"
 #include "storage/store.h"
 
 namespace pp::engine {
@@ -43,6 +44,13 @@ class EventBatch {
   void add_config_changed(uint64_t version, std::string_view op, std::string_view entity,
                           int64_t entity_id, CampaignId campaign, std::string_view actor);
 
+  // A delivery made elsewhere (a trigger's action, a postback): its id, times and give-up time
+  // are set here.
+  void add_delivery(OutboxDelivery d, UnixMs due);
+  // A lead event to one webhook, subscribed to it or not (a trigger's webhook action).
+  void add_to_webhook(const WebhookConfig& w, EventType e, const Lead& lead, UnixMs due);
+  UnixMs now() const { return now_; }
+
   std::vector<storage::OutboxPut>& puts() { return puts_; }
   bool empty() const { return puts_.empty(); }
 
@@ -51,6 +59,19 @@ class EventBatch {
   UnixMs now_;
   std::vector<storage::OutboxPut> puts_;
 };
+
+// Campaign triggers and the supplier's postbacks that a lead's event sets off (issue 18): each
+// action whose trigger wants the event and whose condition holds becomes a delivery, rendered now
+// (merge tags with the lead's outcome), due at the trigger's timing in the campaign's zone.
+void add_lead_actions(EventBatch& batch, const Snapshot& snap, const CampaignConfig& campaign,
+                      EventType e, const Lead& lead);
+// Whether a lead of `campaign` from `supplier` may set off triggers or postbacks at all.
+bool has_lead_actions(const Snapshot& snap, const CampaignConfig& campaign, SupplierId supplier);
+
+// What a "campaign" action sends (the method of its delivery is "LEAD"): the lead's fields for
+// another campaign, as a new lead linked to this one.
+inline constexpr std::string_view kLeadMethod = "LEAD";
+inline constexpr std::string_view kEmailMethod = "EMAIL";
 
 // The JSON of a lead event's data (`with_fields`: the lead's fields too).
 std::string lead_event_data(const Lead& lead, bool with_fields);

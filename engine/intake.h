@@ -18,6 +18,10 @@ struct IntakeRequest {
   FieldList params;
   std::string body_hash;        // SHA-256 of what was sent (A7: identical payloads)
   std::string idempotency_key;  // the Idempotency-Key header, if any (at most 255 bytes)
+  // A lead the engine sends itself (a trigger's "send to another campaign", issue 18): no lp_key
+  // (never set from HTTP), and tags for the new lead ("delayed_lead", "from:<lead id>").
+  bool internal = false;
+  std::vector<std::string> tags;
 };
 
 // The answer to the supplier (A1).

@@ -22,6 +22,17 @@ std::optional<std::string> LeadContext::lookup(std::string_view name) const {
   if (name == "lp_date") return format_utc(now_);
   if (name == "lp_timestamp") return std::to_string(lead_.created_ms / 1000);
   if (name == "lp_test") return std::string(lead_.test ? "1" : "0");
+  if (!event_.empty()) {
+    if (name == "lp_event") return std::string(event_);
+    if (name == "lp_status") return std::string(to_string(lead_.status));
+    if (name == "lp_code") return std::to_string(lead_.error_code);
+    if (name == "lp_message")
+      return lead_.status == LeadStatus::kAccepted ? std::string("Lead accepted")
+                                                   : lead_.error_message;
+    if (name == "lp_price" || name == "lp_revenue") return lead_.revenue.to_string();
+    if (name == "lp_cost" || name == "lp_payout") return lead_.cost.to_string();
+    if (name == "lp_return_reason") return lead_.return_reason;
+  }
   if (name.substr(0, 16) == "lp_ping_response") {
     if (ping_response_ == nullptr) return std::nullopt;
     if (name.size() == 16) return *ping_response_;

@@ -17,8 +17,10 @@
 #include "core/config.h"
 #include "core/hash.h"
 #include "core/ids.h"
+#include "core/text.h"
 #include "engine/events.h"
 #include "engine/health.h"
+#include "mail/smtp.h"
 
 namespace pp::engine {
 
@@ -171,6 +173,123 @@ struct OutboxSender::Impl {
     d.finished_ms = now;
   }
 
+  // What one attempt came to, whatever carried it.
+  struct Outcome {
+    bool success = false;
+    bool gone = false;       // 410: disable the endpoint
+    bool permanent = false;  // retrying cannot help (a 5xx from a mail relay, a removed campaign)
+    int status = 0;          // HTTP status or SMTP reply code; 0: none
+    std::string error;
+    std::string excerpt;
+    int64_t latency_us = 0;
+  };
+
+  static bool trigger_enabled(const Config& cfg, int64_t id) {
+    for (const CampaignConfig& c : cfg.campaigns)
+      for (const TriggerConfig& t : c.triggers)
+        if (t.id == id) return t.enabled;
+    return false;
+  }
+
+  // A webhook (signed, Standard Webhooks) or a trigger's or supplier's postback.
+  asio::awaitable<Outcome> send_http(const OutboxDelivery& d, const Config& cfg,
+                                     const WebhookConfig* hook, int64_t now) {
+    buyers::OutboundRequest req;
+    req.method = d.method;
+    req.url = hook ? hook->url : d.url;
+    req.headers = d.headers;
+    const bool has_agent = std::any_of(req.headers.begin(), req.headers.end(), [](const auto& h) {
+      return iequals(h.first, "User-Agent");
+    });
+    if (!has_agent) req.headers.emplace_back("User-Agent", opts.user_agent);
+    req.body = d.body;
+    const int64_t timestamp_s = now / 1000;
+    if (hook) {
+      std::string sigs;
+      for (const WebhookSecret& s : hook->secrets) {
+        if (s.expires_ms != 0 && s.expires_ms < now) continue;
+        const std::string secret = webhook_secret(opts.signing_key, hook->id, s.version);
+        if (auto k = webhook_secret_key(secret)) {
+          if (!sigs.empty()) sigs += ' ';
+          sigs += webhook_signature(*k, d.id, timestamp_s, d.body);
+        }
+      }
+      req.headers.emplace_back("webhook-id", d.id);
+      req.headers.emplace_back("webhook-timestamp", std::to_string(timestamp_s));
+      req.headers.emplace_back("webhook-signature", sigs);
+    }
+    const uint32_t timeout_ms =
+        hook && hook->timeout_ms ? hook->timeout_ms : cfg.outbox.attempt_timeout_ms;
+    req.timeout = std::chrono::milliseconds(timeout_ms);
+    req.connect_timeout = std::chrono::milliseconds(std::min<uint32_t>(timeout_ms, 5000));
+    req.deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
+    req.max_response_bytes = kMaxAnswerBytes;
+    buyers::HttpResult res = co_await transport->send(std::move(req));
+    Outcome o;
+    o.status = res.ok() ? res.status : 0;
+    o.error = res.ok() ? std::string() : std::string(buyers::to_string(res.error));
+    o.latency_us = res.elapsed_us;
+    o.excerpt = std::move(res.body);
+    o.success = res.ok() && res.status >= 200 && res.status < 300;
+    o.gone = res.ok() && res.status == 410;
+    co_return o;
+  }
+
+  // A trigger's email, through the configured relay.
+  asio::awaitable<Outcome> send_email(const OutboxDelivery& d, const Config& cfg) {
+    Outcome o;
+    const EmailConfig& e = cfg.email;
+    if (e.smtp_host.empty()) {
+      o.error = "no mail relay configured ($.email)";
+      co_return o;  // retried: the operator may configure one
+    }
+    mail::SmtpSettings s;
+    s.host = e.smtp_host;
+    s.port = e.smtp_port;
+    s.tls = e.tls == "tls"    ? mail::SmtpSettings::Tls::kImplicit
+            : e.tls == "none" ? mail::SmtpSettings::Tls::kNone
+                              : mail::SmtpSettings::Tls::kStartTls;
+    s.username = e.username;
+    if (!e.password_env.empty())
+      if (const char* pw = std::getenv(e.password_env.c_str())) s.password = pw;
+    s.from = e.from;
+    s.timeout = std::chrono::milliseconds(e.timeout_ms);
+    s.ca_file = e.ca_file.empty() ? opts.ca_file : e.ca_file;
+    mail::Message m;
+    for (std::string_view to : split(std::string_view(d.url).substr(7), ","))  // "mailto:"
+      m.to.emplace_back(to);
+    for (const auto& [k, v] : d.headers)
+      if (k == "Subject") m.subject = v;
+    m.body = d.body;
+    m.message_id = "<" + d.id + "@pingpost>";  // the same on every attempt
+    m.date_ms = d.created_ms;
+    mail::SendResult r = co_await mail::send(ioc.get_executor(), std::move(s), std::move(m));
+    o.success = r.ok;
+    o.status = r.code;
+    o.permanent = r.permanent;
+    o.error = r.ok ? std::string() : r.error;
+    o.latency_us = r.elapsed_us;
+    co_return o;
+  }
+
+  // A trigger's "send to another campaign": the lead enters it as a new lead.
+  asio::awaitable<Outcome> send_lead(const OutboxDelivery& d) {
+    Outcome o;
+    if (!opts.send_lead) {
+      o.error = "no engine to send leads to";
+      co_return o;
+    }
+    const auto t0 = SteadyClock::now();
+    LeadResend r = co_await opts.send_lead(d, *transport);
+    o.latency_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t0).count();
+    o.success = r.stored;
+    o.permanent = r.permanent;
+    o.error = r.error;
+    o.excerpt = r.summary;
+    co_return o;
+  }
+
   asio::awaitable<void> attempt(uint64_t key, std::string id, int64_t due) {
     struct Done {
       Impl& self;
@@ -230,55 +349,43 @@ struct OutboxSender::Impl {
       co_return;
     }
 
-    buyers::OutboundRequest req;
-    req.method = d.method;
-    req.url = hook ? hook->url : d.url;
-    req.headers = d.headers;
-    req.headers.emplace_back("User-Agent", opts.user_agent);
-    req.body = d.body;
-    const int64_t timestamp_s = now / 1000;
-    if (hook) {
-      std::string sigs;
-      for (const WebhookSecret& s : hook->secrets) {
-        if (s.expires_ms != 0 && s.expires_ms < now) continue;
-        const std::string secret = webhook_secret(opts.signing_key, hook->id, s.version);
-        if (auto k = webhook_secret_key(secret)) {
-          if (!sigs.empty()) sigs += ' ';
-          sigs += webhook_signature(*k, d.id, timestamp_s, d.body);
-        }
-      }
-      req.headers.emplace_back("webhook-id", d.id);
-      req.headers.emplace_back("webhook-timestamp", std::to_string(timestamp_s));
-      req.headers.emplace_back("webhook-signature", sigs);
+    // A trigger removed or disabled since the event: its deliveries are cancelled.
+    if (d.source == DeliverySource::kTrigger && !trigger_enabled(cfg, d.source_id)) {
+      cancelled.fetch_add(1, std::memory_order_relaxed);
+      finish(d, DeliveryStatus::kCancelled, "trigger removed or disabled", now);
+      write(d, due);
+      co_return;
     }
-    const uint32_t timeout_ms =
-        hook && hook->timeout_ms ? hook->timeout_ms : cfg.outbox.attempt_timeout_ms;
-    req.timeout = std::chrono::milliseconds(timeout_ms);
-    req.connect_timeout = std::chrono::milliseconds(std::min<uint32_t>(timeout_ms, 5000));
-    req.deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
-    req.max_response_bytes = kMaxAnswerBytes;
 
     attempts.fetch_add(1, std::memory_order_relaxed);
-    buyers::HttpResult res = co_await transport->send(std::move(req));
-    latency.observe(res.elapsed_us);
+    Outcome o;
+    if (d.method == kEmailMethod)
+      o = co_await send_email(d, cfg);
+    else if (d.method == kLeadMethod)
+      o = co_await send_lead(d);
+    else
+      o = co_await send_http(d, cfg, hook, now);
+    latency.observe(o.latency_us);
     now = clock.now_ms();
     DeliveryAttempt a;
     a.at_ms = now;
-    a.http_status = res.ok() ? res.status : 0;
-    a.error = res.ok() ? std::string() : std::string(buyers::to_string(res.error));
-    a.latency_us = res.elapsed_us;
-    a.excerpt = res.body.substr(0, cfg.outbox.response_excerpt_bytes);
+    a.http_status = o.status;
+    a.error = std::move(o.error);
+    a.latency_us = o.latency_us;
+    a.excerpt = o.excerpt.substr(0, cfg.outbox.response_excerpt_bytes);
     d.add_attempt(std::move(a));
 
-    const bool success = res.ok() && res.status >= 200 && res.status < 300;
-    if (breaker_failures > 0) health->record(int64_t(key), success, now);
-    if (success) {
+    if (breaker_failures > 0) health->record(int64_t(key), o.success, now);
+    if (o.success) {
       delivered.fetch_add(1, std::memory_order_relaxed);
       finish(d, DeliveryStatus::kDelivered, {}, now);
-    } else if (res.ok() && res.status == 410) {
+    } else if (o.gone) {
       cancelled.fetch_add(1, std::memory_order_relaxed);
       finish(d, DeliveryStatus::kCancelled, "410 Gone: the endpoint was disabled", now);
       if (hook && opts.on_gone) opts.on_gone(hook->id, "410 Gone from " + hook->url);
+    } else if (o.permanent) {
+      failed.fetch_add(1, std::memory_order_relaxed);
+      finish(d, DeliveryStatus::kFailed, "refused for good: " + d.attempts.back().error, now);
     } else {
       const double unit = double(thread_id_generator().next_u64() >> 11) * 0x1.0p-53;
       const int64_t next = now + retry_delay_ms(cfg.outbox.retry, d.attempt_count, unit);

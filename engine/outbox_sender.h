@@ -41,6 +41,14 @@ struct OutboxStats {
   uint64_t destinations = 0;  // with deliveries waiting or in flight
 };
 
+// What a "send to another campaign" delivery came to (the app runs it through the engine).
+struct LeadResend {
+  bool stored = false;     // the new lead was stored (whatever its status)
+  bool permanent = false;  // refused for good (the campaign or supplier is gone)
+  std::string error;
+  std::string summary;  // "lead <id> ACCEPTED"
+};
+
 class OutboxSender {
  public:
   struct Options {
@@ -53,6 +61,11 @@ class OutboxSender {
     // sender's thread.
     std::function<void(int64_t webhook_id, std::string reason)> on_gone;
     std::string signing_key;  // load_signing_key
+    // A trigger's "send to another campaign" delivery (method LEAD): runs the lead through the
+    // engine on the sender's thread, with its outbound client.
+    std::function<boost::asio::awaitable<LeadResend>(const OutboxDelivery&, buyers::Transport&)>
+        send_lead;
+    std::string ca_file;  // extra trust anchors for the mail relay (outbound.ca_file)
   };
 
   OutboxSender(storage::Store& store, const Clock& clock, Options options);

@@ -86,6 +86,7 @@ class FieldsStage final : public Stage {
       lead.request_uuid = ids.uuid_v4();
       lead.test = is_test_request(r.req, r.supplier->test_mode);
       if (lead.test) lead.tags.push_back("test");
+      for (const auto& t : r.req.tags) lead.tags.push_back(t);
       r.debug.lead_id = lead.id;
     }
     lead.created_ms = r.now;

@@ -30,6 +30,18 @@ const std::vector<CompiledCheck>& Snapshot::supplier_checks(SupplierId id) const
   return it == supplier_checks_.end() ? kNone : it->second;
 }
 
+const std::vector<CompiledTrigger>& Snapshot::triggers(CampaignId id) const {
+  static const std::vector<CompiledTrigger> kNone;
+  auto it = triggers_.find(id);
+  return it == triggers_.end() ? kNone : it->second;
+}
+
+const std::vector<CompiledPostback>& Snapshot::postbacks(SupplierId id) const {
+  static const std::vector<CompiledPostback> kNone;
+  auto it = postbacks_.find(id);
+  return it == postbacks_.end() ? kNone : it->second;
+}
+
 const std::vector<CompiledCheck>& Snapshot::buyer_checks(BuyerId id) const {
   static const std::vector<CompiledCheck> kNone;
   auto it = buyer_checks_.find(id);
@@ -107,8 +119,44 @@ SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors, 
     if (!c.checks.empty())
       snap->campaign_checks_[c.id] =
           compile_checks(c.checks, "$.campaigns[" + std::to_string(ci) + "]", errors);
+    for (size_t ti = 0; ti < c.triggers.size(); ++ti) {
+      const TriggerConfig& t = c.triggers[ti];
+      const std::string tp =
+          "$.campaigns[" + std::to_string(ci) + "].triggers[" + std::to_string(ti) + "]";
+      CompiledTrigger ct;
+      ct.config = &t;
+      for (size_t ai = 0; ai < t.actions.size(); ++ai) {
+        const TriggerAction& a = t.actions[ai];
+        const std::string ap = tp + ".actions[" + std::to_string(ai) + "]";
+        CompiledTrigger::Action ca;
+        std::string err;
+        if (a.type == TriggerAction::Type::kHttp) {
+          ca.request = buyers::CompiledRequest::compile(a.request, err);
+          if (!ca.request) errors.push_back(ap + ".request." + err);
+        } else if (a.type == TriggerAction::Type::kEmail) {
+          ca.subject = buyers::Template::compile(a.subject, err);
+          if (!ca.subject) errors.push_back(ap + ".subject: " + err);
+          err.clear();
+          ca.body = buyers::Template::compile(a.body, err);
+          if (!ca.body) errors.push_back(ap + ".body: " + err);
+        }
+        ct.actions.push_back(std::move(ca));
+      }
+      snap->triggers_[c.id].push_back(std::move(ct));
+    }
     for (size_t si = 0; si < c.suppliers.size(); ++si) {
       const SupplierConfig& s = c.suppliers[si];
+      for (size_t pi = 0; pi < s.postbacks.size(); ++pi) {
+        CompiledPostback cp;
+        cp.config = &s.postbacks[pi];
+        std::string err;
+        cp.request = buyers::CompiledRequest::compile(s.postbacks[pi].request, err);
+        if (!cp.request)
+          errors.push_back("$.campaigns[" + std::to_string(ci) + "].suppliers[" +
+                           std::to_string(si) + "].postbacks[" + std::to_string(pi) + "].request." +
+                           err);
+        snap->postbacks_[s.id].push_back(std::move(cp));
+      }
       if (!s.own_checks.empty())
         snap->supplier_checks_[s.id] = compile_checks(
             s.own_checks,

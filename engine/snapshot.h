@@ -36,6 +36,22 @@ struct CompiledCheck {
   std::optional<buyers::CompiledMapping> mapping;     // http
 };
 
+// A campaign trigger (issue 18), compiled: per action, its request (http) or its email's subject
+// and body templates.
+struct CompiledTrigger {
+  const TriggerConfig* config = nullptr;
+  struct Action {
+    std::optional<buyers::CompiledRequest> request;
+    std::optional<buyers::Template> subject, body;
+  };
+  std::vector<Action> actions;  // as config->actions
+};
+// A supplier's postbacks, compiled, in configuration order.
+struct CompiledPostback {
+  const SupplierPostback* config = nullptr;
+  std::optional<buyers::CompiledRequest> request;
+};
+
 class Snapshot {
  public:
   // Compiles every buyer; on failure returns null and appends "$.campaigns[i].buyers[k]...: why"
@@ -58,6 +74,9 @@ class Snapshot {
   const std::vector<CompiledCheck>& campaign_checks(CampaignId id) const;
   const std::vector<CompiledCheck>& buyer_checks(BuyerId id) const;
   const std::vector<CompiledCheck>& supplier_checks(SupplierId id) const;
+  // Triggers of a campaign and postbacks of a supplier (issue 18; empty when none).
+  const std::vector<CompiledTrigger>& triggers(CampaignId id) const;
+  const std::vector<CompiledPostback>& postbacks(SupplierId id) const;
 
  private:
   ConfigPtr config_;
@@ -68,6 +87,8 @@ class Snapshot {
   std::unordered_map<CampaignId, std::vector<CompiledCheck>> campaign_checks_;
   std::unordered_map<BuyerId, std::vector<CompiledCheck>> buyer_checks_;
   std::unordered_map<SupplierId, std::vector<CompiledCheck>> supplier_checks_;
+  std::unordered_map<CampaignId, std::vector<CompiledTrigger>> triggers_;
+  std::unordered_map<SupplierId, std::vector<CompiledPostback>> postbacks_;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
