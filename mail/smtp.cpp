@@ -60,9 +60,8 @@ struct Dialogue {
   asio::awaitable<std::optional<Reply>> read_reply() {
     Reply r;
     for (;;) {
-      auto [ec, n] =
-          co_await asio::async_read_until(stream, asio::dynamic_buffer(buffer, kMaxReplyBytes),
-                                          "\r\n", kNoThrow);
+      auto [ec, n] = co_await asio::async_read_until(
+          stream, asio::dynamic_buffer(buffer, kMaxReplyBytes), "\r\n", kNoThrow);
       if (ec) {
         last_error = "reading the relay's reply: " + ec.message();
         co_return std::nullopt;
@@ -129,22 +128,30 @@ asio::awaitable<bool> converse(Dialogue<Stream>& d, const SmtpSettings& s, const
       if (auth && auth->code == 334) auth = co_await d.command(base64_encode(s.username));
       if (auth && auth->code == 334) auth = co_await d.command(base64_encode(s.password));
     }
-    if (!auth || auth->code != 235) co_return fail(auth, "AUTH");
+    if (!auth || auth->code != 235) {
+      fail(auth, "AUTH");
+      out.permanent = false;  // the operator's credentials: retried until they are fixed
+      co_return false;
+    }
   }
   auto from = co_await d.command("MAIL FROM:<" + clean_header(s.from) + ">");
   if (!from || from->code != 250) co_return fail(from, "MAIL FROM");
   size_t accepted = 0;
+  std::optional<Reply> refused;
+  std::string refused_to;
   for (const auto& to : m.to) {
     auto rcpt = co_await d.command("RCPT TO:<" + clean_header(to) + ">");
     if (!rcpt) co_return fail(rcpt, "RCPT TO");
-    if (rcpt->code == 250 || rcpt->code == 251) ++accepted;
-    else if (rcpt->code < 500) co_return fail(rcpt, "RCPT TO " + to);
+    if (rcpt->code == 250 || rcpt->code == 251) {
+      ++accepted;
+    } else if (rcpt->code < 500) {
+      co_return fail(rcpt, "RCPT TO " + to);
+    } else {
+      refused = rcpt;  // one mailbox refused: the others still get it
+      refused_to = to;
+    }
   }
-  if (accepted == 0) {
-    out.error = "no recipient accepted";
-    out.permanent = true;
-    co_return false;
-  }
+  if (accepted == 0) co_return fail(refused, "RCPT TO " + refused_to);
   auto data = co_await d.command("DATA");
   if (!data || data->code != 354) co_return fail(data, "DATA");
   std::string text = format_message(s, m);

@@ -536,3 +536,107 @@ TEST_F(OutboxStore, RetentionDropsFinishedDeliveriesButNeverWaitingOnes) {
 
 }  // namespace
 }  // namespace pp
+
+namespace pp {
+namespace {
+
+UnixMs utc(int y, unsigned mo, unsigned d, unsigned h, unsigned mi) {
+  UnixMs out = 0;
+  EXPECT_TRUE(local_to_utc(TimeZone::utc(), y, mo, d, h, mi, 0, out));
+  return out;
+}
+
+TEST(TriggerDue, NextBusinessDayAndWindowsAcrossDaylightSavingTime) {
+  TimeZone ny;
+  ASSERT_TRUE(TimeZone::lookup("America/New_York", ny));
+  TriggerTiming next;
+  next.mode = TriggerTiming::Mode::kNextBusinessDay;
+  // Friday 2026-03-06 18:00 EST (23:00 UTC): Monday 2026-03-09 09:00, which is EDT by then
+  // (13:00 UTC, not 14:00: clocks went forward on Sunday the 8th).
+  EXPECT_EQ(trigger_due(next, ny, utc(2026, 3, 6, 23, 0)), utc(2026, 3, 9, 13, 0));
+  // The week before the change: 09:00 EST is 14:00 UTC.
+  EXPECT_EQ(trigger_due(next, ny, utc(2026, 2, 27, 23, 0)), utc(2026, 3, 2, 14, 0));
+  // Autumn: Friday 2026-10-30 18:00 EDT (22:00 UTC) -> Monday 2026-11-02 09:00 EST (14:00 UTC).
+  EXPECT_EQ(trigger_due(next, ny, utc(2026, 10, 30, 22, 0)), utc(2026, 11, 2, 14, 0));
+  // Monday 08:00 local: the next business day is Tuesday, not today.
+  EXPECT_EQ(trigger_due(next, ny, utc(2026, 11, 2, 13, 0)), utc(2026, 11, 3, 14, 0));
+  // A blocked date is skipped (Thanksgiving 2026-11-26 -> Friday the 27th).
+  next.blocked_dates = {"2026-11-26"};
+  EXPECT_EQ(trigger_due(next, ny, utc(2026, 11, 25, 20, 0)), utc(2026, 11, 27, 14, 0));
+
+  TriggerTiming window;
+  window.mode = TriggerTiming::Mode::kWindow;
+  window.open_min = 9 * 60;
+  window.close_min = 17 * 60;
+  // Inside the window: at once; before it: its opening; after it or on a weekend: the next one.
+  EXPECT_EQ(trigger_due(window, ny, utc(2026, 11, 3, 15, 30)), utc(2026, 11, 3, 15, 30));
+  EXPECT_EQ(trigger_due(window, ny, utc(2026, 11, 3, 12, 0)), utc(2026, 11, 3, 14, 0));
+  EXPECT_EQ(trigger_due(window, ny, utc(2026, 11, 3, 22, 0)), utc(2026, 11, 4, 14, 0));
+  EXPECT_EQ(trigger_due(window, ny, utc(2026, 3, 7, 15, 0)), utc(2026, 3, 9, 13, 0));
+  // A delay within a window: now + delay, pushed to the next opening when it falls outside.
+  window.delay_ms = 30 * 60'000;
+  EXPECT_EQ(trigger_due(window, ny, utc(2026, 11, 3, 15, 0)), utc(2026, 11, 3, 15, 30));
+  EXPECT_EQ(trigger_due(window, ny, utc(2026, 11, 3, 21, 45)), utc(2026, 11, 4, 14, 0));
+  // An opening that does not exist that day (02:30 on the spring-forward Sunday) is the change.
+  TriggerTiming night;
+  night.mode = TriggerTiming::Mode::kNextBusinessDay;
+  night.days = 0x7F;
+  night.open_min = 2 * 60 + 30;
+  night.close_min = 3 * 60 + 30;
+  EXPECT_EQ(trigger_due(night, ny, utc(2026, 3, 7, 12, 0)), utc(2026, 3, 8, 7, 0));
+
+  TriggerTiming delay;
+  delay.mode = TriggerTiming::Mode::kDelay;
+  delay.delay_ms = 90 * 60'000;
+  EXPECT_EQ(trigger_due(delay, ny, 1000), 1000 + 90 * 60'000);
+  EXPECT_EQ(trigger_due(TriggerTiming{}, ny, 1000), 1000);
+}
+
+TEST(TriggersConfig, EveryProblemWithItsPath) {
+  json::object doc = base_doc();
+  doc["email"] = json::parse(R"({"smtp_host": "", "tls": "ssl", "username": "u", "from": "x"})");
+  json::object& c = doc["campaigns"].as_array()[0].as_object();
+  c["triggers"] = json::parse(R"([
+    {"id": 1, "events": ["buyer.paused"], "actions": [],
+     "timing": {"mode": "someday", "open": "9am", "close": "08:00", "days": ["funday"],
+                "blocked_dates": ["tomorrow"]}},
+    {"id": 1, "when": {"field": "lp_status", "op": "sounds_like", "value": "x"},
+     "timing": {"mode": "delay"},
+     "actions": [{"type": "http", "request": {"url": "http://169.254.169.254/latest"}},
+                 {"type": "campaign", "campaign_id": 7, "supplier_id": 3},
+                 {"type": "email", "to": ["nobody"], "subject": "{{lp_lead_id"},
+                 {"type": "webhook", "webhook_id": 5},
+                 {"type": "fax"}]}])");
+  c["suppliers"].as_array()[0].as_object()["postbacks"] =
+      json::parse(R"([{"on": "click", "request": {"url": "ftp://tracker"}}])");
+  auto r = load_config_document(doc);
+  ASSERT_FALSE(r.config);
+  std::string all;
+  for (const auto& e : r.errors) all += e + "\n";
+  for (const char* want :
+       {"$.email.tls: must be starttls, tls or none",
+        "$.email.password_env: is required",
+        "$.email.from: must be an email address",
+        "$.campaigns[0].triggers[0].events[0]: must be lead.accepted",
+        "$.campaigns[0].triggers[0].actions: must hold at least one action",
+        "$.campaigns[0].triggers[0].timing.mode: must be immediate",
+        "$.campaigns[0].triggers[0].timing.open: must be a local time",
+        "$.campaigns[0].triggers[0].timing.days[0]: must be a weekday",
+        "$.campaigns[0].triggers[0].timing.blocked_dates[0]: must be a date",
+        "$.campaigns[0].triggers[1].id: duplicate trigger id 1",
+        "$.campaigns[0].triggers[1].when.op: unknown operator",
+        "$.campaigns[0].triggers[1].timing.delay_minutes: is required for a delay",
+        "$.campaigns[0].triggers[1].actions[0].request.url: ",
+        "$.campaigns[0].triggers[1].actions[1].campaign_id: must be another campaign",
+        "$.campaigns[0].triggers[1].actions[2].to[0]: must be an email address",
+        "$.campaigns[0].triggers[1].actions[2].body: is required",
+        "$.campaigns[0].triggers[1].actions[3].webhook_id: must be a webhook",
+        "$.campaigns[0].triggers[1].actions[4].type: must be http, campaign, email or webhook",
+        "$.campaigns[0].suppliers[0].postbacks[0].on: must be sale or return",
+        "$.campaigns[0].suppliers[0].postbacks[0].request.url: must start with http"}) {
+    EXPECT_NE(all.find(want), std::string::npos) << want << "\n" << all;
+  }
+}
+
+}  // namespace
+}  // namespace pp
