@@ -82,6 +82,12 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
   app->store_->set_outbox_listener(
       [s = app->outbox_.get()](uint64_t dest, int64_t due) { s->notify(dest, due); });
   app->router_->set_outbox(app->outbox_.get());
+  engine::AlertRunner::Options ao;
+  ao.snapshot = [e = app->engine_.get()] { return e->snapshot(); };
+  ao.interval = options.alert_interval;
+  app->alerts_ = std::make_unique<engine::AlertRunner>(app->engine_->alerts(), *app->store_, clock,
+                                                       std::move(ao));
+  app->router_->set_alerts(app->alerts_.get());
   return app;
 }
 
@@ -102,6 +108,7 @@ engine::ChangeResult App::reload_config(const std::string& text, const std::stri
 
 void App::start() {
   outbox_->start();
+  alerts_->start();
   server_->start();
 }
 
@@ -122,6 +129,7 @@ void App::shutdown(std::chrono::milliseconds drain) {
   }
   // Waiting deliveries stay in storage; attempts in flight get a moment, then are cut short (and
   // sent again after the next start).
+  if (alerts_) alerts_->stop();
   if (outbox_) outbox_->stop();
   if (store_) store_->close();
 }

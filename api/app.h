@@ -9,6 +9,7 @@
 
 #include "api/router.h"
 #include "api/server.h"
+#include "engine/alerts.h"
 #include "engine/config_service.h"
 #include "engine/engine.h"
 #include "engine/outbox_sender.h"
@@ -27,6 +28,8 @@ struct AppOptions {
   storage::StoreOptions store;
   std::string extra_ca_file;     // overrides outbound.ca_file when set (tests)
   const Clock* clock = nullptr;  // default: the system clock (tests inject a ManualClock)
+  // How often alert rules are evaluated (issue 18). Tests that evaluate by hand set it long.
+  std::chrono::milliseconds alert_interval{5000};
   // Tests only: wraps the opened store (fault injection). Default: the store as opened.
   std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> wrap_store;
 };
@@ -52,12 +55,14 @@ class App {
   engine::ChangeResult reload_config(const std::string& text, const std::string& actor);
   storage::Store& store() { return *store_; }
   engine::OutboxSender& outbox() { return *outbox_; }
+  engine::AlertRunner& alerts() { return *alerts_; }
 
  private:
   App() = default;
   AppOptions opts_;
   // Before the store: the store's outbox listener wakes the sender until the store is closed.
   std::unique_ptr<engine::OutboxSender> outbox_;
+  std::unique_ptr<engine::AlertRunner> alerts_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<engine::ConfigService> config_;

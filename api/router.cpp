@@ -151,6 +151,8 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     }
     if (p.rfind("/admin/webhooks/", 0) == 0 && (p.ends_with("/secret") || p.ends_with("/rotate")))
       co_return co_await on_report_thread([&] { return admin_webhook_action(req, *token); });
+    if (p == "/admin/alerts")
+      co_return co_await on_report_thread([&] { return admin_alerts(req, *token); });
     if (p == "/admin/deliveries" || p.rfind("/admin/deliveries/", 0) == 0)
       co_return co_await on_report_thread([&] { return admin_deliveries(req, *token); });
     if (config_ != nullptr && is_config_route(p)) {

@@ -8,6 +8,7 @@
 #include "api/auth.h"
 #include "api/http_types.h"
 #include "buyers/transport.h"
+#include "engine/alerts.h"
 #include "engine/config_service.h"
 #include "engine/engine.h"
 #include "engine/outbox_sender.h"
@@ -29,6 +30,8 @@ class Router {
 
   // The outbox's sender (issue 18): the delivery log's replays, webhook secrets, metrics.
   void set_outbox(engine::OutboxSender* outbox) { outbox_ = outbox; }
+  // The alert evaluator (issue 18): GET /admin/alerts.
+  void set_alerts(engine::AlertRunner* alerts) { alerts_ = alerts; }
 
   // `transport` is the calling I/O thread's outbound client.
   boost::asio::awaitable<Response> handle(Request req, buyers::Transport& transport);
@@ -83,6 +86,7 @@ class Router {
   // on a report thread).
   Response admin_webhook_action(const Request& req, const ApiTokenConfig& token);
   Response admin_deliveries(const Request& req, const ApiTokenConfig& token);
+  Response admin_alerts(const Request& req, const ApiTokenConfig& token);
   // Runs `fn` on a report thread; resumes on the caller's executor.
   boost::asio::awaitable<Response> on_report_thread(std::function<Response()> fn);
 
@@ -93,6 +97,7 @@ class Router {
   engine::Engine& engine_;
   engine::ConfigService* config_;
   engine::OutboxSender* outbox_ = nullptr;
+  engine::AlertRunner* alerts_ = nullptr;
   TokenUsage tokens_;
   std::unique_ptr<boost::asio::thread_pool> reports_;
   std::atomic<uint64_t> sandbox_seq_{0};

@@ -1542,6 +1542,113 @@ static void load_outbox(Loader& L, const json::object& root, Config& cfg) {
       L.positive(*o, "secret_overlap_hours", p, ob.secret_overlap_hours, 24 * 30);
 }
 
+namespace {
+constexpr EnumNames<AlertRule::Metric, 6> kAlertMetrics{{
+    {AlertRule::Metric::kErrorRate, "error_rate"},
+    {AlertRule::Metric::kDuplicateRate, "duplicate_rate"},
+    {AlertRule::Metric::kAcceptanceRate, "acceptance_rate"},
+    {AlertRule::Metric::kBuyerTimeoutRate, "buyer_timeout_rate"},
+    {AlertRule::Metric::kBuyerP99, "buyer_p99_ms"},
+    {AlertRule::Metric::kNoLeads, "no_leads_minutes"},
+}};
+constexpr EnumNames<AlertRule::Scope, 3> kAlertScopes{{
+    {AlertRule::Scope::kCampaign, "campaign"},
+    {AlertRule::Scope::kSupplier, "supplier"},
+    {AlertRule::Scope::kBuyer, "buyer"},
+}};
+}  // namespace
+
+std::string_view to_string(AlertRule::Metric m) { return enum_name(kAlertMetrics, m); }
+std::string_view to_string(AlertRule::Scope s) { return enum_name(kAlertScopes, s); }
+
+// alerts (issue 18, G5): monitoring rules; after campaigns (their scopes name them).
+static void load_alerts(Loader& L, const json::object& root, Config& cfg) {
+  const json::array* as = L.array(root, "alerts", "$", false);
+  if (!as) return;
+  for (size_t i = 0; i < as->size(); ++i) {
+    const std::string p = Loader::idx("$.alerts", i);
+    const json::object* o = L.object(&(*as)[i], p, true);
+    if (!o) continue;
+    L.unknown_keys(
+        *o, p,
+        {"id", "name", "metric", "campaign_id", "supplier_id", "buyer_id", "window_minutes", "op",
+         "threshold", "min_sample", "cooldown_minutes", "email", "enabled"});
+    AlertRule r;
+    r.id = L.integer(*o, "id", p, true).value_or(0);
+    if (r.id <= 0) L.error(Loader::at(p, "id"), "must be a positive integer");
+    for (const auto& other : cfg.alerts)
+      if (other.id == r.id && r.id > 0)
+        L.error(Loader::at(p, "id"), "duplicate alert id " + std::to_string(r.id));
+    r.name = L.string(*o, "name", p, false).value_or("alert " + std::to_string(r.id));
+    const std::string metric = L.string(*o, "metric", p, true).value_or("");
+    if (!parse_enum(kAlertMetrics, metric, r.metric))
+      L.error(Loader::at(p, "metric"),
+              "must be error_rate, duplicate_rate, acceptance_rate, buyer_timeout_rate, "
+              "buyer_p99_ms or no_leads_minutes");
+    int scopes = 0;
+    for (auto [key, scope] : {std::pair{"campaign_id", AlertRule::Scope::kCampaign},
+                              std::pair{"supplier_id", AlertRule::Scope::kSupplier},
+                              std::pair{"buyer_id", AlertRule::Scope::kBuyer}}) {
+      if (auto v = L.integer(*o, key, p, false)) {
+        ++scopes;
+        r.scope = scope;
+        r.scope_id = *v;
+      }
+    }
+    if (scopes != 1) {
+      L.error(p, "needs exactly one of campaign_id, supplier_id, buyer_id");
+    } else {
+      for (const CampaignConfig& c : cfg.campaigns) {
+        if ((r.scope == AlertRule::Scope::kCampaign && c.id == r.scope_id) ||
+            (r.scope == AlertRule::Scope::kSupplier && c.find_supplier(r.scope_id)) ||
+            (r.scope == AlertRule::Scope::kBuyer && c.find_buyer(r.scope_id)))
+          r.campaign_id = c.id;
+      }
+      if (r.campaign_id == 0)
+        L.error(Loader::at(p, std::string(to_string(r.scope)) + "_id"),
+                "unknown " + std::string(to_string(r.scope)) + " " + std::to_string(r.scope_id));
+    }
+    const bool buyer_metric = r.metric == AlertRule::Metric::kBuyerTimeoutRate ||
+                              r.metric == AlertRule::Metric::kBuyerP99;
+    if (buyer_metric && r.scope != AlertRule::Scope::kBuyer)
+      L.error(Loader::at(p, "metric"), metric + " needs a buyer_id");
+    if (r.scope == AlertRule::Scope::kBuyer && !buyer_metric &&
+        r.metric != AlertRule::Metric::kAcceptanceRate)
+      L.error(Loader::at(p, "metric"), metric + " is for a campaign or a supplier");
+    r.window_minutes = L.positive(*o, "window_minutes", p, r.window_minutes, 60);
+    const std::string op =
+        L.string(*o, "op", p, false)
+            .value_or(r.metric == AlertRule::Metric::kAcceptanceRate ? "<" : ">");
+    if (op != ">" && op != "<") L.error(Loader::at(p, "op"), "must be > or <");
+    r.above = op == ">";
+    if (const json::value* t = o->if_contains("threshold"); t && t->is_number()) {
+      r.threshold = t->to_number<double>();
+      if (r.threshold < 0) L.error(Loader::at(p, "threshold"), "must not be negative");
+    } else {
+      L.error(Loader::at(p, "threshold"), "is required (a number)");
+    }
+    if (auto ms = L.integer(*o, "min_sample", p, false)) {
+      if (*ms < 1 || *ms > 1'000'000)
+        L.error(Loader::at(p, "min_sample"), "must be between 1 and 1000000");
+      else
+        r.min_sample = uint32_t(*ms);
+    }
+    if (auto cd = L.integer(*o, "cooldown_minutes", p, false)) {
+      if (*cd < 0 || *cd > 7 * 24 * 60)
+        L.error(Loader::at(p, "cooldown_minutes"), "must be between 0 and 10080");
+      else
+        r.cooldown_minutes = uint32_t(*cd);
+    }
+    r.email = L.strings(*o, "email", p);
+    for (size_t k = 0; k < r.email.size(); ++k)
+      if (r.email[k].find('@') == std::string::npos ||
+          r.email[k].find_first_of("\r\n,<> ") != std::string::npos)
+        L.error(Loader::idx(Loader::at(p, "email"), k), "must be an email address");
+    r.enabled = L.boolean(*o, "enabled", p, true);
+    cfg.alerts.push_back(std::move(r));
+  }
+}
+
 // email (issue 18): the relay.
 static void load_email(Loader& L, const json::object& root, Config& cfg) {
   const std::string p = "$.email";
@@ -1664,7 +1771,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
   const json::object* ro = &root;
   L.unknown_keys(*ro, "$",
                  {"account", "server", "outbound", "clients", "api_tokens", "lists", "campaigns",
-                  "webhooks", "outbox", "email"});
+                  "webhooks", "outbox", "email", "alerts"});
 
   // account
   if (const json::object* a = L.object(ro->if_contains("account"), "$.account", true)) {
@@ -2159,6 +2266,8 @@ ConfigLoadResult load_config_document(const json::object& root) {
       }
     }
   }
+
+  load_alerts(L, *ro, *cfg);
 
   // A token's scope names campaigns that exist.
   for (size_t i = 0; i < cfg->api_tokens.size(); ++i) {

@@ -488,6 +488,37 @@ struct WebhookConfig {
   }
 };
 
+// A monitoring rule (G5, issue 18): a figure over a sliding window for one campaign, supplier or
+// buyer against a threshold; alert.fired when it crosses (with at least min_sample leads or calls
+// in the window), alert.resolved when it is back, at most one firing per cooldown. Notified
+// through webhooks (alert.* events) and email.
+struct AlertRule {
+  enum class Metric : uint8_t {
+    kErrorRate,         // % of leads with status ERROR
+    kDuplicateRate,     // % of leads DUPLICATED
+    kAcceptanceRate,    // % of leads sold (a buyer: % of its calls that bought)
+    kBuyerTimeoutRate,  // % of a buyer's calls that timed out
+    kBuyerP99,          // a buyer's response time, 99th percentile, ms
+    kNoLeads,           // minutes without a lead
+  };
+  enum class Scope : uint8_t { kCampaign, kSupplier, kBuyer };
+  int64_t id = 0;
+  std::string name;
+  Metric metric = Metric::kErrorRate;
+  Scope scope = Scope::kCampaign;
+  int64_t scope_id = 0;
+  CampaignId campaign_id = 0;    // the scope's campaign (filled by the loader)
+  uint32_t window_minutes = 15;  // 1 to 60
+  bool above = true;             // fires when the figure is above the threshold ("<": below)
+  double threshold = 0;
+  uint32_t min_sample = 20;
+  uint32_t cooldown_minutes = 60;
+  std::vector<std::string> email;  // addresses notified (through $.email's relay)
+  bool enabled = true;
+};
+std::string_view to_string(AlertRule::Metric m);  // "error_rate", ...
+std::string_view to_string(AlertRule::Scope s);   // "campaign", "supplier", "buyer"
+
 // The operator's mail relay (issue 18): trigger emails and alerts. The password is never in the
 // configuration: `password_env` names the environment variable that holds it.
 struct EmailConfig {
@@ -524,6 +555,7 @@ struct Config {
   std::vector<WebhookConfig> webhooks;  // issue 18
   OutboxConfig outbox;
   EmailConfig email;
+  std::vector<AlertRule> alerts;
 
   const WebhookConfig* find_webhook(int64_t id) const {
     for (const auto& w : webhooks)

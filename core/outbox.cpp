@@ -22,10 +22,11 @@ constexpr EnumNames<EventType, kEventTypes> kEventNames{{
     {EventType::kAlertFired, "alert.fired"},
     {EventType::kAlertResolved, "alert.resolved"},
 }};
-constexpr EnumNames<DeliverySource, 3> kSourceNames{{
+constexpr EnumNames<DeliverySource, 4> kSourceNames{{
     {DeliverySource::kWebhook, "webhook"},
     {DeliverySource::kTrigger, "trigger"},
     {DeliverySource::kPostback, "postback"},
+    {DeliverySource::kAlert, "alert"},
 }};
 constexpr EnumNames<DeliveryStatus, 4> kStatusNames{{
     {DeliveryStatus::kPending, "pending"},

@@ -34,8 +34,8 @@ inline constexpr EventMask kAllEvents = (EventMask(1) << kEventTypes) - 1;
 
 // Where a delivery came from; what it is sent to is its url (and, for a webhook, its signing
 // secrets, looked up when each attempt is made so that a rotation applies to waiting deliveries).
-enum class DeliverySource : uint8_t { kWebhook, kTrigger, kPostback };
-std::string_view to_string(DeliverySource s);  // "webhook", "trigger", "postback"
+enum class DeliverySource : uint8_t { kWebhook, kTrigger, kPostback, kAlert };
+std::string_view to_string(DeliverySource s);  // "webhook", "trigger", "postback", "alert"
 
 enum class DeliveryStatus : uint8_t {
   kPending,    // waiting for its next attempt (or in flight)

@@ -143,6 +143,23 @@ std::string hex_encode(std::string_view bytes) {
   return out;
 }
 
+bool hex_decode(std::string_view hex, std::string& out) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2) return false;
+  out.clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out += char(hi << 4 | lo);
+  }
+  return true;
+}
+
 bool constant_time_equals(std::string_view a, std::string_view b) {
   // Length is not secret (hash outputs have fixed length); content comparison is branch-free.
   if (a.size() != b.size()) return false;

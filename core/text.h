@@ -28,6 +28,8 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::
 
 std::string xml_escape(std::string_view s);
 std::string hex_encode(std::string_view bytes);
+// The bytes of lower- or upper-case hex; false when `hex` is not an even run of hex digits.
+bool hex_decode(std::string_view hex, std::string& out);
 
 // Compares two strings in time that depends only on their lengths.
 bool constant_time_equals(std::string_view a, std::string_view b);

@@ -52,6 +52,7 @@ Engine::Engine(SnapshotPtr snapshot, storage::Store& store, const Clock& clock)
 
 void Engine::observe(const Lead& lead, const DebugLog& debug, bool pings_observed) {
   st_.metrics.observe_stages(debug.stages);
+  st_.metrics.count_lead(lead.campaign_id, lead.supplier_id, lead.status);
   for (size_t i = 0; i < lead.buyers.size(); ++i) {
     const BuyerOutcome& o = lead.buyers[i];
     const BuyerDebug* d = debug_for(&debug, i, o);
@@ -322,6 +323,7 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
   st_.stored.fetch_add(1, std::memory_order_relaxed);
   if (lead.status == LeadStatus::kAccepted) st_.accepted.fetch_add(1, std::memory_order_relaxed);
   observe(lead, debug, /*pings_observed=*/run.mode == LeadMode::kPost);
+  st_.alerts.observe(run.snap->config(), lead, debug, now);
 
   spdlog::info("lead {} campaign={} supplier={} status={} code={} buyers={} test={} ms={:.1f}",
                lead.id, lead.campaign_id, lead.supplier_id, to_string(lead.status), lead.error_code,

@@ -107,6 +107,8 @@ class Engine {
   int64_t in_flight() const { return st_.in_flight.load(); }
   // Suppression lists' entries (issue 17; their identities are the configuration's).
   SuppressionLists& lists() { return st_.lists; }
+  // Sliding-window figures for alert rules (issue 18).
+  AlertMonitor& alerts() { return st_.alerts; }
   // Request rate limits (server.rate_limits): per supplier here, per API token in the router.
   RateLimiter& rate_limiter() { return st_.limits; }
   // What leads in flight hold right now: cap units reserved, duplicate keys claimed, requests

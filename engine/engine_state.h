@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/time.h"
+#include "engine/alerts.h"
 #include "engine/auction.h"
 #include "engine/caps_ledger.h"
 #include "engine/checks.h"
@@ -39,6 +40,7 @@ struct EngineState {
   BuyerHealth health;
   EngineMetrics metrics;
   SuppressionLists lists;  // issue 17
+  AlertMonitor alerts;     // issue 18
   CheckCache check_cache;
   StageFault stage_fault;  // tests only
 

@@ -197,6 +197,24 @@ OutboxDelivery request_delivery(const buyers::OutboundRequest& r, DeliverySource
 
 }  // namespace
 
+OutboxDelivery email_delivery(DeliverySource source, int64_t source_id, EventType e,
+                              CampaignId campaign, std::string_view lead_id,
+                              const std::vector<std::string>& to, std::string subject,
+                              std::string body) {
+  OutboxDelivery d;
+  d.source = source;
+  d.source_id = source_id;
+  d.destination = url_destination_key("smtp://relay");  // one relay: one destination
+  d.event = e;
+  d.campaign_id = campaign;
+  d.lead_id = std::string(lead_id);
+  d.method = std::string(kEmailMethod);
+  d.url = "mailto:" + join(to, ",");
+  d.headers = {{"Subject", std::move(subject)}};
+  d.body = std::move(body);
+  return d;
+}
+
 void add_lead_actions(EventBatch& batch, const Snapshot& snap, const CampaignConfig& campaign,
                       EventType e, const Lead& lead) {
   const Config& cfg = snap.config();
@@ -224,21 +242,13 @@ void add_lead_actions(EventBatch& batch, const Snapshot& snap, const CampaignCon
                                               DeliverySource::kTrigger, t.id, e, lead),
                              due);
           break;
-        case TriggerAction::Type::kEmail: {
-          OutboxDelivery d;
-          d.source = DeliverySource::kTrigger;
-          d.source_id = t.id;
-          d.destination = url_destination_key("smtp://relay");
-          d.event = e;
-          d.campaign_id = lead.campaign_id;
-          d.lead_id = lead.id;
-          d.method = std::string(kEmailMethod);
-          d.url = "mailto:" + join(a.to, ",");
-          d.headers = {{"Subject", ca.subject->render(ctx, buyers::Escape::kHeader)}};
-          d.body = ca.body->render(ctx, buyers::Escape::kNone);
-          batch.add_delivery(std::move(d), due);
+        case TriggerAction::Type::kEmail:
+          batch.add_delivery(
+              email_delivery(DeliverySource::kTrigger, t.id, e, lead.campaign_id, lead.id, a.to,
+                             ca.subject->render(ctx, buyers::Escape::kHeader),
+                             ca.body->render(ctx, buyers::Escape::kNone)),
+              due);
           break;
-        }
         case TriggerAction::Type::kCampaign: {
           OutboxDelivery d;
           d.source = DeliverySource::kTrigger;

@@ -68,6 +68,13 @@ void add_lead_actions(EventBatch& batch, const Snapshot& snap, const CampaignCon
 // Whether a lead of `campaign` from `supplier` may set off triggers or postbacks at all.
 bool has_lead_actions(const Snapshot& snap, const CampaignConfig& campaign, SupplierId supplier);
 
+// An email as an outbox delivery (method EMAIL, url "mailto:a,b", the Subject header), sent through
+// $.email's relay by the sender.
+OutboxDelivery email_delivery(DeliverySource source, int64_t source_id, EventType e,
+                              CampaignId campaign, std::string_view lead_id,
+                              const std::vector<std::string>& to, std::string subject,
+                              std::string body);
+
 // What a "campaign" action sends (the method of its delivery is "LEAD"): the lead's fields for
 // another campaign, as a new lead linked to this one.
 inline constexpr std::string_view kLeadMethod = "LEAD";

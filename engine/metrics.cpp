@@ -85,6 +85,11 @@ void EngineMetrics::count_outcome(CampaignId campaign, BuyerId buyer, std::strin
   ++outcomes_[Key{campaign, buyer, std::string(kind)}];
 }
 
+void EngineMetrics::count_lead(CampaignId campaign, SupplierId supplier, LeadStatus status) {
+  std::lock_guard lk(mu_);
+  ++leads_[{campaign, supplier, status}];
+}
+
 std::string_view EngineMetrics::outcome_kind(const BuyerOutcome& o, const BuyerDebug* d) {
   const int c = o.error_code;
   switch (o.status) {
@@ -143,6 +148,16 @@ void EngineMetrics::render(std::string& out) const {
     h->render(out, "pingpost_buyer_request_duration_seconds",
               "campaign=\"" + std::to_string(campaign) + "\",buyer=\"" + std::to_string(buyer) +
                   "\",request=\"" + kind + "\"");
+  }
+  out +=
+      "# HELP pingpost_leads_total Stored leads by campaign, supplier and status.\n"
+      "# TYPE pingpost_leads_total counter\n";
+  for (const auto& [key, n] : leads_) {
+    const auto& [campaign, supplier, status] = key;
+    std::string st(to_string(status));
+    for (char& c : st) c = char(std::tolower(static_cast<unsigned char>(c)));
+    out += "pingpost_leads_total{campaign=\"" + std::to_string(campaign) + "\",supplier=\"" +
+           std::to_string(supplier) + "\",status=\"" + st + "\"} " + std::to_string(n) + "\n";
   }
   out +=
       "# HELP pingpost_buyer_outcomes_total Buyer outcomes of stored leads, by kind.\n"

@@ -30,6 +30,9 @@ class EngineMetrics {
   void count_refusal(std::string_view stage);
   // One buyer exchange's latency (`ping` or post).
   void observe_buyer_call(CampaignId campaign, BuyerId buyer, bool ping, int64_t us);
+  // A stored lead, by campaign, supplier and status (pingpost_leads_total: the Prometheus rules in
+  // configs/prometheus read error, duplicate and acceptance rates from it).
+  void count_lead(CampaignId campaign, SupplierId supplier, LeadStatus status);
   // The outcome of a buyer for a stored lead, by kind (see outcome_kind).
   void count_outcome(CampaignId campaign, BuyerId buyer, std::string_view kind);
 
@@ -62,6 +65,7 @@ class EngineMetrics {
   mutable std::mutex mu_;
   std::map<Key, std::unique_ptr<Histogram>> calls_;  // (campaign, buyer, "ping"|"post")
   std::map<Key, uint64_t> outcomes_;                 // (campaign, buyer, kind)
+  std::map<std::tuple<CampaignId, SupplierId, LeadStatus>, uint64_t> leads_;
 };
 
 }  // namespace pp::engine

@@ -21,6 +21,11 @@ PACKAGES=(
 if [ "${1:-}" = "--bench" ]; then
   PACKAGES+=(python3 nginx-core libnginx-mod-http-lua linux-perf)
 fi
+# The Prometheus rules' tests need promtool (--promtool: Debian's prometheus package; the
+# policy below keeps its service from starting).
+if [ "${1:-}" = "--promtool" ]; then
+  PACKAGES+=(prometheus)
+fi
 # The console's browser tests install a headless browser and its driver (--browser).
 if [ "${1:-}" = "--browser" ]; then
   PACKAGES+=(chromium chromium-driver python3-selenium fonts-dejavu-core)

@@ -26,6 +26,7 @@
 #include "core/cap_keys.h"
 #include "core/histogram.h"
 #include "core/keys.h"
+#include "core/text.h"
 #include "storage/codec.h"
 
 namespace pp::storage {
@@ -706,6 +707,41 @@ class RocksStore final : public Store {
     return io(db_->Write(rocksdb::WriteOptions(), &batch));
   }
 
+  // Alert records: 'a' + time (8, big-endian) + a sequence (8) -> JSON. The cursor is the key's
+  // 16 bytes as 32 hex digits.
+  Status put_alert(int64_t at_ms, std::string_view record,
+                   const std::vector<OutboxPut>& outbox) override {
+    rocksdb::WriteBatch batch;
+    const std::string key = "a" + be_bytes(uint64_t(std::max<int64_t>(at_ms, 0)), 8) +
+                            be_bytes(alert_seq_.fetch_add(1) + 1, 8);
+    batch.Put(outbox_, key, rocksdb::Slice(record.data(), record.size()));
+    for (const auto& o : outbox) add_delivery(batch, o);
+    Status st = io(db_->Write(synced(), &batch));
+    if (st.ok()) notify_outbox(outbox);
+    return st;
+  }
+
+  Status scan_alerts(std::string_view before,
+                     const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox_));
+    std::string from = "b";
+    if (!before.empty()) {
+      std::string raw;
+      if (before.size() != 32 || !hex_decode(before, raw))
+        return {Status::Code::kCorrupt, "not an alert cursor"};
+      from = "a" + raw;
+    }
+    it->SeekForPrev(from);
+    if (it->Valid() && it->key() == rocksdb::Slice(from)) it->Prev();
+    for (; it->Valid() && it->key().starts_with("a"); it->Prev()) {
+      rocksdb::Slice k = it->key();
+      if (k.size() != 17) return {Status::Code::kCorrupt, "alert key of the wrong size"};
+      const std::string cursor = hex_encode(std::string_view(k.data() + 1, 16));
+      if (!fn(cursor, std::string_view(it->value().data(), it->value().size()))) break;
+    }
+    return io(it->status());
+  }
+
   Status scan_deliveries(std::string_view before,
                          const std::function<bool(const OutboxDelivery&)>& fn) override {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), outbox_));
@@ -1183,7 +1219,12 @@ class RocksStore final : public Store {
   rocksdb::ColumnFamilyHandle* config_ = nullptr;
   rocksdb::ColumnFamilyHandle* lists_ = nullptr;
   rocksdb::ColumnFamilyHandle* outbox_ = nullptr;
-  std::unique_ptr<OutboxListener> outbox_listener_;  // set before traffic, read by any thread
+  std::unique_ptr<OutboxListener> outbox_listener_;
+  // Alert keys' sequence: unique within a millisecond (started from the clock: unique across
+  // restarts too).
+  std::atomic<uint64_t> alert_seq_{uint64_t(
+      std::chrono::system_clock::now().time_since_epoch().count())};  // set before traffic, read by
+                                                                      // any thread
   OutboxRetentionFilter outbox_filter_{opts_.outbox_retention_days};
   ExpiryFilter expiry_filter_;
   DebugRetentionFilter debug_filter_{opts_.debug_retention_days};

@@ -268,6 +268,16 @@ class Store {
   virtual Status scan_deliveries(std::string_view before,
                                  const std::function<bool(const OutboxDelivery&)>& fn) = 0;
 
+  // Alert history (issue 18): one record per firing or resolution (JSON, opaque here), ordered by
+  // time, written with the notifications it causes in one synced write.
+  virtual Status put_alert(int64_t at_ms, std::string_view record,
+                           const std::vector<OutboxPut>& outbox) = 0;
+  // Records newest first, strictly before (at_ms, seq) `before` when given, until fn is false.
+  // The key passed to fn is the record's cursor.
+  virtual Status scan_alerts(
+      std::string_view before,
+      const std::function<bool(std::string_view cursor, std::string_view record)>& fn) = 0;
+
   virtual Read<Lead> read_lead(std::string_view id) = 0;
   virtual Read<DebugLog> read_debug(std::string_view id) = 0;
   // For callers to whom absent and unreadable are one case (tests, tools): the value or nullopt.

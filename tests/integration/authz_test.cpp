@@ -117,6 +117,8 @@ TEST_F(Authz, EveryRouteEveryRole) {
       {"GET", "/admin/deliveries?status=pending&event=lead.accepted", "", false},
       {"GET", "/admin/deliveries/" + delivery, "", false},
       {"POST", "/admin/deliveries/" + delivery + "/replay", "", true},
+      {"GET", "/admin/alerts", "", false},
+      {"GET", "/admin/alerts?rule_id=1&limit=5", "", false},
   };
   struct Who {
     const char* name;

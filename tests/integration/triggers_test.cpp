@@ -3,32 +3,18 @@
 // a trigger delayed to the next business day across a DST change (injected clock), and emails
 // through a STARTTLS relay with AUTH (Debian's aiosmtpd as a loopback sink).
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <cstdlib>
-#include <fstream>
 #include <thread>
 
 #include "app_fixture.h"
+#include "smtp_sink.h"
 
 namespace pp::testkit {
 namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-template <class F>
-bool eventually(F done, std::chrono::milliseconds limit = 15s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
 
 class Triggers : public AppFixture {
  protected:
@@ -207,66 +193,6 @@ TEST_F(Triggers, ADelayedTriggerWaitsForTheNextBusinessDayAcrossDst) {
   for (const auto& t : l["tags"].as_array()) tags.insert(std::string(t.as_string()));
   EXPECT_TRUE(tags.count("delayed_lead")) << json::serialize(l["tags"]);
 }
-
-// A loopback SMTP relay: Debian's aiosmtpd with STARTTLS and AUTH (tests/support/smtp_sink.py).
-class SmtpSink {
- public:
-  SmtpSink(const std::string& dir, const std::string& user, const std::string& password,
-           const std::string& reject = "") {
-    out_ = dir + "/messages.jsonl";
-    for (int attempt = 0; attempt < 5 && pid_ <= 0; ++attempt) {
-      port_ = free_port();
-      const std::string script = std::string(PP_SOURCE_DIR) + "/tests/support/smtp_sink.py";
-      int pipefd[2];
-      if (pipe(pipefd) != 0) return;
-      pid_t pid = fork();
-      if (pid == 0) {
-        dup2(pipefd[1], 1);
-        close(pipefd[0]);
-        execl("/usr/bin/python3", "python3", script.c_str(), "--port",
-              std::to_string(port_).c_str(), "--out", out_.c_str(), "--cert",
-              (cert_dir() + "/server.pem").c_str(), "--key", (cert_dir() + "/server.key").c_str(),
-              "--user", user.c_str(), "--password", password.c_str(), "--reject-rcpt",
-              reject.c_str(), (char*)nullptr);
-        _exit(127);
-      }
-      close(pipefd[1]);
-      char buf[16] = {};
-      ssize_t n = read(pipefd[0], buf, sizeof buf - 1);  // "ready", or EOF when it failed
-      close(pipefd[0]);
-      if (n > 0 && std::string(buf).rfind("ready", 0) == 0) {
-        pid_ = pid;
-      } else {
-        kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
-      }
-    }
-  }
-  ~SmtpSink() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool running() const { return pid_ > 0; }
-  uint16_t port() const { return port_; }
-  std::vector<json::object> messages() const {
-    std::vector<json::object> out;
-    std::ifstream in(out_);
-    for (std::string line; std::getline(in, line);) out.push_back(parse_object(line));
-    return out;
-  }
-
- private:
-  static uint16_t free_port() {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-    return a.local_endpoint().port();
-  }
-  std::string out_;
-  uint16_t port_ = 0;
-  pid_t pid_ = -1;
-};
 
 TEST_F(Triggers, EmailsGoThroughAStartTlsRelayWithAuth) {
   const std::string dir = temp_dir("smtp");

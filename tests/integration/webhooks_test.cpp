@@ -21,17 +21,6 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-// Polls `done` every 10 ms for up to `limit` (generous: these wait for work, never for a time).
-template <class F>
-bool eventually(F done, std::chrono::milliseconds limit = 15s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return done();
-}
-
 // Standard Webhooks verification, written from the specification with libsodium: the secret's
 // bytes are the base64 after "whsec_"; the header holds space-separated "v1,<base64>" entries.
 bool verify(const std::string& secret, const Received& r) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "api/app.h"
 #include "fake_buyer.h"
@@ -113,6 +114,17 @@ inline void make_exchange(boost::json::object& c, int auction_ms = 500) {
     if (fo["name"] == "state") fo["required_on_ping"] = true;
     if (fo["name"] == "zip_code") fo["on_ping"] = true;
   }
+}
+
+// Polls `done` every 10 ms for up to `limit` (generous: it waits for work, never for a time).
+template <class F>
+bool eventually(F done, std::chrono::milliseconds limit = std::chrono::seconds(15)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
 }
 
 class AppFixture : public ::testing::Test {

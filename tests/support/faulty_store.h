@@ -87,6 +87,15 @@ class FaultyStore final : public storage::Store {
   storage::Status update_delivery(const OutboxDelivery& d, int64_t old_due_ms) override {
     return inner_.update_delivery(d, old_due_ms);
   }
+  storage::Status put_alert(int64_t at_ms, std::string_view record,
+                            const std::vector<storage::OutboxPut>& outbox) override {
+    return inner_.put_alert(at_ms, record, outbox);
+  }
+  storage::Status scan_alerts(
+      std::string_view before,
+      const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    return inner_.scan_alerts(before, fn);
+  }
   storage::Status scan_deliveries(std::string_view before,
                                   const std::function<bool(const OutboxDelivery&)>& fn) override {
     return inner_.scan_deliveries(before, fn);

@@ -16,6 +16,7 @@
 
 #include "core/config.h"
 #include "core/hash.h"
+#include "engine/alerts.h"
 #include "engine/caps_ledger.h"
 #include "engine/events.h"
 #include "storage/codec.h"
@@ -636,6 +637,84 @@ TEST(TriggersConfig, EveryProblemWithItsPath) {
         "$.campaigns[0].suppliers[0].postbacks[0].request.url: must start with http"}) {
     EXPECT_NE(all.find(want), std::string::npos) << want << "\n" << all;
   }
+}
+
+}  // namespace
+}  // namespace pp
+
+namespace pp {
+namespace {
+
+TEST(AlertsConfig, EveryProblemWithItsPath) {
+  json::object doc = base_doc();
+  doc["alerts"] = json::parse(R"([
+    {"id": 1, "metric": "error_rate", "campaign_id": 7, "supplier_id": 3, "threshold": 5},
+    {"id": 1, "metric": "buyer_p99_ms", "campaign_id": 7, "threshold": "high"},
+    {"id": 2, "metric": "temperature", "campaign_id": 99, "window_minutes": 61, "op": "=",
+     "min_sample": 0, "cooldown_minutes": -1, "email": ["nobody"], "threshold": -1}])");
+  auto r = load_config_document(doc);
+  ASSERT_FALSE(r.config);
+  std::string all;
+  for (const auto& e : r.errors) all += e + "\n";
+  for (const char* want :
+       {"$.alerts[0]: needs exactly one of campaign_id, supplier_id, buyer_id",
+        "$.alerts[1].id: duplicate alert id 1", "$.alerts[1].metric: buyer_p99_ms needs a buyer_id",
+        "$.alerts[1].threshold: is required (a number)", "$.alerts[2].metric: must be error_rate",
+        "$.alerts[2].campaign_id: unknown campaign 99",
+        "$.alerts[2].window_minutes: must be between 1 and 60", "$.alerts[2].op: must be > or <",
+        "$.alerts[2].min_sample: must be between 1",
+        "$.alerts[2].cooldown_minutes: must be between",
+        "$.alerts[2].email[0]: must be an email address",
+        "$.alerts[2].threshold: must not be negative"}) {
+    EXPECT_NE(all.find(want), std::string::npos) << want << "\n" << all;
+  }
+}
+
+// The monitor's windows slide by the minute: what is older than the rule's window is not read.
+TEST(AlertMonitor, WindowsSlideAndSamplesGateTheReading) {
+  json::object doc = base_doc();
+  doc["alerts"] = json::parse(R"([
+    {"id": 1, "metric": "error_rate", "campaign_id": 7, "threshold": 50, "min_sample": 3,
+     "window_minutes": 5},
+    {"id": 2, "metric": "no_leads_minutes", "supplier_id": 3, "threshold": 10}])");
+  auto r = load_config_document(doc);
+  ASSERT_TRUE(r.config) << r.errors[0];
+  const AlertRule& rate = r.config->alerts[0];
+  const AlertRule& quiet = r.config->alerts[1];
+  EXPECT_EQ(rate.campaign_id, 7);
+  EXPECT_EQ(quiet.campaign_id, 7);
+  engine::AlertMonitor m;
+  const UnixMs t0 = 1'795'000'020'000;  // 20 s into a minute
+  m.started(t0);
+  Lead bad, good;
+  bad.campaign_id = good.campaign_id = 7;
+  bad.supplier_id = good.supplier_id = 3;
+  bad.status = LeadStatus::kError;
+  good.status = LeadStatus::kAccepted;
+  m.observe(*r.config, bad, DebugLog{}, t0);
+  m.observe(*r.config, bad, DebugLog{}, t0 + 60'000);
+  auto a = m.read(rate, t0 + 60'000);
+  EXPECT_FALSE(a.evaluable) << "two leads, a sample of three is needed";
+  m.observe(*r.config, good, DebugLog{}, t0 + 120'000);
+  a = m.read(rate, t0 + 120'000);
+  EXPECT_TRUE(a.evaluable);
+  EXPECT_EQ(a.sample, 3u);
+  EXPECT_NEAR(a.value, 66.67, 0.01);
+  // Five minutes after the first lead's minute, it has left the window.
+  a = m.read(rate, t0 + 5 * 60'000);
+  EXPECT_EQ(a.sample, 2u);
+  EXPECT_EQ(a.value, 50);
+  a = m.read(rate, t0 + 7 * 60'000);
+  EXPECT_EQ(a.sample, 0u);
+  // Minutes without a lead, from the supplier's last one.
+  auto q = m.read(quiet, t0 + 12 * 60'000);
+  EXPECT_TRUE(q.evaluable);
+  EXPECT_EQ(q.value, 10);
+  // A bucket reused an hour later starts empty.
+  m.observe(*r.config, good, DebugLog{}, t0 + 60 * 60'000);
+  a = m.read(rate, t0 + 60 * 60'000);
+  EXPECT_EQ(a.sample, 1u);
+  EXPECT_EQ(a.value, 0);
 }
 
 }  // namespace

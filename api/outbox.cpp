@@ -1,5 +1,6 @@
-// The outbox's admin routes (issue 18): a webhook's secrets (reveal, rotate) and the delivery log
-// (list, one, replay). Webhooks themselves are configuration entities (api/admin_config.cpp).
+// The outbox's admin routes (issue 18): a webhook's secrets (reveal, rotate), the delivery log
+// (list, one, replay) and the alert history. Webhooks, triggers and alert rules themselves are
+// configuration (api/admin_config.cpp).
 #include <spdlog/spdlog.h>
 
 #include "api/router.h"
@@ -17,6 +18,29 @@ constexpr size_t kMaxPage = 500;
 // A page stops after examining this many deliveries (filters that match little): its cursor
 // continues from there.
 constexpr size_t kMaxExamined = 100000;
+
+// Closes a page's "data" array with its cursor (null on the last page).
+Response end_page(JsonWriter& w, std::string& out, bool more, const std::string& last) {
+  w.end_array();
+  if (more)
+    w.kv("next_cursor", last);
+  else
+    w.key("next_cursor").null();
+  w.end_object();
+  return json_response(200, std::move(out));
+}
+
+// A page's size (limit=) or why not.
+bool page_limit(const std::string& k, const std::string& v, size_t& limit,
+                std::vector<std::pair<std::string, std::string>>& problems) {
+  auto n = parse_int(v);
+  if (!n || *n < 1 || *n > int64_t(kMaxPage)) {
+    problems.emplace_back(k, "must be between 1 and 500");
+    return false;
+  }
+  limit = size_t(*n);
+  return true;
+}
 
 void write_attempt(JsonWriter& w, const DeliveryAttempt& a) {
   w.begin_object()
@@ -234,11 +258,7 @@ Response Router::admin_deliveries(const Request& req, const ApiTokenConfig& toke
       else
         cursor = v;
     } else if (k == "limit") {
-      auto n = parse_int(v);
-      if (!n || *n < 1 || *n > int64_t(kMaxPage))
-        problems.emplace_back(k, "must be between 1 and 500");
-      else
-        limit = size_t(*n);
+      page_limit(k, v, limit, problems);
     } else {
       problems.emplace_back(k, "unknown parameter");
     }
@@ -268,13 +288,88 @@ Response Router::admin_deliveries(const Request& req, const ApiTokenConfig& toke
     return true;
   });
   if (!st.ok()) return storage_error();
-  w.end_array();
-  if (more)
-    w.kv("next_cursor", last);
-  else
-    w.key("next_cursor").null();
-  w.end_object();
-  return json_response(200, std::move(out));
+  return end_page(w, out, more, last);
+}
+
+Response Router::admin_alerts(const Request& req, const ApiTokenConfig& token) {
+  if (!token.campaigns.empty())
+    return error_response(403, "Forbidden: this token is limited to some campaigns");
+  if (alerts_ == nullptr) return error_response(404, "Not found");
+  if (req.method != "GET") return error_response(405, "Use GET");
+  auto q = parse_form(req.query);
+  if (!q) return error_response(400, "Invalid query string");
+  std::vector<std::pair<std::string, std::string>> problems;
+  int64_t rule = 0;
+  size_t limit = kDefaultPage;
+  std::string cursor;
+  for (const auto& [k, v] : *q) {
+    if (k == "rule_id") {
+      auto n = parse_int(v);
+      if (!n || *n <= 0)
+        problems.emplace_back(k, "must be a positive integer");
+      else
+        rule = *n;
+    } else if (k == "limit") {
+      page_limit(k, v, limit, problems);
+    } else if (k == "cursor") {
+      std::string raw;
+      if (v.size() != 32 || !hex_decode(v, raw))
+        problems.emplace_back(k, "must be a page's next_cursor");
+      else
+        cursor = v;
+    } else {
+      problems.emplace_back(k, "unknown parameter");
+    }
+  }
+  if (!problems.empty()) return error_response(400, "Invalid parameters", problems);
+  const engine::SnapshotPtr snap = engine_.snapshot();
+  std::string out;
+  JsonWriter w(out);
+  // The rules now: firing or not, their figures at the last evaluation.
+  w.begin_object().key("rules").begin_array();
+  const auto states = alerts_->states();
+  for (const AlertRule& r : snap->config().alerts) {
+    if (rule && r.id != rule) continue;
+    const engine::AlertRunner::State* s = nullptr;
+    for (const auto& st : states)
+      if (st.rule_id == r.id) s = &st;
+    w.begin_object()
+        .kv("rule_id", r.id)
+        .kv("name", r.name)
+        .kv("metric", to_string(r.metric))
+        .kv("scope", to_string(r.scope))
+        .kv("scope_id", r.scope_id)
+        .kv("enabled", r.enabled)
+        .kv("state", s && s->firing ? "firing" : "ok");
+    if (s && s->since_ms)
+      w.kv("since", engine::iso_utc(s->since_ms));
+    else
+      w.key("since").null();
+    w.key("value").fixed(s ? s->value : 0.0, 2).kv("sample", s ? s->sample : uint64_t(0));
+    w.end_object();
+  }
+  w.end_array().key("data").begin_array();
+  size_t n = 0, examined = 0;
+  std::string last;
+  bool more = false;
+  storage::Status st =
+      engine_.store().scan_alerts(cursor, [&](std::string_view key, std::string_view record) {
+        if (n == limit || examined == kMaxExamined) {
+          more = true;
+          return false;
+        }
+        ++examined;
+        last = std::string(key);
+        if (rule) {
+          const std::string want = "\"rule_id\":" + std::to_string(rule) + ",";
+          if (record.find(want) == std::string_view::npos) return true;
+        }
+        w.raw(record);
+        ++n;
+        return true;
+      });
+  if (!st.ok()) return storage_error();
+  return end_page(w, out, more, last);
 }
 
 }  // namespace pp::api
