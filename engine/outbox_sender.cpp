@@ -382,7 +382,6 @@ struct OutboxSender::Impl {
     } else if (o.gone) {
       cancelled.fetch_add(1, std::memory_order_relaxed);
       finish(d, DeliveryStatus::kCancelled, "410 Gone: the endpoint was disabled", now);
-      if (hook && opts.on_gone) opts.on_gone(hook->id, "410 Gone from " + hook->url);
     } else if (o.permanent) {
       failed.fetch_add(1, std::memory_order_relaxed);
       finish(d, DeliveryStatus::kFailed, "refused for good: " + d.attempts.back().error, now);
@@ -399,6 +398,8 @@ struct OutboxSender::Impl {
       }
     }
     write(d, due);
+    // After the delivery's own outcome is written: whoever sees the webhook disabled sees why.
+    if (o.gone && hook && opts.on_gone) opts.on_gone(hook->id, "410 Gone from " + hook->url);
   }
 };
 

@@ -151,7 +151,11 @@ TEST_F(Webhooks, ALeadIsAnnouncedSignedWithTheSameIdOnEveryAttempt) {
   EXPECT_FALSE(data.contains("fields")) << "no personal data unless include_lead";
   EXPECT_EQ(got[0].body.find("ann@example.org"), std::string::npos);
 
-  // The delivery log: three attempts, delivered.
+  // The delivery log: three attempts, delivered (written just after the receiver answered).
+  ASSERT_TRUE(eventually([&] {
+    return call("GET", "/admin/deliveries?lead_id=" + lead_id + "&status=delivered")
+               .body.find("msg_") != std::string::npos;
+  }));
   HttpReply list = call("GET", "/admin/deliveries?lead_id=" + lead_id);
   ASSERT_EQ(list.status, 200) << list.body;
   json::array rows = parse_object(list.body)["data"].as_array();
@@ -352,6 +356,11 @@ TEST_F(Webhooks, TheDeliveryLogPagesFiltersAndReplays) {
   start(config_with({hook(1, receiver.url("/hook"), {"lead.accepted"})}, buyer));
   for (int i = 0; i < 7; ++i) ASSERT_EQ(post_lead(lead()).status, 200);
   ASSERT_TRUE(eventually([&] { return receiver.count("/hook") == 7; }));
+  ASSERT_TRUE(eventually([&] {
+    return parse_object(call("GET", "/admin/deliveries?status=delivered").body)["data"]
+               .as_array()
+               .size() == 7;
+  }));
   // Pages of three, newest first, by cursor: every delivery once.
   std::vector<std::string> seen;
   std::string cursor;
