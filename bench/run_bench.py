@@ -19,6 +19,9 @@ Loopback only. Every process it starts is killed when it ends. Scenarios (see BE
   reports   read API over 10^6 stored leads vs reading the leads (pp_reportbench)
   lists     suppression lists (issue 17): upload rows/s, resident size, lookup latency, three lists
             per lead (pp_listbench, 10^7 rows), and an upload streamed through pingpostd's admin API
+  outbox    notifications (issue 18): deliveries/s to a fast receiver (pp_outboxbench), and direct
+            post in open loop with a webhook whose receiver is fast, stalls, fails, says 410,
+            redirects or is down, against none
 """
 import argparse
 import datetime
@@ -40,6 +43,7 @@ NGINX_MODULES = "/usr/lib/nginx/modules"
 
 # Ports (loopback): buyers 19500.., silent buyer 19490, pingpost 19480, nginx 19481, limit 19482.
 BUYER_BASE, SILENT, PP_PORT, NGX_PORT, LIMIT_PORT = 19500, 19490, 19480, 19481, 19482
+RECEIVER = 19470  # webhook receivers (outbox scenario); RECEIVER + 9: nothing listens
 MIN_PORT = 19483  # pp_minlead: the floor (the work alone, group-committed fsync)
 AUCTION_MS = 200       # the exchange deadline, pingpost and nginx alike
 BUYER_LATENCY = "uniform:3:7"   # every fake buyer answers after 3-7 ms (mean 5)
@@ -736,6 +740,60 @@ class Bench:
                      notes=["```\n" + out.strip() + "\n```"],
                      header=["run", "time", "rate", "after"])
 
+    def outbox(self):
+        n = 20000 if self.a.quick else 100000
+        rx = self.procs.start("receiver", [self.bin("pp_fakebuyer"), "--listen",
+                                           f"127.0.0.1:{RECEIVER}", "--latency", "fixed:0"])
+        wait_port(RECEIVER, rx)
+        out = subprocess.run([self.bin("pp_outboxbench"), "--receiver", f"http://127.0.0.1:{RECEIVER}",
+                              "--deliveries", str(n), "--in-flight", "16", "--webhooks", "4",
+                              "--dir", os.path.join(self.work, "outbox")],
+                             check=True, capture_output=True, text=True).stdout
+        self.procs.stop(rx)
+        # Intake while a webhook's receiver misbehaves: direct post in open loop at half the
+        # closed-loop capacity, every lead making one delivery. Receivers in turn, twice.
+        buyers = self.buyers(1, latency="fixed:0")
+        pp = self.pingpost(pingpost_config("direct"))
+        rate = 0.5 * self.load(PP_PORT, pp.pid)["rps"]
+        self.procs.stop(pp)
+        kinds = [("none", None), ("fast", ["--latency", "fixed:0"]), ("stalls", ["--silent", "1"]),
+                 ("500", ["--status", "500"]), ("410", ["--status", "410"]),
+                 ("302", ["--status", "302"]), ("down", "down")]
+        rows, p99 = [], {}
+        for rnd in (1, 2):
+            for name, extra in kinds:
+                cfg = pingpost_config("direct")
+                rproc = None
+                if extra is not None:
+                    port = RECEIVER + 9 if extra == "down" else RECEIVER
+                    if extra != "down":
+                        rproc = self.procs.start("receiver", [self.bin("pp_fakebuyer"), "--listen",
+                                                              f"127.0.0.1:{port}", *extra])
+                        wait_port(port, rproc)
+                    cfg["webhooks"] = [{"id": 1, "url": f"http://127.0.0.1:{port}/hook",
+                                        "events": ["lead.accepted", "lead.rejected"],
+                                        "timeout_ms": 2000}]
+                    cfg["outbox"] = {"retry_base_ms": 1000, "retry_max_ms": 10000}
+                pp = self.pingpost(cfg)
+                r = self.load(PP_PORT, pp.pid, rate=rate, conns=64)
+                self.procs.stop(pp)
+                if rproc:
+                    self.procs.stop(rproc)
+                p99.setdefault(name, []).append(r["p99_ms"])
+                rows.append(self.row(f"round {rnd}: webhook receiver {name}", r))
+        self.procs.stop(buyers)
+        worst = max(max(v) for k, v in p99.items() if k != "none")
+        self.section(f"11. Notifications (outbox)",
+                     f"`pp_outboxbench` ({n:,} signed webhook deliveries to pp_fakebuyer), then "
+                     f"direct post in open loop at {rate:.0f}/s with one webhook subscription whose "
+                     f"receiver answers at once, never answers, answers 500, 410 or 302, or is "
+                     f"down — against no subscription:",
+                     rows, notes=["```\n" + out.strip() + "\n```",
+                                  f"p99 with no webhook {min(p99['none']):.2f}–{max(p99['none']):.2f} ms; "
+                                  f"the worst receiver's run {worst:.2f} ms"])
+        self.summary.append(("outbox: deliveries/s to a fast receiver",
+                             out.split(" = ")[1].split(" ")[0] if " = " in out else "?", "", ""))
+
     def profiled_load(self, pp):
         """Runs the exchange load while perf samples pingpostd; keeps the top of the profile."""
         data = os.path.join(self.work, "perf.data")
@@ -813,7 +871,7 @@ def main():
     if a.quick:
         a.duration = min(a.duration, 2)
     all_scenarios = ["micro", "limit", "direct", "exchange", "threads2", "silent", "growth", "memory",
-                     "reports", "changes", "lists"]
+                     "reports", "changes", "lists", "outbox"]
     chosen = [s for s in a.only.split(",") if s] or all_scenarios
     for s in chosen:
         if s not in all_scenarios:

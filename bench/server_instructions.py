@@ -28,12 +28,30 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_bench as rb  # noqa: E402  (the benchmark's configurations and lead)
 
 
+def add_notifications(cfg, receiver):
+    """One webhook subscription to every lead event, and two campaign triggers posting the sold
+    lead to the receiver (all delivered by the outbox's thread, counted with the rest)."""
+    cfg["webhooks"] = [{"id": 1, "url": receiver + "/hook",
+                        "events": ["lead.accepted", "lead.rejected", "lead.duplicated"]}]
+    for c in cfg["campaigns"]:
+        c["triggers"] = [
+            {"id": 10 * c["id"] + k, "events": ["lead.accepted"],
+             "actions": [{"type": "http", "request": {
+                 "url": receiver + f"/trigger{k}", "format": "json",
+                 "fields": {"lead": "{{lp_lead_id}}", "status": "{{lp_status}}",
+                            "price": "{{lp_price}}", "phone": "{{phone}}"}}}]}
+            for k in (1, 2)]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(rb.ROOT, "build-release"))
     ap.add_argument("--mode", choices=["direct", "exchange"], default="direct")
     ap.add_argument("--leads", type=int, default=300)
     ap.add_argument("--buyers", type=int, default=10)
+    ap.add_argument("--notify", action="store_true",
+                    help="with one webhook subscription and two triggers (http postbacks) to the "
+                         "fake buyer: what notifications add per lead (issue 18)")
     a = ap.parse_args()
     for tool in ("valgrind", "callgrind_control"):
         if subprocess.run(["which", tool], capture_output=True).returncode != 0:
@@ -51,6 +69,8 @@ def main():
         for i in range(n_buyers):
             rb.wait_port(rb.BUYER_BASE + i, buyers)
         cfg = rb.pingpost_config(a.mode, n_buyers)
+        if a.notify:
+            add_notifications(cfg, f"http://127.0.0.1:{rb.BUYER_BASE}")
         path = os.path.join(work, "pingpost.json")
         json.dump(cfg, open(path, "w"))
         pp = procs.start("pingpostd", [
@@ -75,6 +95,8 @@ def main():
         subprocess.run(["callgrind_control", "--zero", str(pp.pid)], check=True,
                        capture_output=True)
         send(a.leads)
+        if a.notify:
+            time.sleep(2)  # the sender's thread delivers the last leads' notifications
         subprocess.run(["callgrind_control", "--dump=measured", str(pp.pid)], check=True,
                        capture_output=True)
         conn.close()
@@ -89,7 +111,8 @@ def main():
                 total = int(m.group(1))
         if total is None:
             raise RuntimeError(f"no totals in {files[-1]}")
-        print(f"{a.mode}: {total // a.leads} instructions per lead in pingpostd "
+        print(f"{a.mode}{' with notifications' if a.notify else ''}: {total // a.leads} "
+              f"instructions per lead in pingpostd "
               f"({a.leads} leads after 50 of warm-up, one connection; callgrind, user space; "
               f"profile {files[-1]})")
     finally:

@@ -15,7 +15,7 @@ PACKAGES=(
   libjs-chart.js zlib1g-dev libjemalloc-dev
   libphonenumber8 libprotobuf-dev libabsl-dev libidn2-dev
   libsodium-dev
-  python3-aiosmtpd
+  python3-aiosmtpd nodejs
 )
 # `make bench` adds the reference servers and the profiler (--bench).
 if [ "${1:-}" = "--bench" ]; then

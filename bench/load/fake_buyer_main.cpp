@@ -2,15 +2,17 @@
 //   pp_fakebuyer --listen 127.0.0.1:9001 [--ports 1] [--threads 1]
 //                [--latency fixed:MS | uniform:MIN:MAX | exp:MEAN[:MAX]] [--latency-ms MS]
 //                [--bid-rate 1.0] [--accept-rate 1.0] [--price 10] [--price-max P]
-//                [--body TEXT] [--silent 0]
+//                [--body TEXT] [--silent 0] [--status 200]
 // --ports N listens on N consecutive ports (N buyers in one process); port 0 (one port) lets the
 // system choose. Prints "listening on HOST:PORT" per port. --silent 1 reads requests and never
-// answers (a buyer that hangs).
+// answers (a buyer that hangs). --status N answers every request with status N (a webhook receiver
+// that fails with 500, says 410 Gone, or redirects with 302 and a Location).
 // A request whose target contains "ping" is a ping: it bids with probability --bid-rate,
 // {"status":"accepted","bid":"P","price":"P"}, else {"status":"rejected"}. Any other request is a
-// post: accepted with probability --accept-rate, {"status":"accepted","price":"P","lead_id":"fb-N"}.
-// P is --price, or uniform in [--price, --price-max] with cents when --price-max is given.
-// The answer is sent after a delay drawn from --latency (exp is capped at MAX, default 20 x MEAN).
+// post: accepted with probability --accept-rate,
+// {"status":"accepted","price":"P","lead_id":"fb-N"}. P is --price, or uniform in [--price,
+// --price-max] with cents when --price-max is given. The answer is sent after a delay drawn from
+// --latency (exp is capped at MAX, default 20 x MEAN).
 // --body answers a fixed text instead (the "limit" reference server).
 #include <algorithm>
 #include <atomic>
@@ -49,8 +51,10 @@ struct Latency {
       return std::stod(s.substr(p));
     };
     try {
-      if (s.rfind("fixed:", 0) == 0) out = {kFixed, part(1), 0};
-      else if (s.rfind("uniform:", 0) == 0) out = {kUniform, part(1), part(2)};
+      if (s.rfind("fixed:", 0) == 0)
+        out = {kFixed, part(1), 0};
+      else if (s.rfind("uniform:", 0) == 0)
+        out = {kUniform, part(1), part(2)};
       else if (s.rfind("exp:", 0) == 0) {
         double mean = part(1);
         out = {kExp, mean, std::count(s.begin(), s.end(), ':') > 1 ? part(2) : 20 * mean};
@@ -80,6 +84,7 @@ struct Opts {
   std::string body;
   unsigned ports = 1;
   bool silent = false;
+  unsigned status = 200;
 };
 
 std::atomic<uint64_t> g_seq{0};
@@ -113,7 +118,8 @@ asio::awaitable<void> session(tcp::socket sock, const Opts& o) {
       t.expires_after(delay);
       co_await t.async_wait(kNoThrow);
     }
-    http::response<http::string_body> res{http::status::ok, 11};
+    http::response<http::string_body> res{http::int_to_status(o.status), 11};
+    if (o.status >= 300 && o.status < 400) res.set(http::field::location, "/elsewhere");
     res.set(http::field::content_type, o.body.empty() ? "application/json" : "text/plain");
     if (!o.body.empty()) {
       res.body() = o.body;
@@ -177,6 +183,8 @@ int main(int argc, char** argv) {
       o.ports = unsigned(std::stoi(v));
     else if (a == "--silent")
       o.silent = v == "1";
+    else if (a == "--status")
+      o.status = unsigned(std::stoul(v));
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -174,6 +175,28 @@ TEST_F(Webhooks, ALeadIsAnnouncedSignedWithTheSameIdOnEveryAttempt) {
   EXPECT_EQ(attempts[1].as_object()["http_status"], 302);
   EXPECT_EQ(attempts[2].as_object()["http_status"], 200);
   EXPECT_EQ(whole["body"], got[0].body.c_str());
+}
+
+// The verification code README.md prints, in Python and JavaScript, run against a real delivery.
+TEST_F(Webhooks, TheReadmeVerifiersAcceptRealDeliveries) {
+  FakeBuyer buyer, receiver;
+  receiver.on("/hook", FakeReply::json("{}"));
+  start(config_with({hook(1, receiver.url("/hook"), {"lead.accepted"})}, buyer));
+  ASSERT_EQ(post_lead(lead()).status, 200);
+  ASSERT_TRUE(eventually([&] { return receiver.count("/hook") == 1; }));
+  const Received r = at(receiver, "/hook")[0];
+  json::object headers;
+  for (const char* h : {"webhook-id", "webhook-timestamp", "webhook-signature"})
+    headers[h] = r.header(h);
+  const std::string dir = temp_dir("readme");
+  const std::string file = dir + "/delivery.json";
+  std::ofstream(file) << json::serialize(json::object{{"headers", headers}, {"body", r.body}});
+  const std::string cmd = "/usr/bin/python3 " + std::string(PP_SOURCE_DIR) +
+                          "/tests/support/readme_verifiers.py --readme " +
+                          std::string(PP_SOURCE_DIR) + "/README.md --secret " + secrets(1).at(0) +
+                          " --delivery " + file;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(Webhooks, GoneDisablesTheEndpointThroughTheChangeLog) {
