@@ -47,6 +47,18 @@ struct OutboxSender::Impl {
   struct Destination {
     int64_t next_due = 0;  // earliest due time of a waiting delivery not in flight (kNever: none)
     std::unordered_set<std::string> in_flight;
+    // Where the next scan of the schedule starts: nothing waits before it but deliveries in
+    // flight (the head of a schedule is deleted entries until compaction: not stepped over again).
+    int64_t resume_due = 0;
+    std::string resume_id;
+    // A delivery (new, rescheduled, replayed) due at `due`: the next scan starts no later.
+    void waiting_at(int64_t due) {
+      next_due = next_due == 0 ? due : std::min(next_due, due);
+      if (due <= resume_due) {
+        resume_due = due;
+        resume_id.clear();
+      }
+    }
   };
   std::map<uint64_t, Destination> dests;  // the sender's thread only
   std::unique_ptr<BuyerHealth> health;    // circuit breakers per destination (keys as int64)
@@ -73,10 +85,8 @@ struct OutboxSender::Impl {
 
   asio::awaitable<void> run() {
     // Every destination with deliveries waiting (after a restart: all of them).
-    storage::Status st = store.scan_destinations([&](uint64_t dest, int64_t due) {
-      Destination& d = dests[dest];
-      d.next_due = std::min(d.next_due == 0 ? due : d.next_due, due);
-    });
+    storage::Status st =
+        store.scan_destinations([&](uint64_t dest, int64_t due) { dests[dest].waiting_at(due); });
     if (!st.ok()) spdlog::error("outbox: cannot read the schedule: {}", st.message);
     while (running) {
       const int64_t next = pass();
@@ -113,34 +123,41 @@ struct OutboxSender::Impl {
       if (d.in_flight.size() >= limit) continue;  // a completion wakes the loop
       int64_t first_waiting = kNever;
       bool more_due = false;
-      storage::Status st = store.scan_due(key, [&](int64_t due, std::string_view id) {
-        if (due > now) {
-          first_waiting = due;
-          return false;
-        }
-        if (d.in_flight.count(std::string(id))) return true;
-        if (d.in_flight.size() >= limit) {
-          more_due = true;
-          return false;
-        }
-        if (breaker_failures > 0) {
-          const auto gate = health->admit(int64_t(key), now);
-          if (gate == BuyerHealth::Gate::kOpen) {
-            more_due = true;
-            return false;
-          }
-        }
-        std::string sid(id);
-        d.in_flight.insert(sid);
-        in_flight_total.fetch_add(1, std::memory_order_relaxed);
-        asio::co_spawn(ioc, attempt(key, std::move(sid), due), asio::detached);
-        return true;
-      });
+      int64_t stop_due = d.resume_due;  // where this scan stopped: the next one starts there
+      std::string stop_id = d.resume_id;
+      storage::Status st =
+          store.scan_due(key, d.resume_due, d.resume_id, [&](int64_t due, std::string_view id) {
+            stop_due = due;
+            stop_id.assign(id);
+            if (due > now) {
+              first_waiting = due;
+              return false;
+            }
+            if (d.in_flight.count(stop_id)) return true;
+            if (d.in_flight.size() >= limit) {
+              more_due = true;
+              return false;
+            }
+            if (breaker_failures > 0) {
+              const auto gate = health->admit(int64_t(key), now);
+              if (gate == BuyerHealth::Gate::kOpen) {
+                more_due = true;
+                return false;
+              }
+            }
+            std::string sid(id);
+            d.in_flight.insert(sid);
+            in_flight_total.fetch_add(1, std::memory_order_relaxed);
+            asio::co_spawn(ioc, attempt(key, std::move(sid), due), asio::detached);
+            return true;
+          });
       if (!st.ok()) {
         spdlog::error("outbox: cannot read a destination's schedule: {}", st.message);
         d.next_due = now + kMaxSleepMs;
         continue;
       }
+      d.resume_due = stop_due;
+      d.resume_id = std::move(stop_id);
       // What stays due waits for a completion or the breaker; otherwise the next due time.
       d.next_due = more_due ? now + kMaxSleepMs : first_waiting;
       next = std::min(next, d.next_due);
@@ -398,6 +415,7 @@ struct OutboxSender::Impl {
       }
     }
     write(d, due);
+    if (d.status == DeliveryStatus::kPending && !stopped) dests[key].waiting_at(d.next_attempt_ms);
     // After the delivery's own outcome is written: whoever sees the webhook disabled sees why.
     if (o.gone && hook && opts.on_gone) opts.on_gone(hook->id, "410 Gone from " + hook->url);
   }
@@ -443,8 +461,7 @@ void OutboxSender::stop(std::chrono::milliseconds grace) {
 void OutboxSender::notify(uint64_t destination, int64_t due_ms) {
   Impl& I = *impl_;
   asio::post(I.ioc, [&I, destination, due_ms] {
-    Impl::Destination& d = I.dests[destination];
-    d.next_due = d.next_due == 0 ? due_ms : std::min(d.next_due, due_ms);
+    I.dests[destination].waiting_at(due_ms);
     I.wake_up();
   });
 }

@@ -672,9 +672,9 @@ class RocksStore final : public Store {
     return io(it->status());
   }
 
-  Status scan_due(uint64_t destination,
+  Status scan_due(uint64_t destination, int64_t from_due, std::string_view from_id,
                   const std::function<bool(int64_t, std::string_view)>& fn) override {
-    const std::string prefix = "s" + be_bytes(destination, 8);
+    const std::string prefix = schedule_key(destination, from_due, from_id);
     const std::string end = destination == UINT64_MAX ? "t" : "s" + be_bytes(destination + 1, 8);
     rocksdb::ReadOptions ro;
     rocksdb::Slice upper(end);

@@ -254,9 +254,15 @@ class Store {
   virtual Status put_deliveries(const std::vector<OutboxPut>& puts) = 0;
   // Every destination with a delivery waiting, with its earliest due time.
   virtual Status scan_destinations(const std::function<void(uint64_t, int64_t)>& fn) = 0;
-  // The deliveries waiting for `destination`, earliest first, until `fn` returns false.
-  virtual Status scan_due(uint64_t destination,
+  // The deliveries waiting for `destination`, earliest first, from (`from_due`, `from_id`) on,
+  // until `fn` returns false. A sender resumes where it stopped: the schedule's head is a run of
+  // deleted entries until compaction, which a scan from the start would step over each time.
+  virtual Status scan_due(uint64_t destination, int64_t from_due, std::string_view from_id,
                           const std::function<bool(int64_t due_ms, std::string_view id)>& fn) = 0;
+  Status scan_due(uint64_t destination,
+                  const std::function<bool(int64_t due_ms, std::string_view id)>& fn) {
+    return scan_due(destination, 0, {}, fn);
+  }
   virtual Read<OutboxDelivery> read_delivery(std::string_view id) = 0;
   // Writes a delivery after an attempt (or a replay): its record, and its schedule entry moved
   // from `old_due_ms` (-1: it had none) to its next_attempt_ms, or removed once it is finished.

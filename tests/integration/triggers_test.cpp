@@ -4,6 +4,7 @@
 // through a STARTTLS relay with AUTH (Debian's aiosmtpd as a loopback sink).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <thread>
 
@@ -192,6 +193,32 @@ TEST_F(Triggers, ADelayedTriggerWaitsForTheNextBusinessDayAcrossDst) {
   std::set<std::string> tags;
   for (const auto& t : l["tags"].as_array()) tags.insert(std::string(t.as_string()));
   EXPECT_TRUE(tags.count("delayed_lead")) << json::serialize(l["tags"]);
+}
+
+// A delivery waiting for later (a delayed trigger's) and a retry due before it at the same
+// destination: the retry is not held behind it (the sender resumes its schedule scans where they
+// stopped, and a rescheduled delivery moves that point back).
+TEST_F(Triggers, ARetryIsNotHeldBehindALaterDeliveryOfTheSameWebhook) {
+  FakeBuyer buyer, receiver;
+  std::atomic<int> calls{0};
+  receiver.on("/hook", [&](const Received&) {
+    return ++calls == 1 ? FakeReply{500, "once"} : FakeReply::json("{}");
+  });
+  json::object cfg = two_campaigns(buyer);
+  cfg["webhooks"] = json::parse(R"([{"id": 1, "url": ")" + receiver.url("/hook") +
+                                R"(", "events": ["lead.accepted"]}])");
+  campaign_cfg(cfg)["triggers"] = json::parse(
+      R"([{"id": 6, "events": ["lead.accepted"], "timing": {"mode": "delay", "delay_minutes": 30},
+           "actions": [{"type": "webhook", "webhook_id": 1}]}])");
+  start(cfg);
+  ASSERT_EQ(post_lead(lead()).status, 200);
+  // The lead's own event fails once, is retried within a second and delivered; the trigger's
+  // copy waits its 30 minutes.
+  ASSERT_TRUE(eventually([&] { return deliveries("&status=delivered").size() == 1; }));
+  EXPECT_EQ(calls.load(), 2);
+  json::array waiting = deliveries("&status=pending");
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].as_object().at("source"), "webhook");
 }
 
 TEST_F(Triggers, EmailsGoThroughAStartTlsRelayWithAuth) {

@@ -77,9 +77,9 @@ class FaultyStore final : public storage::Store {
   storage::Status scan_destinations(const std::function<void(uint64_t, int64_t)>& fn) override {
     return inner_.scan_destinations(fn);
   }
-  storage::Status scan_due(uint64_t destination,
+  storage::Status scan_due(uint64_t destination, int64_t from_due, std::string_view from_id,
                            const std::function<bool(int64_t, std::string_view)>& fn) override {
-    return inner_.scan_due(destination, fn);
+    return inner_.scan_due(destination, from_due, from_id, fn);
   }
   storage::Read<OutboxDelivery> read_delivery(std::string_view id) override {
     return inner_.read_delivery(id);
