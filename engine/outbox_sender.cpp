@@ -177,11 +177,17 @@ struct OutboxSender::Impl {
   }
 
   // Finishes a delivery (delivered, failed, cancelled) or reschedules it, durably enough (WAL).
+  // Storage failed under an attempt (its delivery unreadable, or its outcome not written): the
+  // destination is looked at again only after a pause, not at once (no tight loop re-sending).
+  bool storage_failed = false;
+
   void write(const OutboxDelivery& d, int64_t old_due) {
     storage::Status st = store.update_delivery(d, old_due);
-    if (!st.ok())
+    if (!st.ok()) {
+      storage_failed = true;
       spdlog::error("outbox: delivery {} not updated: {} (it will be sent again)", d.id,
                     st.message);
+    }
   }
 
   void finish(OutboxDelivery& d, DeliveryStatus status, std::string reason, int64_t now) {
@@ -318,14 +324,18 @@ struct OutboxSender::Impl {
         auto it = self.dests.find(key);
         if (it != self.dests.end()) {
           it->second.in_flight.erase(id);
-          it->second.next_due = 0;  // look at this destination again
+          // Look at this destination again: now, or after a pause when storage failed.
+          it->second.next_due =
+              self.storage_failed ? self.clock.now_ms() + kMaxSleepMs : int64_t(0);
         }
+        self.storage_failed = false;
         self.wake_up();
       }
     } done{*this, key, id};
 
     storage::Read<OutboxDelivery> read = store.read_delivery(id);
     if (read.failed()) {
+      storage_failed = true;
       spdlog::error("outbox: delivery {} cannot be read: {}", id, read.status.message);
       co_return;
     }

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "app_fixture.h"
+#include "faulty_store.h"
 
 namespace pp::testkit {
 namespace {
@@ -197,6 +198,35 @@ TEST_F(Webhooks, TheReadmeVerifiersAcceptRealDeliveries) {
                           " --delivery " + file;
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::filesystem::remove_all(dir);
+}
+
+// When an attempt's outcome cannot be written the delivery stays due: it is sent again, after a
+// pause — never in a tight loop — and once storage recovers it is delivered and done.
+TEST_F(Webhooks, AnOutcomeThatCannotBeWrittenIsRetriedAfterAPause) {
+  FakeBuyer buyer, receiver;
+  receiver.on("/hook", FakeReply::json("{}"));
+  FaultyStore* faulty = nullptr;
+  start(config_with({hook(1, receiver.url("/hook"), {"lead.accepted"})}, buyer), {}, nullptr,
+        [&](std::unique_ptr<storage::Store> s) {
+          auto f = std::make_unique<FaultyStore>(std::move(s));
+          faulty = f.get();
+          return f;
+        });
+  faulty->fail_outbox_writes = true;
+  ASSERT_EQ(post_lead(lead()).status, 200);
+  ASSERT_TRUE(eventually([&] { return receiver.count("/hook") >= 2; }));
+  std::this_thread::sleep_for(2s);
+  // A pause of a second between attempts: a handful in these seconds, not thousands.
+  EXPECT_LE(receiver.count("/hook"), 8u);
+  faulty->fail_outbox_writes = false;
+  ASSERT_TRUE(eventually([&] {
+    return parse_object(call("GET", "/admin/deliveries?status=delivered").body)["data"]
+               .as_array()
+               .size() == 1;
+  }));
+  std::set<std::string> ids;
+  for (const Received& r : at(receiver, "/hook")) ids.insert(r.header("webhook-id"));
+  EXPECT_EQ(ids.size(), 1u);
 }
 
 TEST_F(Webhooks, GoneDisablesTheEndpointThroughTheChangeLog) {

@@ -14,6 +14,7 @@ class FaultyStore final : public storage::Store {
       : owned_(std::move(inner)), inner_(*owned_) {}
   std::atomic<bool> fail_reads{false};
   std::atomic<bool> fail_list_writes{false};
+  std::atomic<bool> fail_outbox_writes{false};  // update_delivery fails
   static storage::Status io_error() { return {storage::Status::Code::kIoError, "injected"}; }
 
   void save_lead(const Lead& lead, const DebugLog& debug, storage::LeadExtras extras,
@@ -85,7 +86,7 @@ class FaultyStore final : public storage::Store {
     return inner_.read_delivery(id);
   }
   storage::Status update_delivery(const OutboxDelivery& d, int64_t old_due_ms) override {
-    return inner_.update_delivery(d, old_due_ms);
+    return fail_outbox_writes ? io_error() : inner_.update_delivery(d, old_due_ms);
   }
   storage::Status put_alert(int64_t at_ms, std::string_view record,
                             const std::vector<storage::OutboxPut>& outbox) override {
