@@ -17,6 +17,8 @@ using namespace std::chrono_literals;
 
 class Alerts : public AppFixture {
  protected:
+  // A test's injected clock: a member, so that it outlives the app (torn down after the body).
+  ManualClock clock_{0};
   void start_app(const json::object& cfg, const std::string& dir = {},
                  const Clock* clock = nullptr) {
     data_dir_ = dir.empty() ? temp_dir("alerts") : dir;
@@ -142,7 +144,8 @@ TEST_F(Alerts, BuyerTimeoutsLatencyAndSilenceOnAnInjectedClock) {
           {"id": 3, "metric": "no_leads_minutes", "campaign_id": 100, "threshold": 30},
           {"id": 4, "metric": "acceptance_rate", "supplier_id": 200, "op": "<",
            "threshold": 90, "min_sample": 2}])");
-  ManualClock clock(SystemClock::instance().now_ms());
+  ManualClock& clock = clock_;
+  clock.set(SystemClock::instance().now_ms());
   start_app(cfg, {}, &clock);
   for (int i = 0; i < 2; ++i) ASSERT_EQ(post_lead(lead("NY")).status, 200);
   EXPECT_EQ(app_->alerts().evaluate(), 3u);  // timeouts, p99, acceptance (0% sold)

@@ -19,6 +19,8 @@ using namespace std::chrono_literals;
 
 class Triggers : public AppFixture {
  protected:
+  // A test's injected clock: a member, so that it outlives the app (torn down after the body).
+  ManualClock clock_{0};
   // Campaign 100 (buyer 300 at $10) and campaign 101 (supplier 210, buyer 310 at $7).
   json::object two_campaigns(FakeBuyer& buyer) {
     json::object cfg = base_config({http_buyer(300, 2, buyer.url("/post"), 1)});
@@ -162,7 +164,8 @@ TEST_F(Triggers, ADelayedTriggerWaitsForTheNextBusinessDayAcrossDst) {
   // Friday 2026-03-06 18:00 in New York (EST, 23:00 UTC); clocks go forward on Sunday the 8th.
   UnixMs friday = 0;
   ASSERT_TRUE(local_to_utc(TimeZone::utc(), 2026, 3, 6, 23, 0, 0, friday));
-  ManualClock clock(friday);
+  ManualClock& clock = clock_;
+  clock.set(friday);
   start(cfg, {}, &clock);
   HttpReply a = post_lead(lead());
   ASSERT_EQ(parse_object(a.body)["status"], "ACCEPTED") << a.body;

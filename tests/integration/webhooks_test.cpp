@@ -57,6 +57,8 @@ bool verify(const std::string& secret, const Received& r) {
 
 class Webhooks : public AppFixture {
  protected:
+  // A test's injected clock: a member, so that it outlives the app (torn down after the body).
+  ManualClock clock_{0};
   // base_config with a buyer that buys, an outbox that retries fast, and `hooks`.
   json::object config_with(json::array hooks, FakeBuyer& buyer) {
     json::object cfg = base_config({http_buyer(300, 2, buyer.url("/post"), 1)});
@@ -293,7 +295,8 @@ TEST_F(Webhooks, AStalledReceiverNeverHoldsLeadIntake) {
 TEST_F(Webhooks, RotationSignsWithBothSecretsUntilTheOldOneExpires) {
   FakeBuyer buyer, receiver;
   receiver.on("/hook", FakeReply::json("{}"));
-  ManualClock clock(SystemClock::instance().now_ms());
+  ManualClock& clock = clock_;
+  clock.set(SystemClock::instance().now_ms());
   start(config_with({hook(3, receiver.url("/hook"), {"lead.accepted"})}, buyer), {}, &clock);
   const std::string old_secret = secrets(3).at(0);
   // Only an admin token sees or rotates secrets.
