@@ -219,12 +219,7 @@ Response Router::admin_deliveries(const Request& req, const ApiTokenConfig& toke
   UnixMs since = 0, until = INT64_MAX;
   size_t limit = kDefaultPage;
   auto time_param = [&](const std::string& k, const std::string& v, UnixMs& out) {
-    std::string t = v;
-    if (!t.empty() && t.back() == 'Z') t.pop_back();
-    if (t.size() > 10 && t[10] == 'T') t[10] = ' ';
-    if (auto dot = t.find('.'); dot != std::string::npos) t.resize(dot);
-    bool date_only = false;
-    if (!parse_local_datetime(TimeZone::utc(), t, out, date_only))
+    if (!parse_utc_time(v, out))
       problems.emplace_back(k, "must be a UTC time like 2026-11-27T04:00:00Z");
   };
   for (const auto& [k, v] : *q) {

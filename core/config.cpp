@@ -271,23 +271,12 @@ class Loader {
                                  const std::string& path) {
     auto text = string(o, key, path, false);
     if (!text) return std::nullopt;
-    std::string v = *text;
-    if (!v.empty() && v.back() == 'Z') v.pop_back();
-    if (v.size() > 10 && v[10] == 'T') v[10] = ' ';
-    int64_t fraction_ms = 0;  // "...:00.250Z" (what the API writes)
-    if (auto dot = v.find('.'); dot != std::string::npos && dot > 10) {
-      std::string digits = v.substr(dot + 1);
-      v.resize(dot);
-      digits.resize(3, '0');
-      for (char c : digits) fraction_ms = fraction_ms * 10 + (c >= '0' && c <= '9' ? c - '0' : 0);
-    }
     UnixMs ms = 0;
-    bool date_only = false;
-    if (!parse_local_datetime(TimeZone::utc(), v, ms, date_only)) {
+    if (!parse_utc_time(*text, ms)) {
       error(at(path, key), "must be a UTC time like 2027-01-31T00:00:00Z");
       return std::nullopt;
     }
-    return ms + fraction_ms;
+    return ms;
   }
 
   bool boolean(const json::object& o, std::string_view key, const std::string& path, bool def) {

@@ -199,6 +199,23 @@ bool parse_local_datetime(const TimeZone& z, std::string_view s, UnixMs& out, bo
   return local_to_utc(z, int(y), mo, d, h, mi, se, out);
 }
 
+bool parse_utc_time(std::string_view s, UnixMs& out) {
+  std::string v(s);
+  if (!v.empty() && v.back() == 'Z') v.pop_back();
+  if (v.size() > 10 && v[10] == 'T') v[10] = ' ';
+  int64_t fraction_ms = 0;  // "...:00.250Z"
+  if (auto dot = v.find('.'); dot != std::string::npos && dot > 10) {
+    std::string digits = v.substr(dot + 1);
+    v.resize(dot);
+    digits.resize(3, '0');
+    for (char c : digits) fraction_ms = fraction_ms * 10 + (c >= '0' && c <= '9' ? c - '0' : 0);
+  }
+  bool date_only = false;
+  if (!parse_local_datetime(TimeZone::utc(), v, out, date_only)) return false;
+  out += fraction_ms;
+  return true;
+}
+
 std::string format_local_date(const TimeZone& z, UnixMs t) {
   return civil_text(floor_div(t, 1000) + z.offset_seconds(t), false);
 }

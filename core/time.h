@@ -78,6 +78,10 @@ bool local_to_utc(const TimeZone& z, int year, unsigned month, unsigned day, uns
                   unsigned minute, unsigned second, UnixMs& out);
 // Parses "YYYY-MM-DD" (local midnight) or "YYYY-MM-DD HH:MM:SS" in zone z. `date_only` tells which.
 bool parse_local_datetime(const TimeZone& z, std::string_view s, UnixMs& out, bool& date_only);
+// A UTC time as the configuration and the API write it: "2027-01-31", "2027-01-31 00:00:00",
+// "2027-01-31T00:00:00Z", or with milliseconds ("2027-01-31T00:00:00.250Z", what iso times the
+// API shows carry). False when it is none of these.
+bool parse_utc_time(std::string_view s, UnixMs& out);
 // "2020-01-15" in zone z.
 std::string format_local_date(const TimeZone& z, UnixMs t);
 // Day of the week in zone z: 0 = Sunday ... 6 = Saturday.

@@ -185,7 +185,6 @@ AlertRunner::~AlertRunner() { stop(); }
 void AlertRunner::restore() {
   // Newest first: the first record of a rule is its state; its latest "fired" its cooldown's start.
   size_t n = 0;
-  std::map<int64_t, bool> decided;
   storage::Status st = store_.scan_alerts({}, [&](std::string_view, std::string_view text) {
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(text, ec);
@@ -194,16 +193,11 @@ void AlertRunner::restore() {
       const int64_t id = o.contains("rule_id") ? o.at("rule_id").to_number<int64_t>() : 0;
       const bool fired = o.contains("state") && o.at("state") == "fired";
       UnixMs at = 0;
-      bool date_only = false;
-      if (o.contains("at") && o.at("at").is_string()) {
-        std::string t(o.at("at").as_string());
-        if (t.size() >= 19) t = t.substr(0, 10) + " " + t.substr(11, 8);
-        parse_local_datetime(TimeZone::utc(), t, at, date_only);
-      }
-      State& s = states_[id];
-      s.rule_id = id;
-      if (!decided.count(id)) {
-        decided[id] = true;
+      if (o.contains("at") && o.at("at").is_string()) parse_utc_time(o.at("at").as_string(), at);
+      auto [it, first] = states_.try_emplace(id);  // restore() starts from no state
+      State& s = it->second;
+      if (first) {
+        s.rule_id = id;
         s.firing = fired;
         s.since_ms = at;
       }
