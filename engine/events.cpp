@@ -20,6 +20,43 @@ constexpr EnumNames<PauseCause, 4> kCauseNames{{
 
 std::string_view to_string(PauseCause c) { return enum_name(kCauseNames, c); }
 
+namespace {
+
+// What every delivery says of itself: where it came from and goes, and the event and lead.
+OutboxDelivery delivery_of(DeliverySource source, int64_t source_id, uint64_t destination,
+                           EventType e, CampaignId campaign, std::string_view lead_id) {
+  OutboxDelivery d;
+  d.source = source;
+  d.source_id = source_id;
+  d.destination = destination;
+  d.event = e;
+  d.campaign_id = campaign;
+  d.lead_id = std::string(lead_id);
+  return d;
+}
+
+// An event to one webhook: signed by the sender when it is sent.
+OutboxDelivery webhook_delivery(const WebhookConfig& w, EventType e, CampaignId campaign,
+                                std::string_view lead_id, std::string body) {
+  OutboxDelivery d =
+      delivery_of(DeliverySource::kWebhook, w.id, destination_key(DeliverySource::kWebhook, w.id),
+                  e, campaign, lead_id);
+  d.url = w.url;
+  d.headers = {{"Content-Type", "application/json"}};
+  d.body = std::move(body);
+  return d;
+}
+
+// The buyer that bought the lead (0: none).
+BuyerId sold_buyer(const Lead& lead) {
+  BuyerId sold = 0;
+  for (const auto& b : lead.buyers)
+    if (b.status == BuyerStatus::kAccepted) sold = b.buyer_id;
+  return sold;
+}
+
+}  // namespace
+
 EventType lead_event(const Lead& lead) {
   switch (lead.status) {
     case LeadStatus::kAccepted:
@@ -97,28 +134,13 @@ bool EventBatch::wanted(EventType e, CampaignId campaign) const {
 void EventBatch::add(EventType e, CampaignId campaign, std::string_view lead_id,
                      std::string_view data, std::string_view data_with_lead) {
   if ((cfg_.webhook_events & event_bit(e)) == 0) return;
-  IdGenerator& ids = thread_id_generator();
   std::string body, body_with_lead;
   for (const WebhookConfig& w : cfg_.webhooks) {
     if (!w.wants(e, campaign)) continue;
     const bool with_lead = w.include_lead && !data_with_lead.empty();
     std::string& b = with_lead ? body_with_lead : body;
     if (b.empty()) b = event_body(e, now_, with_lead ? data_with_lead : data);
-    OutboxDelivery d;
-    d.id = delivery_id(now_, ids.next_u64(), ids.next_u64());
-    d.created_ms = now_;
-    d.source = DeliverySource::kWebhook;
-    d.source_id = w.id;
-    d.destination = destination_key(DeliverySource::kWebhook, w.id);
-    d.event = e;
-    d.campaign_id = campaign;
-    d.lead_id = std::string(lead_id);
-    d.url = w.url;
-    d.headers = {{"Content-Type", "application/json"}};
-    d.body = b;
-    d.next_attempt_ms = now_;
-    d.give_up_ms = now_ + cfg_.outbox.retry.max_age_ms;
-    puts_.push_back(storage::outbox_put(d));
+    add_delivery(webhook_delivery(w, e, campaign, lead_id, b), now_);
   }
 }
 
@@ -133,17 +155,9 @@ void EventBatch::add_delivery(OutboxDelivery d, UnixMs due) {
 }
 
 void EventBatch::add_to_webhook(const WebhookConfig& w, EventType e, const Lead& lead, UnixMs due) {
-  OutboxDelivery d;
-  d.source = DeliverySource::kWebhook;
-  d.source_id = w.id;
-  d.destination = destination_key(DeliverySource::kWebhook, w.id);
-  d.event = e;
-  d.campaign_id = lead.campaign_id;
-  d.lead_id = lead.id;
-  d.url = w.url;
-  d.headers = {{"Content-Type", "application/json"}};
-  d.body = event_body(e, now_, lead_event_data(lead, w.include_lead));
-  add_delivery(std::move(d), due);
+  add_delivery(webhook_delivery(w, e, lead.campaign_id, lead.id,
+                                event_body(e, now_, lead_event_data(lead, w.include_lead))),
+               due);
 }
 
 void EventBatch::add_lead(EventType e, const Lead& lead) {
@@ -164,13 +178,10 @@ namespace {
 // The lead's fields and its outcome, for trigger conditions.
 FieldList outcome_fields(const Lead& lead, EventType e) {
   FieldList f = lead.fields;
-  BuyerId sold = 0;
-  for (const auto& b : lead.buyers)
-    if (b.status == BuyerStatus::kAccepted) sold = b.buyer_id;
   f.emplace_back("lp_event", std::string(to_string(e)));
   f.emplace_back("lp_status", std::string(to_string(lead.status)));
   f.emplace_back("lp_code", std::to_string(lead.error_code));
-  f.emplace_back("lp_buyer_id", std::to_string(sold));
+  f.emplace_back("lp_buyer_id", std::to_string(sold_buyer(lead)));
   f.emplace_back("lp_price", lead.revenue.to_string());
   f.emplace_back("lp_cost", lead.cost.to_string());
   f.emplace_back("lp_supplier_id", std::to_string(lead.supplier_id));
@@ -181,13 +192,8 @@ FieldList outcome_fields(const Lead& lead, EventType e) {
 
 OutboxDelivery request_delivery(const buyers::OutboundRequest& r, DeliverySource source,
                                 int64_t source_id, EventType e, const Lead& lead) {
-  OutboxDelivery d;
-  d.source = source;
-  d.source_id = source_id;
-  d.destination = url_destination_key(r.url);
-  d.event = e;
-  d.campaign_id = lead.campaign_id;
-  d.lead_id = lead.id;
+  OutboxDelivery d =
+      delivery_of(source, source_id, url_destination_key(r.url), e, lead.campaign_id, lead.id);
   d.method = r.method;
   d.url = r.url;
   d.headers = r.headers;
@@ -201,13 +207,9 @@ OutboxDelivery email_delivery(DeliverySource source, int64_t source_id, EventTyp
                               CampaignId campaign, std::string_view lead_id,
                               const std::vector<std::string>& to, std::string subject,
                               std::string body) {
-  OutboxDelivery d;
-  d.source = source;
-  d.source_id = source_id;
-  d.destination = url_destination_key("smtp://relay");  // one relay: one destination
-  d.event = e;
-  d.campaign_id = campaign;
-  d.lead_id = std::string(lead_id);
+  // One relay: one destination.
+  OutboxDelivery d =
+      delivery_of(source, source_id, url_destination_key("smtp://relay"), e, campaign, lead_id);
   d.method = std::string(kEmailMethod);
   d.url = "mailto:" + join(to, ",");
   d.headers = {{"Subject", std::move(subject)}};
@@ -219,10 +221,7 @@ void add_lead_actions(EventBatch& batch, const Snapshot& snap, const CampaignCon
                       EventType e, const Lead& lead) {
   const Config& cfg = snap.config();
   LeadContext ctx(lead, campaign, batch.now());
-  BuyerId sold = 0;
-  for (const auto& b : lead.buyers)
-    if (b.status == BuyerStatus::kAccepted) sold = b.buyer_id;
-  ctx.set_buyer(sold);
+  ctx.set_buyer(sold_buyer(lead));
   ctx.set_outcome(to_string(e));
   std::optional<FieldList> fields;  // built for the first condition that needs them
   for (const CompiledTrigger& ct : snap.triggers(campaign.id)) {
@@ -250,13 +249,10 @@ void add_lead_actions(EventBatch& batch, const Snapshot& snap, const CampaignCon
               due);
           break;
         case TriggerAction::Type::kCampaign: {
-          OutboxDelivery d;
-          d.source = DeliverySource::kTrigger;
-          d.source_id = t.id;
-          d.destination = url_destination_key("campaign://" + std::to_string(a.campaign_id));
-          d.event = e;
-          d.campaign_id = lead.campaign_id;
-          d.lead_id = lead.id;
+          OutboxDelivery d =
+              delivery_of(DeliverySource::kTrigger, t.id,
+                          url_destination_key("campaign://" + std::to_string(a.campaign_id)), e,
+                          lead.campaign_id, lead.id);
           d.method = std::string(kLeadMethod);
           d.url = "campaign:" + std::to_string(a.campaign_id) + "/" + std::to_string(a.supplier_id);
           std::string body;
