@@ -139,6 +139,11 @@ uint64_t destination_key(DeliverySource source, int64_t id) {
   return (uint64_t(source) + 1) << 56 | (uint64_t(id) & ((uint64_t(1) << 56) - 1));
 }
 
+int64_t webhook_of_destination(uint64_t key) {
+  if ((key >> 56) != uint64_t(DeliverySource::kWebhook) + 1) return 0;
+  return int64_t(key & ((uint64_t(1) << 56) - 1));
+}
+
 uint64_t url_destination_key(std::string_view url) {
   // scheme://host[:port] — the part before the path, lower-cased.
   size_t scheme_end = url.find("://");

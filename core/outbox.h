@@ -95,6 +95,8 @@ int64_t delivery_id_time(std::string_view id);
 // and circuit), or of a URL's scheme, host and port (postbacks to one server share them).
 uint64_t destination_key(DeliverySource source, int64_t id);
 uint64_t url_destination_key(std::string_view url);
+// The webhook a destination key names (destination_key(kWebhook, id)), or 0 for any other key.
+int64_t webhook_of_destination(uint64_t key);
 
 // Retries: exponential backoff with jitter ("equal jitter"). The n-th retry (n >= 1) waits a
 // uniform random time in [base * 2^(n-1) / 2, base * 2^(n-1)], capped at `max_ms`. `unit` in [0, 1)

@@ -167,20 +167,18 @@ struct OutboxSender::Impl {
 
   uint32_t in_flight_limit(const Config& cfg, uint64_t key) const {
     uint32_t limit = cfg.outbox.max_in_flight_per_destination;
-    const uint64_t kind = key >> 56;
-    if (kind == uint64_t(DeliverySource::kWebhook) + 1) {
-      const int64_t id = int64_t(key & ((uint64_t(1) << 56) - 1));
+    if (const int64_t id = webhook_of_destination(key))
       if (const WebhookConfig* w = cfg.find_webhook(id); w && w->max_in_flight > 0)
         limit = w->max_in_flight;
-    }
     return std::max<uint32_t>(limit, 1);
   }
 
-  // Finishes a delivery (delivered, failed, cancelled) or reschedules it, durably enough (WAL).
   // Storage failed under an attempt (its delivery unreadable, or its outcome not written): the
   // destination is looked at again only after a pause, not at once (no tight loop re-sending).
   bool storage_failed = false;
 
+  // Writes a delivery's outcome: finished (delivered, failed, cancelled) or rescheduled, durably
+  // enough (in the WAL).
   void write(const OutboxDelivery& d, int64_t old_due) {
     storage::Status st = store.update_delivery(d, old_due);
     if (!st.ok()) {
@@ -190,10 +188,19 @@ struct OutboxSender::Impl {
     }
   }
 
+  // Ends a delivery, counted by how it ended (the metrics).
   void finish(OutboxDelivery& d, DeliveryStatus status, std::string reason, int64_t now) {
     d.status = status;
     d.reason = std::move(reason);
     d.finished_ms = now;
+    std::atomic<uint64_t>& counter = status == DeliveryStatus::kDelivered ? delivered
+                                     : status == DeliveryStatus::kFailed  ? failed
+                                                                          : cancelled;
+    counter.fetch_add(1, std::memory_order_relaxed);
+  }
+  void give_up(OutboxDelivery& d, int64_t now) {
+    finish(d, DeliveryStatus::kFailed,
+           "gave up after " + std::to_string(d.attempt_count) + " attempts (max age)", now);
   }
 
   // What one attempt came to, whatever carried it.
@@ -361,7 +368,6 @@ struct OutboxSender::Impl {
     if (d.source == DeliverySource::kWebhook) {
       hook = cfg.find_webhook(d.source_id);
       if (hook == nullptr || !hook->enabled) {
-        cancelled.fetch_add(1, std::memory_order_relaxed);
         finish(d, DeliveryStatus::kCancelled,
                hook == nullptr ? "webhook removed" : "webhook disabled", now);
         write(d, due);
@@ -369,16 +375,13 @@ struct OutboxSender::Impl {
       }
     }
     if (now > d.give_up_ms) {
-      failed.fetch_add(1, std::memory_order_relaxed);
-      finish(d, DeliveryStatus::kFailed,
-             "gave up after " + std::to_string(d.attempt_count) + " attempts (max age)", now);
+      give_up(d, now);
       write(d, due);
       co_return;
     }
 
     // A trigger removed or disabled since the event: its deliveries are cancelled.
     if (d.source == DeliverySource::kTrigger && !trigger_enabled(cfg, d.source_id)) {
-      cancelled.fetch_add(1, std::memory_order_relaxed);
       finish(d, DeliveryStatus::kCancelled, "trigger removed or disabled", now);
       write(d, due);
       co_return;
@@ -404,21 +407,16 @@ struct OutboxSender::Impl {
 
     if (breaker_failures > 0) health->record(int64_t(key), o.success, now);
     if (o.success) {
-      delivered.fetch_add(1, std::memory_order_relaxed);
       finish(d, DeliveryStatus::kDelivered, {}, now);
     } else if (o.gone) {
-      cancelled.fetch_add(1, std::memory_order_relaxed);
       finish(d, DeliveryStatus::kCancelled, "410 Gone: the endpoint was disabled", now);
     } else if (o.permanent) {
-      failed.fetch_add(1, std::memory_order_relaxed);
       finish(d, DeliveryStatus::kFailed, "refused for good: " + d.attempts.back().error, now);
     } else {
       const double unit = double(thread_id_generator().next_u64() >> 11) * 0x1.0p-53;
       const int64_t next = now + retry_delay_ms(cfg.outbox.retry, d.attempt_count, unit);
       if (next > d.give_up_ms) {
-        failed.fetch_add(1, std::memory_order_relaxed);
-        finish(d, DeliveryStatus::kFailed,
-               "gave up after " + std::to_string(d.attempt_count) + " attempts (max age)", now);
+        give_up(d, now);
       } else {
         retried.fetch_add(1, std::memory_order_relaxed);
         d.next_attempt_ms = next;

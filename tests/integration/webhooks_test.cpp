@@ -373,9 +373,12 @@ TEST_F(Webhooks, ChangesPausesCapsAndReturnsAreEvents) {
       EXPECT_EQ(d["limit"], 1);
       EXPECT_EQ(d["lead_id"], lead_id.c_str());
     }
-    if (b["type"] == "buyer.paused")
+    if (b["type"] == "buyer.paused") {
       EXPECT_TRUE(d["cause"] == "cap_reached" || d["cause"] == "manual") << r.body;
-    if (b["type"] == "lead.returned") EXPECT_EQ(d["return_reason"], "bad phone");
+    }
+    if (b["type"] == "lead.returned") {
+      EXPECT_EQ(d["return_reason"], "bad phone");
+    }
     if (b["type"] == "config.changed") {
       EXPECT_EQ(d["entity"], "buyer");
       EXPECT_EQ(d["actor"], "admin");

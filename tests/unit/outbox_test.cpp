@@ -168,6 +168,9 @@ TEST(DeliveryAttempts, KeepTheFirstAndTheLatest) {
 }
 
 TEST(DestinationKey, SourcesAndOrigins) {
+  EXPECT_EQ(webhook_of_destination(destination_key(DeliverySource::kWebhook, 42)), 42);
+  EXPECT_EQ(webhook_of_destination(destination_key(DeliverySource::kTrigger, 42)), 0);
+  EXPECT_EQ(webhook_of_destination(url_destination_key("https://crm.example/")), 0);
   EXPECT_NE(destination_key(DeliverySource::kWebhook, 1),
             destination_key(DeliverySource::kWebhook, 2));
   EXPECT_NE(destination_key(DeliverySource::kWebhook, 1),
