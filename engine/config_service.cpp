@@ -291,7 +291,11 @@ ChangeResult ConfigService::commit(const Change& change, json::object next) {
   events.add_config_changed(version, change.op, config::to_string(change.ref.kind),
                             change.ref.kind == EntityKind::kToken ? 0 : change.ref.id, campaign,
                             change.actor);
-  if (current) {
+  // (Buyers are compared only when a webhook wants these events: a change of a large
+  // configuration does not walk every buyer for nothing.)
+  const EventMask pause_events =
+      event_bit(EventType::kBuyerPaused) | event_bit(EventType::kBuyerResumed);
+  if (current && (snap->config().webhook_events & pause_events) != 0) {
     for (const CampaignConfig& c : snap->config().campaigns) {
       const CampaignConfig* old = current->config().find_campaign(c.id);
       if (old == nullptr) continue;
