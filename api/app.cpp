@@ -6,6 +6,7 @@
 #include <sstream>
 #include <thread>
 
+#include "api/exports.h"
 #include "buyers/http_client.h"
 #include "core/config.h"
 
@@ -88,6 +89,17 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
   app->alerts_ = std::make_unique<engine::AlertRunner>(app->engine_->alerts(), *app->store_, clock,
                                                        std::move(ao));
   app->router_->set_alerts(app->alerts_.get());
+
+  // Long jobs (issue 19).
+  engine::JobRunner::Options jo;
+  jo.files_dir = options.files_dir.empty() ? options.data_dir + "/files" : options.files_dir;
+  jo.threads = size_t(cfg.jobs.threads);
+  jo.download_window_ms = int64_t(cfg.jobs.download_window_days) * 86400000;
+  app->jobs_ = std::make_unique<engine::JobRunner>(*app->store_, clock, std::move(jo));
+  app->jobs_->set_work(engine::JobKind::kExport, [e = app->engine_.get()](engine::JobContext& c) {
+    return run_export(*e, c);
+  });
+  app->router_->set_jobs(app->jobs_.get());
   return app;
 }
 
@@ -109,6 +121,7 @@ engine::ChangeResult App::reload_config(const std::string& text, const std::stri
 void App::start() {
   outbox_->start();
   alerts_->start();
+  jobs_->start();
   server_->start();
 }
 
@@ -129,6 +142,7 @@ void App::shutdown(std::chrono::milliseconds drain) {
   }
   // Waiting deliveries stay in storage; attempts in flight get a moment, then are cut short (and
   // sent again after the next start).
+  if (jobs_) jobs_->stop();  // a job in progress is taken up again at the next start
   if (alerts_) alerts_->stop();
   if (outbox_) outbox_->stop();
   if (store_) store_->close();

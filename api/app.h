@@ -30,6 +30,9 @@ struct AppOptions {
   const Clock* clock = nullptr;  // default: the system clock (tests inject a ManualClock)
   // How often alert rules are evaluated (issue 18). Tests that evaluate by hand set it long.
   std::chrono::milliseconds alert_interval{5000};
+  // Where job results (exports, batch and return results) and uploads are kept. Default:
+  // <data_dir>/files.
+  std::string files_dir;
   // Tests only: wraps the opened store (fault injection). Default: the store as opened.
   std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> wrap_store;
 };
@@ -56,6 +59,7 @@ class App {
   storage::Store& store() { return *store_; }
   engine::OutboxSender& outbox() { return *outbox_; }
   engine::AlertRunner& alerts() { return *alerts_; }
+  engine::JobRunner& jobs() { return *jobs_; }
 
  private:
   App() = default;
@@ -65,6 +69,7 @@ class App {
   std::unique_ptr<engine::AlertRunner> alerts_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<engine::JobRunner> jobs_;
   std::unique_ptr<engine::ConfigService> config_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Server> server_;

@@ -40,6 +40,9 @@ struct Response {
   std::string body;
   HeaderList headers;  // extra headers
   bool close = false;  // close the connection after this response
+  // A file sent as the body (downloads, issue 19), read in 64 KiB pieces as the socket takes
+  // them; `body` is ignored. A file that cannot be opened is answered 404.
+  std::string file;
 };
 
 // {"status":"error","message":...,"details":null} (seed 000's error shape).

@@ -579,9 +579,7 @@ Response scoped_accounting_endpoint(engine::Engine& engine, const Request& req,
   return json_response(200, std::move(out));
 }
 
-Response leads_endpoint(engine::Engine& engine, const Request& req) {
-  auto snap = engine.snapshot();
-  const Config& cfg = snap->config();
+std::optional<LeadQuery> parse_lead_query(const Config& cfg, const Request& req, Response& error) {
   Params p(req);
   engine::LeadSearch q;
   auto cid = id_param(p, "campaign", true);
@@ -618,10 +616,23 @@ Response leads_endpoint(engine::Engine& engine, const Request& req) {
     else
       q.after = std::move(cur);
   }
-  if (!p.ok()) return p.error();
-
+  if (!p.ok()) {
+    error = p.error();
+    return std::nullopt;
+  }
   q.campaign = c->id;
   q.range = window->range;
+  return LeadQuery{c, std::move(q), window->tz};
+}
+
+Response leads_endpoint(engine::Engine& engine, const Request& req) {
+  auto snap = engine.snapshot();
+  const Config& cfg = snap->config();
+  Response err;
+  auto lq = parse_lead_query(cfg, req, err);
+  if (!lq) return err;
+  const CampaignConfig* c = lq->campaign;
+  const engine::LeadSearch& q = lq->search;
   engine::LeadPage page = engine::search_leads(engine.store(), *c, q);
   std::string out;
   out.reserve(1024 * (page.leads.size() + 1));

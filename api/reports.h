@@ -8,6 +8,7 @@
 // workers, not on the I/O threads.
 #include "api/http_types.h"
 #include "engine/engine.h"
+#include "engine/reports.h"
 
 namespace pp::api {
 
@@ -18,6 +19,15 @@ Response accounting_endpoint(engine::Engine& engine, const Request& req);
 Response scoped_accounting_endpoint(engine::Engine& engine, const Request& req,
                                     const std::vector<CampaignId>& scope);
 Response leads_endpoint(engine::Engine& engine, const Request& req);
+
+// GET /public/leads's parameters checked (the lead export reads them too): the campaign, the
+// search and the zone its dates were read in; or nullopt and the 400 answer in `error`.
+struct LeadQuery {
+  const CampaignConfig* campaign = nullptr;
+  engine::LeadSearch search;
+  TimeZone tz;
+};
+std::optional<LeadQuery> parse_lead_query(const Config& cfg, const Request& req, Response& error);
 
 // Limits (documented in the README).
 inline constexpr int kMaxReportDays = 400;   // stats and accounting date ranges

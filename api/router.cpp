@@ -12,6 +12,7 @@
 #include "api/admin_config.h"
 #include "api/auth.h"
 #include "api/console.h"
+#include "api/exports.h"
 #include "api/intake.h"
 #include "api/reports.h"
 #include "api/sandbox.h"
@@ -151,6 +152,9 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     }
     if (p.rfind("/admin/webhooks/", 0) == 0 && (p.ends_with("/secret") || p.ends_with("/rotate")))
       co_return co_await on_report_thread([&] { return admin_webhook_action(req, *token); });
+    if (jobs_ != nullptr && (p == "/admin/exports" || p.rfind("/admin/exports/", 0) == 0))
+      co_return co_await on_report_thread(
+          [&] { return exports_route(engine_, *jobs_, req, *token); });
     if (p == "/admin/alerts")
       co_return co_await on_report_thread([&] { return admin_alerts(req, *token); });
     if (p == "/admin/deliveries" || p.rfind("/admin/deliveries/", 0) == 0)

@@ -11,6 +11,7 @@
 #include "engine/alerts.h"
 #include "engine/config_service.h"
 #include "engine/engine.h"
+#include "engine/jobs.h"
 #include "engine/outbox_sender.h"
 
 namespace boost::asio {
@@ -32,6 +33,8 @@ class Router {
   void set_outbox(engine::OutboxSender* outbox) { outbox_ = outbox; }
   // The alert evaluator (issue 18): GET /admin/alerts.
   void set_alerts(engine::AlertRunner* alerts) { alerts_ = alerts; }
+  // Long jobs (issue 19): exports, batches, bulk returns.
+  void set_jobs(engine::JobRunner* jobs) { jobs_ = jobs; }
 
   // `transport` is the calling I/O thread's outbound client.
   boost::asio::awaitable<Response> handle(Request req, buyers::Transport& transport);
@@ -98,6 +101,7 @@ class Router {
   engine::ConfigService* config_;
   engine::OutboxSender* outbox_ = nullptr;
   engine::AlertRunner* alerts_ = nullptr;
+  engine::JobRunner* jobs_ = nullptr;
   TokenUsage tokens_;
   std::unique_ptr<boost::asio::thread_pool> reports_;
   std::atomic<uint64_t> sandbox_seq_{0};

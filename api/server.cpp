@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,6 +16,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -86,7 +88,8 @@ struct Server::Impl {
   // The answer as it goes on the wire, in one buffer (one write; no serializer state, no header
   // container, no copy of the body into a message: issue 16). Header names and values lose CR
   // and LF; of two headers of one name the later wins; Content-Length is ours.
-  static std::string wire_response(const Response& r, bool keep_alive) {
+  static std::string wire_response(const Response& r, bool keep_alive,
+                                   std::optional<uint64_t> file_bytes = std::nullopt) {
     const auto status = static_cast<http::status>(r.status);
     const beast::string_view reason = http::obsolete_reason(status);
     std::string out;
@@ -102,19 +105,57 @@ struct Server::Impl {
       out.append("Content-Type: ").append(strip_crlf(r.content_type)).append("\r\n");
     if (!keep_alive) out.append("Connection: close\r\n");
     const bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
-    if (!bodiless) out.append("Content-Length: ").append(std::to_string(r.body.size()));
+    if (!bodiless)
+      out.append("Content-Length: ")
+          .append(std::to_string(file_bytes ? *file_bytes : r.body.size()));
     out.append(bodiless ? "\r\n" : "\r\n\r\n");
-    if (!bodiless) out.append(r.body);
+    if (!bodiless && !file_bytes) out.append(r.body);
     return out;
   }
 
   asio::awaitable<void> write(beast::tcp_stream& stream, const Response& r, bool keep_alive,
                               bool& ok) {
+    if (!r.file.empty()) {
+      co_await write_file(stream, r, keep_alive, ok);
+      co_return;
+    }
     const std::string wire = wire_response(r, keep_alive);
     stream.expires_after(std::chrono::milliseconds(opts.write_timeout_ms));
     auto [ec, n] = co_await asio::async_write(stream, asio::buffer(wire), kNoThrow);
     (void)n;
     ok = !ec;
+  }
+
+  // A download: the head, then the file in pieces, each within the write deadline. (A read from
+  // the page cache takes microseconds; the I/O thread does it.)
+  asio::awaitable<void> write_file(beast::tcp_stream& stream, const Response& r, bool keep_alive,
+                                   bool& ok) {
+    ok = false;
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(r.file.c_str(), "rb"), &std::fclose);
+    struct stat st {};
+    if (!f || ::fstat(::fileno(f.get()), &st) != 0) {
+      co_await write(stream, error_response(404, "File not found"), keep_alive, ok);
+      co_return;
+    }
+    const uint64_t size = uint64_t(st.st_size);
+    std::string head = wire_response(r, keep_alive, size);
+    stream.expires_after(std::chrono::milliseconds(opts.write_timeout_ms));
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), kNoThrow);
+    (void)n;
+    if (ec) co_return;
+    std::vector<char> buf(64 * 1024);
+    uint64_t sent = 0;
+    while (sent < size) {
+      const size_t got =
+          std::fread(buf.data(), 1, std::min<uint64_t>(buf.size(), size - sent), f.get());
+      if (got == 0) co_return;  // shorter than it was: the connection closes mid-body
+      stream.expires_after(std::chrono::milliseconds(opts.write_timeout_ms));
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(buf.data(), got), kNoThrow);
+      (void)wn;
+      if (wec) co_return;
+      sent += got;
+    }
+    ok = true;
   }
 
   // Request framing the engine will not guess at (request smuggling shapes): one Content-Length of

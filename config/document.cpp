@@ -253,6 +253,7 @@ std::vector<std::string> start_only_changes(const json::object& before, const js
       {"server", "max_connections"},  {"server", "max_requests_per_connection"},
       {"server", "sandbox"},          {"server", "upload_limit_bytes"},
       {"outbound", "ca_file"},        {"outbound", "allow_private_networks"},
+      {"jobs", "threads"},            {"jobs", "download_window_days"},
   };
   auto value_of = [](const json::object& doc, std::string_view section,
                      std::string_view key) -> const json::value* {

@@ -1498,6 +1498,21 @@ ConfigLoadResult load_config(std::string_view text) {
 }
 
 // outbox (issue 18): how notifications are sent.
+static void load_jobs(Loader& L, const json::object& root, Config& cfg) {
+  const std::string p = "$.jobs";
+  const json::object* o = L.object(root.if_contains("jobs"), p, false);
+  if (!o) return;
+  L.unknown_keys(*o, p,
+                 {"threads", "download_window_days", "batch_rows_per_s", "batch_concurrency",
+                  "pull_rate_per_minute"});
+  JobsConfig& j = cfg.jobs;
+  j.threads = L.positive(*o, "threads", p, j.threads, 16);
+  j.download_window_days = L.positive(*o, "download_window_days", p, j.download_window_days, 365);
+  j.batch_rows_per_s = L.positive(*o, "batch_rows_per_s", p, j.batch_rows_per_s, 100000);
+  j.batch_concurrency = L.positive(*o, "batch_concurrency", p, j.batch_concurrency, 256);
+  j.pull_rate_per_minute = L.positive(*o, "pull_rate_per_minute", p, j.pull_rate_per_minute, 60000);
+}
+
 static void load_outbox(Loader& L, const json::object& root, Config& cfg) {
   const std::string p = "$.outbox";
   const json::object* o = L.object(root.if_contains("outbox"), p, false);
@@ -1760,7 +1775,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
   const json::object* ro = &root;
   L.unknown_keys(*ro, "$",
                  {"account", "server", "outbound", "clients", "api_tokens", "lists", "campaigns",
-                  "webhooks", "outbox", "email", "alerts"});
+                  "webhooks", "outbox", "email", "alerts", "jobs"});
 
   // account
   if (const json::object* a = L.object(ro->if_contains("account"), "$.account", true)) {
@@ -2223,6 +2238,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
   }
 
   load_outbox(L, *ro, *cfg);
+  load_jobs(L, *ro, *cfg);
   load_email(L, *ro, *cfg);
   load_webhooks(L, *ro, *cfg);
 

@@ -544,6 +544,15 @@ struct OutboxConfig {
   uint32_t secret_overlap_hours = 24;     // a rotated secret stays valid this long
 };
 
+// Long jobs (issue 19): exports, batch intake, bulk returns.
+struct JobsConfig {
+  uint32_t threads = 2;                // jobs run at once
+  uint32_t download_window_days = 7;   // result files are kept this long
+  uint32_t batch_rows_per_s = 200;     // a batch's leads enter the pipeline at most this fast
+  uint32_t batch_concurrency = 4;      // and at most this many at once
+  uint32_t pull_rate_per_minute = 60;  // GET /v1/leads requests per buyer key (default)
+};
+
 struct Config {
   AccountConfig account;
   ServerConfig server;
@@ -554,6 +563,7 @@ struct Config {
   std::vector<CampaignConfig> campaigns;
   std::vector<WebhookConfig> webhooks;  // issue 18
   OutboxConfig outbox;
+  JobsConfig jobs;
   EmailConfig email;
   std::vector<AlertRule> alerts;
 

@@ -929,6 +929,39 @@ class RocksStore final : public Store {
     return io(db_->Write(rocksdb::WriteOptions(), &garbage));
   }
 
+  Status scan_state(std::string_view prefix, bool reverse,
+                    const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    // Keys from the iterator, values by Get (a value read through an iterator from a memtable
+    // another thread wrote is a report under TSan; a Get is not).
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), state_));
+    const rocksdb::Slice p(prefix.data(), prefix.size());
+    if (!reverse) {
+      it->Seek(p);
+    } else {
+      std::string end(prefix);
+      while (!end.empty() && uint8_t(end.back()) == 0xff) end.pop_back();
+      if (end.empty()) {
+        it->SeekToLast();
+      } else {
+        end.back() = char(uint8_t(end.back()) + 1);
+        it->SeekForPrev(end);
+        if (it->Valid() && it->key() == rocksdb::Slice(end)) it->Prev();
+      }
+    }
+    std::string v;
+    for (; it->Valid() && it->key().starts_with(p); reverse ? it->Prev() : it->Next()) {
+      const std::string key = it->key().ToString();
+      auto s = db_->Get(rocksdb::ReadOptions(), state_, key, &v);
+      if (s.IsNotFound()) continue;
+      if (!s.ok()) return io(s);
+      if (!fn(key, v)) return {};
+    }
+    return io(it->status());
+  }
+  Status delete_state(std::string_view key) override {
+    return io(db_->Delete(synced(), state_, rocksdb::Slice(key.data(), key.size())));
+  }
+
   std::optional<std::string> get_state(std::string_view key) override {
     std::string v;
     auto s = db_->Get(rocksdb::ReadOptions(), state_, rocksdb::Slice(key.data(), key.size()), &v);

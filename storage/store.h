@@ -203,6 +203,12 @@ class Store {
     (void)put_state(key, value);
   }
   virtual std::optional<std::string> get_state(std::string_view key) = 0;
+  // Settings whose keys start with `prefix`, in key order (descending with `reverse`), until `fn`
+  // returns false; and one removed (synced). Jobs and uploads (issue 19) are kept this way.
+  virtual Status scan_state(std::string_view prefix, bool reverse,
+                            const std::function<bool(std::string_view key, std::string_view value)>&
+                                fn) = 0;
+  virtual Status delete_state(std::string_view key) = 0;
 
   // The configuration's history (issue 14). put_config writes the document at `version` (which
   // becomes the current one) and its change-log entry (JSON text, opaque here) in one synced

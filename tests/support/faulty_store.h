@@ -62,6 +62,12 @@ class FaultyStore final : public storage::Store {
   std::optional<std::string> get_state(std::string_view key) override {
     return inner_.get_state(key);
   }
+  storage::Status scan_state(
+      std::string_view prefix, bool reverse,
+      const std::function<bool(std::string_view, std::string_view)>& fn) override {
+    return inner_.scan_state(prefix, reverse, fn);
+  }
+  storage::Status delete_state(std::string_view key) override { return inner_.delete_state(key); }
   storage::Status put_config(uint64_t version, std::string_view document, std::string_view change,
                              const std::vector<storage::OutboxPut>& outbox) override {
     return inner_.put_config(version, document, change, outbox);
