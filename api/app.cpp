@@ -9,6 +9,7 @@
 #include "api/exports.h"
 #include "buyers/http_client.h"
 #include "core/config.h"
+#include "engine/batches.h"
 
 namespace pp::api {
 
@@ -95,10 +96,21 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
   jo.files_dir = options.files_dir.empty() ? options.data_dir + "/files" : options.files_dir;
   jo.threads = size_t(cfg.jobs.threads);
   jo.download_window_ms = int64_t(cfg.jobs.download_window_days) * 86400000;
+  jo.on_finish = [e = app->engine_.get(), c = &clock](const engine::Job& j) {
+    return engine::batch_events(e->snapshot()->config(), c->now_ms(), j);
+  };
   app->jobs_ = std::make_unique<engine::JobRunner>(*app->store_, clock, std::move(jo));
   app->jobs_->set_work(engine::JobKind::kExport, [e = app->engine_.get()](engine::JobContext& c) {
     return run_export(*e, c);
   });
+  engine::BatchOptions bo;
+  bo.transport = [client = so.client](boost::asio::any_io_executor ex) {
+    return std::make_unique<buyers::HttpClient>(ex, client);
+  };
+  bo.files_dir = app->jobs_->files_dir();
+  app->jobs_->set_work(
+      engine::JobKind::kBatch,
+      [e = app->engine_.get(), bo](engine::JobContext& c) { return engine::run_batch(*e, c, bo); });
   app->router_->set_jobs(app->jobs_.get());
   return app;
 }

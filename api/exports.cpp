@@ -439,6 +439,28 @@ engine::JobOutcome run_export(engine::Engine& engine, engine::JobContext& ctx) {
   return out;
 }
 
+void write_time(JsonWriter& w, std::string_view key, UnixMs t) {
+  w.key(key);
+  if (t > 0)
+    w.value(format_utc(t));
+  else
+    w.null();
+}
+
+void write_text_or_null(JsonWriter& w, std::string_view key, const std::string& s) {
+  w.key(key);
+  if (s.empty())
+    w.null();
+  else
+    w.value(s);
+}
+
+void write_job_times(JsonWriter& w, const engine::Job& j) {
+  write_time(w, "created_at", j.created_ms);
+  write_time(w, "started_at", j.started_ms);
+  write_time(w, "completed_at", j.finished_ms);
+}
+
 void write_job(JsonWriter& w, const engine::Job& j, std::string_view collection) {
   w.begin_object();
   w.kv("id", j.id);
@@ -458,17 +480,8 @@ void write_job(JsonWriter& w, const engine::Job& j, std::string_view collection)
   w.key("counts").begin_object();
   for (const auto& [k, n] : j.counts) w.kv(k, n);
   w.end_object();
-  auto time = [&](std::string_view key, UnixMs t) {
-    w.key(key);
-    if (t > 0)
-      w.value(format_utc(t));
-    else
-      w.null();
-  };
-  time("created_at", j.created_ms);
-  time("started_at", j.started_ms);
-  time("completed_at", j.finished_ms);
-  time("expires_at", j.expires_ms);
+  write_job_times(w, j);
+  write_time(w, "expires_at", j.expires_ms);
   w.key("file");
   if (j.status == engine::JobStatus::kCompleted && !j.file.empty()) {
     w.begin_object();
@@ -480,11 +493,7 @@ void write_job(JsonWriter& w, const engine::Job& j, std::string_view collection)
   } else {
     w.null();
   }
-  w.key("error");
-  if (j.error.empty())
-    w.null();
-  else
-    w.value(j.error);
+  write_text_or_null(w, "error", j.error);
   w.end_object();
 }
 
@@ -566,7 +575,9 @@ std::optional<engine::Job> find_job(engine::JobRunner& jobs, engine::JobKind kin
 Response job_file(engine::JobRunner& jobs, const engine::Job& j) {
   if (j.status == engine::JobStatus::kExpired)
     return error_response(410, "The file's download window has ended");
-  if (j.status != engine::JobStatus::kCompleted || j.file.empty())
+  const bool partial = j.status == engine::JobStatus::kFailed ||
+                       j.status == engine::JobStatus::kCancelled;  // a batch's rows so far
+  if ((j.status != engine::JobStatus::kCompleted && !partial) || j.file.empty())
     return error_response(409, "No file: the job is " + std::string(to_string(j.status)));
   Response r;
   r.content_type = j.content_type;

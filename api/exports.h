@@ -18,6 +18,12 @@ namespace pp::api {
 // The export job's work (registered on the runner by App).
 engine::JobOutcome run_export(engine::Engine& engine, engine::JobContext& ctx);
 
+// "key": "2026-11-27T08:12:04.000Z", or null for 0; a job's created_at, started_at, completed_at.
+void write_time(JsonWriter& w, std::string_view key, UnixMs t);
+void write_job_times(JsonWriter& w, const engine::Job& j);
+// "key": "text", or null for "".
+void write_text_or_null(JsonWriter& w, std::string_view key, const std::string& s);
+
 // A job as the admin API shows it (exports, batches, returns share it).
 void write_job(JsonWriter& w, const engine::Job& j, std::string_view collection);
 

@@ -100,6 +100,7 @@ void write_summary(JsonWriter& w, int64_t list, const engine::SuppressionLists::
 }  // namespace
 
 std::optional<Router::StreamStart> Router::open_stream(const Request& head) {
+  if (is_upload(head)) return open_upload(head);
   if (head.method != "PUT" && head.method != "POST") return std::nullopt;
   auto path = entries_path(head.path);
   if (!path || path->one) return std::nullopt;
@@ -120,8 +121,10 @@ std::optional<Router::StreamStart> Router::open_stream(const Request& head) {
   return start;
 }
 
-asio::awaitable<Response> Router::finish_stream(const Request& /*head*/,
-                                                std::unique_ptr<BodySink> sink, UploadEnd end) {
+asio::awaitable<Response> Router::finish_stream(const Request& head, std::unique_ptr<BodySink> sink,
+                                                UploadEnd end) {
+  if (is_upload(head))  // a lead file (api/batches.cpp): converted and counted off the I/O thread
+    co_return co_await on_report_thread([&] { return finish_upload(std::move(sink), end); });
   auto* up = dynamic_cast<ListUpload*>(sink.get());
   if (up == nullptr) co_return error_response(500, "Internal error");
   if (end == UploadEnd::kTooLarge)

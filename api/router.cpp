@@ -155,6 +155,10 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     if (jobs_ != nullptr && (p == "/admin/exports" || p.rfind("/admin/exports/", 0) == 0))
       co_return co_await on_report_thread(
           [&] { return exports_route(engine_, *jobs_, req, *token); });
+    if (p == "/admin/uploads" || p.rfind("/admin/uploads/", 0) == 0)
+      co_return co_await on_report_thread([&] { return admin_uploads(req, *token); });
+    if (p == "/admin/batches" || p.rfind("/admin/batches/", 0) == 0)
+      co_return co_await on_report_thread([&] { return admin_batches(req, *token); });
     if (p == "/admin/alerts")
       co_return co_await on_report_thread([&] { return admin_alerts(req, *token); });
     if (p == "/admin/deliveries" || p.rfind("/admin/deliveries/", 0) == 0)

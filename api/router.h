@@ -51,7 +51,8 @@ class Router {
   // Whether a request line may be a streamed upload (asked first: the common request pays a
   // comparison, not a copy of its head).
   static bool may_stream(std::string_view method, std::string_view target) {
-    return (method == "PUT" || method == "POST") && target.starts_with("/admin/lists/");
+    return (method == "PUT" || method == "POST") &&
+           (target.starts_with("/admin/lists/") || target.starts_with("/admin/uploads"));
   }
   // How a streamed body ended.
   enum class UploadEnd : uint8_t { kComplete, kStopped, kTooLarge, kTimeout, kClosed };
@@ -90,6 +91,12 @@ class Router {
   Response admin_webhook_action(const Request& req, const ApiTokenConfig& token);
   Response admin_deliveries(const Request& req, const ApiTokenConfig& token);
   Response admin_alerts(const Request& req, const ApiTokenConfig& token);
+  // Uploads and batches (api/batches.cpp, issue 19): POST /admin/uploads is streamed to disk.
+  static bool is_upload(const Request& head);
+  std::optional<StreamStart> open_upload(const Request& head);
+  Response finish_upload(std::unique_ptr<BodySink> body, UploadEnd end);
+  Response admin_uploads(const Request& req, const ApiTokenConfig& token);
+  Response admin_batches(const Request& req, const ApiTokenConfig& token);
   // Runs `fn` on a report thread; resumes on the caller's executor.
   boost::asio::awaitable<Response> on_report_thread(std::function<Response()> fn);
 

@@ -1727,7 +1727,7 @@ static void load_webhooks(Loader& L, const json::object& root, Config& cfg) {
           L.error(Loader::idx(Loader::at(p, "events"), k),
                   "must be an event: lead.accepted, lead.rejected, lead.duplicated, "
                   "lead.returned, buyer.paused, buyer.resumed, cap.reached, config.changed, "
-                  "alert.fired, alert.resolved or *");
+                  "alert.fired, alert.resolved, batch.completed, batch.failed or *");
       }
     }
     if (const json::array* cs = L.array(*w, "campaigns", p, false)) {

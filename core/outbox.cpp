@@ -21,6 +21,8 @@ constexpr EnumNames<EventType, kEventTypes> kEventNames{{
     {EventType::kConfigChanged, "config.changed"},
     {EventType::kAlertFired, "alert.fired"},
     {EventType::kAlertResolved, "alert.resolved"},
+    {EventType::kBatchCompleted, "batch.completed"},
+    {EventType::kBatchFailed, "batch.failed"},
 }};
 constexpr EnumNames<DeliverySource, 4> kSourceNames{{
     {DeliverySource::kWebhook, "webhook"},

@@ -23,8 +23,10 @@ enum class EventType : uint8_t {
   kConfigChanged,
   kAlertFired,
   kAlertResolved,
+  kBatchCompleted,  // issue 19: a batch of uploaded leads went through
+  kBatchFailed,
 };
-inline constexpr size_t kEventTypes = 10;
+inline constexpr size_t kEventTypes = 12;
 std::string_view to_string(EventType e);  // "lead.accepted", "buyer.paused", ...
 bool parse_event_type(std::string_view s, EventType& out);
 // A set of event types as bits (1 << type).

@@ -97,6 +97,7 @@ std::string encode_job(const Job& j) {
   o["content_type"] = j.content_type;
   o["file_bytes"] = j.file_bytes;
   o["error"] = j.error;
+  o["resume_bytes"] = j.resume_bytes;
   return json::serialize(o);
 }
 
@@ -138,6 +139,7 @@ std::optional<Job> decode_job(std::string_view text) {
   j.content_type = str_at(o, "content_type");
   j.file_bytes = int_at(o, "file_bytes");
   j.error = str_at(o, "error");
+  j.resume_bytes = int_at(o, "resume_bytes");
   return j;
 }
 
@@ -176,8 +178,9 @@ JobRunner::JobRunner(storage::Store& store, const Clock& clock, Options options)
 
 JobRunner::~JobRunner() { stop(); }
 
-void JobRunner::save(const Job& j) {
-  storage::Status st = store_.put_state(job_key(j.id), encode_job(j));
+void JobRunner::save(const Job& j, const std::vector<storage::OutboxPut>& outbox) {
+  storage::Status st = outbox.empty() ? store_.put_state(job_key(j.id), encode_job(j))
+                                      : store_.put_state(job_key(j.id), encode_job(j), outbox);
   if (!st.ok()) spdlog::error("job {}: not saved: {}", j.id, st.message);
 }
 
@@ -265,7 +268,7 @@ void JobRunner::sweep() {
     if (is_finished(j->status) &&
         j->finished_ms + opts_.download_window_ms + opts_.history_ms < now)
       gone.emplace_back(key);
-    else if (j->status == JobStatus::kCompleted && j->expires_ms > 0 && j->expires_ms <= now)
+    else if (j->expires_ms > 0 && j->expires_ms <= now && !j->file.empty())
       changed.push_back(std::move(*j));
     return true;
   });
@@ -354,12 +357,16 @@ void JobRunner::run(Job job) {
       job.expires_ms = job.finished_ms + opts_.download_window_ms;
     }
   }
-  if (job.status != JobStatus::kCompleted && !job.file.empty()) {
+  if (job.status != JobStatus::kCompleted && !job.file.empty() && out.keep_file) {
+    std::error_code ec;
+    job.file_bytes = int64_t(std::filesystem::file_size(file_path(job), ec));
+    job.expires_ms = job.finished_ms + opts_.download_window_ms;
+  } else if (job.status != JobStatus::kCompleted && !job.file.empty()) {
     std::error_code ec;
     std::filesystem::remove(file_path(job), ec);
     job.file.clear();
   }
-  save(job);
+  save(job, opts_.on_finish ? opts_.on_finish(job) : std::vector<storage::OutboxPut>{});
   spdlog::info("job {} ({} {}): {}{}", job.id, to_string(job.kind), job.type, to_string(job.status),
                job.error.empty() ? "" : ": " + job.error);
 }

@@ -45,6 +45,8 @@ struct Job {
   std::string content_type;
   int64_t file_bytes = 0;
   std::string error;
+  // Where a resumed job goes on (a batch: bytes of its results file behind `done`).
+  int64_t resume_bytes = 0;
 
   int64_t count(std::string_view name) const;
   void add_count(std::string_view name, int64_t n);
@@ -81,6 +83,7 @@ class JobContext {
 struct JobOutcome {
   bool ok = true;
   std::string error;
+  bool keep_file = false;  // failed or cancelled, but its file holds what was done (a batch)
 };
 
 class JobRunner {
@@ -90,6 +93,9 @@ class JobRunner {
     size_t threads = 2;
     int64_t download_window_ms = 7LL * 86400000;
     int64_t history_ms = 30LL * 86400000;  // records kept this long after the window
+    // The notifications a finished job causes (batch.completed, ...): written with its final
+    // record in one synced write (invariant 9).
+    std::function<std::vector<storage::OutboxPut>(const Job&)> on_finish;
   };
   using Work = std::function<JobOutcome(JobContext&)>;
 
@@ -118,7 +124,7 @@ class JobRunner {
 
  private:
   void worker();
-  void save(const Job& j);
+  void save(const Job& j, const std::vector<storage::OutboxPut>& outbox = {});
   void run(Job job);
 
   storage::Store& store_;

@@ -586,6 +586,16 @@ class RocksStore final : public Store {
     return io(db_->Put(synced(), state_, rocksdb::Slice(key.data(), key.size()),
                        rocksdb::Slice(value.data(), value.size())));
   }
+  Status put_state(std::string_view key, std::string_view value,
+                   const std::vector<OutboxPut>& outbox) override {
+    rocksdb::WriteBatch batch;
+    batch.Put(state_, rocksdb::Slice(key.data(), key.size()),
+              rocksdb::Slice(value.data(), value.size()));
+    for (const auto& o : outbox) add_delivery(batch, o);
+    Status st = io(db_->Write(synced(), &batch));
+    if (st.ok()) notify_outbox(outbox);
+    return st;
+  }
 
   // Big-endian integers in keys (so that they sort as numbers).
   static std::string be_bytes(uint64_t v, int n) {

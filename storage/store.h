@@ -197,6 +197,9 @@ class Store {
                                                   int64_t now_ms) = 0;
   // Small durable settings (e.g. live buyer pause flags). put_state is synchronous and synced.
   virtual Status put_state(std::string_view key, std::string_view value) = 0;
+  // The same with the notifications it causes (a job that finished, issue 19), in one synced write.
+  virtual Status put_state(std::string_view key, std::string_view value,
+                           const std::vector<OutboxPut>& outbox) = 0;
   // The same, queued with the next group commit and never waited for: for bookkeeping an I/O
   // thread must not block on (an fsync takes milliseconds), such as when a token was last used.
   virtual void put_state_later(std::string_view key, std::string_view value) {
@@ -205,9 +208,9 @@ class Store {
   virtual std::optional<std::string> get_state(std::string_view key) = 0;
   // Settings whose keys start with `prefix`, in key order (descending with `reverse`), until `fn`
   // returns false; and one removed (synced). Jobs and uploads (issue 19) are kept this way.
-  virtual Status scan_state(std::string_view prefix, bool reverse,
-                            const std::function<bool(std::string_view key, std::string_view value)>&
-                                fn) = 0;
+  virtual Status scan_state(
+      std::string_view prefix, bool reverse,
+      const std::function<bool(std::string_view key, std::string_view value)>& fn) = 0;
   virtual Status delete_state(std::string_view key) = 0;
 
   // The configuration's history (issue 14). put_config writes the document at `version` (which

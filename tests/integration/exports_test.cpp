@@ -10,25 +10,14 @@
 #include <set>
 
 #include "app_fixture.h"
-#include "core/csv.h"
 #include "core/time.h"
+#include "csv_rows.h"
 
 namespace pp::testkit {
 namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  CsvParser p([&](std::vector<std::string>& cells, size_t) {
-    rows.push_back(cells);
-    return true;
-  });
-  EXPECT_TRUE(p.feed(text)) << p.error();
-  EXPECT_TRUE(p.finish()) << p.error();
-  return rows;
-}
 
 json::value run_reader(const std::string& kind, const std::string& file) {
   const std::string cmd = "/usr/bin/python3 " + std::string(PP_SOURCE_DIR) +

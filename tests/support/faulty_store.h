@@ -59,6 +59,11 @@ class FaultyStore final : public storage::Store {
   storage::Status put_state(std::string_view key, std::string_view value) override {
     return inner_.put_state(key, value);
   }
+  storage::Status put_state(std::string_view key, std::string_view value,
+                            const std::vector<storage::OutboxPut>& outbox) override {
+    if (fail_outbox_writes && !outbox.empty()) return io_error();
+    return inner_.put_state(key, value, outbox);
+  }
   std::optional<std::string> get_state(std::string_view key) override {
     return inner_.get_state(key);
   }
