@@ -72,6 +72,8 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     if (req.method != "POST") co_return error_response(405, "Use POST");
     co_return co_await supplier_post(req, transport);
   }
+  if (p.rfind("/v1/", 0) == 0)  // reads up to 5,000 leads: off the I/O thread
+    co_return co_await on_report_thread([&] { return buyer_pull(req); });
   if (p.rfind("/public/", 0) == 0) {
     auto snap = engine_.snapshot();
     const ApiTokenConfig* token = authenticate(req, snap->config(), engine_.clock().now_ms());

@@ -116,6 +116,11 @@ void hash_secrets(json::object& doc) {
   if (json::value* cs = doc.if_contains("campaigns"); cs && cs->is_array()) {
     for (auto& c : cs->as_array()) {
       if (!c.is_object()) continue;
+      if (json::value* bs = c.as_object().if_contains("buyers"); bs && bs->is_array())
+        for (auto& b : bs->as_array())
+          if (b.is_object())
+            if (json::value* pull = b.as_object().if_contains("pull"); pull && pull->is_object())
+              hash_key(pull->as_object(), "key", "key_sha256");
       json::value* ss = c.as_object().if_contains("suppliers");
       if (ss == nullptr || !ss->is_array()) continue;
       for (auto& s : ss->as_array())
@@ -248,12 +253,18 @@ void merge_patch(json::value& target, const json::value& patch) {
 
 std::vector<std::string> start_only_changes(const json::object& before, const json::object& after) {
   static const std::pair<std::string_view, std::string_view> kStartOnly[] = {
-      {"server", "body_limit_bytes"}, {"server", "header_limit_bytes"},
-      {"server", "read_timeout_ms"},  {"server", "idle_timeout_ms"},
-      {"server", "max_connections"},  {"server", "max_requests_per_connection"},
-      {"server", "sandbox"},          {"server", "upload_limit_bytes"},
-      {"outbound", "ca_file"},        {"outbound", "allow_private_networks"},
-      {"jobs", "threads"},            {"jobs", "download_window_days"},
+      {"server", "body_limit_bytes"},
+      {"server", "header_limit_bytes"},
+      {"server", "read_timeout_ms"},
+      {"server", "idle_timeout_ms"},
+      {"server", "max_connections"},
+      {"server", "max_requests_per_connection"},
+      {"server", "sandbox"},
+      {"server", "upload_limit_bytes"},
+      {"outbound", "ca_file"},
+      {"outbound", "allow_private_networks"},
+      {"jobs", "threads"},
+      {"jobs", "download_window_days"},
   };
   auto value_of = [](const json::object& doc, std::string_view section,
                      std::string_view key) -> const json::value* {

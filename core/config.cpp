@@ -2133,7 +2133,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
                        "priority", "paused",        "price",       "post",         "post_response",
                        "ping",     "ping_response", "filters",     "caps",         "weight",
                        "group_id", "margin",        "bid_penalty", "company_name", "missing_price",
-                       "archived", "checks"});
+                       "archived", "checks",        "pull"});
           BuyerConfig bc;
           bc.id = L.integer(*b, "id", bp, true).value_or(0);
           bc.client_id = L.integer(*b, "client_id", bp, true).value_or(0);
@@ -2158,6 +2158,24 @@ ConfigLoadResult load_config_document(const json::object& root) {
           bc.margin = L.margin(*b, "margin", bp);
           bc.missing_price = L.missing_price(*b, bp);
           bc.checks = L.checks(*b, bp, *cfg);
+          if (const json::object* pull =
+                  L.object(b->if_contains("pull"), Loader::at(bp, "pull"), false)) {
+            const std::string pp = Loader::at(bp, "pull");
+            L.unknown_keys(*pull, pp, {"key", "key_sha256", "fields", "rate_per_minute"});
+            PullConfig pc;
+            pc.key_sha256 = key_hash(L, *pull, pp, "key", "key_sha256");
+            if (const json::array* fs = L.array(*pull, "fields", pp, false))
+              for (size_t i = 0; i < fs->size(); ++i) {
+                if ((*fs)[i].is_string())
+                  pc.fields.emplace_back((*fs)[i].as_string());
+                else
+                  L.error(Loader::idx(Loader::at(pp, "fields"), i), "must be a field name");
+              }
+            pc.rate_per_minute = L.positive(*pull, "rate_per_minute", pp, 0u, 60000);
+            if (bc.type != DeliveryType::kLeadStore)
+              L.error(pp, "only lead_store buyers pull their leads");
+            bc.pull = std::move(pc);
+          }
           if (const json::value* pen = b->if_contains("bid_penalty")) {
             if (auto m = L.money(*pen, Loader::at(bp, "bid_penalty"))) {
               if (*m < Money() || *m > Money::from_whole(100))

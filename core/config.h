@@ -273,6 +273,13 @@ struct ListConfig {
   std::string description;
 };
 
+// How a lead_store buyer pulls its leads (issue 19, GET /v1/leads).
+struct PullConfig {
+  std::string key_sha256;           // the buyer's own key, hashed ("key" in the file)
+  std::vector<std::string> fields;  // the lead fields it sees (empty: every field)
+  uint32_t rate_per_minute = 0;     // requests a minute (0: jobs.pull_rate_per_minute)
+};
+
 struct BuyerConfig {
   BuyerId id = 0;
   ClientId client_id = 0;
@@ -295,6 +302,7 @@ struct BuyerConfig {
   ResponseMappingConfig ping_response;
   std::optional<MissingPriceConfig> missing_price;  // overrides the campaign's
   std::vector<CheckConfig> checks;  // failing one skips this buyer ("Skipped: <provider>")
+  std::optional<PullConfig> pull;   // lead_store buyers: the pull API's key and view
   bool archived = false;            // deleted with leads: kept for reports, never tried
 };
 

@@ -299,6 +299,13 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
   run.extras.rollups = lead_rollups(lead, debug, run.campaign ? &run.campaign->tz : nullptr);
   static const std::vector<std::string> kNoFields;  // a lead refused before its campaign
   run.extras.index_fields = run.campaign ? &run.campaign->indexed_fields : &kNoFields;
+  // A lead sold to a lead_store buyer waits in its pull queue (issue 19, GET /v1/leads).
+  if (lead.status == LeadStatus::kAccepted && run.campaign)
+    for (const BuyerOutcome& o : lead.buyers)
+      if (o.status == BuyerStatus::kAccepted)
+        if (const BuyerConfig* b = run.campaign->find_buyer(o.buyer_id);
+            b && b->type == DeliveryType::kLeadStore)
+          run.extras.pull_buyers.push_back(o.buyer_id);
   // Notifications (issue 18), in the same write as the lead: none for a lead not stored.
   if (const Config& cfg = run.snap->config();
       cfg.webhook_events != 0 ||

@@ -410,6 +410,7 @@ class RocksStore final : public Store {
     config_ = handles[9];
     lists_ = handles[10];
     outbox_ = handles[11];
+    pull_position_ = last_pull_position();
     writer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "pp-commit");
       commit_loop();
@@ -580,6 +581,45 @@ class RocksStore final : public Store {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     return wo;
+  }
+
+  // Pull queues: 'P' + buyer + position (8 bytes each, big-endian) -> lead id, in the index family.
+  static std::string pull_key(BuyerId buyer, uint64_t position) {
+    return "P" + be_bytes(uint64_t(buyer), 8) + be_bytes(position, 8);
+  }
+  // The highest position of any buyer (the last key of each buyer's range).
+  uint64_t last_pull_position() {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), index_));
+    uint64_t last = 0;
+    it->Seek("P");
+    while (it->Valid() && it->key().starts_with("P") && it->key().size() == 17) {
+      const uint64_t buyer = be_of(std::string_view(it->key().data() + 1, 8), 8);
+      const std::string end = "P" + be_bytes(buyer, 8) + std::string(8, char(0xff));
+      it->SeekForPrev(end);
+      if (!it->Valid()) break;
+      last = std::max(last, be_of(std::string_view(it->key().data() + 9, 8), 8));
+      if (buyer == UINT64_MAX) break;
+      it->Seek("P" + be_bytes(buyer + 1, 8));
+    }
+    return last;
+  }
+
+  Status scan_pull(BuyerId buyer, uint64_t after,
+                   const std::function<bool(uint64_t, std::string_view)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), index_));
+    const std::string prefix = "P" + be_bytes(uint64_t(buyer), 8);
+    std::string v;
+    for (it->Seek(pull_key(buyer, after + 1)); it->Valid() && it->key().starts_with(prefix);
+         it->Next()) {
+      // The value by Get (see scan_state): the lead id, written by the commit thread.
+      const std::string key = it->key().ToString();
+      if (key.size() != 17) return {Status::Code::kCorrupt, "pull key of the wrong size"};
+      auto s = db_->Get(rocksdb::ReadOptions(), index_, key, &v);
+      if (s.IsNotFound()) continue;
+      if (!s.ok()) return io(s);
+      if (!fn(be_of(std::string_view(key).substr(9), 8), v)) break;
+    }
+    return io(it->status());
   }
 
   Status put_state(std::string_view key, std::string_view value) override {
@@ -1190,6 +1230,11 @@ class RocksStore final : public Store {
         for (const auto& [k, v] : p.state) merged.Put(state_, k, v);
         for (const auto& [k, v] : p.debug_puts) merged.Put(debug_, k, v);
         for (const auto& o : p.extras.outbox) add_delivery(merged, o);
+        for (BuyerId b : p.extras.pull_buyers) {
+          // The next position, in the order writes become visible (this thread writes them all).
+          merged.Put(index_, pull_key(b, ++pull_position_), p.key);
+          counter_sum_[pull_counter_key(b)] += 1;
+        }
       }
       // Index entries in key order: the memtable's skip list keeps the last insert position, so
       // sorted inserts of the group search less than one full descent each.
@@ -1265,6 +1310,7 @@ class RocksStore final : public Store {
   rocksdb::ColumnFamilyHandle* leads_ = nullptr;
   rocksdb::ColumnFamilyHandle* debug_ = nullptr;
   rocksdb::ColumnFamilyHandle* counters_ = nullptr;
+  uint64_t pull_position_ = 0;  // the last pull position given (commit thread; read at open)
   rocksdb::ColumnFamilyHandle* dedup_ = nullptr;
   rocksdb::ColumnFamilyHandle* requests_ = nullptr;
   rocksdb::ColumnFamilyHandle* state_ = nullptr;

@@ -94,6 +94,8 @@ struct LeadExtras {
   // outlive save_lead's call, which reads it before returning). Null: every field.
   const std::vector<std::string>* index_fields = nullptr;
   std::vector<OutboxPut> outbox;  // notifications the lead causes (issue 18)
+  // The lead_store buyers that bought the lead: it joins each one's pull queue (issue 19).
+  std::vector<BuyerId> pull_buyers;
 };
 
 // One entry of the campaign-and-time lead index (E2): enough to filter without reading the lead.
@@ -292,6 +294,18 @@ class Store {
   virtual Status scan_alerts(
       std::string_view before,
       const std::function<bool(std::string_view cursor, std::string_view record)>& fn) = 0;
+
+  // A lead_store buyer's pull queue (issue 19, GET /v1/leads): the leads it bought, each at a
+  // position the commit thread gives it as the lead is written. Positions only grow in the order
+  // writes become visible, so a reader that goes on after the last position it saw misses no lead
+  // and sees none twice, whatever is stored meanwhile. Entries after `after`, ascending, until fn
+  // returns false.
+  virtual Status scan_pull(
+      BuyerId buyer, uint64_t after,
+      const std::function<bool(uint64_t position, std::string_view lead_id)>& fn) = 0;
+  // How many leads a buyer's pull queue ever received.
+  int64_t pull_total(BuyerId buyer) { return get_counter(pull_counter_key(buyer)); }
+  static std::string pull_counter_key(BuyerId buyer) { return "pull/" + std::to_string(buyer); }
 
   virtual Read<Lead> read_lead(std::string_view id) = 0;
   virtual Read<DebugLog> read_debug(std::string_view id) = 0;

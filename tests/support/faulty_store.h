@@ -73,6 +73,10 @@ class FaultyStore final : public storage::Store {
     return inner_.scan_state(prefix, reverse, fn);
   }
   storage::Status delete_state(std::string_view key) override { return inner_.delete_state(key); }
+  storage::Status scan_pull(BuyerId buyer, uint64_t after,
+                            const std::function<bool(uint64_t, std::string_view)>& fn) override {
+    return inner_.scan_pull(buyer, after, fn);
+  }
   storage::Status put_config(uint64_t version, std::string_view document, std::string_view change,
                              const std::vector<storage::OutboxPut>& outbox) override {
     return inner_.put_config(version, document, change, outbox);
