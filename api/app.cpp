@@ -10,6 +10,7 @@
 #include "buyers/http_client.h"
 #include "core/config.h"
 #include "engine/batches.h"
+#include "engine/returns.h"
 
 namespace pp::api {
 
@@ -111,6 +112,10 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
   app->jobs_->set_work(
       engine::JobKind::kBatch,
       [e = app->engine_.get(), bo](engine::JobContext& c) { return engine::run_batch(*e, c, bo); });
+  app->jobs_->set_work(engine::JobKind::kReturns,
+                       [e = app->engine_.get(), dir = bo.files_dir](engine::JobContext& c) {
+                         return engine::run_returns(*e, c, dir);
+                       });
   app->router_->set_jobs(app->jobs_.get());
   return app;
 }

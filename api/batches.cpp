@@ -26,6 +26,7 @@
 #include "api/router.h"
 #include "core/json_writer.h"
 #include "core/text.h"
+#include "engine/returns.h"
 
 namespace pp::api {
 
@@ -128,6 +129,45 @@ std::string param_str(const engine::Job& j, std::string_view key) {
   return x->is_string()  ? std::string(x->as_string())
          : x->is_int64() ? std::to_string(x->as_int64())
                          : std::string();
+}
+
+// The upload a request names: its id, else the newest upload of that file name (404 when the
+// token does not see it).
+std::optional<engine::Upload> named_upload(storage::Store& store, const std::string& id,
+                                           const std::string& filename, const ApiTokenConfig& token,
+                                           Response& refused) {
+  std::optional<engine::Upload> u;
+  if (!id.empty()) {
+    auto r = engine::get_upload(store, id);
+    if (r.failed()) {
+      refused = storage_error();
+      return std::nullopt;
+    }
+    u = std::move(r.value);
+  } else if (!filename.empty()) {
+    u = engine::find_upload_named(store, filename);
+  }
+  if (!u || !sees_upload(token, *u)) {
+    refused = error_response(404, "Upload not found");
+    return std::nullopt;
+  }
+  return u;
+}
+
+// A job that reads an upload for one campaign; `params` gain the upload's and campaign's ids.
+engine::Job job_on_upload(engine::JobKind kind, std::string type, const ApiTokenConfig& token,
+                          CampaignId campaign, const engine::Upload& u, json::object params) {
+  engine::Job job;
+  job.kind = kind;
+  job.type = std::move(type);
+  job.actor = token.name;
+  job.campaigns = {campaign};
+  job.total = u.rows;
+  params["upload_id"] = u.id;
+  params["filename"] = u.filename;
+  params["campaign_id"] = campaign;
+  job.params = json::serialize(params);
+  return job;
 }
 
 // A batch as seed 004 shows one, with our counts.
@@ -307,16 +347,8 @@ Response Router::admin_batches(const Request& req, const ApiTokenConfig& token) 
     json::value body = json::parse(req.body, ec);
     if (ec || !body.is_object()) return error_response(400, "The body must be a JSON object");
     const json::object& o = body.as_object();
-    auto str = [&](std::string_view k) {
-      const json::value* v = o.if_contains(k);
-      return v && v->is_string() ? std::string(v->as_string()) : std::string();
-    };
-    auto num = [&](std::string_view k) -> std::optional<int64_t> {
-      const json::value* v = o.if_contains(k);
-      if (v && v->is_int64()) return v->as_int64();
-      if (v && v->is_string()) return parse_int(v->as_string());
-      return std::nullopt;
-    };
+    auto str = [&](std::string_view k) { return engine::param_string(o, k); };
+    auto num = [&](std::string_view k) { return engine::param_id(o, k); };
     auto cid = num("campaign_id");
     auto sid = num("supplier_id");
     const std::string upload_id = str("upload_id"), filename = str("filename");
@@ -330,15 +362,9 @@ Response Router::admin_batches(const Request& req, const ApiTokenConfig& token) 
     const SupplierConfig* s = c->find_supplier(*sid);
     if (s == nullptr || s->archived)
       return error_response(404, "Supplier not found in the campaign");
-    std::optional<engine::Upload> u;
-    if (!upload_id.empty()) {
-      auto r = engine::get_upload(engine_.store(), upload_id);
-      if (r.failed()) return storage_error();
-      u = std::move(r.value);
-    } else {
-      u = engine::find_upload_named(engine_.store(), filename);
-    }
-    if (!u || !sees_upload(token, *u)) return error_response(404, "Upload not found");
+    Response refused;
+    auto u = named_upload(engine_.store(), upload_id, filename, token, refused);
+    if (!u) return refused;
     auto missing = engine::missing_columns(*c, u->columns);
     if (!missing.empty()) {
       std::string out, names;
@@ -353,18 +379,9 @@ Response Router::admin_batches(const Request& req, const ApiTokenConfig& token) 
       w.end_object();
       return json_response(422, std::move(out));
     }
-    engine::Job job;
-    job.kind = engine::JobKind::kBatch;
-    job.type = "leads";
-    job.actor = token.name;
-    job.campaigns = {c->id};
-    job.total = u->rows;
     json::object params;
-    params["upload_id"] = u->id;
-    params["filename"] = u->filename;
-    params["campaign_id"] = c->id;
     params["supplier_id"] = s->id;
-    job.params = json::serialize(params);
+    engine::Job job = job_on_upload(engine::JobKind::kBatch, "leads", token, c->id, *u, params);
     auto made = jobs_->submit(std::move(job));
     if (!made) return error_response(503, "Could not store the batch; retry");
     Response r = batch_response(202, *made);
@@ -442,6 +459,84 @@ Response Router::admin_batches(const Request& req, const ApiTokenConfig& token) 
     return error_response(409, "The batch has ended: " + std::string(to_string(j->status)));
   auto now = jobs_->get(j->id);
   return batch_response(200, now.found() ? *now.value : *j);
+}
+
+// Bulk returns (issue 19, G7):
+//   POST /admin/returns {"filename" or "upload_id", "campaign_id", "buyer_id" (optional),
+//                        "start_date", "end_date" (the campaign's zone, inclusive), "column",
+//                        "match_by": "lp_lead_id" | "email" | "phone",
+//                        "on_multiple": "all" | "newest" | "skip", "reason", "reason_column"}
+//   -> 202 the job; GET /admin/returns[/{id}[/file]]; DELETE /admin/returns/{id}.
+Response Router::admin_returns(const Request& req, const ApiTokenConfig& token) {
+  if (jobs_ == nullptr) return error_response(404, "Not found");
+  if (req.path != "/admin/returns")
+    return job_route(*jobs_, engine::JobKind::kReturns, req, token, "returns");
+  if (req.method == "GET")
+    return list_jobs(*jobs_, engine::JobKind::kReturns, req, token, "returns");
+  if (req.method != "POST") return error_response(405, "Use GET or POST");
+  if (!token.may_change()) return error_response(403, "Forbidden: this token cannot return leads");
+  boost::system::error_code ec;
+  json::value body = json::parse(req.body, ec);
+  if (ec || !body.is_object()) return error_response(400, "The body must be a JSON object");
+  const json::object& o = body.as_object();
+  auto str = [&](std::string_view k) { return std::string(trim(engine::param_string(o, k))); };
+  auto num = [&](std::string_view k) { return engine::param_id(o, k); };
+  std::vector<std::pair<std::string, std::string>> problems;
+  auto cid = num("campaign_id");
+  if (!cid) problems.emplace_back("campaign_id", "campaign_id is required");
+  const std::string column = str("column");
+  if (column.empty()) problems.emplace_back("column", "column is required (a header of the file)");
+  engine::ReturnMatch by;
+  const std::string match_by = str("match_by").empty() ? "lp_lead_id" : str("match_by");
+  if (!engine::parse_return_match(match_by, by))
+    problems.emplace_back("match_by", "match_by must be lp_lead_id, email or phone");
+  engine::OnMultiple multiple;
+  const std::string on_multiple = str("on_multiple").empty() ? "all" : str("on_multiple");
+  if (!engine::parse_on_multiple(on_multiple, multiple))
+    problems.emplace_back("on_multiple", "on_multiple must be all, newest or skip");
+  if (str("reason").size() > 255) problems.emplace_back("reason", "reason is over 255 characters");
+  if (!problems.empty()) return error_response(400, problems.front().second, problems);
+  auto snap = engine_.snapshot();
+  const CampaignConfig* c = snap->config().find_campaign(*cid);
+  if (c == nullptr || !token.sees(c->id)) return error_response(404, "Campaign not found");
+  const int64_t buyer = num("buyer_id").value_or(0);
+  if (buyer != 0 && c->find_buyer(buyer) == nullptr)
+    return error_response(404, "Buyer not found in the campaign");
+  if (by != engine::ReturnMatch::kLeadId && engine::match_field(*c, by) == nullptr)
+    return error_response(400, "The campaign has no " + match_by + " field");
+  // The range, in the campaign's zone: whole days, end inclusive.
+  UnixMs from = 0, to = 0;
+  bool date_only = false;
+  if (!parse_local_datetime(c->tz, str("start_date"), from, date_only) ||
+      !parse_local_datetime(c->tz, str("end_date"), to, date_only))
+    return error_response(400, "start_date and end_date are required: YYYY-MM-DD");
+  to = date_only ? period_end(c->tz, CalendarPeriod::kDay, to) : to + 1000;
+  if (to <= from) return error_response(400, "end_date must not be before start_date");
+  if (to - from > 400LL * 86400000) return error_response(400, "the range is over 400 days");
+  Response refused;
+  auto u = named_upload(engine_.store(), str("upload_id"), str("filename"), token, refused);
+  if (!u) return refused;
+  for (const std::string& col : {column, str("reason_column")})
+    if (!col.empty() && std::find(u->columns.begin(), u->columns.end(), col) == u->columns.end())
+      return error_response(422, "The file has no column \"" + col + "\"");
+  json::object params;
+  params["buyer_id"] = buyer;
+  params["from_ms"] = from;
+  params["to_ms"] = to;
+  params["column"] = column;
+  params["match_by"] = match_by;
+  params["on_multiple"] = on_multiple;
+  params["reason"] = str("reason");
+  params["reason_column"] = str("reason_column");
+  engine::Job job = job_on_upload(engine::JobKind::kReturns, match_by, token, c->id, *u, params);
+  auto made = jobs_->submit(std::move(job));
+  if (!made) return error_response(503, "Could not store the job; retry");
+  std::string out;
+  JsonWriter w(out);
+  write_job(w, *made, "returns");
+  Response r = json_response(202, std::move(out));
+  r.headers.emplace_back("Location", "/admin/returns/" + made->id);
+  return r;
 }
 
 }  // namespace pp::api

@@ -161,6 +161,8 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
       co_return co_await on_report_thread([&] { return admin_uploads(req, *token); });
     if (p == "/admin/batches" || p.rfind("/admin/batches/", 0) == 0)
       co_return co_await on_report_thread([&] { return admin_batches(req, *token); });
+    if (p == "/admin/returns" || p.rfind("/admin/returns/", 0) == 0)
+      co_return co_await on_report_thread([&] { return admin_returns(req, *token); });
     if (p == "/admin/alerts")
       co_return co_await on_report_thread([&] { return admin_alerts(req, *token); });
     if (p == "/admin/deliveries" || p.rfind("/admin/deliveries/", 0) == 0)

@@ -97,6 +97,7 @@ class Router {
   Response finish_upload(std::unique_ptr<BodySink> body, UploadEnd end);
   Response admin_uploads(const Request& req, const ApiTokenConfig& token);
   Response admin_batches(const Request& req, const ApiTokenConfig& token);
+  Response admin_returns(const Request& req, const ApiTokenConfig& token);
   // GET /v1/leads (api/pull.cpp, issue 19): a lead_store buyer's own leads, with its own key.
   Response buyer_pull(const Request& req);
   // Runs `fn` on a report thread; resumes on the caller's executor.

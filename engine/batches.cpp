@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -33,15 +34,6 @@ constexpr std::string_view kUploadKey = "upload/";
 constexpr size_t kMaxJsonArrayBytes = 64u << 20;  // larger JSON: one object per line
 constexpr size_t kMaxLineBytes = 1u << 20;
 constexpr size_t kMaxColumns = 1024;
-
-std::string str_at(const json::object& o, std::string_view k) {
-  const json::value* v = o.if_contains(k);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-int64_t int_at(const json::object& o, std::string_view k) {
-  const json::value* v = o.if_contains(k);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
 
 // A JSON value as a lead field's text (nullopt: null, left out).
 std::optional<std::string> field_text(simdjson::dom::element v) {
@@ -158,17 +150,17 @@ std::optional<Upload> decode_upload(std::string_view text) {
   if (ec || !v.is_object()) return std::nullopt;
   const json::object& o = v.as_object();
   Upload u;
-  u.id = str_at(o, "id");
+  u.id = param_string(o, "id");
   if (u.id.empty()) return std::nullopt;
-  u.filename = str_at(o, "filename");
-  u.format = str_at(o, "format");
-  u.size = int_at(o, "size");
-  u.rows = int_at(o, "rows");
+  u.filename = param_string(o, "filename");
+  u.format = param_string(o, "format");
+  u.size = param_int(o, "size");
+  u.rows = param_int(o, "rows");
   if (const auto* cs = o.if_contains("columns"); cs && cs->is_array())
     for (const auto& c : cs->as_array())
       if (c.is_string()) u.columns.emplace_back(c.as_string());
-  u.created_ms = int_at(o, "created_ms");
-  u.actor = str_at(o, "actor");
+  u.created_ms = param_int(o, "created_ms");
+  u.actor = param_string(o, "actor");
   return u;
 }
 
@@ -357,8 +349,8 @@ class BatchRun {
       if (row <= skip) continue;
       // Pace and concurrency from the configuration now (a change applies to a running batch).
       const JobsConfig& jc = engine_.snapshot()->config().jobs;
-      while (in_flight_ >= int64_t(std::max<uint32_t>(1, jc.batch_concurrency)) && !ctx_.stopping())
-        co_await sleep(std::chrono::milliseconds(50));
+      while (in_flight_ >= int64_t(std::max<uint32_t>(1, jc.batch_concurrency)))
+        co_await row_finished();
       const auto gap =
           std::chrono::microseconds(1'000'000 / std::max<uint32_t>(1, jc.batch_rows_per_s));
       next_slot = std::max(next_slot + gap, std::chrono::steady_clock::now() - gap);
@@ -376,13 +368,20 @@ class BatchRun {
       ++in_flight_;
       asio::co_spawn(ioc_, send(row, std::move(req)), asio::detached);
     }
-    while (in_flight_ > 0) co_await sleep(std::chrono::milliseconds(20));
+    while (in_flight_ > 0) co_await row_finished();
     finished_ = true;
   }
 
   const std::string& read_error() const { return read_error_; }
 
  private:
+  // Until a row in flight finishes (send() cancels the timer), or a second passes.
+  asio::awaitable<void> row_finished() {
+    wake_.expires_after(std::chrono::seconds(1));
+    boost::system::error_code ec;
+    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
   asio::awaitable<void> sleep(std::chrono::milliseconds d) {
     asio::steady_timer t(ioc_);
     t.expires_after(d);
@@ -406,6 +405,7 @@ class BatchRun {
     }
     done_[row] = std::move(out);
     --in_flight_;
+    wake_.cancel();
     write_ready();
   }
 
@@ -477,9 +477,9 @@ std::vector<storage::OutboxPut> batch_events(const Config& cfg, UnixMs now, cons
   w.begin_object();
   w.kv("batch_id", job.id);
   w.kv("status", to_string(job.status));
-  w.kv("filename", str_at(o, "filename"));
-  w.kv("campaign_id", int_at(o, "campaign_id"));
-  w.kv("supplier_id", int_at(o, "supplier_id"));
+  w.kv("filename", param_string(o, "filename"));
+  w.kv("campaign_id", param_int(o, "campaign_id"));
+  w.kv("supplier_id", param_int(o, "supplier_id"));
   w.kv("rows_total", job.total);
   w.kv("rows_accepted", job.count("accepted"));
   w.kv("rows_duplicated", job.count("duplicated"));
@@ -497,9 +497,9 @@ JobOutcome run_batch(Engine& engine, JobContext& ctx, const BatchOptions& option
   json::value v = json::parse(job.params, ec);
   if (ec || !v.is_object()) return {false, "the batch's parameters do not parse"};
   const json::object& o = v.as_object();
-  const std::string upload_id = str_at(o, "upload_id");
-  const CampaignId campaign = int_at(o, "campaign_id");
-  const SupplierId supplier = int_at(o, "supplier_id");
+  const std::string upload_id = param_string(o, "upload_id");
+  const CampaignId campaign = param_int(o, "campaign_id");
+  const SupplierId supplier = param_int(o, "supplier_id");
   auto up = get_upload(engine.store(), upload_id);
   if (!up.found()) return {false, "the upload " + upload_id + " is gone"};
   std::string err;

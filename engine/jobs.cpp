@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 #include <filesystem>
 
+#include "core/text.h"
+
 namespace pp::engine {
 
 namespace json = boost::json;
@@ -16,16 +18,24 @@ constexpr std::string_view kKinds[] = {"export", "batch", "returns"};
 
 std::string job_key(std::string_view id) { return std::string(kJobKey) + std::string(id); }
 
-int64_t int_at(const json::object& o, std::string_view k) {
-  const json::value* v = o.if_contains(k);
-  return v && v->is_int64() ? v->as_int64() : 0;
-}
-std::string str_at(const json::object& o, std::string_view k) {
+}  // namespace
+
+std::string param_string(const json::object& o, std::string_view k) {
   const json::value* v = o.if_contains(k);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-}  // namespace
+int64_t param_int(const json::object& o, std::string_view k) {
+  const json::value* v = o.if_contains(k);
+  return v && v->is_int64() ? v->as_int64() : 0;
+}
+
+std::optional<int64_t> param_id(const json::object& o, std::string_view k) {
+  const json::value* v = o.if_contains(k);
+  if (v && v->is_int64()) return v->as_int64();
+  if (v && v->is_string()) return parse_int(v->as_string());
+  return std::nullopt;
+}
 
 std::string_view to_string(JobKind k) { return kKinds[size_t(k)]; }
 
@@ -107,39 +117,39 @@ std::optional<Job> decode_job(std::string_view text) {
   if (ec || !v.is_object()) return std::nullopt;
   const json::object& o = v.as_object();
   Job j;
-  j.id = str_at(o, "id");
-  const std::string kind = str_at(o, "kind");
+  j.id = param_string(o, "id");
+  const std::string kind = param_string(o, "kind");
   bool known = false;
   for (size_t i = 0; i < 3; ++i)
     if (kKinds[i] == kind) {
       j.kind = JobKind(i);
       known = true;
     }
-  if (!known || j.id.empty() || !parse_job_status(str_at(o, "status"), j.status))
+  if (!known || j.id.empty() || !parse_job_status(param_string(o, "status"), j.status))
     return std::nullopt;
-  j.type = str_at(o, "type");
-  j.actor = str_at(o, "actor");
+  j.type = param_string(o, "type");
+  j.actor = param_string(o, "actor");
   if (const auto* cs = o.if_contains("campaigns"); cs && cs->is_array())
     for (const auto& c : cs->as_array())
       if (c.is_int64()) j.campaigns.push_back(c.as_int64());
-  j.params = str_at(o, "params");
-  j.created_ms = int_at(o, "created_ms");
-  j.started_ms = int_at(o, "started_ms");
-  j.finished_ms = int_at(o, "finished_ms");
-  j.expires_ms = int_at(o, "expires_ms");
-  j.done = int_at(o, "done");
-  j.total = int_at(o, "total");
+  j.params = param_string(o, "params");
+  j.created_ms = param_int(o, "created_ms");
+  j.started_ms = param_int(o, "started_ms");
+  j.finished_ms = param_int(o, "finished_ms");
+  j.expires_ms = param_int(o, "expires_ms");
+  j.done = param_int(o, "done");
+  j.total = param_int(o, "total");
   if (const auto* cs = o.if_contains("counts"); cs && cs->is_array())
     for (const auto& c : cs->as_array())
       if (c.is_array() && c.as_array().size() == 2 && c.as_array()[0].is_string() &&
           c.as_array()[1].is_int64())
         j.counts.emplace_back(std::string(c.as_array()[0].as_string()), c.as_array()[1].as_int64());
-  j.file = str_at(o, "file");
-  j.download_name = str_at(o, "download_name");
-  j.content_type = str_at(o, "content_type");
-  j.file_bytes = int_at(o, "file_bytes");
-  j.error = str_at(o, "error");
-  j.resume_bytes = int_at(o, "resume_bytes");
+  j.file = param_string(o, "file");
+  j.download_name = param_string(o, "download_name");
+  j.content_type = param_string(o, "content_type");
+  j.file_bytes = param_int(o, "file_bytes");
+  j.error = param_string(o, "error");
+  j.resume_bytes = param_int(o, "resume_bytes");
   return j;
 }
 

@@ -6,6 +6,7 @@
 // 30 days later). After a restart, jobs that were queued or running are queued again: each kind
 // says how it resumes (exports start over; a batch goes on after its last recorded row).
 #include <atomic>
+#include <boost/json/object.hpp>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -21,6 +22,12 @@
 #include "storage/store.h"
 
 namespace pp::engine {
+
+// A job's parameters (a JSON object) by name: "" or 0 when absent or of another type; param_id
+// also reads a number written as a string, and is nullopt when there is none.
+std::string param_string(const boost::json::object& o, std::string_view key);
+int64_t param_int(const boost::json::object& o, std::string_view key);
+std::optional<int64_t> param_id(const boost::json::object& o, std::string_view key);
 
 enum class JobKind : uint8_t { kExport, kBatch, kReturns };
 std::string_view to_string(JobKind k);  // "export", "batch", "returns"

@@ -152,6 +152,12 @@ TEST_F(Authz, EveryRouteEveryRole) {
       {"GET", "/admin/batches/" + batch_id, "", false},
       {"GET", "/admin/batches/" + batch_id + "/results", "", false},
       {"DELETE", "/admin/batches/" + batch_id, "", true},
+      {"POST", "/admin/returns",
+       R"({"upload_id":")" + upload_id +
+           R"(","campaign_id":100,"column":"email","match_by":"email","start_date":"2020-01-01",)"
+           R"("end_date":"2020-12-31"})",
+       true},
+      {"GET", "/admin/returns", "", false},
   };
   struct Who {
     const char* name;

@@ -19,22 +19,6 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-json::value run_reader(const std::string& kind, const std::string& file) {
-  const std::string cmd = "/usr/bin/python3 " + std::string(PP_SOURCE_DIR) +
-                          "/tests/support/read_files.py " + kind + " " + file;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while (p && (n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = p ? pclose(p) : -1;
-  EXPECT_EQ(rc, 0) << cmd;
-  boost::system::error_code ec;
-  json::value v = json::parse(out, ec);
-  EXPECT_FALSE(ec) << out.substr(0, 300);
-  return v;
-}
-
 class Exports : public AppFixture {
  protected:
   ManualClock clock_{1'780'000'000'000};  // 2026-05-28
