@@ -16,7 +16,7 @@ PACKAGES=(
   libphonenumber8 libprotobuf-dev libabsl-dev libidn2-dev
   libsodium-dev
   python3-aiosmtpd nodejs
-  libxlsxwriter-dev libminizip-dev libcli11-dev python3-jsonschema
+  libxlsxwriter-dev libminizip-dev libcli11-dev python3-jsonschema libcurl4-openssl-dev
 )
 # `make bench` adds the reference servers and the profiler (--bench).
 if [ "${1:-}" = "--bench" ]; then
