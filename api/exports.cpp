@@ -211,6 +211,7 @@ template <class Fn>
 bool for_each_lead(engine::Engine& engine, engine::JobContext& ctx, const CampaignConfig& c,
                    engine::LeadSearch q, Fn&& fn) {
   q.limit = 500;
+  q.fill_cache = false;  // 10^6 leads read once must not evict the lead path's blocks
   for (;;) {
     if (ctx.stopping()) return false;
     engine::LeadPage page = engine::search_leads(engine.store(), c, q);

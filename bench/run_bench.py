@@ -19,6 +19,7 @@ Loopback only. Every process it starts is killed when it ends. Scenarios (see BE
   reports   read API over 10^6 stored leads vs reading the leads (pp_reportbench)
   lists     suppression lists (issue 17): upload rows/s, resident size, lookup latency, three lists
             per lead (pp_listbench, 10^7 rows), and an upload streamed through pingpostd's admin API
+  data      exports of 10^6 leads (time, resident size); live p99 during a batch (issue 19)
   outbox    notifications (issue 18): deliveries/s to a fast receiver (pp_outboxbench), and direct
             post in open loop with a webhook whose receiver is fast, stalls, fails, says 410,
             redirects or is down, against none
@@ -96,6 +97,18 @@ class Procs:
     def stop_all(self):
         for p in list(self.procs):
             self.stop(p)
+
+
+def http_call(method, port, path, body=None, headers=None):
+    """One request to 127.0.0.1:port; the body of a 2xx answer (raises otherwise)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    conn.request(method, path, body=body, headers=headers or {})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    if r.status // 100 != 2:
+        raise RuntimeError(f"{method} {path}: HTTP {r.status}: {data[:200]!r}")
+    return data
 
 
 def wait_port(port, proc, timeout=20):
@@ -794,6 +807,59 @@ class Bench:
         self.summary.append(("outbox: deliveries/s to a fast receiver",
                              out.split(" = ")[1].split(" ")[0] if " = " in out else "?", "", ""))
 
+    def data(self):
+        """Issue 19: exports of 10^6 leads; a batch of 100,000 rows while live traffic runs."""
+        n = 100000 if self.a.quick else 1000000
+        out = subprocess.run([self.bin("pp_exportbench"), "--leads", str(n),
+                              "--dir", os.path.join(self.work, "export")],
+                             check=True, capture_output=True, text=True).stdout
+        out = "\n".join(l for l in out.splitlines() if "[info]" not in l)
+        # Live direct posts in open loop at half capacity, alone and then while a batch of
+        # 100,000 rows runs through the same campaign (paced by jobs.batch_rows_per_s).
+        rows_n = 20000 if self.a.quick else 100000
+        buyers = self.buyers(1, latency="fixed:0")
+        cfg = pingpost_config("direct")
+        cfg["api_tokens"] = [{"name": "bench", "token": "bench-admin-token", "role": "admin"}]
+        cfg["jobs"] = {"batch_rows_per_s": 1000, "batch_concurrency": 4}
+        pp = self.pingpost(cfg)
+        rate = 0.5 * self.load(PP_PORT, pp.pid)["rps"]
+        alone = self.load(PP_PORT, pp.pid, rate=rate, conns=64)
+        csv_path = os.path.join(self.work, "batch.csv")
+        with open(csv_path, "w") as f:
+            f.write("first_name,last_name,email,phone,state,zip_code\n")
+            for i in range(rows_n):
+                f.write(f"Ann,Batch,b{i}@example.org,410{3000000 + i % 999999:07d},NM,01341\n")
+        auth = {"Authorization": "Bearer bench-admin-token"}
+        up = json.loads(http_call("POST", PP_PORT, "/admin/uploads?filename=batch.csv",
+                             open(csv_path, "rb").read(), auth))
+        made = json.loads(http_call("POST", PP_PORT, "/admin/batches",
+                               json.dumps({"upload_id": up["upload_id"], "campaign_id": 1,
+                                           "supplier_id": 10}).encode(), auth))
+        time.sleep(1)
+        during = self.load(PP_PORT, pp.pid, rate=rate, conns=64)
+        t0 = time.time()
+        while True:
+            b = json.loads(http_call("GET", PP_PORT, "/admin/batches/" + made["batch_id"], None, auth))
+            if b["status"] not in ("queued", "running"):
+                break
+            time.sleep(1)
+        self.procs.stop(pp)
+        self.procs.stop(buyers)
+        total = b["rows_accepted"] + b["rows_duplicated"] + b["rows_failed"]
+        self.section("12. Data in and out (exports, batches)",
+                     f"`pp_exportbench` ({n:,} leads exported by the job, CSV then XLSX), then "
+                     f"direct post in open loop at {rate:.0f}/s alone and while a batch of "
+                     f"{rows_n:,} rows (1,000 rows/s, 4 at once) runs through the same campaign:",
+                     [self.row("live alone", alone), self.row("live during the batch", during)],
+                     notes=["```\n" + out.strip() + "\n```",
+                            f"batch {b['status']}: {b['rows_accepted']:,} accepted + "
+                            f"{b['rows_duplicated']:,} duplicated + {b['rows_failed']:,} failed = "
+                            f"{total:,} of {b['rows_total']:,} rows; p99 alone {alone['p99_ms']:.2f} ms, "
+                            f"during {during['p99_ms']:.2f} ms "
+                            f"({100 * (during['p99_ms'] / alone['p99_ms'] - 1):+.0f}%)"])
+        self.summary.append(("data: live p99 alone / during a batch",
+                             f"{alone['p99_ms']:.2f} / {during['p99_ms']:.2f} ms", "", ""))
+
     def profiled_load(self, pp):
         """Runs the exchange load while perf samples pingpostd; keeps the top of the profile."""
         data = os.path.join(self.work, "perf.data")
@@ -871,7 +937,7 @@ def main():
     if a.quick:
         a.duration = min(a.duration, 2)
     all_scenarios = ["micro", "limit", "direct", "exchange", "threads2", "silent", "growth", "memory",
-                     "reports", "changes", "lists", "outbox"]
+                     "reports", "changes", "lists", "outbox", "data"]
     chosen = [s for s in a.only.split(",") if s] or all_scenarios
     for s in chosen:
         if s not in all_scenarios:

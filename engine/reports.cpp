@@ -297,7 +297,7 @@ LeadPage search_leads(storage::Store& store, const CampaignConfig& campaign, con
     last.created_ms = created;
     last.id.assign(id);
     if (e != nullptr && !wanted(*e)) return true;
-    storage::Read<Lead> lead = store.read_lead(id);
+    storage::Read<Lead> lead = store.read_lead(id, q.fill_cache);
     // A lead the index names but storage cannot read is an error of the whole search (500), not
     // a lead that is silently left out.
     if (lead.failed())

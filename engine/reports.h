@@ -92,6 +92,8 @@ struct LeadSearch {
   size_t limit = 100;
   // Index entries examined at most per call; a page may then come back short, with a cursor.
   size_t scan_budget = 200000;
+  // False for bulk readers (exports): their reads do not fill the block cache.
+  bool fill_cache = true;
 };
 // A search by a field whose values are not indexed for the whole range (not searchable, or
 // searchable only since after the range starts) reads the campaign's leads and compares, at

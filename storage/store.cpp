@@ -426,8 +426,9 @@ class RocksStore final : public Store {
     enqueue(std::move(p));
   }
 
-  Read<Lead> read_lead(std::string_view id) override {
-    return read(leads_, id, [](std::string_view v) { return decode_lead(v); });
+  Read<Lead> read_lead(std::string_view id, bool fill_cache) override {
+    return read(
+        leads_, id, [](std::string_view v) { return decode_lead(v); }, fill_cache);
   }
 
   Read<DebugLog> read_debug(std::string_view id) override {
@@ -457,11 +458,13 @@ class RocksStore final : public Store {
   }
 
   template <class Decode>
-  auto read(rocksdb::ColumnFamilyHandle* cf, std::string_view id, Decode decode)
-      -> Read<typename decltype(decode(std::string_view()))::value_type> {
+  auto read(rocksdb::ColumnFamilyHandle* cf, std::string_view id, Decode decode,
+            bool fill_cache = true) -> Read<typename decltype(decode(std::string_view()))::value_type> {
     Read<typename decltype(decode(std::string_view()))::value_type> out;
     std::string v;
-    auto s = db_->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(id.data(), id.size()), &v);
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = fill_cache;
+    auto s = db_->Get(ro, cf, rocksdb::Slice(id.data(), id.size()), &v);
     if (s.IsNotFound()) return out;
     if (!s.ok()) {
       out.status = Status{Status::Code::kIoError, s.ToString()};
@@ -1054,6 +1057,9 @@ class RocksStore final : public Store {
     rocksdb::Slice hi(upper);
     ro.iterate_lower_bound = &lo;
     ro.iterate_upper_bound = &hi;
+    // Searches and exports walk many index blocks once: they do not push the lead path's blocks
+    // (dedup, leads) out of the shared block cache (issue 19).
+    ro.fill_cache = false;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, index_));
     if (!start.empty()) {
       it->SeekForPrev(start);

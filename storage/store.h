@@ -307,7 +307,10 @@ class Store {
   int64_t pull_total(BuyerId buyer) { return get_counter(pull_counter_key(buyer)); }
   static std::string pull_counter_key(BuyerId buyer) { return "pull/" + std::to_string(buyer); }
 
-  virtual Read<Lead> read_lead(std::string_view id) = 0;
+  // `fill_cache` false: a bulk reader (an export of 10^6 leads) that must not push the lead
+  // path's hot blocks out of the block cache (issue 19).
+  virtual Read<Lead> read_lead(std::string_view id, bool fill_cache) = 0;
+  Read<Lead> read_lead(std::string_view id) { return read_lead(id, true); }
   virtual Read<DebugLog> read_debug(std::string_view id) = 0;
   // For callers to whom absent and unreadable are one case (tests, tools): the value or nullopt.
   std::optional<Lead> get_lead(std::string_view id) { return read_lead(id).value; }

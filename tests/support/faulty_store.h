@@ -121,9 +121,9 @@ class FaultyStore final : public storage::Store {
                                const std::function<bool(uint64_t, std::string_view)>& fn) override {
     return inner_.scan_changes(after, newest_first, fn);
   }
-  storage::Read<Lead> read_lead(std::string_view id) override {
+  storage::Read<Lead> read_lead(std::string_view id, bool fill_cache) override {
     if (fail_reads) return failed<Lead>();
-    return inner_.read_lead(id);
+    return inner_.read_lead(id, fill_cache);
   }
   storage::Read<DebugLog> read_debug(std::string_view id) override {
     if (fail_reads) return failed<DebugLog>();
