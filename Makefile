@@ -4,6 +4,8 @@
 #   make bench  Release build, every benchmark against its reference (< 10 min), writes
 #               bench/results/latest.md (BENCHMARKS.md quotes it)
 #   make fuzz   clang + libFuzzer build of tests/fuzz, each target FUZZ_SECONDS (default 60)
+#   make package  Release build of pingpostd and ppctl, then a Debian package (CPack) in
+#               build-package/ (install: apt install ./build-package/pingpost_*.deb)
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
@@ -12,7 +14,7 @@ CONFIG ?= configs/demo.json
 DATA ?= var/data
 SANITIZE ?=
 
-.PHONY: deps configure build run test clean bench fuzz
+.PHONY: deps configure build run test clean bench fuzz package
 
 deps:
 	@bash scripts/install-deps.sh
@@ -41,7 +43,8 @@ BENCH_ARGS ?=
 bench:
 	@bash scripts/install-deps.sh --bench
 	@cmake -S . -B $(BENCH_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-	@cmake --build $(BENCH_DIR) -j $(JOBS) --target pingpostd pp_micro pp_fakebuyer pp_loadgen pp_preload pp_reportbench pp_minlead pp_listbench
+	@cmake --build $(BENCH_DIR) -j $(JOBS) --target pingpostd pp_micro pp_fakebuyer pp_loadgen pp_preload pp_reportbench pp_minlead pp_listbench \
+	  pp_outboxbench pp_exportbench
 	python3 bench/run_bench.py --build $(BENCH_DIR) --out bench/results/latest.md $(BENCH_ARGS)
 
 FUZZ_DIR ?= build-fuzz
@@ -52,3 +55,10 @@ fuzz: deps
 	  -DPINGPOST_BUILD_BENCH=OFF -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
 	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(FUZZ_TARGETS)
 	bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+PACKAGE_DIR ?= build-package
+package: deps
+	@cmake -S . -B $(PACKAGE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DPINGPOST_BUILD_TESTS=OFF \
+	  -DPINGPOST_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(PACKAGE_DIR) -j $(JOBS) --target pingpostd ppctl
+	cd $(PACKAGE_DIR) && cpack -G DEB

@@ -55,9 +55,12 @@ int main(int argc, char** argv) {
   std::string dir, formats = "csv,xlsx";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--leads") n = std::stoul(v);
-    else if (k == "--dir") dir = v;
-    else if (k == "--formats") formats = v;
+    if (k == "--leads")
+      n = std::stoul(v);
+    else if (k == "--dir")
+      dir = v;
+    else if (k == "--formats")
+      formats = v;
   }
   if (dir.empty()) dir = (std::filesystem::temp_directory_path() / "pp-exportbench").string();
   std::filesystem::remove_all(dir);
@@ -139,8 +142,9 @@ int main(int argc, char** argv) {
     job.kind = engine::JobKind::kExport;
     job.type = "leads";
     job.campaigns = {1};
-    job.params = std::string(R"({"format":")") + std::string(f) +
-                 R"(","params":{"campaign":"1","start_date":"2026-05-27","end_date":"2026-05-30"}})";
+    job.params =
+        std::string(R"({"format":")") + std::string(f) +
+        R"(","params":{"campaign":"1","start_date":"2026-05-27","end_date":"2026-05-30"}})";
     const int64_t base = rss_kib();
     std::atomic<int64_t> peak{base};
     std::atomic<bool> sampling{true};
@@ -165,10 +169,9 @@ int main(int argc, char** argv) {
     std::printf(
         "%-4s %s: %lld leads in %.1f s (%.0f leads/s), file %.1f MiB, resident before %.1f MiB, "
         "peak during %.1f MiB (+%.1f)\n",
-        std::string(f).c_str(), std::string(engine::to_string(j.status)).c_str(),
-        (long long)j.done, secs, double(j.done) / secs, double(j.file_bytes) / 1048576.0,
-        double(base) / 1024.0, double(peak.load()) / 1024.0,
-        double(peak.load() - base) / 1024.0);
+        std::string(f).c_str(), std::string(engine::to_string(j.status)).c_str(), (long long)j.done,
+        secs, double(j.done) / secs, double(j.file_bytes) / 1048576.0, double(base) / 1024.0,
+        double(peak.load()) / 1024.0, double(peak.load() - base) / 1024.0);
   }
   app->shutdown();
   std::filesystem::remove_all(dir);
