@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
+#include <pthread.h>
+#include <sched.h>
+
 #include <filesystem>
 
 #include "core/text.h"
@@ -294,6 +297,14 @@ void JobRunner::sweep() {
 }
 
 void JobRunner::worker() {
+  pthread_setname_np(pthread_self(), "pp-jobs");
+  // Jobs run in the CPU time live traffic leaves: the kernel gives an idle-class thread a core
+  // only when no normal thread wants it, so an export or a batch (whose leads this thread runs
+  // through the pipeline) does not lengthen live leads' latency. (Storage's commit thread is
+  // shared; a batch's writes join the live leads' groups.)
+  sched_param sp{};
+  if (sched_setscheduler(0, SCHED_IDLE, &sp) != 0)
+    spdlog::warn("jobs: could not lower the job thread's priority (SCHED_IDLE)");
   auto last_sweep = std::chrono::steady_clock::now();
   for (;;) {
     std::string id;
