@@ -111,7 +111,7 @@ void write_upload(JsonWriter& w, const engine::Upload& u) {
   w.key("columns").begin_array();
   for (const auto& c : u.columns) w.value(c);
   w.end_array();
-  w.kv("created_at", format_utc(u.created_ms));
+  w.kv("created_at", format_iso_utc(u.created_ms));
   w.kv("actor", u.actor);
   w.end_object();
 }

@@ -443,7 +443,7 @@ engine::JobOutcome run_export(engine::Engine& engine, engine::JobContext& ctx) {
 void write_time(JsonWriter& w, std::string_view key, UnixMs t) {
   w.key(key);
   if (t > 0)
-    w.value(format_utc(t));
+    w.value(format_iso_utc(t));
   else
     w.null();
 }

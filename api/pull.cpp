@@ -108,7 +108,7 @@ Response Router::buyer_pull(const Request& req) {
           if (o.buyer_id == who.buyer->id) price = o.sell_price;
         w.begin_object();
         w.kv("id", l.id);
-        w.kv("created_at", format_utc(l.created_ms));
+        w.kv("created_at", format_iso_utc(l.created_ms));
         w.kv("campaign_id", int64_t(l.campaign_id));
         w.kv("price", price);
         w.kv("test", l.test);

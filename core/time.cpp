@@ -226,6 +226,12 @@ int local_weekday(const TimeZone& z, UnixMs t) {
 
 std::string format_utc(UnixMs t) { return civil_text(floor_div(t, 1000), true); }
 
+std::string format_iso_utc(UnixMs t) {
+  std::string s = format_utc(t);
+  if (s.size() > 10 && s[10] == ' ') s[10] = 'T';
+  return s + "Z";
+}
+
 std::string http_date(UnixMs t) {
   // Every answer carries one: formatted by hand (date::format goes through an ostringstream, about
   // 12k instructions) and kept per thread for the second it names.

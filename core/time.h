@@ -89,6 +89,9 @@ int local_weekday(const TimeZone& z, UnixMs t);
 
 // "2020-01-15 16:34:56" in UTC.
 std::string format_utc(UnixMs t);
+// "2020-01-15T16:34:56Z" (ISO 8601, seconds): the admin API's jobs and uploads, /v1 (seeds 003,
+// 004).
+std::string format_iso_utc(UnixMs t);
 // RFC 1123 date for HTTP headers: "Mon, 25 May 2026 16:29:55 GMT".
 std::string http_date(UnixMs t);
 

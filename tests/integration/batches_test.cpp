@@ -103,7 +103,11 @@ TEST_F(Batches, AMultipartCsvRunsEveryRowThroughThePipelineOnce) {
   json::object b = parse_object(made.body);
   EXPECT_EQ(b["status"], "queued");
   EXPECT_EQ(b["rows_total"], 40);
-  EXPECT_TRUE(b["created_at"].is_string());
+  ASSERT_TRUE(b["created_at"].is_string());
+  const std::string created(b["created_at"].as_string());  // seed 004: 2026-03-19T11:00:00Z
+  EXPECT_EQ(created.size(), 20u) << created;
+  EXPECT_EQ(created[10], 'T');
+  EXPECT_EQ(created.back(), 'Z');
   const std::string id(b["batch_id"].as_string());
   ASSERT_TRUE(id.starts_with("batch_"));
   b = wait_done(id);
