@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -74,7 +75,7 @@ class CsvRows final : public RowReader {
       }
     }
     std::vector<std::string> cells = std::move(ready_.front());
-    ready_.erase(ready_.begin());
+    ready_.pop_front();
     fields.clear();
     for (size_t i = 0; i < cells.size() && i < columns_.size(); ++i)
       if (!columns_[i].empty()) fields.emplace_back(columns_[i], std::move(cells[i]));
@@ -89,7 +90,7 @@ class CsvRows final : public RowReader {
   CsvParser parser_;
   bool have_header_ = false, eof_ = false;
   std::vector<std::string> columns_;
-  std::vector<std::vector<std::string>> ready_;
+  std::deque<std::vector<std::string>> ready_;
   int64_t rows_ = 0;
   std::string error_;
 };
@@ -369,7 +370,6 @@ class BatchRun {
       asio::co_spawn(ioc_, send(row, std::move(req)), asio::detached);
     }
     while (in_flight_ > 0) co_await row_finished();
-    finished_ = true;
   }
 
   const std::string& read_error() const { return read_error_; }
@@ -440,7 +440,6 @@ class BatchRun {
     ctx_.job().resume_bytes = std::ftell(results_);
     ctx_.checkpoint();
   }
-  bool finished() const { return finished_; }
 
  private:
   Engine& engine_;
@@ -457,7 +456,6 @@ class BatchRun {
   std::map<int64_t, RowResult> done_;
   std::chrono::steady_clock::time_point last_checkpoint_{};
   std::string read_error_;
-  bool finished_ = false;
 };
 
 }  // namespace
