@@ -260,9 +260,10 @@ Response list_or_one(const ConfigService& svc, const Request& req, const EntityR
         config::get_entity(doc, EntityRef{EntityKind::kCampaign, 0, ref.campaign_id, {}});
     list = c->if_contains(ref.kind == EntityKind::kBuyer ? "buyers" : "suppliers");
   } else {
-    list = doc.if_contains(ref.kind == EntityKind::kClient ? "clients"
-                           : ref.kind == EntityKind::kList ? "lists"
-                                                           : "campaigns");
+    list = doc.if_contains(ref.kind == EntityKind::kClient    ? "clients"
+                           : ref.kind == EntityKind::kList    ? "lists"
+                           : ref.kind == EntityKind::kWebhook ? "webhooks"
+                                                              : "campaigns");
   }
   const bool summary = ref.kind == EntityKind::kCampaign && query_flag(req, "summary");
   json::array out;
@@ -358,12 +359,6 @@ Response rollback(ConfigService& svc, const Request& req, const ApiTokenConfig& 
   ChangeResult r = svc.rollback(uint64_t(config::int_of(v)), token.name, if_match(req));
   r.entity = nullptr;
   return render(r);
-}
-
-Response method_not_allowed(std::string_view allowed) {
-  Response r = error_response(405, "Use " + std::string(allowed));
-  r.headers.emplace_back("Allow", std::string(allowed));
-  return r;
 }
 
 // A token as GET /admin/tokens shows it: never its hash.

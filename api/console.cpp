@@ -54,6 +54,11 @@ Response console_response(const Request& req) {
   if (rel.empty()) rel = "index.html";
   const console::Asset* a = console::find_asset(rel);
   if (a == nullptr) return error_response(404, "Not found");
+  return asset_response(req, *a);
+}
+
+Response asset_response(const Request& req, const console::Asset& asset) {
+  const console::Asset* a = &asset;
   Response r;
   security_headers(r);
   r.headers.emplace_back("ETag", std::string(a->etag));

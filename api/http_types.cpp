@@ -57,4 +57,10 @@ Response json_response(int http_status, std::string body) {
   return r;
 }
 
+Response method_not_allowed(std::string_view allowed) {
+  Response r = error_response(405, "Use " + std::string(allowed));
+  r.headers.emplace_back("Allow", std::string(allowed));
+  return r;
+}
+
 }  // namespace pp::api

@@ -54,5 +54,7 @@ Response storage_error();
 Response error_response(int http_status, std::string_view message,
                         const std::vector<std::pair<std::string, std::string>>& details);
 Response json_response(int http_status, std::string body);
+// 405 "Use GET, POST" with an Allow header.
+Response method_not_allowed(std::string_view allowed);
 
 }  // namespace pp::api

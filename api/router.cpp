@@ -15,6 +15,7 @@
 #include "api/exports.h"
 #include "api/intake.h"
 #include "api/reports.h"
+#include "api/routes.h"
 #include "api/sandbox.h"
 #include "api/specs.h"
 #include "api/views.h"
@@ -60,6 +61,11 @@ std::optional<Response> Router::token_rate_limited(const ApiTokenConfig& token, 
 
 asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transport) {
   const std::string& p = req.path;
+  // Only the routes of the table (api/routes.cpp, the OpenAPI document's) reach a handler.
+  if (RouteLookup route = match_route(req.method, p); route.match != RouteLookup::Match::kFound) {
+    if (route.match == RouteLookup::Match::kWrongMethod) co_return method_not_allowed(route.allow);
+    co_return error_response(404, "Not found");
+  }
   if (p == "/direct_post") {
     if (req.method != "POST") co_return error_response(405, "Use POST");
     co_return co_await direct_post(req, transport);
@@ -209,6 +215,11 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     Response r = json_response(200, render_metrics());
     r.content_type = "text/plain; version=0.0.4";
     co_return r;
+  }
+  if (p == "/openapi.json") {
+    const console::Asset* doc = console::find_asset("openapi.json");
+    if (doc == nullptr) co_return error_response(404, "Not found");
+    co_return asset_response(req, *doc);
   }
   if (p == "/api-specs") {
     if (req.method != "GET") co_return error_response(405, "Use GET");
