@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -34,6 +35,8 @@ namespace {
 constexpr std::string_view kUploadKey = "upload/";
 constexpr size_t kMaxJsonArrayBytes = 64u << 20;  // larger JSON: one object per line
 constexpr size_t kMaxLineBytes = 1u << 20;
+// How long a batch row's key answers for it (a resumed batch's rows past its last checkpoint).
+constexpr int64_t kBatchRowKeyMs = 7LL * 24 * 3600 * 1000;
 constexpr size_t kMaxColumns = 1024;
 
 // A JSON value as a lead field's text (nullopt: null, left out).
@@ -364,8 +367,12 @@ class BatchRun {
       for (auto& [k, v] : fields)
         if (!is_system_param(k) && !trim(v).empty()) req.params.emplace_back(k, std::move(v));
       req.tags.push_back("batch:" + job.id);
-      // Keyed by batch and row: a row sent again after a restart gets its first lead's answer.
+      // Keyed by batch and row: a row sent again when the batch resumes (after a crash, rows
+      // stored past the last checkpoint are) gets its first lead's answer, however long the
+      // server was down — up to a week, as long as the batch's results stay downloadable.
       req.body_hash = sha256_hex(job.id + ":" + std::to_string(row));
+      req.idempotency_key = "batch:" + job.id + ":" + std::to_string(row);
+      req.idempotency_window_ms = kBatchRowKeyMs;
       ++in_flight_;
       asio::co_spawn(ioc_, send(row, std::move(req)), asio::detached);
     }
@@ -437,6 +444,7 @@ class BatchRun {
   // The results file flushed, and the job's record saying how far it is (resume point).
   void checkpoint() {
     std::fflush(results_);
+    ::fsync(::fileno(results_));  // on disk before the record that points past it
     ctx_.job().resume_bytes = std::ftell(results_);
     ctx_.checkpoint();
   }

@@ -18,6 +18,9 @@ struct IntakeRequest {
   FieldList params;
   std::string body_hash;        // SHA-256 of what was sent (A7: identical payloads)
   std::string idempotency_key;  // the Idempotency-Key header, if any (at most 255 bytes)
+  // How long the key is remembered; 0: RequestGuard::kIdempotencyWindowMs (24 h). Never from
+  // HTTP: batches (engine/batches.cpp) key their rows for as long as a batch may resume.
+  int64_t idempotency_window_ms = 0;
   // A lead the engine sends itself (a trigger's "send to another campaign", issue 18): no lp_key
   // (never set from HTTP), and tags for the new lead ("delayed_lead", "from:<lead id>").
   bool internal = false;

@@ -55,7 +55,9 @@ class RequestGuardStage final : public Stage {
     }
     if (!req.idempotency_key.empty()) {
       r.request_keys.emplace_back("i/" + supplier_prefix + sha256_hex(req.idempotency_key),
-                                  RequestGuard::kIdempotencyWindowMs);
+                                  req.idempotency_window_ms > 0
+                                      ? req.idempotency_window_ms
+                                      : RequestGuard::kIdempotencyWindowMs);
     }
     const auto wait_until = r.delivery_deadline() + std::chrono::seconds(5);
     RequestGuard& guard = r.engine.requests;

@@ -10,6 +10,7 @@
 
 #include "app_fixture.h"
 #include "csv_rows.h"
+#include "engine/jobs.h"
 
 namespace pp::testkit {
 namespace {
@@ -250,6 +251,56 @@ TEST_F(Batches, ABatchStoppedWithTheServerResumesAfterItsLastRow) {
   auto stored = stored_rows(id);
   EXPECT_EQ(stored.size(), 60u);
   for (const auto& [row, n] : stored) EXPECT_EQ(n, 1) << row;
+}
+
+// The window a crash leaves: rows stored after the last checkpoint are sent again when the batch
+// resumes. They must get their first lead's answer however long the server was down (here two
+// hours: longer than the 60 s an identical supplier payload is recognised for).
+TEST_F(Batches, RowsPastTheLastCheckpointAreNotSoldAgainAfterALongOutage) {
+  app_.reset();
+  const std::string dir = data_dir_;
+  ManualClock clock(1'790'000'000'000);
+  start(config(1000), dir, &clock);
+  ASSERT_EQ(upload_multipart("crash.csv", csv_rows(30)).status, 201);
+  HttpReply made = create(R"({"filename":"crash.csv","campaign_id":100,"supplier_id":200})");
+  ASSERT_EQ(made.status, 202);
+  const std::string id(parse_object(made.body)["batch_id"].as_string());
+  ASSERT_EQ(wait_done(id)["status"], "completed");
+  const std::string before = admin_get("/admin/batches/" + id + "/results").body;
+  auto first = parse_csv(before);
+  ASSERT_EQ(first.size(), 31u);
+  // As a kill -9 leaves it: the record says "running, 10 rows done" while 30 leads are stored.
+  auto raw = app_->store().get_state("job/" + id);
+  ASSERT_TRUE(raw);
+  auto job = engine::decode_job(*raw);
+  ASSERT_TRUE(job);
+  job->status = engine::JobStatus::kRunning;
+  job->done = 10;
+  job->counts.clear();
+  for (size_t r = 1; r <= 10; ++r)
+    job->add_count(first[r][2] == "ACCEPTED" ? "accepted" : "failed", 1);
+  size_t cut = 0;
+  for (int lines = 0; lines < 11; ++lines) cut = before.find('\n', cut) + 1;
+  job->resume_bytes = int64_t(cut);
+  ASSERT_TRUE(app_->store().put_state("job/" + id, engine::encode_job(*job)).ok());
+  app_->shutdown();
+  app_.reset();
+  clock.advance_ms(2 * 3600 * 1000);
+  start(config(1000), dir, &clock);
+  json::object b = wait_done(id);
+  ASSERT_EQ(b["status"], "completed") << json::serialize(b);
+  EXPECT_EQ(b["rows_done"], 30);
+  EXPECT_EQ(b["rows_accepted"], 27);  // (rows 10, 20 and 30 have no valid email)
+  EXPECT_EQ(b["rows_failed"], 3);
+  auto after = parse_csv(admin_get("/admin/batches/" + id + "/results").body);
+  ASSERT_EQ(after.size(), 31u);
+  for (size_t r = 1; r <= 30; ++r) {
+    EXPECT_EQ(after[r][0], std::to_string(r));
+    EXPECT_EQ(after[r][1], first[r][1]) << "row " << r << ": the first lead's answer";
+  }
+  auto stored = stored_rows(id);
+  EXPECT_EQ(stored.size(), 30u);
+  for (const auto& [row, n] : stored) EXPECT_EQ(n, 1) << row << " stored " << n << " times";
 }
 
 }  // namespace
