@@ -169,6 +169,10 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
       co_return co_await on_report_thread([&] { return admin_batches(req, *token); });
     if (p == "/admin/returns" || p.rfind("/admin/returns/", 0) == 0)
       co_return co_await on_report_thread([&] { return admin_returns(req, *token); });
+    if (p == "/admin/ledger" ||
+        (p.rfind("/admin/clients/", 0) == 0 &&
+         (p.ends_with("/balance") || p.ends_with("/ledger") || p.ends_with("/deposits"))))
+      co_return co_await on_report_thread([&] { return admin_billing(req, *token); });
     if (p == "/admin/alerts")
       co_return co_await on_report_thread([&] { return admin_alerts(req, *token); });
     if (p == "/admin/deliveries" || p.rfind("/admin/deliveries/", 0) == 0)

@@ -91,6 +91,9 @@ class Router {
   Response admin_webhook_action(const Request& req, const ApiTokenConfig& token);
   Response admin_deliveries(const Request& req, const ApiTokenConfig& token);
   Response admin_alerts(const Request& req, const ApiTokenConfig& token);
+  // Prepaid balances (issue 20): /admin/clients/{id}/balance|ledger|deposits (api/billing.cpp).
+  Response admin_billing(const Request& req, const ApiTokenConfig& token);
+  Response ledger_audit();
   // Uploads and batches (api/batches.cpp, issue 19): POST /admin/uploads is streamed to disk.
   static bool is_upload(const Request& head);
   std::optional<StreamStart> open_upload(const Request& head);

@@ -33,6 +33,7 @@ enum class Code : int {
   kBuyerNotConfigured = 1040,   // (per buyer) delivery type incomplete / unsupported
   kBuyerCapReached = 1041,      // (per buyer) a buyer cap or budget is exhausted
   kBuyerCircuitOpen = 1042,     // (per buyer) the buyer keeps failing: its circuit is open
+  kBuyerBalanceLow = 1043,      // (per buyer) its client's prepaid balance cannot cover the lead
 };
 
 constexpr int code_int(Code c) { return static_cast<int>(c); }

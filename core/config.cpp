@@ -20,6 +20,12 @@ std::string_view to_string(Role r) {
   return r == Role::kAdmin ? "admin" : r == Role::kEditor ? "editor" : "read";
 }
 
+std::string_view to_string(BillingConfig::Mode m) {
+  return m == BillingConfig::Mode::kManual     ? "manual"
+         : m == BillingConfig::Mode::kRealtime ? "realtime"
+                                               : "none";
+}
+
 std::string_view to_string(TriggerAction::Type t) {
   switch (t) {
     case TriggerAction::Type::kHttp:
@@ -1858,7 +1864,8 @@ ConfigLoadResult load_config_document(const json::object& root) {
       std::string p = Loader::idx("$.clients", i);
       const json::object* c = L.object(&(*cs)[i], p, true);
       if (!c) continue;
-      L.unknown_keys(*c, p, {"id", "company", "first_name", "last_name", "email", "phone"});
+      L.unknown_keys(*c, p,
+                     {"id", "company", "first_name", "last_name", "email", "phone", "billing"});
       ClientConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.company = L.string(*c, "company", p, true).value_or("");
@@ -1866,6 +1873,40 @@ ConfigLoadResult load_config_document(const json::object& root) {
       cc.last_name = L.string(*c, "last_name", p, false).value_or("");
       cc.email = L.string(*c, "email", p, false).value_or("");
       cc.phone = L.string(*c, "phone", p, false).value_or("");
+      if (const json::object* bo = L.object(c->if_contains("billing"), p + ".billing", false)) {
+        const std::string bp = p + ".billing";
+        L.unknown_keys(*bo, bp,
+                       {"mode", "minimum_balance", "minimum_deposit", "deposit_fee_percent"});
+        const std::string mode = L.string(*bo, "mode", bp, true).value_or("none");
+        if (mode == "none") {
+          cc.billing.mode = BillingConfig::Mode::kNone;
+        } else if (mode == "manual") {
+          cc.billing.mode = BillingConfig::Mode::kManual;
+        } else if (mode == "realtime") {
+          cc.billing.mode = BillingConfig::Mode::kRealtime;
+        } else {
+          L.error(Loader::at(bp, "mode"), "must be none, manual or realtime");
+        }
+        for (auto [key, out] : {std::pair{"minimum_balance", &cc.billing.minimum_balance},
+                                std::pair{"minimum_deposit", &cc.billing.minimum_deposit}}) {
+          if (const json::value* v = bo->if_contains(key)) {
+            if (auto m = L.money(*v, Loader::at(bp, key))) {
+              if (m->units() < 0) L.error(Loader::at(bp, key), "must not be negative");
+              *out = *m;
+            }
+          }
+        }
+        if (const json::value* v = bo->if_contains("deposit_fee_percent")) {
+          // Up to 15%, in hundredths of a percent ("2.9").
+          auto m = L.money(*v, Loader::at(bp, "deposit_fee_percent"));
+          if (m && (m->units() < 0 || m->units() > 15 * Money::kScale ||
+                    m->units() % (Money::kScale / 100) != 0))
+            L.error(Loader::at(bp, "deposit_fee_percent"),
+                    "must be 0 to 15, with at most 2 decimals");
+          else if (m)
+            cc.billing.deposit_fee_bp = m->units() / (Money::kScale / 100);
+        }
+      }
       if (cfg->client_index.count(cc.id))
         L.error(Loader::at(p, "id"), "duplicate client id " + std::to_string(cc.id));
       cfg->client_index[cc.id] = cfg->clients.size();
@@ -2221,6 +2262,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
           bc.name = L.string(*b, "name", bp, false).value_or(client ? client->company : "");
           bc.company_name =
               L.string(*b, "company_name", bp, false).value_or(client ? client->company : bc.name);
+          bc.prepaid = client != nullptr && client->billing.prepaid();
           if (!buyer_ids.insert(bc.id).second)
             L.error(Loader::at(bp, "id"), "duplicate buyer id " + std::to_string(bc.id));
           // SSRF: no buyer call to this machine, private networks or metadata services, unless

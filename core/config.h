@@ -35,10 +35,26 @@ struct AccountConfig {
   std::string currency = "USD";
 };
 
+// How a client pays for the leads its buyers buy (C8, issue 20). none: invoiced, no balance.
+// manual: a prepaid balance the admin credits (POST /admin/clients/{id}/deposits); realtime: the
+// same balance, also funded through the payment provider. Every sale to a prepaid client's buyer
+// is charged to the balance at the moment of sale; a balance that cannot cover a lead is not
+// sold to, and one at or below its minimum pauses the client's buyers until a deposit.
+struct BillingConfig {
+  enum class Mode : uint8_t { kNone, kManual, kRealtime };
+  Mode mode = Mode::kNone;
+  Money minimum_balance;       // at or below it: the client's buyers are paused
+  Money minimum_deposit;       // smallest deposit accepted (0: any)
+  int64_t deposit_fee_bp = 0;  // fee on deposits through the provider, basis points (<= 1500)
+  bool prepaid() const { return mode != Mode::kNone; }
+};
+std::string_view to_string(BillingConfig::Mode m);
+
 struct ClientConfig {
   ClientId id = 0;
   std::string company;
   std::string first_name, last_name, email, phone;
+  BillingConfig billing;
 };
 
 // admin: everything; editor: campaigns, suppliers, buyers, pauses, returns, buyer tests (not
@@ -283,6 +299,7 @@ struct PullConfig {
 struct BuyerConfig {
   BuyerId id = 0;
   ClientId client_id = 0;
+  bool prepaid = false;  // its client's billing has a balance (charged at each sale)
   std::string name;
   std::optional<std::string> nickname;
   DeliveryType type = DeliveryType::kDirectPost;

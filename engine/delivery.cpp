@@ -92,10 +92,36 @@ std::optional<Delivery::BuyerHolds> Delivery::hold_buyer(const BuyerConfig& b, M
     return std::nullopt;
   }
   h.cap = std::move(*cap);
+  if (const BillingConfig* billing = prepaid_billing(b)) {
+    auto held = engine.balances.reserve(b.client_id, amount, billing->minimum_balance);
+    if (!held) {
+      why = {BuyerStatus::kSkipped, code_int(Code::kBuyerBalanceLow),
+             "Balance too low: the client's prepaid balance cannot cover the lead",
+             "skipped: balance too low"};
+      return std::nullopt;
+    }
+    h.balance = std::move(*held);
+  }
   return h;
 }
 
-void Delivery::settle_sale(BuyerHolds& holds, const BuyerOutcome& o) {
+const BillingConfig* Delivery::prepaid_billing(const BuyerConfig& b) const {
+  if (!b.prepaid || lead.test) return nullptr;
+  const ClientConfig* c = snap.config().find_client(b.client_id);
+  return c != nullptr && c->billing.prepaid() ? &c->billing : nullptr;
+}
+
+void Delivery::settle_sale(BuyerHolds& holds, BuyerOutcome& o) {
+  if (holds.balance.active()) {
+    const BillingConfig* billing = prepaid_billing(*campaign.find_buyer(o.buyer_id));
+    bool crossed = false;
+    const Money charged =
+        engine.balances.settle(holds.balance, o.sell_price, billing->minimum_balance, lead.id, now,
+                               extras.postings, crossed);
+    if (charged < o.sell_price) o.sell_price = charged;
+    if (crossed) balances_paused.emplace_back(holds.balance.client(), o.buyer_id);
+    sold_balances.push_back(std::move(holds.balance));  // committed once the lead is stored
+  }
   engine.caps.settle(holds.cap, lead.test ? Money() : o.sell_price, extras.counter_deltas,
                      &caps_reached);
   sold_caps.push_back(std::move(holds.cap));  // committed once the lead is stored

@@ -72,6 +72,8 @@ struct Delivery {
         exchange_payout(run.exchange_payout),
         sold_caps(run.sold_caps),
         caps_reached(run.caps_reached),
+        sold_balances(run.sold_balances),
+        balances_paused(run.balances_paused),
         check_failures(run.buyer_check_failures) {}
 
   EngineState& engine;
@@ -89,6 +91,8 @@ struct Delivery {
   Money& exchange_payout;  // exchange: what the supplier earns (bids after margin of the sales)
   std::vector<CapLedger::Hold>& sold_caps;  // buyers' settled cap holds: committed once stored
   std::vector<CapLedger::Reached>& caps_reached;  // rules the sales fill (cap.reached)
+  std::vector<BalanceLedger::Hold>& sold_balances;
+  std::vector<std::pair<ClientId, BuyerId>>& balances_paused;
   // Buyers whose own checks failed the lead (run_buyer_checks): skipped, "Skipped: <provider>".
   const std::unordered_map<BuyerId, std::string>& check_failures;
 
@@ -97,6 +101,7 @@ struct Delivery {
   struct BuyerHolds {
     std::optional<DedupHold> claim;
     CapLedger::Hold cap;
+    BalanceLedger::Hold balance;  // a prepaid client's buyer (issue 20); inactive otherwise
   };
   struct Refusal {
     BuyerStatus status;
@@ -109,7 +114,12 @@ struct Delivery {
   // A buyer bought the lead: its cap use (test leads use up lead counts but never budget: they
   // are never billed) and its buyer-level duplicate keys are written with the lead; the claim is
   // kept until that write is durable.
-  void settle_sale(BuyerHolds& holds, const BuyerOutcome& o);
+  // A prepaid client's buyer is charged its price from the balance (at most what it held: a
+  // real-time price above the whole balance sells at the balance, and `o.sell_price` says so).
+  void settle_sale(BuyerHolds& holds, BuyerOutcome& o);
+  // The client's billing when its buyers pay from a balance (null otherwise, and for test leads:
+  // never billed).
+  const BillingConfig* prepaid_billing(const BuyerConfig& b) const;
 
   // One request to a buyer. `cookies`: what the buyer's ping answer set (sent with the post).
   boost::asio::awaitable<BuyerCall> call(const buyers::CompiledRequest& req,

@@ -67,7 +67,46 @@ void Engine::observe(const Lead& lead, const DebugLog& debug, bool pings_observe
 }
 
 Engine::Held Engine::held() {
-  return Held{st_.caps.reserved_total(), st_.dedup.in_flight(), st_.requests.in_flight()};
+  return Held{st_.caps.reserved_total(), st_.balances.reserved_total(), st_.dedup.in_flight(),
+              st_.requests.in_flight()};
+}
+
+Engine::DepositResult Engine::deposit(ClientId client, Money amount, Money fee,
+                                      std::string_view kind, std::string_view note) {
+  DepositResult r;
+  auto snap = snapshot();
+  const Config& cfg = snap->config();
+  const ClientConfig* c = cfg.find_client(client);
+  if (c == nullptr) return {404, "Client not found", {}, false};
+  if (!c->billing.prepaid())
+    return {409, "The client's billing mode is none: it has no balance", {}, false};
+  if (amount.units() <= 0) return {400, "amount must be positive", {}, false};
+  if (amount < c->billing.minimum_deposit)
+    return {400,
+            "amount is below the client's minimum deposit (" +
+                c->billing.minimum_deposit.to_string() + ")",
+            {},
+            false};
+  const UnixMs now = st_.clock.now_ms();
+  r.id = "dep_" + thread_id_generator().lead_id(now);
+  BalanceLedger::Deposit d{amount, fee, r.id, std::string(kind), std::string(note.substr(0, 255))};
+  storage::Status st =
+      st_.balances.deposit(client, d, c->billing.minimum_balance, now, [&](bool lifts) {
+        r.resumed = lifts;
+        EventBatch events(cfg, now);
+        if (lifts)
+          for (const CampaignConfig& camp : cfg.campaigns)
+            for (const BuyerConfig& b : camp.buyers)
+              if (b.client_id == client && !b.archived)
+                events.add_buyer(EventType::kBuyerResumed, PauseCause::kBalance, camp.id, b.id);
+        return std::move(events.puts());
+      });
+  if (!st.ok()) {
+    spdlog::error("deposit to client {} not stored: {}", client, st.message);
+    return {503, "Could not store the deposit; retry", {}, false};
+  }
+  spdlog::info("deposit {} to client {}: {}", r.id, client, amount.to_string());
+  return r;
 }
 
 EngineCounters Engine::counters() const {
@@ -326,6 +365,7 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
   // Stored: the sales' cap use is now permanent (before, it was only reserved; a lead that did not
   // store gives it back when its holds go).
   for (auto& h : run.sold_caps) st_.caps.commit(h);
+  for (auto& h : run.sold_balances) st_.balances.commit(h);
   if (run.supplier_hold) st_.caps.commit(*run.supplier_hold);
   st_.stored.fetch_add(1, std::memory_order_relaxed);
   if (lead.status == LeadStatus::kAccepted) st_.accepted.fetch_add(1, std::memory_order_relaxed);
@@ -358,6 +398,13 @@ void Engine::add_lead_events(LeadRun& run, const Config& cfg, UnixMs now) {
       events.add_buyer(EventType::kBuyerPaused, PauseCause::kCapReached, lead.campaign_id, r.id,
                        lead.id);
   }
+  // A prepaid client's balance at or below its minimum: its buyers take no more leads until a
+  // deposit (issue 20).
+  for (const auto& [client, _] : run.balances_paused)
+    for (const CampaignConfig& c : cfg.campaigns)
+      for (const BuyerConfig& b : c.buyers)
+        if (b.client_id == client && !b.archived)
+          events.add_buyer(EventType::kBuyerPaused, PauseCause::kBalance, c.id, b.id, lead.id);
   run.extras.outbox = std::move(events.puts());
 }
 

@@ -111,10 +111,25 @@ class Engine {
   AlertMonitor& alerts() { return st_.alerts; }
   // Request rate limits (server.rate_limits): per supplier here, per API token in the router.
   RateLimiter& rate_limiter() { return st_.limits; }
+  // Prepaid balances (issue 20): what leads hold and what is committed.
+  BalanceLedger& balances() { return st_.balances; }
+  // Credits a prepaid client's balance (a deposit: its postings, and buyer.resumed for each of its
+  // buyers when it lifts the balance above the minimum, in one durable write). `fee` is charged on
+  // top (to the fees account). The deposit's id, or a refusal: 404 no such client, 409 billing
+  // mode none, 400 below the minimum deposit or not positive, 503 not stored.
+  struct DepositResult {
+    int http_status = 201;
+    std::string message;
+    std::string id;
+    bool resumed = false;
+  };
+  DepositResult deposit(ClientId client, Money amount, Money fee, std::string_view kind,
+                        std::string_view note);
   // What leads in flight hold right now: cap units reserved, duplicate keys claimed, requests
   // claimed (all zero when nothing is in flight: nothing leaks).
   struct Held {
     int64_t cap_reserved = 0;
+    int64_t balance_reserved = 0;  // prepaid balances held by leads in flight (issue 20)
     size_t duplicate_claims = 0;
     size_t request_claims = 0;
   };

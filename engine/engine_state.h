@@ -12,6 +12,7 @@
 #include "core/time.h"
 #include "engine/alerts.h"
 #include "engine/auction.h"
+#include "engine/balances.h"
 #include "engine/caps_ledger.h"
 #include "engine/checks.h"
 #include "engine/dedup.h"
@@ -28,11 +29,19 @@ namespace pp::engine {
 
 struct EngineState {
   EngineState(storage::Store& s, const Clock& c, BuyerHealth::Options breaker)
-      : store(s), clock(c), caps(s), dedup(s), requests(s), health(breaker), lists(s) {}
+      : store(s),
+        clock(c),
+        caps(s),
+        balances(s),
+        dedup(s),
+        requests(s),
+        health(breaker),
+        lists(s) {}
 
   storage::Store& store;
   const Clock& clock;
   CapLedger caps;
+  BalanceLedger balances;  // issue 20: prepaid clients
   DedupTable dedup;
   RequestGuard requests;
   PingStore pings;

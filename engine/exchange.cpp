@@ -73,6 +73,14 @@ void Delivery::invite_bidders(AuctionResult& res, AuctionPings& st, std::vector<
              "Cap reached: " + cap_failed};
       }
     }
+    if (e.eligible) {
+      // A prepaid client's buyer whose balance is paused or spent is not asked (issue 20); the
+      // sale holds its price for real.
+      if (const BillingConfig* billing = prepaid_billing(b);
+          billing != nullptr && !engine.balances.can_buy(b.client_id, billing->minimum_balance))
+        e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerBalanceLow),
+             "Balance too low: the client's prepaid balance cannot cover the lead"};
+    }
     if (e.eligible && b.type == DeliveryType::kPingPost && cb->ping) {
       auto share =
           auction_deadline - std::chrono::milliseconds(xc.network_buffer_ms) - SteadyClock::now();

@@ -111,6 +111,7 @@ std::string_view EngineMetrics::outcome_kind(const BuyerOutcome& o, const BuyerD
       if (c == code_int(Code::kBuyerCapReached)) return "skipped_cap";
       if (c == code_int(Code::kBuyerPaused)) return "skipped_paused";
       if (c == code_int(Code::kBuyerCircuitOpen)) return "skipped_circuit_open";
+      if (c == code_int(Code::kBuyerBalanceLow)) return "skipped_balance";
       if (c == code_int(Code::kBuyerTimeout) || c == code_int(Code::kPingTimeout))
         return "skipped_no_time";
       if (c == code_int(Code::kBuyerNotConfigured))

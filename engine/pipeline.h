@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/lead.h"
 #include "engine/auction.h"
+#include "engine/balances.h"
 #include "engine/caps_ledger.h"
 #include "engine/holds.h"
 #include "engine/intake.h"
@@ -85,6 +86,9 @@ struct LeadRun {
   std::optional<CapLedger::Hold> supplier_hold;
   std::vector<DedupHold> buyer_claims;
   std::vector<CapLedger::Hold> sold_caps;
+  std::vector<BalanceLedger::Hold> sold_balances;  // prepaid clients charged: committed once stored
+  // Clients whose balance this lead's sales took to or below their minimum (buyer.paused, balance).
+  std::vector<std::pair<ClientId, BuyerId>> balances_paused;
   // Cap rules this lead's sales fill (cap.reached, issue 18).
   std::vector<CapLedger::Reached> caps_reached;
 

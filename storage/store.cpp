@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -411,6 +412,14 @@ class RocksStore final : public Store {
     lists_ = handles[10];
     outbox_ = handles[11];
     pull_position_ = last_pull_position();
+    {
+      auto seq = read_counter(kLedgerSeq);
+      if (seq.failed()) {
+        error = "cannot read the ledger's position";
+        return false;
+      }
+      ledger_position_ = uint64_t(seq.value.value_or(0));
+    }
     writer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "pp-commit");
       commit_loop();
@@ -459,7 +468,8 @@ class RocksStore final : public Store {
 
   template <class Decode>
   auto read(rocksdb::ColumnFamilyHandle* cf, std::string_view id, Decode decode,
-            bool fill_cache = true) -> Read<typename decltype(decode(std::string_view()))::value_type> {
+            bool fill_cache = true)
+      -> Read<typename decltype(decode(std::string_view()))::value_type> {
     Read<typename decltype(decode(std::string_view()))::value_type> out;
     std::string v;
     rocksdb::ReadOptions ro;
@@ -605,6 +615,81 @@ class RocksStore final : public Store {
       it->Seek("P" + be_bytes(buyer + 1, 8));
     }
     return last;
+  }
+
+  // The ledger: 'G' + account + '\0' + position (8 bytes, big-endian) -> time, amount, kind, ref.
+  static constexpr const char* kLedgerSeq = "ledger/seq";
+  static std::string ledger_key(std::string_view account, uint64_t position) {
+    std::string k = "G";
+    k.append(account);
+    k.push_back('\0');
+    return k + be_bytes(position, 8);
+  }
+  static std::string ledger_value(const Posting& p) {
+    return be_bytes(uint64_t(p.at_ms), 8) + be_bytes(uint64_t(p.amount), 8) + p.kind + '\0' +
+           p.ref + '\0' + p.memo;
+  }
+  static bool sums_to_zero(const std::vector<Posting>& ps) {
+    int64_t sum = 0;
+    for (const auto& p : ps) sum += p.amount;
+    return sum == 0;
+  }
+
+  Status post_ledger(std::vector<Posting> postings, std::vector<OutboxPut> outbox) override {
+    if (!sums_to_zero(postings)) return {Status::Code::kCorrupt, "postings do not sum to zero"};
+    std::promise<Status> written;
+    auto done = written.get_future();
+    Pending p;
+    p.extras.postings = std::move(postings);
+    p.extras.outbox = std::move(outbox);
+    p.done = [&written](Status st) { written.set_value(st); };
+    enqueue(std::move(p));
+    return done.get();
+  }
+
+  Status scan_ledger(std::string_view account, uint64_t before,
+                     const std::function<bool(const LedgerEntry&)>& fn) override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), index_));
+    std::string prefix = "G";
+    if (!account.empty()) {
+      prefix.append(account);
+      prefix.push_back('\0');
+    }
+    std::string v;
+    auto visit = [&](const std::string& key) -> std::optional<Status> {
+      const size_t nul = key.find('\0', 1);
+      if (nul == std::string::npos || key.size() != nul + 9)
+        return Status{Status::Code::kCorrupt, "ledger key of the wrong shape"};
+      auto s = db_->Get(rocksdb::ReadOptions(), index_, key, &v);
+      if (s.IsNotFound()) return std::nullopt;
+      if (!s.ok()) return io(s);
+      if (v.size() < 17) return Status{Status::Code::kCorrupt, "ledger entry too short"};
+      LedgerEntry e;
+      e.position = be_of(std::string_view(key).substr(nul + 1), 8);
+      e.posting.account = key.substr(1, nul - 1);
+      e.posting.at_ms = int64_t(be_of(std::string_view(v).substr(0, 8), 8));
+      e.posting.amount = int64_t(be_of(std::string_view(v).substr(8, 8), 8));
+      const size_t sep = v.find('\0', 16);
+      e.posting.kind = v.substr(16, sep == std::string::npos ? std::string::npos : sep - 16);
+      if (sep != std::string::npos) {
+        const size_t sep2 = v.find('\0', sep + 1);
+        e.posting.ref =
+            v.substr(sep + 1, sep2 == std::string::npos ? std::string::npos : sep2 - sep - 1);
+        if (sep2 != std::string::npos) e.posting.memo = v.substr(sep2 + 1);
+      }
+      if (!fn(e)) return Status{};
+      return std::nullopt;
+    };
+    if (account.empty()) {  // every account, ascending
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next())
+        if (auto st = visit(it->key().ToString())) return *st;
+      return io(it->status());
+    }
+    it->SeekForPrev(before == 0 ? prefix + std::string(8, char(0xff))
+                                : ledger_key(account, before - 1));
+    for (; it->Valid() && it->key().starts_with(prefix); it->Prev())
+      if (auto st = visit(it->key().ToString())) return *st;
+    return io(it->status());
   }
 
   Status scan_pull(BuyerId buyer, uint64_t after,
@@ -1236,6 +1321,11 @@ class RocksStore final : public Store {
         for (const auto& [k, v] : p.state) merged.Put(state_, k, v);
         for (const auto& [k, v] : p.debug_puts) merged.Put(debug_, k, v);
         for (const auto& o : p.extras.outbox) add_delivery(merged, o);
+        for (const Posting& g : p.extras.postings) {
+          merged.Put(index_, ledger_key(g.account, ++ledger_position_), ledger_value(g));
+          counter_sum_[balance_key(g.account)] += g.amount;
+          counter_sum_[kLedgerSeq] += 1;
+        }
         for (BuyerId b : p.extras.pull_buyers) {
           // The next position, in the order writes become visible (this thread writes them all).
           merged.Put(index_, pull_key(b, ++pull_position_), p.key);
@@ -1316,7 +1406,8 @@ class RocksStore final : public Store {
   rocksdb::ColumnFamilyHandle* leads_ = nullptr;
   rocksdb::ColumnFamilyHandle* debug_ = nullptr;
   rocksdb::ColumnFamilyHandle* counters_ = nullptr;
-  uint64_t pull_position_ = 0;  // the last pull position given (commit thread; read at open)
+  uint64_t ledger_position_ = 0;  // the last ledger position given (commit thread; read at open)
+  uint64_t pull_position_ = 0;    // the last pull position given (commit thread; read at open)
   rocksdb::ColumnFamilyHandle* dedup_ = nullptr;
   rocksdb::ColumnFamilyHandle* requests_ = nullptr;
   rocksdb::ColumnFamilyHandle* state_ = nullptr;

@@ -85,6 +85,23 @@ struct OutboxPut {
 OutboxPut outbox_put(const OutboxDelivery& d);
 
 // Everything written atomically with a lead (one WriteBatch, one fsync).
+// A movement of money in the ledger (issue 20, C8): `amount` (1/10,000 of the currency unit,
+// signed) to `account` ("client:<id>" for a prepaid balance, "revenue", "cash", "fees"). The
+// postings of one transaction sum to zero; an account's balance is the sum of its postings.
+struct Posting {
+  std::string account;
+  int64_t amount = 0;
+  std::string kind;  // "sale", "deposit", "fee", "return", "adjustment"
+  std::string ref;   // what caused it: the lead id, the deposit id
+  UnixMs at_ms = 0;
+  std::string memo;  // a person's note (a deposit's), at most 255 bytes
+};
+// A posting as stored, with the position the commit thread gave it (ascending over the ledger).
+struct LedgerEntry {
+  uint64_t position = 0;
+  Posting posting;
+};
+
 struct LeadExtras {
   std::vector<std::pair<std::string, int64_t>> counter_deltas;  // added to cap counters
   std::vector<ExpiringPut> dedup;                               // duplicate-check keys
@@ -96,6 +113,8 @@ struct LeadExtras {
   std::vector<OutboxPut> outbox;  // notifications the lead causes (issue 18)
   // The lead_store buyers that bought the lead: it joins each one's pull queue (issue 19).
   std::vector<BuyerId> pull_buyers;
+  // The money the lead moves (a sale to a prepaid client's buyer: its balance charged).
+  std::vector<Posting> postings;
 };
 
 // One entry of the campaign-and-time lead index (E2): enough to filter without reading the lead.
@@ -306,6 +325,20 @@ class Store {
   // How many leads a buyer's pull queue ever received.
   int64_t pull_total(BuyerId buyer) { return get_counter(pull_counter_key(buyer)); }
   static std::string pull_counter_key(BuyerId buyer) { return "pull/" + std::to_string(buyer); }
+
+  // The ledger (issue 20): postings in their own records ('G' + account + position, in the index
+  // family) and each account's balance as a counter (balance_key), both written in the batch of
+  // what caused them, so after any crash a balance is the sum of its postings. post_ledger writes
+  // postings that belong to no lead (a deposit), with the notifications they cause, through the
+  // commit queue, and returns once durable. The postings must sum to zero (else kCorrupt, nothing
+  // written).
+  virtual Status post_ledger(std::vector<Posting> postings, std::vector<OutboxPut> outbox) = 0;
+  // An account's postings, newest first, strictly before `before` (0: from the newest), until fn
+  // returns false; an empty account: every account's, by account then position.
+  virtual Status scan_ledger(std::string_view account, uint64_t before,
+                             const std::function<bool(const LedgerEntry&)>& fn) = 0;
+  static std::string balance_key(std::string_view account) { return "bal/" + std::string(account); }
+  int64_t balance(std::string_view account) { return get_counter(balance_key(account)); }
 
   // `fill_cache` false: a bulk reader (an export of 10^6 leads) that must not push the lead
   // path's hot blocks out of the block cache (issue 19).

@@ -49,7 +49,7 @@ def free_port():
     return p
 
 
-def config(buyer_a, buyer_b, exchange=False):
+def config(buyer_a, buyer_b, exchange=False, prepaid=False):
     def buyer(bid, port, priority, price, caps=None):
         b = {"id": bid, "client_id": 2 + bid % 2, "type": "direct_post", "priority": priority,
              "price": {"type": "static", "amount": str(price)},
@@ -75,7 +75,8 @@ def config(buyer_a, buyer_b, exchange=False):
         "account": {"name": "crash", "timezone": "UTC"},
         "outbound": {"allow_private_networks": True, "breaker_failures": 0},
         "clients": [{"id": 1, "company": "Supplier"}, {"id": 2, "company": "Buyer A"},
-                    {"id": 3, "company": "Buyer B"}],
+                    dict({"id": 3, "company": "Buyer B"},
+                         **({"billing": {"mode": "manual"}} if prepaid else {}))],
         "api_tokens": [{"name": "admin", "token": ADMIN, "role": "admin"}],
         "campaigns": [dict(campaign_type, **{
             "id": 1, "name": "Crash",
@@ -283,6 +284,31 @@ def check(engine, acked, checked_upto, figures):
     return problems
 
 
+def check_prepaid(engine, deposited, figures):
+    """Buyer B (client 3) prepays: the ledger sums to zero, every balance equals its postings, the
+    balance is never negative, and what it lost is exactly what buyer 21 bought (stats)."""
+    problems = []
+    code, audit = engine.get("/admin/ledger")
+    if code != 200:
+        return [f"ledger audit answered {code}"]
+    if not audit["consistent"] or audit["total"] != 0:
+        figures["ledger_inconsistent"] += 1
+        problems.append(f"ledger: total {audit['total']}, consistent {audit['consistent']}: "
+                        f"{audit['accounts']}")
+    _, bal = engine.get("/admin/clients/3/balance")
+    figures["prepaid_balance"] = bal["balance"]
+    if bal["balance"] < 0:
+        problems.append(f"client 3's balance is negative: {bal['balance']}")
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    _, stats = engine.get(f"/public/stats?start_date={day}&end_date={day}&timezone=UTC")
+    b21 = next(b for b in stats[0]["buyers"] if b["id"] == 21)
+    figures["prepaid_sold"] = b21["leads_accepted"]
+    if round(deposited - bal["balance"], 4) != round(b21["total_sell"], 4):
+        problems.append(f"client 3 charged {deposited - bal['balance']}, buyer 21 sold "
+                        f"{b21['total_sell']}")
+    return problems
+
+
 def main():
     global CAP_LEADS, CAP_BUDGET
     ap = argparse.ArgumentParser()
@@ -295,6 +321,8 @@ def main():
                     help="a ping/post exchange (auction per lead) instead of direct post")
     ap.add_argument("--changes", action="store_true",
                     help="apply configuration changes all along (kill -9 lands amid them)")
+    ap.add_argument("--prepaid", type=float, default=0,
+                    help="buyer 21's client prepays: this deposit, then the ledger is checked")
     a = ap.parse_args()
     CAP_LEADS, CAP_BUDGET = a.cap, str(a.cap * 11)
     rng = random.Random(a.seed)
@@ -309,16 +337,23 @@ def main():
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             wait_port(p, buyers[-1])
         cfg_path = os.path.join(work, "crash.json")
-        json.dump(config(*ports, exchange=a.exchange), open(cfg_path, "w"))
+        json.dump(config(*ports, exchange=a.exchange, prepaid=a.prepaid > 0), open(cfg_path, "w"))
         engine = Engine(a.build, work, cfg_path, os.path.join(work, "data"))
         acked, checked = [], 0
         figures = {"mode": "exchange" if a.exchange else "direct_post", "seed": a.seed, "cycles": 0, "acknowledged": 0, "lost": 0, "changed": 0,
                    "oversold": 0, "cap_overshoot": 0, "ledger_mismatches": 0, "buyer_a_sold": 0,
                    "stored_total": 0, "changes_acknowledged": 0, "changes_lost": 0,
-                   "config_version": 0}
+                   "config_version": 0, "ledger_inconsistent": 0}
         acked_changes = []
         problems = []
         engine.start()
+        if a.prepaid > 0:
+            c = http.client.HTTPConnection("127.0.0.1", engine.port, timeout=30)
+            c.request("POST", "/admin/clients/3/deposits", body=json.dumps({"amount": a.prepaid}),
+                      headers={"Authorization": "Bearer " + ADMIN})
+            r = c.getresponse()
+            if r.status != 201:
+                raise RuntimeError(f"deposit refused: {r.status} {r.read()}")
         for cycle in range(a.cycles):
             stop = threading.Event()
             ts = drive(engine.port, a.rate, stop, acked, seq0=cycle * 100_000_000)
@@ -334,6 +369,9 @@ def main():
             if a.changes:
                 problems += [f"cycle {cycle}: {p}"
                              for p in check_changes(engine, acked_changes, figures)]
+            if a.prepaid > 0:
+                problems += [f"cycle {cycle}: {p}"
+                             for p in check_prepaid(engine, a.prepaid, figures)]
             checked = len(acked)
             figures["cycles"] = cycle + 1
             figures["acknowledged"] = len(acked)

@@ -102,6 +102,7 @@ TEST_F(OpenApi, EveryOperationAnswersAsDocumented) {
   cfg["api_tokens"].as_array().push_back(
       json::parse(R"({"name": "editor", "token": "test-editor-token", "role": "editor"})"));
   cfg["lists"] = json::parse(R"([{"id": 1, "name": "Internal DNC", "kind": "phone"}])");
+  cfg["clients"].as_array()[3].as_object()["billing"] = json::object{{"mode", "manual"}};
   cfg["webhooks"] =
       json::parse(R"([{"id": 1, "url": "http://127.0.0.1:9/hook", "events": ["lead.accepted"]}])");
   // An exchange (pings and posts) and a lead store (the pull API).
@@ -195,6 +196,13 @@ TEST_F(OpenApi, EveryOperationAnswersAsDocumented) {
   call("PUT", "/admin/clients/5", R"({"company":"Spec Co, renamed"})");
   call("PATCH", "/admin/clients/5", R"({"email":"ops@spec.example"})");
   call("DELETE", "/admin/clients/5");
+  call("GET", "/admin/clients/1/balance");
+  call("POST", "/admin/clients/1/deposits", R"({"amount":"10"})");  // billing none: 409
+  call("POST", "/admin/clients/1/deposits", R"({"amount":"x"})");
+  call("POST", "/admin/clients/4/deposits", R"({"amount":"250.50","note":"spec"})");
+  call("GET", "/admin/clients/4/ledger?limit=5");
+  call("GET", "/admin/clients/1/ledger?limit=0");
+  call("GET", "/admin/ledger");
   call("GET", "/admin/campaigns");
   const std::string campaign = call("GET", "/admin/campaigns/100").body;
   call("PUT", "/admin/campaigns/100", campaign);

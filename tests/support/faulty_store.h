@@ -77,6 +77,14 @@ class FaultyStore final : public storage::Store {
                             const std::function<bool(uint64_t, std::string_view)>& fn) override {
     return inner_.scan_pull(buyer, after, fn);
   }
+  storage::Status post_ledger(std::vector<storage::Posting> postings,
+                              std::vector<storage::OutboxPut> outbox) override {
+    return inner_.post_ledger(std::move(postings), std::move(outbox));
+  }
+  storage::Status scan_ledger(std::string_view account, uint64_t before,
+                              const std::function<bool(const storage::LedgerEntry&)>& fn) override {
+    return inner_.scan_ledger(account, before, fn);
+  }
   storage::Status put_config(uint64_t version, std::string_view document, std::string_view change,
                              const std::vector<storage::OutboxPut>& outbox) override {
     return inner_.put_config(version, document, change, outbox);
