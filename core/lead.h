@@ -58,6 +58,9 @@ struct BuyerOutcome {
   std::vector<std::pair<std::string, std::string>> kept;
   // A real-time buyer accepted without a price: sold at the campaign's missing_price (flagged).
   bool price_missing = false;
+  // The prepaid client charged sell_price from its balance at the sale (issue 20; 0: none). A
+  // return credits it back exactly, whatever the client's billing is by then.
+  ClientId charged_client = 0;
 };
 
 struct Lead {

@@ -27,16 +27,19 @@ auto async_save_lead(storage::Store& store, const Lead& lead, const DebugLog& de
 
 template <class Token>
 auto async_update_lead(storage::Store& store, const Lead& lead, std::vector<rollup::Delta> rollups,
-                       std::vector<storage::OutboxPut> outbox, Token&& token) {
+                       std::vector<storage::OutboxPut> outbox,
+                       std::vector<storage::Posting> postings, Token&& token) {
   return boost::asio::async_initiate<Token, void(storage::Status)>(
-      [&store, &lead, rollups = std::move(rollups),
-       outbox = std::move(outbox)](auto handler) mutable {
+      [&store, &lead, rollups = std::move(rollups), outbox = std::move(outbox),
+       postings = std::move(postings)](auto handler) mutable {
         auto ex = boost::asio::get_associated_executor(handler);
         using Handler = decltype(handler);
         auto h = std::make_shared<Handler>(std::move(handler));
-        store.update_lead(lead, std::move(rollups), std::move(outbox), [h, ex](storage::Status st) {
-          boost::asio::post(ex, [h, st = std::move(st)]() mutable { (*h)(std::move(st)); });
-        });
+        store.update_lead(lead, std::move(rollups), std::move(outbox), std::move(postings),
+                          [h, ex](storage::Status st) {
+                            boost::asio::post(
+                                ex, [h, st = std::move(st)]() mutable { (*h)(std::move(st)); });
+                          });
       },
       token);
 }

@@ -90,24 +90,32 @@ storage::Status BalanceLedger::deposit(
   if (d.amount.units() <= 0 || d.fee.units() < 0)
     return {storage::Status::Code::kCorrupt, "a deposit is a positive amount"};
   std::lock_guard serial(deposits_);
-  bool lifts = false;
   {
     std::lock_guard lk(mu_);
-    Account* a = get(client);  // read before the write: the write is then added once
-    if (a == nullptr) return {storage::Status::Code::kIoError, "balance unreadable"};
-    const int64_t before = a->committed - a->settled;
-    lifts = before <= minimum.units() && before + d.amount.units() > minimum.units();
+    if (get(client) == nullptr) return {storage::Status::Code::kIoError, "balance unreadable"};
   }
+  const bool lifts = would_lift(client, d.amount.units(), minimum);
   std::vector<storage::Posting> ps;
   ps.push_back({account(client), d.amount.units(), d.kind, d.ref, now, d.memo});
   ps.push_back({std::string(kCash), -(d.amount.units() + d.fee.units()), d.kind, d.ref, now, {}});
   if (d.fee.units() > 0) ps.push_back({std::string(kFees), d.fee.units(), "fee", d.ref, now, {}});
   storage::Status st =
       store_.post_ledger(std::move(ps), outbox ? outbox(lifts) : std::vector<storage::OutboxPut>{});
-  if (!st.ok()) return st;
-  std::lock_guard lk(mu_);
-  accounts_[client].committed += d.amount.units();
+  if (st.ok()) credited(client, d.amount.units());
   return st;
+}
+
+bool BalanceLedger::would_lift(ClientId client, int64_t amount, Money minimum) {
+  std::lock_guard lk(mu_);
+  Account* a = get(client);  // loaded before the write, which is then added once
+  if (a == nullptr) return false;
+  const int64_t before = a->committed - a->settled;
+  return before <= minimum.units() && before + amount > minimum.units();
+}
+
+void BalanceLedger::credited(ClientId client, int64_t amount) {
+  std::lock_guard lk(mu_);
+  accounts_[client].committed += amount;
 }
 
 BalanceLedger::View BalanceLedger::view(ClientId client) {

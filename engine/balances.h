@@ -83,6 +83,12 @@ class BalanceLedger {
   void commit(Hold& hold);
   void release(Hold& hold);
 
+  // A credit written by the caller (a return: its postings go with the lead's update): whether
+  // `amount` lifts the balance above `minimum` (the caller then writes buyer.resumed with it),
+  // then, once the write is durable, credited() makes the balance count it.
+  bool would_lift(ClientId client, int64_t amount, Money minimum);
+  void credited(ClientId client, int64_t amount);
+
   struct Deposit {
     Money amount;  // credited to the balance
     Money fee;     // charged on top (the provider's fee passed on), to the fees account

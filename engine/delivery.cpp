@@ -119,6 +119,7 @@ void Delivery::settle_sale(BuyerHolds& holds, BuyerOutcome& o) {
         engine.balances.settle(holds.balance, o.sell_price, billing->minimum_balance, lead.id, now,
                                extras.postings, crossed);
     if (charged < o.sell_price) o.sell_price = charged;
+    if (charged.units() > 0) o.charged_client = holds.balance.client();
     if (crossed) balances_paused.emplace_back(holds.balance.client(), o.buyer_id);
     sold_balances.push_back(std::move(holds.balance));  // committed once the lead is stored
   }

@@ -173,9 +173,29 @@ asio::awaitable<Engine::ReturnResult> Engine::return_lead(std::string id, std::s
   EventBatch events(snap->config(), st_.clock.now_ms());
   events.add_lead(EventType::kLeadReturned, *lead);
   if (campaign) add_lead_actions(events, *snap, *campaign, EventType::kLeadReturned, *lead);
+  // A prepaid client gets back exactly what the sale charged (issue 20), in the same write; a
+  // credit that lifts its balance above the minimum resumes its buyers.
+  std::vector<storage::Posting> postings;
+  const ClientId charged = buyer->charged_client;
+  const int64_t credit = charged != 0 ? buyer->sell_price.units() : 0;
+  if (credit > 0) {
+    const UnixMs now = st_.clock.now_ms();
+    postings.push_back({BalanceLedger::account(charged), credit, "return", lead->id, now, {}});
+    postings.push_back(
+        {std::string(BalanceLedger::kRevenue), -credit, "return", lead->id, now, {}});
+    const ClientConfig* client = snap->config().find_client(charged);
+    const Money minimum = client ? client->billing.minimum_balance : Money();
+    if (st_.balances.would_lift(charged, credit, minimum))
+      for (const CampaignConfig& c : snap->config().campaigns)
+        for (const BuyerConfig& b : c.buyers)
+          if (b.client_id == charged && !b.archived)
+            events.add_buyer(EventType::kBuyerResumed, PauseCause::kBalance, c.id, b.id, lead->id);
+  }
   storage::Status st = co_await async_update_lead(st_.store, *lead, return_rollups(*lead, zone),
-                                                  std::move(events.puts()), asio::use_awaitable);
+                                                  std::move(events.puts()), std::move(postings),
+                                                  asio::use_awaitable);
   if (!st.ok()) co_return ReturnResult::kFailed;
+  if (credit > 0) st_.balances.credited(charged, credit);
   spdlog::info("lead {} returned by buyer {}", lead->id, buyer->buyer_id);
   co_return ReturnResult::kDone;
 }

@@ -7,8 +7,8 @@ namespace pp::storage {
 namespace {
 
 // Version 2 adds the buyer outcome's kept values and price_missing flag; version 1 records (round
-// 1) still decode, without them.
-constexpr uint8_t kLeadVersion = 2;
+// 1) still decode, without them. Version 3 adds the prepaid client a sale charged (issue 20).
+constexpr uint8_t kLeadVersion = 3;
 // Version 2 adds the timeline (stages, configuration version) and each buyer's rank.
 constexpr uint8_t kDebugVersion = 3;  // 3: compliance checks (issue 17)
 
@@ -204,6 +204,7 @@ std::string encode_lead(const Lead& l) {
     w.i64(b.exec_time_us);
     w.pairs(b.kept);
     w.b(b.price_missing);
+    w.i64(b.charged_client);
   }
   w.str(l.redirect_url);
   w.i64(l.exec_time_us);
@@ -213,7 +214,7 @@ std::string encode_lead(const Lead& l) {
 std::optional<Lead> decode_lead(std::string_view bytes) {
   Reader r(bytes);
   const uint8_t version = r.u8();
-  if (version != 1 && version != kLeadVersion) return std::nullopt;
+  if (version < 1 || version > kLeadVersion) return std::nullopt;
   Lead l;
   l.id = r.str();
   l.request_uuid = r.str();
@@ -253,6 +254,7 @@ std::optional<Lead> decode_lead(std::string_view bytes) {
       b.kept = r.pairs();
       b.price_missing = r.b();
     }
+    if (version >= 3) b.charged_client = r.i64();
     l.buyers.push_back(std::move(b));
   }
   l.redirect_url = r.str();

@@ -486,10 +486,16 @@ class RocksStore final : public Store {
   }
 
   void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups,
-                   std::vector<OutboxPut> outbox, Done done) override {
+                   std::vector<OutboxPut> outbox, std::vector<Posting> postings,
+                   Done done) override {
+    if (!sums_to_zero(postings)) {
+      done({Status::Code::kCorrupt, "postings do not sum to zero"});
+      return;
+    }
     Pending p{lead.id, encode_lead(lead), {}, {}, std::move(done)};
     p.extras.rollups = std::move(rollups);
     p.extras.outbox = std::move(outbox);
+    p.extras.postings = std::move(postings);
     index_entries(lead, nullptr, p.index, false);
     enqueue(std::move(p));
   }

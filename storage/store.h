@@ -182,12 +182,14 @@ class Store {
   // Rewrites a stored lead (a return, say) and its index entry, with the statistics deltas that
   // go with the change, durably, through the same commit queue; the debug log is left as it is.
   // The lead's id, campaign, creation time and fields must not have changed.
+  // `postings`: the money the change moves (a return credits a prepaid client, issue 20).
   virtual void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups,
-                           std::vector<OutboxPut> outbox, Done done) = 0;
+                           std::vector<OutboxPut> outbox, std::vector<Posting> postings,
+                           Done done) = 0;
   void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups, Done done) {
-    update_lead(lead, std::move(rollups), {}, std::move(done));
+    update_lead(lead, std::move(rollups), {}, {}, std::move(done));
   }
-  void update_lead(const Lead& lead, Done done) { update_lead(lead, {}, {}, std::move(done)); }
+  void update_lead(const Lead& lead, Done done) { update_lead(lead, {}, {}, {}, std::move(done)); }
 
   // Statistics that belong to no lead (supplier pings): written with the next group commit; not
   // waited for, so a crash may lose the last few milliseconds of them.

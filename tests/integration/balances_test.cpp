@@ -155,6 +155,49 @@ TEST_F(Balances, AMinimumBalancePausesWhileMoneyIsLeftAndTestLeadsAreNeverCharge
   EXPECT_EQ(balance()["balance"], 20);
 }
 
+// An approved return credits the client exactly what the sale charged, in the return's write —
+// even when the client's billing changed since (the lead records whom the sale charged).
+TEST_F(Balances, AReturnCreditsWhatTheSaleChargedAndResumes) {
+  start(config());
+  ASSERT_EQ(deposit(2, R"({"amount":"20"})").status, 201);
+  std::vector<std::string> sold;
+  for (int i = 0; i < 2; ++i) {
+    json::object r = parse_object(post_lead(lead(i)).body);
+    ASSERT_EQ(r["status"], "ACCEPTED") << json::serialize(r);
+    sold.emplace_back(r["lead_id"].as_string());
+  }
+  EXPECT_EQ(balance()["paused"], true);
+  auto give_back = [&](const std::string& id) {
+    return http_call(app_->port(), "POST", "/public/lead/return",
+                     R"({"lead_id":")" + id + R"(","reason":"bad phone"})",
+                     {{"Authorization", "Bearer test-admin-token"}});
+  };
+  ASSERT_EQ(give_back(sold[0]).status, 200);
+  EXPECT_EQ(balance()["balance"], 10);
+  EXPECT_EQ(balance()["paused"], false);
+  ASSERT_TRUE(eventually([&] { return events("buyer.resumed").size() == 2; }));  // deposit, return
+  EXPECT_EQ(events("buyer.resumed")[1]["data"].as_object()["lead_id"], json::string_view(sold[0]));
+  EXPECT_NE(give_back(sold[0]).status, 200);  // once
+  EXPECT_EQ(balance()["balance"], 10);
+  // The client leaves prepaid billing; the other sale was charged, so its return is credited.
+  HttpReply patch =
+      http_call(app_->port(), "PATCH", "/admin/clients/2", R"({"billing":{"mode":"none"}})",
+                {{"Authorization", "Bearer test-admin-token"}});
+  ASSERT_EQ(patch.status, 200) << patch.body;
+  ASSERT_EQ(give_back(sold[1]).status, 200);
+  json::object audit = parse_object(admin_get("/admin/ledger").body);
+  EXPECT_EQ(audit["consistent"], true);
+  EXPECT_EQ(audit["total"], 0);
+  for (const auto& acc : audit["accounts"].as_array()) {
+    const json::object& o = acc.as_object();
+    if (o.at("account") == "client:2") EXPECT_EQ(o.at("balance"), 20) << json::serialize(o);
+    if (o.at("account") == "revenue") EXPECT_EQ(o.at("balance"), 0) << json::serialize(o);
+  }
+  json::object ledger = parse_object(admin_get("/admin/clients/2/ledger").body);
+  EXPECT_EQ(ledger["postings"].as_array()[0].as_object()["kind"], "return");
+  EXPECT_EQ(ledger["postings"].as_array()[0].as_object()["ref"], json::string_view(sold[1]));
+}
+
 TEST_F(Balances, DepositsAreCheckedAndScoped) {
   start(config());
   EXPECT_EQ(deposit(3, R"({"amount":"10"})").status, 409);    // billing none: no balance

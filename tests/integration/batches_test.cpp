@@ -89,6 +89,7 @@ class Batches : public AppFixture {
   }
 
   FakeBuyer buyer_, hooks_;
+  ManualClock clock_{1'790'000'000'000};  // (a member: it must outlive the app, reset in TearDown)
 };
 
 TEST_F(Batches, AMultipartCsvRunsEveryRowThroughThePipelineOnce) {
@@ -259,8 +260,7 @@ TEST_F(Batches, ABatchStoppedWithTheServerResumesAfterItsLastRow) {
 TEST_F(Batches, RowsPastTheLastCheckpointAreNotSoldAgainAfterALongOutage) {
   app_.reset();
   const std::string dir = data_dir_;
-  ManualClock clock(1'790'000'000'000);
-  start(config(1000), dir, &clock);
+  start(config(1000), dir, &clock_);
   ASSERT_EQ(upload_multipart("crash.csv", csv_rows(30)).status, 201);
   HttpReply made = create(R"({"filename":"crash.csv","campaign_id":100,"supplier_id":200})");
   ASSERT_EQ(made.status, 202);
@@ -285,8 +285,8 @@ TEST_F(Batches, RowsPastTheLastCheckpointAreNotSoldAgainAfterALongOutage) {
   ASSERT_TRUE(app_->store().put_state("job/" + id, engine::encode_job(*job)).ok());
   app_->shutdown();
   app_.reset();
-  clock.advance_ms(2 * 3600 * 1000);
-  start(config(1000), dir, &clock);
+  clock_.advance_ms(2 * 3600 * 1000);
+  start(config(1000), dir, &clock_);
   json::object b = wait_done(id);
   ASSERT_EQ(b["status"], "completed") << json::serialize(b);
   EXPECT_EQ(b["rows_done"], 30);

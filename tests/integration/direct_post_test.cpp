@@ -415,6 +415,7 @@ TEST_F(DirectPost, FailingBuyerIsThrottledByItsCircuitBreaker) {
   EXPECT_EQ(broken.count("/post"), 5u);
   EXPECT_NE(admin_get("/metrics").body.find("pingpost_buyer_circuit_open{buyer=\"301\"} 0"),
             std::string::npos);
+  app_.reset();  // before the local clock goes: the app reads it until it stops
 }
 
 TEST_F(DirectPost, SandboxBuyerFollowsItsRules) {

@@ -355,6 +355,7 @@ TEST_F(EdgeLimits, SupplierRateLimit) {
   EXPECT_EQ(post("ffffff").status, 429);
   clock.advance_ms(10000);  // and the search below is not rate limited: tokens are separate
   EXPECT_EQ(stored_leads(clock.now_ms()), 4u);  // a, bb, dddd, eeeee
+  app_.reset();  // before the local clock goes: the app reads it until it stops
 }
 
 // Per API token on /public and /metrics: 429 with Retry-After; another token is unaffected.
@@ -372,6 +373,7 @@ TEST_F(EdgeLimits, TokenRateLimit) {
   EXPECT_EQ(admin_get("/public/campaigns", "not-a-token").status, 401);  // auth before limit
   clock.advance_ms(500);
   EXPECT_EQ(admin_get("/public/campaigns").status, 200);
+  app_.reset();  // before the local clock goes: the app reads it until it stops
 }
 
 }  // namespace

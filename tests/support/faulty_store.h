@@ -22,8 +22,10 @@ class FaultyStore final : public storage::Store {
     inner_.save_lead(lead, debug, std::move(extras), std::move(done));
   }
   void update_lead(const Lead& lead, std::vector<rollup::Delta> rollups,
-                   std::vector<storage::OutboxPut> outbox, Done done) override {
-    inner_.update_lead(lead, std::move(rollups), std::move(outbox), std::move(done));
+                   std::vector<storage::OutboxPut> outbox, std::vector<storage::Posting> postings,
+                   Done done) override {
+    inner_.update_lead(lead, std::move(rollups), std::move(outbox), std::move(postings),
+                       std::move(done));
   }
   void add_rollups(std::vector<rollup::Delta> deltas) override {
     inner_.add_rollups(std::move(deltas));

@@ -66,25 +66,39 @@ TEST(Codec, KeptValuesAndPriceFlagRoundTrip) {
 }
 
 // Leads stored by round 1 (version 1: no kept values, no price flag) still read.
-TEST(Codec, VersionOneLeadsStillDecode) {
+TEST(Codec, VersionOneAndTwoLeadsStillDecode) {
   Lead l = sample();
   l.buyers.resize(1);
   l.redirect_url.clear();
   l.exec_time_us = 0;
-  std::string v2 = encode_lead(l);
-  // Version 2 ends with the buyer's kept count and flag (0, 0), then redirect "" and time 0.
-  ASSERT_EQ(v2.substr(v2.size() - 4), std::string(4, '\0'));
-  std::string v1 = v2.substr(0, v2.size() - 4) + std::string(2, '\0');
+  std::string v3 = encode_lead(l);
+  // Version 3 ends with the buyer's kept count, flag and charged client (0, 0, 0), then redirect
+  // "" and time 0; version 2 has no charged client, version 1 neither kept values nor the flag.
+  ASSERT_EQ(v3.substr(v3.size() - 5), std::string(5, '\0'));
+  const std::string prefix = v3.substr(0, v3.size() - 5);
+  std::string v2 = prefix + std::string(4, '\0');
+  v2[0] = 2;
+  std::string v1 = prefix + std::string(2, '\0');
   v1[0] = 1;
-  auto d = decode_lead(v1);
-  ASSERT_TRUE(d);
-  EXPECT_EQ(d->buyers.size(), 1u);
-  EXPECT_EQ(d->buyers[0].error_message, "Rejected by buyer");
-  EXPECT_TRUE(d->buyers[0].kept.empty());
-  // A version-1 record with version-2 fields is corrupt, not misread.
-  std::string wrong = v2;
+  for (const std::string& old : {v1, v2}) {
+    auto d = decode_lead(old);
+    ASSERT_TRUE(d) << int(old[0]);
+    EXPECT_EQ(d->buyers.size(), 1u);
+    EXPECT_EQ(d->buyers[0].error_message, "Rejected by buyer");
+    EXPECT_TRUE(d->buyers[0].kept.empty());
+    EXPECT_EQ(d->buyers[0].charged_client, 0);
+  }
+  // An older version's number on a newer record is corrupt, not misread.
+  std::string wrong = v3;
   wrong[0] = 1;
   EXPECT_FALSE(decode_lead(wrong));
+  wrong[0] = 2;
+  EXPECT_FALSE(decode_lead(wrong));
+  // The charged client (issue 20) round-trips.
+  l.buyers[0].charged_client = 7;
+  auto d = decode_lead(encode_lead(l));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->buyers[0].charged_client, 7);
 }
 
 TEST(Codec, EveryTruncationAndCorruptionIsRejected) {
