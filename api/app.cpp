@@ -117,6 +117,7 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
                          return engine::run_returns(*e, c, dir);
                        });
   app->router_->set_jobs(app->jobs_.get());
+  app->router_->set_payments(app->opts_.payments);
   return app;
 }
 

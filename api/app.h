@@ -13,6 +13,7 @@
 #include "engine/config_service.h"
 #include "engine/engine.h"
 #include "engine/outbox_sender.h"
+#include "engine/payments.h"
 #include "storage/store.h"
 
 namespace pp::api {
@@ -33,6 +34,8 @@ struct AppOptions {
   // Where job results (exports, batch and return results) and uploads are kept. Default:
   // <data_dir>/files.
   std::string files_dir;
+  // The payment provider of realtime billing (engine/payments.h); none: charges answer 501.
+  std::shared_ptr<engine::PaymentProvider> payments;
   // Tests only: wraps the opened store (fault injection). Default: the store as opened.
   std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> wrap_store;
 };

@@ -2,6 +2,8 @@
 //   GET  /admin/clients/{id}/balance   the balance, what leads hold, the billing settings, paused
 //   GET  /admin/clients/{id}/ledger    the client's postings, newest first (?before=&limit=)
 //   POST /admin/clients/{id}/deposits  {"amount": "100.00", "note": "wire 2211"}: a manual credit
+//   POST /admin/clients/{id}/charges   {"amount": "100.00"}: charge the client's payment method
+//                                      through the provider (realtime billing), then credit it
 // Clients are the account's: tokens limited to some campaigns see none of this; deposits are
 // admins'. The ledger is storage's (every movement a posting; a balance the sum of its postings).
 #include <simdjson.h>
@@ -9,6 +11,7 @@
 #include <map>
 
 #include "api/router.h"
+#include "core/ids.h"
 #include "core/json_writer.h"
 #include "core/text.h"
 #include "core/time.h"
@@ -138,7 +141,8 @@ Response Router::admin_billing(const Request& req, const ApiTokenConfig& token) 
     w.end_object();
     return json_response(200, std::move(out));
   }
-  // deposits
+  // deposits and charges
+  const bool charge = seg[2] == "charges";
   if (token.role != Role::kAdmin)
     return error_response(403, "Forbidden: only an admin token credits balances");
   std::string amount_text, note;
@@ -162,15 +166,47 @@ Response Router::admin_billing(const Request& req, const ApiTokenConfig& token) 
     return error_response(400, "amount must be a positive amount like 100.00",
                           {{"amount", "a positive amount, at most 4 decimals"}});
   if (note.size() > 255) return error_response(400, "note is longer than 255 characters");
+  Money fee;
+  std::string kind = "deposit", memo = note.empty() ? token.name : note, once_key;
+  if (charge) {
+    // Realtime billing: the provider charges amount + fee first; only a charge that succeeded
+    // is credited. (The same key for a retried request never charges twice at the provider.)
+    if (payments_ == nullptr) return error_response(501, "No payment provider is configured");
+    if (c->billing.mode != BillingConfig::Mode::kRealtime)
+      return error_response(409, "The client's billing mode is not realtime");
+    if (*amount < c->billing.minimum_deposit)
+      return error_response(400, "amount is below the client's minimum deposit (" +
+                                     c->billing.minimum_deposit.to_string() + ")");
+    fee = amount->percent_bp(c->billing.deposit_fee_bp);
+    engine::ChargeRequest cr;
+    cr.client = c->id;
+    cr.amount = *amount;
+    cr.fee = fee;
+    std::string key(trim(req.header("Idempotency-Key")));
+    if (key.size() > 255) return error_response(400, "Idempotency-Key is longer than 255 bytes");
+    cr.idempotency_key = key.empty()
+                             ? "chg_" + thread_id_generator().lead_id(engine_.clock().now_ms())
+                             : "client-" + std::to_string(c->id) + ":" + key;
+    once_key = cr.idempotency_key;
+    cr.description = "Balance top-up, client " + std::to_string(c->id);
+    engine::ChargeResult res = payments_->charge(cr);
+    if (res.status == engine::ChargeResult::Status::kDeclined)
+      return error_response(402, "The payment method was declined: " + res.message);
+    if (res.status != engine::ChargeResult::Status::kSucceeded)
+      return error_response(502, "The payment provider failed: " + res.message);
+    kind = "charge";
+    memo = std::string(payments_->name()) + " " + res.provider_ref;
+  }
   engine::Engine::DepositResult r =
-      engine_.deposit(c->id, *amount, Money(), "deposit", note.empty() ? token.name : note);
-  if (r.http_status != 201) return error_response(r.http_status, r.message);
+      engine_.deposit(c->id, *amount, fee, kind, memo, charge ? once_key : std::string_view());
+  if (r.http_status != 201 && r.http_status != 200) return error_response(r.http_status, r.message);
   std::string out;
   JsonWriter w(out);
-  w.begin_object().kv("id", r.id).key("amount").value(*amount).kv("resumed", r.resumed);
+  w.begin_object().kv("id", r.id).key("amount").value(*amount).key("fee").value(fee);
+  w.kv("resumed", r.resumed);
   write_balance(w, *c, engine_.balances().view(c->id));
   w.end_object();
-  return json_response(201, std::move(out));
+  return json_response(r.http_status, std::move(out));
 }
 
 }  // namespace pp::api

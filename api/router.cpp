@@ -171,7 +171,8 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
       co_return co_await on_report_thread([&] { return admin_returns(req, *token); });
     if (p == "/admin/ledger" ||
         (p.rfind("/admin/clients/", 0) == 0 &&
-         (p.ends_with("/balance") || p.ends_with("/ledger") || p.ends_with("/deposits"))))
+         (p.ends_with("/balance") || p.ends_with("/ledger") || p.ends_with("/deposits") ||
+          p.ends_with("/charges"))))
       co_return co_await on_report_thread([&] { return admin_billing(req, *token); });
     if (p == "/admin/alerts")
       co_return co_await on_report_thread([&] { return admin_alerts(req, *token); });

@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/jobs.h"
 #include "engine/outbox_sender.h"
+#include "engine/payments.h"
 
 namespace boost::asio {
 class thread_pool;
@@ -35,6 +36,8 @@ class Router {
   void set_alerts(engine::AlertRunner* alerts) { alerts_ = alerts; }
   // Long jobs (issue 19): exports, batches, bulk returns.
   void set_jobs(engine::JobRunner* jobs) { jobs_ = jobs; }
+  // Realtime billing's provider (issue 20); null: POST .../charges answers 501.
+  void set_payments(std::shared_ptr<engine::PaymentProvider> p) { payments_ = std::move(p); }
 
   // `transport` is the calling I/O thread's outbound client.
   boost::asio::awaitable<Response> handle(Request req, buyers::Transport& transport);
@@ -115,6 +118,7 @@ class Router {
   engine::OutboxSender* outbox_ = nullptr;
   engine::AlertRunner* alerts_ = nullptr;
   engine::JobRunner* jobs_ = nullptr;
+  std::shared_ptr<engine::PaymentProvider> payments_;
   TokenUsage tokens_;
   std::unique_ptr<boost::asio::thread_pool> reports_;
   std::atomic<uint64_t> sandbox_seq_{0};

@@ -43,6 +43,7 @@ constexpr RouteSpec kRoutes[] = {
     {"GET", "/admin/clients/{client_id}/balance"},
     {"GET", "/admin/clients/{client_id}/ledger"},
     {"POST", "/admin/clients/{client_id}/deposits"},
+    {"POST", "/admin/clients/{client_id}/charges"},
     {"GET", "/admin/ledger"},
     {"GET", "/admin/campaigns"},
     {"POST", "/admin/campaigns"},

@@ -86,10 +86,17 @@ void BalanceLedger::release(Hold& hold) {
 
 storage::Status BalanceLedger::deposit(
     ClientId client, const Deposit& d, Money minimum, UnixMs now,
-    const std::function<std::vector<storage::OutboxPut>(bool lifts)>& outbox) {
+    const std::function<std::vector<storage::OutboxPut>(bool lifts)>& outbox,
+    std::string* repeated) {
   if (d.amount.units() <= 0 || d.fee.units() < 0)
     return {storage::Status::Code::kCorrupt, "a deposit is a positive amount"};
   std::lock_guard serial(deposits_);
+  if (!d.once_key.empty()) {
+    if (auto earlier = store_.get_state(d.once_key)) {
+      if (repeated) *repeated = *earlier;
+      return {};
+    }
+  }
   {
     std::lock_guard lk(mu_);
     if (get(client) == nullptr) return {storage::Status::Code::kIoError, "balance unreadable"};
@@ -99,8 +106,10 @@ storage::Status BalanceLedger::deposit(
   ps.push_back({account(client), d.amount.units(), d.kind, d.ref, now, d.memo});
   ps.push_back({std::string(kCash), -(d.amount.units() + d.fee.units()), d.kind, d.ref, now, {}});
   if (d.fee.units() > 0) ps.push_back({std::string(kFees), d.fee.units(), "fee", d.ref, now, {}});
-  storage::Status st =
-      store_.post_ledger(std::move(ps), outbox ? outbox(lifts) : std::vector<storage::OutboxPut>{});
+  std::vector<std::pair<std::string, std::string>> state;
+  if (!d.once_key.empty()) state.emplace_back(d.once_key, d.ref);
+  storage::Status st = store_.post_ledger(
+      std::move(ps), outbox ? outbox(lifts) : std::vector<storage::OutboxPut>{}, std::move(state));
   if (st.ok()) credited(client, d.amount.units());
   return st;
 }

@@ -95,12 +95,16 @@ class BalanceLedger {
     std::string ref;
     std::string kind = "deposit";
     std::string memo;
+    // A setting key written with the deposit (its value: ref); a deposit whose key is already
+    // stored is not credited again (`repeated` then names the earlier ref).
+    std::string once_key;
   };
   // Credits a balance (durably, with `outbox` in the same write: buyer.resumed when it lifts the
   // balance above `minimum`, which `lifts` tells the caller first so it can build them). Deposits
   // are serialized among themselves. kCorrupt for an amount that is not positive.
   storage::Status deposit(ClientId client, const Deposit& d, Money minimum, UnixMs now,
-                          const std::function<std::vector<storage::OutboxPut>(bool lifts)>& outbox);
+                          const std::function<std::vector<storage::OutboxPut>(bool lifts)>& outbox,
+                          std::string* repeated = nullptr);
 
   struct View {
     int64_t balance = 0;   // committed: the sum of the postings

@@ -72,7 +72,8 @@ Engine::Held Engine::held() {
 }
 
 Engine::DepositResult Engine::deposit(ClientId client, Money amount, Money fee,
-                                      std::string_view kind, std::string_view note) {
+                                      std::string_view kind, std::string_view note,
+                                      std::string_view once_key) {
   DepositResult r;
   auto snap = snapshot();
   const Config& cfg = snap->config();
@@ -89,9 +90,16 @@ Engine::DepositResult Engine::deposit(ClientId client, Money amount, Money fee,
             false};
   const UnixMs now = st_.clock.now_ms();
   r.id = "dep_" + thread_id_generator().lead_id(now);
-  BalanceLedger::Deposit d{amount, fee, r.id, std::string(kind), std::string(note.substr(0, 255))};
-  storage::Status st =
-      st_.balances.deposit(client, d, c->billing.minimum_balance, now, [&](bool lifts) {
+  BalanceLedger::Deposit d{amount,
+                           fee,
+                           r.id,
+                           std::string(kind),
+                           std::string(note.substr(0, 255)),
+                           once_key.empty() ? std::string() : "charge/" + std::string(once_key)};
+  std::string repeated;
+  storage::Status st = st_.balances.deposit(
+      client, d, c->billing.minimum_balance, now,
+      [&](bool lifts) {
         r.resumed = lifts;
         EventBatch events(cfg, now);
         if (lifts)
@@ -100,7 +108,9 @@ Engine::DepositResult Engine::deposit(ClientId client, Money amount, Money fee,
               if (b.client_id == client && !b.archived)
                 events.add_buyer(EventType::kBuyerResumed, PauseCause::kBalance, camp.id, b.id);
         return std::move(events.puts());
-      });
+      },
+      &repeated);
+  if (st.ok() && !repeated.empty()) return {200, "Already credited", repeated, false};
   if (!st.ok()) {
     spdlog::error("deposit to client {} not stored: {}", client, st.message);
     return {503, "Could not store the deposit; retry", {}, false};

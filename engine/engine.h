@@ -123,8 +123,10 @@ class Engine {
     std::string id;
     bool resumed = false;
   };
+  // `once_key` (a charge's idempotency key): a deposit made before under the same key is not
+  // credited again; its id comes back with 200.
   DepositResult deposit(ClientId client, Money amount, Money fee, std::string_view kind,
-                        std::string_view note);
+                        std::string_view note, std::string_view once_key = {});
   // What leads in flight hold right now: cap units reserved, duplicate keys claimed, requests
   // claimed (all zero when nothing is in flight: nothing leaks).
   struct Held {

@@ -641,13 +641,15 @@ class RocksStore final : public Store {
     return sum == 0;
   }
 
-  Status post_ledger(std::vector<Posting> postings, std::vector<OutboxPut> outbox) override {
+  Status post_ledger(std::vector<Posting> postings, std::vector<OutboxPut> outbox,
+                     std::vector<std::pair<std::string, std::string>> state) override {
     if (!sums_to_zero(postings)) return {Status::Code::kCorrupt, "postings do not sum to zero"};
     std::promise<Status> written;
     auto done = written.get_future();
     Pending p;
     p.extras.postings = std::move(postings);
     p.extras.outbox = std::move(outbox);
+    p.state = std::move(state);
     p.done = [&written](Status st) { written.set_value(st); };
     enqueue(std::move(p));
     return done.get();

@@ -334,7 +334,9 @@ class Store {
   // postings that belong to no lead (a deposit), with the notifications they cause, through the
   // commit queue, and returns once durable. The postings must sum to zero (else kCorrupt, nothing
   // written).
-  virtual Status post_ledger(std::vector<Posting> postings, std::vector<OutboxPut> outbox) = 0;
+  // `state`: settings written in the same batch (a charge's idempotency record).
+  virtual Status post_ledger(std::vector<Posting> postings, std::vector<OutboxPut> outbox,
+                             std::vector<std::pair<std::string, std::string>> state) = 0;
   // An account's postings, newest first, strictly before `before` (0: from the newest), until fn
   // returns false; an empty account: every account's, by account then position.
   virtual Status scan_ledger(std::string_view account, uint64_t before,

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "app_fixture.h"
+#include "fake_payments.h"
 
 namespace pp::testkit {
 namespace {
@@ -198,6 +199,58 @@ TEST_F(Balances, AReturnCreditsWhatTheSaleChargedAndResumes) {
   EXPECT_EQ(ledger["postings"].as_array()[0].as_object()["ref"], json::string_view(sold[1]));
 }
 
+// Realtime billing: the provider charges amount + the client's fee; only a charge that succeeded
+// is credited (amount to the balance, fee to the fees account); a declined card or a provider
+// that fails credits nothing; the same Idempotency-Key never charges twice.
+TEST_F(Balances, ChargesGoThroughTheProviderWithTheFee) {
+  json::object cfg = config();
+  cfg["clients"].as_array()[1].as_object()["billing"] =
+      json::object{{"mode", "realtime"}, {"minimum_deposit", "50"}, {"deposit_fee_percent", "3"}};
+  auto payments = std::make_shared<FakePayments>(Money::from_whole(500));
+  start(cfg, {}, nullptr, {}, payments);
+  auto charge = [&](const std::string& body, const std::string& key = "") {
+    std::vector<std::pair<std::string, std::string>> h = {
+        {"Authorization", "Bearer test-admin-token"}};
+    if (!key.empty()) h.emplace_back("Idempotency-Key", key);
+    return http_call(app_->port(), "POST", "/admin/clients/2/charges", body, h);
+  };
+  HttpReply r = charge(R"({"amount":"100"})", "top-up-1");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(parse_object(r.body)["fee"], 3);
+  EXPECT_EQ(payments->charged, Money::from_whole(103));
+  EXPECT_EQ(balance()["balance"], 100);
+  // The same key again (a retried request): the provider returns its same charge, and pingpost
+  // does not credit it twice (the key is stored with the deposit).
+  const std::string first(parse_object(r.body)["id"].as_string());
+  HttpReply again = charge(R"({"amount":"100"})", "top-up-1");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(parse_object(again.body)["id"], json::string_view(first));
+  EXPECT_EQ(payments->charged, Money::from_whole(103));
+  EXPECT_EQ(balance()["balance"], 100);
+  EXPECT_EQ(charge(R"({"amount":"600"})").status, 402);  // over the card's limit: declined
+  payments->down = true;
+  EXPECT_EQ(charge(R"({"amount":"60"})").status, 502);
+  payments->down = false;
+  EXPECT_EQ(charge(R"({"amount":"49"})").status, 400);  // below the minimum deposit
+  EXPECT_EQ(payments->charged, Money::from_whole(103));
+  EXPECT_EQ(balance()["balance"], 100);
+  json::object audit = parse_object(admin_get("/admin/ledger").body);
+  EXPECT_EQ(audit["consistent"], true);
+  for (const auto& acc : audit["accounts"].as_array()) {
+    const json::object& o = acc.as_object();
+    if (o.at("account") == "fees") EXPECT_EQ(o.at("balance"), 3);
+    if (o.at("account") == "cash") EXPECT_EQ(o.at("balance"), -103);
+  }
+  json::object ledger = parse_object(admin_get("/admin/clients/2/ledger").body);
+  EXPECT_EQ(ledger["postings"].as_array()[0].as_object()["kind"], "charge");
+  EXPECT_EQ(ledger["postings"].as_array()[0].as_object()["memo"], "fake ch_1");
+  // A manual-billing client cannot be charged through the provider.
+  HttpReply manual =
+      http_call(app_->port(), "POST", "/admin/clients/3/charges", R"({"amount":"100"})",
+                {{"Authorization", "Bearer test-admin-token"}});
+  EXPECT_EQ(manual.status, 409) << manual.body;
+}
+
 TEST_F(Balances, DepositsAreCheckedAndScoped) {
   start(config());
   EXPECT_EQ(deposit(3, R"({"amount":"10"})").status, 409);    // billing none: no balance
@@ -221,6 +274,11 @@ TEST_F(Balances, DepositsAreCheckedAndScoped) {
   json::object none = balance(3);
   EXPECT_EQ(none["billing_mode"], "none");
   EXPECT_EQ(none["paused"], false);
+  // No payment provider configured: charges are not possible.
+  EXPECT_EQ(http_call(app_->port(), "POST", "/admin/clients/2/charges", R"({"amount":"10"})",
+                      {{"Authorization", "Bearer test-admin-token"}})
+                .status,
+            501);
 }
 
 }  // namespace

@@ -201,6 +201,7 @@ TEST_F(OpenApi, EveryOperationAnswersAsDocumented) {
   call("POST", "/admin/clients/1/deposits", R"({"amount":"x"})");
   call("POST", "/admin/clients/4/deposits", R"({"amount":"250.50","note":"spec"})");
   call("GET", "/admin/clients/4/ledger?limit=5");
+  call("POST", "/admin/clients/4/charges", R"({"amount":"10"})");  // no provider here: 501
   call("GET", "/admin/clients/1/ledger?limit=0");
   call("GET", "/admin/ledger");
   call("GET", "/admin/campaigns");

@@ -137,7 +137,8 @@ class AppFixture : public ::testing::Test {
   void start(const boost::json::object& cfg, const std::string& data_dir = {},
              const Clock* clock = nullptr,
              std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)>
-                 wrap_store = {}) {
+                 wrap_store = {},
+             std::shared_ptr<engine::PaymentProvider> payments = nullptr) {
     data_dir_ = data_dir.empty() ? temp_dir("it") : data_dir;
     api::AppOptions o;
     o.config_text = boost::json::serialize(cfg);
@@ -147,6 +148,7 @@ class AppFixture : public ::testing::Test {
     o.extra_ca_file = cert_dir() + "/ca.pem";
     o.clock = clock;
     o.wrap_store = std::move(wrap_store);
+    o.payments = std::move(payments);
     std::vector<std::string> errors;
     app_ = api::App::create(o, errors);
     ASSERT_TRUE(app_) << (errors.empty() ? "?" : errors[0]);

@@ -80,8 +80,9 @@ class FaultyStore final : public storage::Store {
     return inner_.scan_pull(buyer, after, fn);
   }
   storage::Status post_ledger(std::vector<storage::Posting> postings,
-                              std::vector<storage::OutboxPut> outbox) override {
-    return inner_.post_ledger(std::move(postings), std::move(outbox));
+                              std::vector<storage::OutboxPut> outbox,
+                              std::vector<std::pair<std::string, std::string>> state) override {
+    return inner_.post_ledger(std::move(postings), std::move(outbox), std::move(state));
   }
   storage::Status scan_ledger(std::string_view account, uint64_t before,
                               const std::function<bool(const storage::LedgerEntry&)>& fn) override {

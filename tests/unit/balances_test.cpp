@@ -182,7 +182,7 @@ TEST_F(BalanceTest, ABalanceAfterARestartIsTheSumOfItsPostings) {
                   .ok());
   EXPECT_EQ(total, 0);
   // Unbalanced postings are refused whole.
-  EXPECT_FALSE(store_->post_ledger({{"client:7", 5, "adjustment", "x", 1, ""}}, {}).ok());
+  EXPECT_FALSE(store_->post_ledger({{"client:7", 5, "adjustment", "x", 1, ""}}, {}, {}).ok());
   EXPECT_EQ(store_->balance("client:7"), 60 * Money::kScale);
   // Deposits must be positive.
   BalanceLedger::Deposit bad{Money(), Money(), "d", "deposit", ""};
