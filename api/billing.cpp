@@ -174,9 +174,9 @@ Response Router::admin_billing(const Request& req, const ApiTokenConfig& token) 
     if (payments_ == nullptr) return error_response(501, "No payment provider is configured");
     if (c->billing.mode != BillingConfig::Mode::kRealtime)
       return error_response(409, "The client's billing mode is not realtime");
-    if (*amount < c->billing.minimum_deposit)
-      return error_response(400, "amount is below the client's minimum deposit (" +
-                                     c->billing.minimum_deposit.to_string() + ")");
+    // What a deposit would refuse, before the card is charged.
+    if (auto refused = engine::Engine::refuse_deposit(snap->config(), c->id, *amount))
+      return error_response(refused->http_status, refused->message);
     fee = amount->percent_bp(c->billing.deposit_fee_bp);
     engine::ChargeRequest cr;
     cr.client = c->id;

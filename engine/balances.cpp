@@ -97,11 +97,8 @@ storage::Status BalanceLedger::deposit(
       return {};
     }
   }
-  {
-    std::lock_guard lk(mu_);
-    if (get(client) == nullptr) return {storage::Status::Code::kIoError, "balance unreadable"};
-  }
-  const bool lifts = would_lift(client, d.amount.units(), minimum);
+  const std::optional<bool> lifts = would_lift(client, d.amount.units(), minimum);
+  if (!lifts) return {storage::Status::Code::kIoError, "balance unreadable"};
   std::vector<storage::Posting> ps;
   ps.push_back({account(client), d.amount.units(), d.kind, d.ref, now, d.memo});
   ps.push_back({std::string(kCash), -(d.amount.units() + d.fee.units()), d.kind, d.ref, now, {}});
@@ -109,22 +106,23 @@ storage::Status BalanceLedger::deposit(
   std::vector<std::pair<std::string, std::string>> state;
   if (!d.once_key.empty()) state.emplace_back(d.once_key, d.ref);
   storage::Status st = store_.post_ledger(
-      std::move(ps), outbox ? outbox(lifts) : std::vector<storage::OutboxPut>{}, std::move(state));
+      std::move(ps), outbox ? outbox(*lifts) : std::vector<storage::OutboxPut>{}, std::move(state));
   if (st.ok()) credited(client, d.amount.units());
   return st;
 }
 
-bool BalanceLedger::would_lift(ClientId client, int64_t amount, Money minimum) {
+std::optional<bool> BalanceLedger::would_lift(ClientId client, int64_t amount, Money minimum) {
   std::lock_guard lk(mu_);
   Account* a = get(client);  // loaded before the write, which is then added once
-  if (a == nullptr) return false;
+  if (a == nullptr) return std::nullopt;
   const int64_t before = a->committed - a->settled;
   return before <= minimum.units() && before + amount > minimum.units();
 }
 
 void BalanceLedger::credited(ClientId client, int64_t amount) {
   std::lock_guard lk(mu_);
-  accounts_[client].committed += amount;
+  // An account not loaded (its read failed) is read whole later, the credit included.
+  if (auto it = accounts_.find(client); it != accounts_.end()) it->second.committed += amount;
 }
 
 BalanceLedger::View BalanceLedger::view(ClientId client) {

@@ -86,7 +86,8 @@ class BalanceLedger {
   // A credit written by the caller (a return: its postings go with the lead's update): whether
   // `amount` lifts the balance above `minimum` (the caller then writes buyer.resumed with it),
   // then, once the write is durable, credited() makes the balance count it.
-  bool would_lift(ClientId client, int64_t amount, Money minimum);
+  // nullopt: the balance cannot be read (nothing is loaded; a later read includes the credit).
+  std::optional<bool> would_lift(ClientId client, int64_t amount, Money minimum);
   void credited(ClientId client, int64_t amount);
 
   struct Deposit {

@@ -95,12 +95,12 @@ std::optional<Delivery::BuyerHolds> Delivery::hold_buyer(const BuyerConfig& b, M
   if (const BillingConfig* billing = prepaid_billing(b)) {
     auto held = engine.balances.reserve(b.client_id, amount, billing->minimum_balance);
     if (!held) {
-      why = {BuyerStatus::kSkipped, code_int(Code::kBuyerBalanceLow),
-             "Balance too low: the client's prepaid balance cannot cover the lead",
+      why = {BuyerStatus::kSkipped, code_int(Code::kBuyerBalanceLow), std::string(kBalanceTooLow),
              "skipped: balance too low"};
       return std::nullopt;
     }
     h.balance = std::move(*held);
+    h.billing = billing;
   }
   return h;
 }
@@ -113,14 +113,13 @@ const BillingConfig* Delivery::prepaid_billing(const BuyerConfig& b) const {
 
 void Delivery::settle_sale(BuyerHolds& holds, BuyerOutcome& o) {
   if (holds.balance.active()) {
-    const BillingConfig* billing = prepaid_billing(*campaign.find_buyer(o.buyer_id));
     bool crossed = false;
     const Money charged =
-        engine.balances.settle(holds.balance, o.sell_price, billing->minimum_balance, lead.id, now,
-                               extras.postings, crossed);
+        engine.balances.settle(holds.balance, o.sell_price, holds.billing->minimum_balance, lead.id,
+                               now, extras.postings, crossed);
     if (charged < o.sell_price) o.sell_price = charged;
     if (charged.units() > 0) o.charged_client = holds.balance.client();
-    if (crossed) balances_paused.emplace_back(holds.balance.client(), o.buyer_id);
+    if (crossed) balances_paused.push_back(holds.balance.client());
     sold_balances.push_back(std::move(holds.balance));  // committed once the lead is stored
   }
   engine.caps.settle(holds.cap, lead.test ? Money() : o.sell_price, extras.counter_deltas,

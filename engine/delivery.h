@@ -92,7 +92,7 @@ struct Delivery {
   std::vector<CapLedger::Hold>& sold_caps;  // buyers' settled cap holds: committed once stored
   std::vector<CapLedger::Reached>& caps_reached;  // rules the sales fill (cap.reached)
   std::vector<BalanceLedger::Hold>& sold_balances;
-  std::vector<std::pair<ClientId, BuyerId>>& balances_paused;
+  std::vector<ClientId>& balances_paused;
   // Buyers whose own checks failed the lead (run_buyer_checks): skipped, "Skipped: <provider>".
   const std::unordered_map<BuyerId, std::string>& check_failures;
 
@@ -102,6 +102,7 @@ struct Delivery {
     std::optional<DedupHold> claim;
     CapLedger::Hold cap;
     BalanceLedger::Hold balance;  // a prepaid client's buyer (issue 20); inactive otherwise
+    const BillingConfig* billing = nullptr;  // that client's billing (the lead's snapshot)
   };
   struct Refusal {
     BuyerStatus status;
@@ -117,6 +118,8 @@ struct Delivery {
   // A prepaid client's buyer is charged its price from the balance (at most what it held: a
   // real-time price above the whole balance sells at the balance, and `o.sell_price` says so).
   void settle_sale(BuyerHolds& holds, BuyerOutcome& o);
+  static constexpr std::string_view kBalanceTooLow =
+      "Balance too low: the client's prepaid balance cannot cover the lead";
   // The client's billing when its buyers pay from a balance (null otherwise, and for test leads:
   // never billed).
   const BillingConfig* prepaid_billing(const BuyerConfig& b) const;

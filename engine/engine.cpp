@@ -71,23 +71,30 @@ Engine::Held Engine::held() {
               st_.requests.in_flight()};
 }
 
+std::optional<Engine::DepositResult> Engine::refuse_deposit(const Config& cfg, ClientId client,
+                                                            Money amount) {
+  const ClientConfig* c = cfg.find_client(client);
+  if (c == nullptr) return DepositResult{404, "Client not found", {}, false};
+  if (!c->billing.prepaid())
+    return DepositResult{409, "The client's billing mode is none: it has no balance", {}, false};
+  if (amount.units() <= 0) return DepositResult{400, "amount must be positive", {}, false};
+  if (amount < c->billing.minimum_deposit)
+    return DepositResult{400,
+                         "amount is below the client's minimum deposit (" +
+                             c->billing.minimum_deposit.to_string() + ")",
+                         {},
+                         false};
+  return std::nullopt;
+}
+
 Engine::DepositResult Engine::deposit(ClientId client, Money amount, Money fee,
                                       std::string_view kind, std::string_view note,
                                       std::string_view once_key) {
-  DepositResult r;
   auto snap = snapshot();
   const Config& cfg = snap->config();
-  const ClientConfig* c = cfg.find_client(client);
-  if (c == nullptr) return {404, "Client not found", {}, false};
-  if (!c->billing.prepaid())
-    return {409, "The client's billing mode is none: it has no balance", {}, false};
-  if (amount.units() <= 0) return {400, "amount must be positive", {}, false};
-  if (amount < c->billing.minimum_deposit)
-    return {400,
-            "amount is below the client's minimum deposit (" +
-                c->billing.minimum_deposit.to_string() + ")",
-            {},
-            false};
+  if (auto refused = refuse_deposit(cfg, client, amount)) return *refused;
+  const ClientConfig* c = cfg.find_client(client);  // (there, and prepaid: refuse_deposit says)
+  DepositResult r;
   const UnixMs now = st_.clock.now_ms();
   r.id = "dep_" + thread_id_generator().lead_id(now);
   BalanceLedger::Deposit d{amount,
@@ -102,11 +109,7 @@ Engine::DepositResult Engine::deposit(ClientId client, Money amount, Money fee,
       [&](bool lifts) {
         r.resumed = lifts;
         EventBatch events(cfg, now);
-        if (lifts)
-          for (const CampaignConfig& camp : cfg.campaigns)
-            for (const BuyerConfig& b : camp.buyers)
-              if (b.client_id == client && !b.archived)
-                events.add_buyer(EventType::kBuyerResumed, PauseCause::kBalance, camp.id, b.id);
+        if (lifts) events.add_client_buyers(EventType::kBuyerResumed, PauseCause::kBalance, client);
         return std::move(events.puts());
       },
       &repeated);
@@ -195,11 +198,8 @@ asio::awaitable<Engine::ReturnResult> Engine::return_lead(std::string id, std::s
         {std::string(BalanceLedger::kRevenue), -credit, "return", lead->id, now, {}});
     const ClientConfig* client = snap->config().find_client(charged);
     const Money minimum = client ? client->billing.minimum_balance : Money();
-    if (st_.balances.would_lift(charged, credit, minimum))
-      for (const CampaignConfig& c : snap->config().campaigns)
-        for (const BuyerConfig& b : c.buyers)
-          if (b.client_id == charged && !b.archived)
-            events.add_buyer(EventType::kBuyerResumed, PauseCause::kBalance, c.id, b.id, lead->id);
+    if (st_.balances.would_lift(charged, credit, minimum).value_or(false))
+      events.add_client_buyers(EventType::kBuyerResumed, PauseCause::kBalance, charged, lead->id);
   }
   storage::Status st = co_await async_update_lead(st_.store, *lead, return_rollups(*lead, zone),
                                                   std::move(events.puts()), std::move(postings),
@@ -430,11 +430,8 @@ void Engine::add_lead_events(LeadRun& run, const Config& cfg, UnixMs now) {
   }
   // A prepaid client's balance at or below its minimum: its buyers take no more leads until a
   // deposit (issue 20).
-  for (const auto& [client, _] : run.balances_paused)
-    for (const CampaignConfig& c : cfg.campaigns)
-      for (const BuyerConfig& b : c.buyers)
-        if (b.client_id == client && !b.archived)
-          events.add_buyer(EventType::kBuyerPaused, PauseCause::kBalance, c.id, b.id, lead.id);
+  for (ClientId client : run.balances_paused)
+    events.add_client_buyers(EventType::kBuyerPaused, PauseCause::kBalance, client, lead.id);
   run.extras.outbox = std::move(events.puts());
 }
 

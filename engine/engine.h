@@ -125,6 +125,10 @@ class Engine {
   };
   // `once_key` (a charge's idempotency key): a deposit made before under the same key is not
   // credited again; its id comes back with 200.
+  // Why a deposit of `amount` to `client` cannot be made (404, 409, 400), or nullopt: what
+  // deposit() refuses, asked by a charge before the card is charged.
+  static std::optional<DepositResult> refuse_deposit(const Config& cfg, ClientId client,
+                                                     Money amount);
   DepositResult deposit(ClientId client, Money amount, Money fee, std::string_view kind,
                         std::string_view note, std::string_view once_key = {});
   // What leads in flight hold right now: cap units reserved, duplicate keys claimed, requests

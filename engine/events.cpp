@@ -292,6 +292,13 @@ void EventBatch::add_buyer(EventType e, PauseCause cause, CampaignId campaign, B
   add(e, campaign, lead_id, data);
 }
 
+void EventBatch::add_client_buyers(EventType e, PauseCause cause, ClientId client,
+                                   std::string_view lead_id) {
+  for (const CampaignConfig& c : cfg_.campaigns)
+    for (const BuyerConfig& b : c.buyers)
+      if (b.client_id == client && !b.archived) add_buyer(e, cause, c.id, b.id, lead_id);
+}
+
 void EventBatch::add_cap_reached(CampaignId campaign, std::string_view owner, int64_t owner_id,
                                  bool budget, const CapRule& rule, std::string_view lead_id) {
   if (!wanted(EventType::kCapReached, campaign)) return;

@@ -39,6 +39,10 @@ class EventBatch {
   void add_lead(EventType e, const Lead& lead);
   void add_buyer(EventType e, PauseCause cause, CampaignId campaign, BuyerId buyer,
                  std::string_view lead_id = {});
+  // add_buyer for every live buyer of `client`, in every campaign (a prepaid balance pauses or
+  // resumes all of a client's buyers at once, issue 20).
+  void add_client_buyers(EventType e, PauseCause cause, ClientId client,
+                         std::string_view lead_id = {});
   void add_cap_reached(CampaignId campaign, std::string_view owner, int64_t owner_id, bool budget,
                        const CapRule& rule, std::string_view lead_id);
   void add_config_changed(uint64_t version, std::string_view op, std::string_view entity,

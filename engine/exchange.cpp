@@ -79,7 +79,7 @@ void Delivery::invite_bidders(AuctionResult& res, AuctionPings& st, std::vector<
       if (const BillingConfig* billing = prepaid_billing(b);
           billing != nullptr && !engine.balances.can_buy(b.client_id, billing->minimum_balance))
         e = {false, BuyerStatus::kSkipped, code_int(Code::kBuyerBalanceLow),
-             "Balance too low: the client's prepaid balance cannot cover the lead"};
+             std::string(kBalanceTooLow)};
     }
     if (e.eligible && b.type == DeliveryType::kPingPost && cb->ping) {
       auto share =

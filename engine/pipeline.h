@@ -88,7 +88,7 @@ struct LeadRun {
   std::vector<CapLedger::Hold> sold_caps;
   std::vector<BalanceLedger::Hold> sold_balances;  // prepaid clients charged: committed once stored
   // Clients whose balance this lead's sales took to or below their minimum (buyer.paused, balance).
-  std::vector<std::pair<ClientId, BuyerId>> balances_paused;
+  std::vector<ClientId> balances_paused;
   // Cap rules this lead's sales fill (cap.reached, issue 18).
   std::vector<CapLedger::Reached> caps_reached;
 
