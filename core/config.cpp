@@ -26,6 +26,10 @@ std::string_view to_string(BillingConfig::Mode m) {
                                                : "none";
 }
 
+std::string_view to_string(PortalGrant g) {
+  return g == PortalGrant::kAuto ? "auto" : g == PortalGrant::kApproval ? "approval" : "off";
+}
+
 std::string_view to_string(TriggerAction::Type t) {
   switch (t) {
     case TriggerAction::Type::kHttp:
@@ -1687,6 +1691,54 @@ static void load_email(Loader& L, const json::object& root, Config& cfg) {
   e.ca_file = L.string(*o, "ca_file", p, false).value_or("");
 }
 
+// portal (issue 20): sessions, resets, notices.
+static void load_portal(Loader& L, const json::object& root, Config& cfg) {
+  const std::string p = "$.portal";
+  const json::object* o = L.object(root.if_contains("portal"), p, false);
+  if (!o) return;
+  L.unknown_keys(*o, p,
+                 {"base_url", "admin_emails", "session_hours", "idle_minutes", "reset_minutes",
+                  "login_failures", "templates"});
+  PortalConfig& pc = cfg.portal;
+  pc.base_url = L.string(*o, "base_url", p, false).value_or("");
+  if (!pc.base_url.empty() && pc.base_url.rfind("http://", 0) != 0 &&
+      pc.base_url.rfind("https://", 0) != 0)
+    L.error(Loader::at(p, "base_url"), "must start with http:// or https://");
+  pc.admin_emails = L.strings(*o, "admin_emails", p);
+  for (size_t k = 0; k < pc.admin_emails.size(); ++k) {
+    const std::string& a = pc.admin_emails[k];
+    if (a.find('@') == std::string::npos || a.find_first_of("\r\n<>, ") != std::string::npos)
+      L.error(Loader::idx(Loader::at(p, "admin_emails"), k), "must be an email address");
+  }
+  pc.session_hours = L.positive(*o, "session_hours", p, pc.session_hours, 24 * 30);
+  pc.idle_minutes = L.positive(*o, "idle_minutes", p, pc.idle_minutes, 24 * 60 * 30);
+  pc.reset_minutes = L.positive(*o, "reset_minutes", p, pc.reset_minutes, 24 * 60 * 7);
+  pc.login_failures = L.positive(*o, "login_failures", p, pc.login_failures, 1000);
+  if (const json::object* t = L.object(o->if_contains("templates"), p + ".templates", false)) {
+    for (const auto& kv : *t) {
+      const std::string name(kv.key());
+      const std::string tp = Loader::at(p + ".templates", name);
+      if (!is_notice_name(name)) {
+        L.error(tp,
+                "unknown notice: approval_requested, approval_decided, balance_low, "
+                "return_credited or password_reset");
+        continue;
+      }
+      const json::object* to = L.object(&kv.value(), tp, true);
+      if (!to) continue;
+      L.unknown_keys(*to, tp, {"subject", "body"});
+      NoticeTemplate nt;
+      nt.subject = L.string(*to, "subject", tp, true).value_or("");
+      nt.body = L.string(*to, "body", tp, true).value_or("");
+      if (nt.subject.empty() || nt.subject.size() > 500)
+        L.error(Loader::at(tp, "subject"), "must be 1 to 500 characters");
+      if (nt.body.empty() || nt.body.size() > 20000)
+        L.error(Loader::at(tp, "body"), "must be 1 to 20000 characters");
+      pc.templates.emplace_back(name, std::move(nt));
+    }
+  }
+}
+
 // webhooks (issue 18, I1): subscriptions.
 static void load_webhooks(Loader& L, const json::object& root, Config& cfg) {
   const json::array* ws = L.array(root, "webhooks", "$", false);
@@ -1733,7 +1785,8 @@ static void load_webhooks(Loader& L, const json::object& root, Config& cfg) {
           L.error(Loader::idx(Loader::at(p, "events"), k),
                   "must be an event: lead.accepted, lead.rejected, lead.duplicated, "
                   "lead.returned, buyer.paused, buyer.resumed, cap.reached, config.changed, "
-                  "alert.fired, alert.resolved, batch.completed, batch.failed or *");
+                  "alert.fired, alert.resolved, batch.completed, batch.failed, "
+                  "approval.requested, approval.decided or *");
       }
     }
     if (const json::array* cs = L.array(*w, "campaigns", p, false)) {
@@ -1781,7 +1834,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
   const json::object* ro = &root;
   L.unknown_keys(*ro, "$",
                  {"account", "server", "outbound", "clients", "api_tokens", "lists", "campaigns",
-                  "webhooks", "outbox", "email", "alerts", "jobs"});
+                  "webhooks", "outbox", "email", "alerts", "jobs", "portal"});
 
   // account
   if (const json::object* a = L.object(ro->if_contains("account"), "$.account", true)) {
@@ -1864,8 +1917,9 @@ ConfigLoadResult load_config_document(const json::object& root) {
       std::string p = Loader::idx("$.clients", i);
       const json::object* c = L.object(&(*cs)[i], p, true);
       if (!c) continue;
-      L.unknown_keys(*c, p,
-                     {"id", "company", "first_name", "last_name", "email", "phone", "billing"});
+      L.unknown_keys(
+          *c, p,
+          {"id", "company", "first_name", "last_name", "email", "phone", "billing", "portal"});
       ClientConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.company = L.string(*c, "company", p, true).value_or("");
@@ -1905,6 +1959,26 @@ ConfigLoadResult load_config_document(const json::object& root) {
                     "must be 0 to 15, with at most 2 decimals");
           else if (m)
             cc.billing.deposit_fee_bp = m->units() / (Money::kScale / 100);
+        }
+      }
+      if (const json::object* po = L.object(c->if_contains("portal"), p + ".portal", false)) {
+        const std::string pp = p + ".portal";
+        L.unknown_keys(*po, pp, {"returns", "pause_resume", "pricing", "caps", "filters"});
+        for (auto [key, out] :
+             {std::pair{"returns", &cc.portal.returns},
+              std::pair{"pause_resume", &cc.portal.pause_resume},
+              std::pair{"pricing", &cc.portal.pricing}, std::pair{"caps", &cc.portal.caps},
+              std::pair{"filters", &cc.portal.filters}}) {
+          auto g = L.string(*po, key, pp, false);
+          if (!g) continue;
+          if (*g == "off")
+            *out = PortalGrant::kOff;
+          else if (*g == "approval")
+            *out = PortalGrant::kApproval;
+          else if (*g == "auto")
+            *out = PortalGrant::kAuto;
+          else
+            L.error(Loader::at(pp, key), "must be off, approval or auto");
         }
       }
       if (cfg->client_index.count(cc.id))
@@ -2004,7 +2078,8 @@ ConfigLoadResult load_config_document(const json::object& root) {
                       "archived",
                       "checks",
                       "require_one_of",
-                      "validation_error_details"});
+                      "validation_error_details",
+                      "buyer_hidden_fields"});
       CampaignConfig cc;
       cc.id = L.integer(*c, "id", p, true).value_or(0);
       cc.name = L.string(*c, "name", p, true).value_or("");
@@ -2089,6 +2164,13 @@ ConfigLoadResult load_config_document(const json::object& root) {
       L.known_fields = &field_names;
       cc.checks = L.checks(*c, p, *cfg);
       cc.triggers = L.triggers(*c, p, cc.tz, *cfg);
+      cc.buyer_hidden_fields = L.strings(*c, "buyer_hidden_fields", p);
+      for (size_t k = 0; k < cc.buyer_hidden_fields.size(); ++k) {
+        const std::string& n = cc.buyer_hidden_fields[k];
+        if (!field_names.count(n) && n.rfind("lp_subid", 0) != 0)
+          L.error(Loader::idx(Loader::at(p, "buyer_hidden_fields"), k),
+                  "unknown field '" + n + "'");
+      }
       if (const json::array* ro1 = L.array(*c, "require_one_of", p, false)) {
         for (size_t k = 0; k < ro1->size(); ++k) {
           std::string rp = Loader::idx(Loader::at(p, "require_one_of"), k);
@@ -2300,6 +2382,7 @@ ConfigLoadResult load_config_document(const json::object& root) {
   load_outbox(L, *ro, *cfg);
   load_jobs(L, *ro, *cfg);
   load_email(L, *ro, *cfg);
+  load_portal(L, *ro, *cfg);
   load_webhooks(L, *ro, *cfg);
 
   // Triggers name campaigns, suppliers and webhooks that exist; ids are unique in the account.

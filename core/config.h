@@ -50,11 +50,56 @@ struct BillingConfig {
 };
 std::string_view to_string(BillingConfig::Mode m);
 
+// What a client's portal users may do (issue 20, H1), each off, on with an admin's approval, or
+// on at once (auto-approved): return leads, pause and resume its buyers, change their prices,
+// caps and filters.
+enum class PortalGrant : uint8_t { kOff, kApproval, kAuto };
+std::string_view to_string(PortalGrant g);  // "off", "approval", "auto"
+struct PortalPermissions {
+  PortalGrant returns = PortalGrant::kApproval;
+  PortalGrant pause_resume = PortalGrant::kApproval;
+  PortalGrant pricing = PortalGrant::kOff;
+  PortalGrant caps = PortalGrant::kOff;
+  PortalGrant filters = PortalGrant::kOff;
+};
+
 struct ClientConfig {
   ClientId id = 0;
   std::string company;
   std::string first_name, last_name, email, phone;
   BillingConfig billing;
+  PortalPermissions portal;
+};
+
+// A notice's editable text (issue 20, H3): merge tags as in buyer templates ({{name}}).
+inline constexpr std::string_view kNoticeNames[] = {
+    "approval_requested", "approval_decided", "balance_low", "return_credited", "password_reset"};
+inline bool is_notice_name(std::string_view n) {
+  for (auto k : kNoticeNames)
+    if (k == n) return true;
+  return false;
+}
+struct NoticeTemplate {
+  std::string subject;
+  std::string body;
+};
+
+// The portals (issue 20): sessions, password resets and the notices they send.
+struct PortalConfig {
+  std::string base_url;                   // links in notices; empty: account.public_base_url
+  std::vector<std::string> admin_emails;  // approval requests are emailed here
+  uint32_t session_hours = 12;            // a login lasts at most this long
+  uint32_t idle_minutes = 120;            // and ends after this long unused
+  uint32_t reset_minutes = 60;            // a password-reset link expires after this
+  uint32_t login_failures = 5;            // failed logins per email in 15 minutes before a lock
+  // Overrides of the built-in notices by name (approval_requested, approval_decided,
+  // balance_low, return_credited, password_reset).
+  std::vector<std::pair<std::string, NoticeTemplate>> templates;
+  const NoticeTemplate* find_template(std::string_view name) const {
+    for (const auto& [n, t] : templates)
+      if (n == name) return &t;
+    return nullptr;
+  }
 };
 
 // admin: everything; editor: campaigns, suppliers, buyers, pauses, returns, buyer tests (not
@@ -432,6 +477,8 @@ struct CampaignConfig {
   std::vector<FieldSpec> fields;
   std::vector<std::string> indexed_fields;  // the fields' names whose values are indexed (loader)
   std::vector<ComputedFieldConfig> computed_fields;  // rendered in order; later ones see earlier
+  // Fields (campaign or system, e.g. lp_subid1) buyers never see in their portal (issue 20).
+  std::vector<std::string> buyer_hidden_fields;
   std::vector<SupplierConfig> suppliers;
   std::vector<BuyerConfig> buyers;
   std::vector<Filter> filters;
@@ -591,6 +638,7 @@ struct Config {
   JobsConfig jobs;
   EmailConfig email;
   std::vector<AlertRule> alerts;
+  PortalConfig portal;  // issue 20
 
   const WebhookConfig* find_webhook(int64_t id) const {
     for (const auto& w : webhooks)

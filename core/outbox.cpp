@@ -23,12 +23,15 @@ constexpr EnumNames<EventType, kEventTypes> kEventNames{{
     {EventType::kAlertResolved, "alert.resolved"},
     {EventType::kBatchCompleted, "batch.completed"},
     {EventType::kBatchFailed, "batch.failed"},
+    {EventType::kApprovalRequested, "approval.requested"},
+    {EventType::kApprovalDecided, "approval.decided"},
 }};
-constexpr EnumNames<DeliverySource, 4> kSourceNames{{
+constexpr EnumNames<DeliverySource, 5> kSourceNames{{
     {DeliverySource::kWebhook, "webhook"},
     {DeliverySource::kTrigger, "trigger"},
     {DeliverySource::kPostback, "postback"},
     {DeliverySource::kAlert, "alert"},
+    {DeliverySource::kNotice, "notice"},
 }};
 constexpr EnumNames<DeliveryStatus, 4> kStatusNames{{
     {DeliveryStatus::kPending, "pending"},

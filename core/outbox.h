@@ -25,8 +25,10 @@ enum class EventType : uint8_t {
   kAlertResolved,
   kBatchCompleted,  // issue 19: a batch of uploaded leads went through
   kBatchFailed,
+  kApprovalRequested,  // issue 20: a portal user asked for a change (pending an admin)
+  kApprovalDecided,    // approved, denied, or cancelled by its requester
 };
-inline constexpr size_t kEventTypes = 12;
+inline constexpr size_t kEventTypes = 14;
 std::string_view to_string(EventType e);  // "lead.accepted", "buyer.paused", ...
 bool parse_event_type(std::string_view s, EventType& out);
 // A set of event types as bits (1 << type).
@@ -36,8 +38,10 @@ inline constexpr EventMask kAllEvents = (EventMask(1) << kEventTypes) - 1;
 
 // Where a delivery came from; what it is sent to is its url (and, for a webhook, its signing
 // secrets, looked up when each attempt is made so that a rotation applies to waiting deliveries).
-enum class DeliverySource : uint8_t { kWebhook, kTrigger, kPostback, kAlert };
-std::string_view to_string(DeliverySource s);  // "webhook", "trigger", "postback", "alert"
+// kNotice: a portal notice (issue 20: approval requests and decisions, low balance, returns,
+// password resets), by email.
+enum class DeliverySource : uint8_t { kWebhook, kTrigger, kPostback, kAlert, kNotice };
+std::string_view to_string(DeliverySource s);  // "webhook", "trigger", "postback", "alert", "notice"
 
 enum class DeliveryStatus : uint8_t {
   kPending,    // waiting for its next attempt (or in flight)

@@ -399,7 +399,7 @@ std::optional<OutboxDelivery> decode_delivery(std::string_view bytes) {
   d.id = r.str();
   d.created_ms = r.i64();
   const uint8_t source = r.u8();
-  if (source > uint8_t(DeliverySource::kAlert)) return std::nullopt;
+  if (source > uint8_t(DeliverySource::kNotice)) return std::nullopt;
   d.source = DeliverySource(source);
   d.source_id = r.i64();
   d.destination = r.var();

@@ -733,6 +733,22 @@ class RocksStore final : public Store {
     return st;
   }
 
+  Status write_state(const std::vector<StateWrite>& writes,
+                     const std::vector<OutboxPut>& outbox) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& w : writes) {
+      const rocksdb::Slice key(w.key.data(), w.key.size());
+      if (w.value)
+        batch.Put(state_, key, rocksdb::Slice(w.value->data(), w.value->size()));
+      else
+        batch.Delete(state_, key);
+    }
+    for (const auto& o : outbox) add_delivery(batch, o);
+    Status st = io(db_->Write(synced(), &batch));
+    if (st.ok()) notify_outbox(outbox);
+    return st;
+  }
+
   // Big-endian integers in keys (so that they sort as numbers).
   static std::string be_bytes(uint64_t v, int n) {
     std::string b(size_t(n), '\0');

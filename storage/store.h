@@ -229,6 +229,15 @@ class Store {
     (void)put_state(key, value);
   }
   virtual std::optional<std::string> get_state(std::string_view key) = 0;
+  // Several settings put (a value) or removed (nullopt) at once, with the notifications they
+  // cause, in one synced write: a portal request and its notice, a password reset and the removal
+  // of its link (issue 20).
+  struct StateWrite {
+    std::string key;
+    std::optional<std::string> value;
+  };
+  virtual Status write_state(const std::vector<StateWrite>& writes,
+                             const std::vector<OutboxPut>& outbox) = 0;
   // Settings whose keys start with `prefix`, in key order (descending with `reverse`), until `fn`
   // returns false; and one removed (synced). Jobs and uploads (issue 19) are kept this way.
   virtual Status scan_state(

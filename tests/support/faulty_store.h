@@ -66,6 +66,11 @@ class FaultyStore final : public storage::Store {
     if (fail_outbox_writes && !outbox.empty()) return io_error();
     return inner_.put_state(key, value, outbox);
   }
+  storage::Status write_state(const std::vector<StateWrite>& writes,
+                              const std::vector<storage::OutboxPut>& outbox) override {
+    if (fail_outbox_writes && !outbox.empty()) return io_error();
+    return inner_.write_state(writes, outbox);
+  }
   std::optional<std::string> get_state(std::string_view key) override {
     return inner_.get_state(key);
   }
