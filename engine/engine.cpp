@@ -19,6 +19,7 @@
 #include "engine/async_store.h"
 #include "engine/day_rows.h"
 #include "engine/events.h"
+#include "engine/notices.h"
 #include "engine/pipeline.h"
 #include "engine/settlement.h"
 #include "engine/timeline.h"
@@ -430,8 +431,23 @@ void Engine::add_lead_events(LeadRun& run, const Config& cfg, UnixMs now) {
   }
   // A prepaid client's balance at or below its minimum: its buyers take no more leads until a
   // deposit (issue 20).
-  for (ClientId client : run.balances_paused)
+  for (ClientId client : run.balances_paused) {
     events.add_client_buyers(EventType::kBuyerPaused, PauseCause::kBalance, client, lead.id);
+    // ... and the client is told by email (the balance_low notice, issue 20).
+    const ClientConfig* c = cfg.find_client(client);
+    if (c == nullptr || c->email.empty()) continue;
+    NoticeContext ctx(now);
+    ctx.set("account", cfg.account.name)
+        .set("client_id", std::to_string(client))
+        .set("client_company", c->company)
+        .set("minimum_balance", c->billing.minimum_balance.to_string())
+        .set("currency", cfg.account.currency)
+        .set("lead_id", lead.id)
+        .set("portal_url", portal_base_url(cfg) + "/portal/buyer/balance");
+    if (auto d = notice_email(*run.snap, "balance_low", EventType::kBuyerPaused, lead.campaign_id,
+                              lead.id, {c->email}, ctx))
+      events.add_delivery(std::move(*d), now);
+  }
   run.extras.outbox = std::move(events.puts());
 }
 

@@ -191,8 +191,29 @@ SnapshotPtr Snapshot::build(ConfigPtr config, std::vector<std::string>& errors, 
       snap->buyers_.emplace(b.id, std::move(cb));
     }
   }
+  // Portal notices (issue 20): the configured text or the built-in one.
+  for (std::string_view name : kNoticeNames) {
+    const NoticeTemplate* t = config->portal.find_template(name);
+    const NoticeTemplate text = t ? *t : default_notice(name);
+    const std::string tp = "$.portal.templates." + std::string(name);
+    std::string err;
+    auto subject = buyers::Template::compile(text.subject, err);
+    if (!subject) errors.push_back(tp + ".subject: " + err);
+    err.clear();
+    auto body = buyers::Template::compile(text.body, err);
+    if (!body) errors.push_back(tp + ".body: " + err);
+    if (subject && body)
+      snap->notices_.emplace_back(std::string(name),
+                                  CompiledNotice{std::move(*subject), std::move(*body)});
+  }
   if (errors.size() != before) return nullptr;
   return snap;
+}
+
+const CompiledNotice* Snapshot::notice(std::string_view name) const {
+  for (const auto& [n, c] : notices_)
+    if (n == name) return &c;
+  return nullptr;
 }
 
 }  // namespace pp::engine

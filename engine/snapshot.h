@@ -14,6 +14,7 @@
 #include "checks/phone.h"
 #include "checks/vendors.h"
 #include "core/config.h"
+#include "engine/notices.h"
 #include "engine/plan.h"
 
 namespace pp::engine {
@@ -77,6 +78,9 @@ class Snapshot {
   // Triggers of a campaign and postbacks of a supplier (issue 18; empty when none).
   const std::vector<CompiledTrigger>& triggers(CampaignId id) const;
   const std::vector<CompiledPostback>& postbacks(SupplierId id) const;
+  // A portal notice's templates (issue 20): $.portal.templates' or the built-in ones; null for
+  // an unknown name.
+  const CompiledNotice* notice(std::string_view name) const;
 
  private:
   ConfigPtr config_;
@@ -89,6 +93,7 @@ class Snapshot {
   std::unordered_map<SupplierId, std::vector<CompiledCheck>> supplier_checks_;
   std::unordered_map<CampaignId, std::vector<CompiledTrigger>> triggers_;
   std::unordered_map<SupplierId, std::vector<CompiledPostback>> postbacks_;
+  std::vector<std::pair<std::string, CompiledNotice>> notices_;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;
