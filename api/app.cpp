@@ -118,6 +118,10 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
                        });
   app->router_->set_jobs(app->jobs_.get());
   app->router_->set_payments(app->opts_.payments);
+  app->portal_ = std::make_unique<engine::PortalAccounts>(*app->store_, app->engine_->clock(),
+                                                          app->opts_.portal_hash);
+  app->approvals_ = std::make_unique<engine::Approvals>(*app->engine_, *app->config_);
+  app->router_->set_portal(app->portal_.get(), app->approvals_.get());
   return app;
 }
 

@@ -10,10 +10,12 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "engine/alerts.h"
+#include "engine/approvals.h"
 #include "engine/config_service.h"
 #include "engine/engine.h"
 #include "engine/outbox_sender.h"
 #include "engine/payments.h"
+#include "engine/portal.h"
 #include "storage/store.h"
 
 namespace pp::api {
@@ -36,6 +38,9 @@ struct AppOptions {
   std::string files_dir;
   // The payment provider of realtime billing (engine/payments.h); none: charges answer 501.
   std::shared_ptr<engine::PaymentProvider> payments;
+  // Portal passwords' Argon2id cost (issue 20). Tests lower it; the default is libsodium's
+  // "interactive" cost.
+  engine::PortalAccounts::Options portal_hash;
   // Tests only: wraps the opened store (fault injection). Default: the store as opened.
   std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> wrap_store;
 };
@@ -74,6 +79,8 @@ class App {
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<engine::JobRunner> jobs_;
   std::unique_ptr<engine::ConfigService> config_;
+  std::unique_ptr<engine::PortalAccounts> portal_;
+  std::unique_ptr<engine::Approvals> approvals_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Server> server_;
   bool shut_down_ = false;

@@ -78,6 +78,8 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
     if (req.method != "POST") co_return error_response(405, "Use POST");
     co_return co_await supplier_post(req, transport);
   }
+  if (p.rfind("/portal/", 0) == 0)  // Argon2id, synced writes, lead scans: off the I/O thread
+    co_return co_await on_report_thread([&] { return portal_route(req); });
   if (p.rfind("/v1/", 0) == 0)  // reads up to 5,000 leads: off the I/O thread
     co_return co_await on_report_thread([&] { return buyer_pull(req); });
   if (p.rfind("/public/", 0) == 0) {
@@ -174,6 +176,8 @@ asio::awaitable<Response> Router::handle(Request req, buyers::Transport& transpo
          (p.ends_with("/balance") || p.ends_with("/ledger") || p.ends_with("/deposits") ||
           p.ends_with("/charges"))))
       co_return co_await on_report_thread([&] { return admin_billing(req, *token); });
+    if (p.rfind("/admin/portal/", 0) == 0)
+      co_return co_await on_report_thread([&] { return admin_portal(req, *token); });
     if (p == "/admin/alerts")
       co_return co_await on_report_thread([&] { return admin_alerts(req, *token); });
     if (p == "/admin/deliveries" || p.rfind("/admin/deliveries/", 0) == 0)

@@ -9,11 +9,13 @@
 #include "api/http_types.h"
 #include "buyers/transport.h"
 #include "engine/alerts.h"
+#include "engine/approvals.h"
 #include "engine/config_service.h"
 #include "engine/engine.h"
 #include "engine/jobs.h"
 #include "engine/outbox_sender.h"
 #include "engine/payments.h"
+#include "engine/portal.h"
 
 namespace boost::asio {
 class thread_pool;
@@ -38,6 +40,11 @@ class Router {
   void set_jobs(engine::JobRunner* jobs) { jobs_ = jobs; }
   // Realtime billing's provider (issue 20); null: POST .../charges answers 501.
   void set_payments(std::shared_ptr<engine::PaymentProvider> p) { payments_ = std::move(p); }
+  // The portals (issue 20): their users and requests; null: /portal/ answers 404.
+  void set_portal(engine::PortalAccounts* accounts, engine::Approvals* approvals) {
+    portal_ = accounts;
+    approvals_ = approvals;
+  }
 
   // `transport` is the calling I/O thread's outbound client.
   boost::asio::awaitable<Response> handle(Request req, buyers::Transport& transport);
@@ -106,6 +113,17 @@ class Router {
   Response admin_returns(const Request& req, const ApiTokenConfig& token);
   // GET /v1/leads (api/pull.cpp, issue 19): a lead_store buyer's own leads, with its own key.
   Response buyer_pull(const Request& req);
+  // The portals (api/portal.cpp, issue 20; on a report thread: Argon2id and synced writes).
+  Response portal_route(const Request& req);
+  std::optional<engine::PortalCaller> portal_caller(const Request& req, Response& refused);
+  Response portal_keys(const Request& req, const engine::PortalUser& user);
+  Response buyer_portal(const Request& req, const engine::PortalUser& user);
+  Response portal_requests(const Request& req, const engine::PortalUser& user,
+                           const std::vector<std::string_view>& seg);
+  Response supplier_portal(const Request& req, const engine::PortalUser& user);
+  Response admin_portal(const Request& req, const ApiTokenConfig& token);
+  Response admin_templates(const Request& req, const ApiTokenConfig& token,
+                           const std::vector<std::string_view>& seg);
   // Runs `fn` on a report thread; resumes on the caller's executor.
   boost::asio::awaitable<Response> on_report_thread(std::function<Response()> fn);
 
@@ -119,6 +137,8 @@ class Router {
   engine::AlertRunner* alerts_ = nullptr;
   engine::JobRunner* jobs_ = nullptr;
   std::shared_ptr<engine::PaymentProvider> payments_;
+  engine::PortalAccounts* portal_ = nullptr;
+  engine::Approvals* approvals_ = nullptr;
   TokenUsage tokens_;
   std::unique_ptr<boost::asio::thread_pool> reports_;
   std::atomic<uint64_t> sandbox_seq_{0};

@@ -29,8 +29,9 @@ class OpenApi : public AppFixture {
 
   HttpReply call(const std::string& method, const std::string& target, const std::string& body = "",
                  const std::string& token = "test-admin-token",
-                 const std::string& content_type = "application/json") {
-    std::vector<std::pair<std::string, std::string>> h;
+                 const std::string& content_type = "application/json",
+                 const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+    std::vector<std::pair<std::string, std::string>> h = extra;
     if (!content_type.empty()) h.emplace_back("Content-Type", content_type);
     if (!token.empty()) h.emplace_back("Authorization", "Bearer " + token);
     HttpReply r = http_call(app_->port(), method, target, body, h);
@@ -334,6 +335,115 @@ TEST_F(OpenApi, EveryOperationAnswersAsDocumented) {
   call("GET", "/admin/returns/" + returns_id + "/file");
   call("DELETE", "/admin/returns/" + returns_id);
   call("DELETE", "/admin/uploads/" + upload_id);
+
+  // The portals (issue 20): an admin makes the users; a login's cookie makes keys; the keys call
+  // the rest.
+  json::object bu = call_json("POST", "/admin/portal/users",
+                              R"({"email":"b@x.example","name":"B","kind":"buyer","clients":[2],)"
+                              R"("password":"portal password 1"})");
+  const std::string buid(bu["id"].as_string());
+  call("POST", "/admin/portal/users", R"({"email":"B@x.example","kind":"buyer","clients":[2]})");
+  call("POST", "/admin/portal/users",
+       R"({"email":"s@x.example","name":"S","kind":"supplier","clients":[1],)"
+       R"("password":"portal password 2"})");
+  json::object gone = call_json("POST", "/admin/portal/users",
+                                R"({"email":"g@x.example","kind":"buyer","clients":[3]})");
+  call("GET", "/admin/portal/users");
+  call("GET", "/admin/portal/users/" + buid);
+  call("GET", "/admin/portal/users/pu_nope");
+  call("PATCH", "/admin/portal/users/" + buid, R"({"name":"Buyer"})");
+  call("DELETE", "/admin/portal/users/" + std::string(gone["id"].as_string()));
+  call("POST", "/portal/login", R"({"email":"b@x.example","password":"wrong password"})", "");
+  HttpReply li = call("POST", "/portal/login",
+                      R"({"email":"b@x.example","password":"portal password 1"})", "");
+  std::string cookie;
+  for (const auto& [k, v] : li.headers)
+    if (iequals(k, "set-cookie")) cookie = v.substr(0, v.find(';'));
+  const std::vector<std::pair<std::string, std::string>> session{
+      {"Cookie", cookie},
+      {"X-CSRF-Token", std::string(parse_object(li.body)["csrf_token"].as_string())}};
+  const std::string bk(parse_object(call("POST", "/portal/keys", R"({"name":"spec"})", "",
+                                         "application/json", session)
+                                        .body)["key"]
+                           .as_string());
+  HttpReply sl = call("POST", "/portal/login",
+                      R"({"email":"s@x.example","password":"portal password 2"})", "");
+  std::string scookie;
+  for (const auto& [k, v] : sl.headers)
+    if (iequals(k, "set-cookie")) scookie = v.substr(0, v.find(';'));
+  const std::string sk(
+      parse_object(
+          call("POST", "/portal/keys", R"({"name":"spec"})", "", "application/json",
+               {{"Cookie", scookie},
+                {"X-CSRF-Token", std::string(parse_object(sl.body)["csrf_token"].as_string())}})
+              .body)["key"]
+          .as_string());
+  call("POST", "/portal/password/forgot", R"({"email":"b@x.example"})", "");
+  call("POST", "/portal/password/reset", R"({"token":"ppr_x","password":"whatever long"})", "");
+  call("GET", "/portal/me", "", bk);
+  call("GET", "/portal/me", "", "");
+  call("GET", "/portal/keys", "", bk);
+  call("DELETE", "/portal/keys/pk_nope", "", bk);
+  call("POST", "/portal/password", R"({"current_password":"x","new_password":"y"})", bk);
+  call("POST", "/portal/password", R"({"current_password":"x","new_password":"y"})", "",
+       "application/json", session);
+  call("GET", "/portal/buyer/campaigns", "", bk);
+  call("GET", "/portal/buyer/campaigns", "", sk);
+  call("GET", "/portal/buyer/leads?campaign_id=100", "", bk);
+  call("GET", "/portal/buyer/leads", "", bk);
+  call("GET", "/portal/buyer/leads/" + lead_id, "", bk);
+  call("GET", "/portal/buyer/leads/AAAAAAAAAAAAAAAAAAAA", "", bk);
+  call("GET", "/portal/buyer/stats", "", bk);
+  call("GET", "/portal/buyer/balance", "", bk);
+  json::object paused = call_json("POST", "/portal/buyer/pause_all", "{}", bk);
+  call("POST", "/portal/buyer/resume_all", "{}", bk);
+  call("GET", "/portal/buyer/requests?status=pending", "", bk);
+  call("GET", "/portal/buyer/requests?status=nope", "", bk);
+  json::object asked =
+      call_json("POST", "/portal/buyer/requests",
+                R"({"kind":"pause","campaign_id":100,"buyer_id":300,"reason":"spec"})", bk);
+  call(
+      "POST", "/portal/buyer/requests",
+      R"({"kind":"pricing","campaign_id":100,"buyer_id":300,"change":{"type":"static","amount":"1"}})",
+      bk);  // pricing is off by default: 403
+  call("POST", "/portal/buyer/requests", R"({"kind":"pause","campaign_id":100,"buyer_id":999})",
+       bk);
+  const std::string rid(asked["id"].as_string());
+  call("GET", "/portal/buyer/requests/" + rid, "", bk);
+  call("GET", "/portal/buyer/requests/req_nope", "", bk);
+  call("POST", "/portal/buyer/requests/" + rid + "/cancel", "", bk);
+  call("POST", "/portal/buyer/requests/" + rid + "/cancel", "", bk);  // 409
+  call("GET", "/admin/portal/requests?kind=pause");
+  call("GET", "/admin/portal/requests/" + rid);
+  call("GET", "/admin/portal/requests/req_nope");
+  call("POST", "/admin/portal/requests/" + rid + "/approve");  // cancelled: 409
+  call("POST", "/admin/portal/requests/" + rid + "/deny", R"({"note":"no"})");
+  {
+    const json::array& items = paused["items"].as_array();
+    ASSERT_FALSE(items.empty());
+    const std::string pid(items[0].as_object().at("request").as_object().at("id").as_string());
+    call("POST", "/admin/portal/requests/" + pid + "/approve");
+    json::object asked2 = call_json("POST", "/portal/buyer/requests",
+                                    R"({"kind":"resume","campaign_id":100,"buyer_id":300})", bk);
+    call("POST", "/admin/portal/requests/" + std::string(asked2["id"].as_string()) + "/deny",
+         R"({"note":"later"})");
+  }
+  call("GET", "/portal/supplier/campaigns", "", sk);
+  call("GET", "/portal/supplier/campaigns", "", bk);
+  call("GET", "/portal/supplier/dashboard", "", sk);
+  call("GET", "/portal/supplier/dashboard?start_date=nope", "", sk);
+  call("GET", "/portal/supplier/leads?campaign_id=100", "", sk);
+  call("GET", "/portal/supplier/leads?campaign_id=999", "", sk);
+  call("GET", "/portal/supplier/leads/" + lead_id, "", sk);
+  call("GET", "/portal/supplier/leads/AAAAAAAAAAAAAAAAAAAA", "", sk);
+  call("GET", "/admin/portal/templates");
+  call("GET", "/admin/portal/templates/balance_low");
+  call("GET", "/admin/portal/templates/nope");
+  call("PUT", "/admin/portal/templates/balance_low",
+       R"({"subject":"Low {{client_company}}","body":"b"})");
+  call("PUT", "/admin/portal/templates/balance_low", R"({"subject":"{{x||nosuch}}","body":"b"})");
+  call("DELETE", "/admin/portal/templates/balance_low");
+  call("POST", "/portal/logout", "", "", "application/json", session);
 
   // The server.
   call("GET", "/health", "", "");

@@ -149,6 +149,7 @@ class AppFixture : public ::testing::Test {
     o.clock = clock;
     o.wrap_store = std::move(wrap_store);
     o.payments = std::move(payments);
+    o.portal_hash = {1, 64 * 1024};  // Argon2id at its cheapest: tests log in often
     std::vector<std::string> errors;
     app_ = api::App::create(o, errors);
     ASSERT_TRUE(app_) << (errors.empty() ? "?" : errors[0]);

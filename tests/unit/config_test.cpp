@@ -170,6 +170,47 @@ TEST(Config, ServerLimitsAndRateLimits) {
   EXPECT_TRUE(has_error(bad.errors, "per_ip"));
 }
 
+// The portals' settings (issue 20): per-client permissions, hidden fields, notices.
+TEST(Config, PortalPermissionsHiddenFieldsAndNotices) {
+  auto ok = load_config(R"({"account":{"timezone":"UTC"},
+      "clients":[{"id":1,"company":"C","portal":{"returns":"auto","caps":"approval"}}],
+      "portal":{"admin_emails":["ops@x.example"],"login_failures":3,
+                "templates":{"balance_low":{"subject":"Low: {{client_company||upper}}","body":"b"}}},
+      "campaigns":[{"id":7,"name":"X","fields":["a"],"buyer_hidden_fields":["a","lp_subid2"],"suppliers":[],"buyers":[]}]})");
+  ASSERT_TRUE(ok.config) << ok.errors[0];
+  const ClientConfig& c = ok.config->clients[0];
+  EXPECT_EQ(c.portal.returns, PortalGrant::kAuto);
+  EXPECT_EQ(c.portal.pause_resume, PortalGrant::kApproval);  // the default
+  EXPECT_EQ(c.portal.caps, PortalGrant::kApproval);
+  EXPECT_EQ(c.portal.pricing, PortalGrant::kOff);  // the default
+  EXPECT_EQ(ok.config->portal.login_failures, 3u);
+  EXPECT_EQ(ok.config->campaigns[0].buyer_hidden_fields.size(), 2u);
+  std::vector<std::string> errors;
+  auto snap = engine::Snapshot::build(ok.config, errors);
+  ASSERT_TRUE(snap) << errors[0];
+  engine::NoticeContext ctx(0);
+  ctx.set("client_company", "Acme");
+  EXPECT_EQ(snap->notice("balance_low")->subject.render(ctx, buyers::Escape::kHeader), "Low: ACME");
+  EXPECT_NE(snap->notice("password_reset"), nullptr);  // built in
+  auto bad = load_config(R"({"account":{"timezone":"UTC"},
+      "clients":[{"id":1,"company":"C","portal":{"returns":"sometimes","refunds":"auto"}}],
+      "portal":{"admin_emails":["nope"],"templates":{"welcome":{"subject":"s","body":"b"},
+                "balance_low":{"subject":""}}},
+      "campaigns":[{"id":7,"name":"X","fields":["a"],"buyer_hidden_fields":["b"],"suppliers":[],"buyers":[]}]})");
+  EXPECT_TRUE(has_error(bad.errors, "$.clients[0].portal.returns: must be off, approval or auto"));
+  EXPECT_TRUE(has_error(bad.errors, "$.clients[0].portal.refunds: unknown key"));
+  EXPECT_TRUE(has_error(bad.errors, "$.portal.admin_emails[0]: must be an email address"));
+  EXPECT_TRUE(has_error(bad.errors, "$.portal.templates.welcome: unknown notice"));
+  EXPECT_TRUE(has_error(bad.errors, "$.portal.templates.balance_low.subject: must be 1 to 500"));
+  EXPECT_TRUE(has_error(bad.errors, "$.campaigns[0].buyer_hidden_fields[0]: unknown field 'b'"));
+  auto tmpl = load_config(R"({"account":{"timezone":"UTC"},"portal":{"templates":{
+      "password_reset":{"subject":"{{x||frobnicate}}","body":"b"}}},"campaigns":[]})");
+  ASSERT_TRUE(tmpl.config) << tmpl.errors[0];
+  errors.clear();
+  EXPECT_FALSE(engine::Snapshot::build(tmpl.config, errors));
+  EXPECT_TRUE(has_error(errors, "$.portal.templates.password_reset.subject: unknown transformer"));
+}
+
 TEST(Config, NotJson) {
   auto r = load_config("{nope");
   ASSERT_EQ(r.errors.size(), 1u);
