@@ -74,7 +74,10 @@ echo "installing: ${missing[*]}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
+# Two installs at once (tests install their own tools, -j2) wait for dpkg's lock instead of
+# failing.
+APT_WAIT=(-o DPkg::Lock::Timeout=600)
+$SUDO apt-get "${APT_WAIT[@]}" update -q
 # Installing nginx must not start a system nginx on port 80: forbid service starts meanwhile.
 POLICY=/usr/sbin/policy-rc.d
 made_policy=0
@@ -84,7 +87,7 @@ if [ ! -e "$POLICY" ]; then
   made_policy=1
 fi
 rc=0
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+$SUDO apt-get "${APT_WAIT[@]}" install -y -q --no-install-recommends "${missing[@]}" || rc=$?
 if [ "$made_policy" = 1 ]; then $SUDO rm -f "$POLICY"; fi
 if [ "$rc" = 0 ] && [ "$need_phonenumber_headers" = 1 ]; then
   unpack_phonenumber_headers || rc=$?
