@@ -4,6 +4,7 @@
 #include <charconv>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "api/reports.h"
 #include "core/text.h"
@@ -228,6 +229,30 @@ const BuyerOutcome* sold_to(const Lead& l) {
   return nullptr;
 }
 
+// The lead data columns of a campaign: its fields, then the sub ids it does not name.
+std::vector<std::string> lead_field_columns(const CampaignConfig& c) {
+  std::vector<std::string> fields;
+  for (const auto& fs : c.fields) fields.push_back(fs.name);
+  for (int i = 1; i <= 6; ++i) {
+    std::string s = "lp_subid" + std::to_string(i);
+    if (std::find(fields.begin(), fields.end(), s) == fields.end()) fields.push_back(s);
+  }
+  return fields;
+}
+
+// A leads file written (or not): the job's outcome, its file and counts.
+engine::JobOutcome finish_leads(engine::JobContext& ctx, Output& out, bool write_failed, bool whole,
+                                int64_t done, int64_t written) {
+  std::string err;
+  if (write_failed) return failed("could not write the file (disk full?)");
+  if (!whole) return failed("cancelled");
+  if (!out.writer->close(err)) return failed(err);
+  ctx.job().file = std::filesystem::path(out.path).filename().string();
+  ctx.progress(done, done);
+  ctx.job().add_count("leads", written);
+  return {};
+}
+
 engine::JobOutcome export_leads(engine::Engine& engine, engine::JobContext& ctx,
                                 const LeadQuery& lq, files::Format f) {
   const CampaignConfig& c = *lq.campaign;
@@ -238,12 +263,7 @@ engine::JobOutcome export_leads(engine::Engine& engine, engine::JobContext& ctx,
       "revenue",     "profit",        "returned",      "return_reason",
       "buyer_id",    "buyer_name",    "sell_price",    "tags"};
   const size_t fixed = columns.size();
-  std::vector<std::string> fields;
-  for (const auto& fs : c.fields) fields.push_back(fs.name);
-  for (int i = 1; i <= 6; ++i) {
-    std::string s = "lp_subid" + std::to_string(i);
-    if (std::find(fields.begin(), fields.end(), s) == fields.end()) fields.push_back(s);
-  }
+  std::vector<std::string> fields = lead_field_columns(c);
   columns.insert(columns.end(), fields.begin(), fields.end());
   std::string err;
   auto out = open_table(ctx, f, "", "leads", err);
@@ -291,13 +311,7 @@ engine::JobOutcome export_leads(engine::Engine& engine, engine::JobContext& ctx,
     ctx.progress(++done, std::max(total, done));
     return true;
   });
-  if (write_failed) return failed("could not write the file (disk full?)");
-  if (!whole) return failed("cancelled");
-  if (!out->writer->close(err)) return failed(err);
-  ctx.job().file = std::filesystem::path(out->path).filename().string();
-  ctx.progress(done, done);
-  ctx.job().add_count("leads", done);
-  return {};
+  return finish_leads(ctx, *out, write_failed, whole, done, done);
 }
 
 // Ping/post logs: every exchange with a buyer of the leads found, in a master file and one file
@@ -398,6 +412,82 @@ engine::JobOutcome export_logs(engine::Engine& engine, engine::JobContext& ctx, 
   return {};
 }
 
+// A portal user's leads (issue 20): a buyer's without the fields hidden from buyers and nothing of
+// the supplier; a supplier's with its payout as revenue. `members`: the user's buyers (or
+// suppliers) in the campaign when the export was asked for.
+engine::JobOutcome export_portal_leads(engine::Engine& engine, engine::JobContext& ctx,
+                                       const LeadQuery& lq, files::Format f, bool buyer,
+                                       const std::set<int64_t>& members) {
+  const CampaignConfig& c = *lq.campaign;
+  std::vector<std::string> columns =
+      buyer
+          ? std::vector<std::string>{"id",       "lead_date", "lead_date_utc", "campaign_id",
+                                     "buyer_id", "price",     "returned",      "return_reason"}
+          : std::vector<std::string>{"id",          "lead_date",     "lead_date_utc", "campaign_id",
+                                     "supplier_id", "status",        "error_message", "revenue",
+                                     "returned",    "return_reason", "test"};
+  const size_t fixed = columns.size();
+  std::vector<std::string> fields = lead_field_columns(c);
+  if (buyer)
+    std::erase_if(fields, [&](const std::string& n) {
+      return std::find(c.buyer_hidden_fields.begin(), c.buyer_hidden_fields.end(), n) !=
+             c.buyer_hidden_fields.end();
+    });
+  columns.insert(columns.end(), fields.begin(), fields.end());
+  std::string err;
+  auto out = open_table(ctx, f, "", "leads", err);
+  if (!out) return failed(err);
+  out->writer->header(columns);
+  engine::LeadSearch q = lq.search;
+  if (buyer) q.status = LeadStatus::kAccepted;
+  if (!buyer && members.size() == 1) q.supplier = *members.begin();
+  const int64_t total = leads_in_range(engine, q);
+  int64_t done = 0, written = 0;
+  std::vector<Cell> row(columns.size());
+  bool write_failed = false;
+  bool whole = for_each_lead(engine, ctx, c, q, [&](const Lead& l) {
+    ctx.progress(++done, std::max(total, done));
+    const BuyerOutcome* b = nullptr;
+    if (buyer) {
+      for (const auto& o : l.buyers)
+        if (o.status == BuyerStatus::kAccepted && members.count(o.buyer_id)) b = &o;
+      if (b == nullptr) return true;
+    } else if (!members.count(l.supplier_id)) {
+      return true;
+    }
+    size_t i = 0;
+    row[i++] = Cell::of(l.id);
+    row[i++] = Cell::of(lq.tz.format_local(l.created_ms));
+    row[i++] = Cell::of(format_utc(l.created_ms));
+    row[i++] = Cell::integer(l.campaign_id);
+    if (buyer) {
+      row[i++] = Cell::integer(b->buyer_id);
+      row[i++] = Cell::money(b->sell_price);
+      row[i++] = Cell::of(b->returned ? "true" : "false");
+      row[i++] = Cell::of(b->return_reason);
+    } else {
+      row[i++] = Cell::integer(l.supplier_id);
+      row[i++] = Cell::of(to_string(l.status));
+      row[i++] = Cell::of(l.error_message);
+      row[i++] = Cell::money(l.status == LeadStatus::kAccepted ? l.cost : Money());
+      row[i++] = Cell::of(l.returned ? "true" : "false");
+      row[i++] = Cell::of(l.return_reason);
+      row[i++] = Cell::of(l.test ? "true" : "false");
+    }
+    for (size_t k = 0; k < fields.size(); ++k) {
+      const std::string* v = find_field(l.fields, fields[k]);
+      row[fixed + k] = v ? Cell::of(*v) : Cell{};
+    }
+    if (!out->writer->row(row)) {
+      write_failed = true;
+      return false;
+    }
+    ++written;
+    return true;
+  });
+  return finish_leads(ctx, *out, write_failed, whole, done, written);
+}
+
 Response job_response(int status, const engine::Job& j, std::string_view collection) {
   std::string out;
   JsonWriter w(out);
@@ -429,7 +519,20 @@ engine::JobOutcome run_export(engine::Engine& engine, engine::JobContext& ctx) {
     Response err;
     auto lq = parse_lead_query(snap->config(), req, err);
     if (!lq) return failed(error_message_of(err));
-    out = job.type == "logs" ? export_logs(engine, ctx, *lq, f) : export_leads(engine, ctx, *lq, f);
+    const json::value* portal = o.if_contains("portal");
+    if (portal && portal->is_object()) {  // a portal user's export (issue 20)
+      const json::object& po = portal->as_object();
+      std::set<int64_t> members;
+      if (const json::value* m = po.if_contains("members"); m && m->is_array())
+        for (const auto& id : m->as_array())
+          if (id.is_int64()) members.insert(id.as_int64());
+      const json::value* kind = po.if_contains("kind");
+      const bool buyer = kind && kind->is_string() && kind->as_string() == "buyer";
+      out = export_portal_leads(engine, ctx, *lq, f, buyer, members);
+    } else {
+      out =
+          job.type == "logs" ? export_logs(engine, ctx, *lq, f) : export_leads(engine, ctx, *lq, f);
+    }
   }
   if (out.ok) {
     const bool zip = job.type == "logs";
@@ -489,7 +592,10 @@ void write_job(JsonWriter& w, const engine::Job& j, std::string_view collection)
     w.kv("name", j.download_name);
     w.kv("bytes", j.file_bytes);
     w.kv("content_type", j.content_type);
-    w.kv("url", "/admin/" + std::string(collection) + "/" + j.id + "/file");
+    // A collection given as a path ("/portal/buyer/exports") is the portal's.
+    w.kv("url", (collection.starts_with("/") ? std::string(collection)
+                                             : "/admin/" + std::string(collection)) +
+                    "/" + j.id + "/file");
     w.end_object();
   } else {
     w.null();
@@ -682,6 +788,76 @@ Response exports_route(engine::Engine& engine, engine::JobRunner& jobs, const Re
     return r;
   }
   return job_route(jobs, engine::JobKind::kExport, req, token, "exports");
+}
+
+Response portal_exports_route(engine::Engine& engine, engine::JobRunner& jobs, const Request& req,
+                              const PortalExportScope& scope) {
+  const std::string_view rest = std::string_view(req.path).substr(scope.collection.size());
+  if (rest.empty() && req.method == "GET") {
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().key("items").begin_array();
+    int n = 0;
+    storage::Status st = jobs.list(engine::JobKind::kExport, [&](const engine::Job& j) {
+      if (j.actor != scope.actor) return true;
+      write_job(w, j, scope.collection);
+      return ++n < 100;
+    });
+    if (!st.ok()) return storage_error();
+    w.end_array().end_object();
+    return json_response(200, std::move(out));
+  }
+  if (rest.empty()) {  // POST {"campaign_id", "start_date", "end_date", "timezone", "format"}
+    boost::system::error_code ec;
+    json::value body = json::parse(req.body, ec);
+    if (ec || !body.is_object()) return error_response(400, "The body must be a JSON object");
+    const json::object& o = body.as_object();
+    std::string format = "csv";
+    if (const auto* fv = o.if_contains("format"); fv && fv->is_string()) format = fv->as_string();
+    files::Format ff;
+    if (!files::parse_format(format, ff)) return error_response(400, "format must be csv or xlsx");
+    const json::value* cid = o.if_contains("campaign_id");
+    const int64_t campaign = cid && cid->is_int64() ? cid->as_int64() : 0;
+    auto mine = scope.members.find(campaign);
+    if (mine == scope.members.end()) return error_response(404, "Campaign not found");
+    json::object params;
+    params["campaign"] = campaign;
+    for (const char* k : {"start_date", "end_date", "timezone"})
+      if (const auto* v = o.if_contains(k); v && v->is_string()) params[k] = v->as_string();
+    Response err;
+    auto lq = parse_lead_query(engine.snapshot()->config(), endpoint_request(params), err);
+    if (!lq) return err;
+    json::array members;
+    for (int64_t m : mine->second) members.push_back(m);
+    json::object stored;
+    stored["format"] = format;
+    stored["params"] = std::move(params);
+    stored["portal"] =
+        json::object{{"kind", scope.buyer ? "buyer" : "supplier"}, {"members", std::move(members)}};
+    engine::Job job;
+    job.kind = engine::JobKind::kExport;
+    job.type = "leads";
+    job.actor = scope.actor;
+    job.campaigns = {campaign};
+    job.params = json::serialize(stored);
+    auto made = jobs.submit(std::move(job));
+    if (!made) return error_response(503, "Could not store the export; retry");
+    Response r = job_response(202, *made, scope.collection);
+    r.headers.emplace_back("Location", scope.collection + "/" + made->id);
+    return r;
+  }
+  // /{id} and /{id}/file: the user's own exports only.
+  std::string_view id = rest.substr(1);
+  const bool file = id.ends_with("/file");
+  if (file) id.remove_suffix(5);
+  auto j = id.starts_with(engine::JobRunner::id_prefix(engine::JobKind::kExport))
+               ? jobs.get(id)
+               : storage::Read<engine::Job>{};
+  if (j.failed()) return storage_error();
+  if (!j.found() || j.value->actor != scope.actor || id.find('/') != std::string_view::npos)
+    return error_response(404, "Not found");
+  if (file) return job_file(jobs, *j.value);
+  return job_response(200, *j.value, scope.collection);
 }
 
 }  // namespace pp::api

@@ -8,6 +8,9 @@
 //   DELETE /admin/exports/{id}       cancels a queued or running export
 // `params` are the query parameters of the matching read endpoint (/public/leads, /public/stats,
 // /public/accounting); a logs export takes /public/leads's.
+#include <map>
+#include <set>
+
 #include "api/http_types.h"
 #include "core/json_writer.h"
 #include "engine/engine.h"
@@ -34,6 +37,18 @@ bool token_sees_job(const ApiTokenConfig& token, const engine::Job& j);
 // /admin/exports[/...] (on a report thread).
 Response exports_route(engine::Engine& engine, engine::JobRunner& jobs, const Request& req,
                        const ApiTokenConfig& token);
+
+// A portal user's exports of its own leads (issue 20): /portal/{buyer|supplier}/exports, POST
+// {"campaign_id", "start_date", "end_date", "timezone", "format"}, GET (the user's, newest
+// first), GET /{id}, GET /{id}/file. Another user's export is "not found".
+struct PortalExportScope {
+  bool buyer = true;
+  std::string actor;                                // "portal:<user id>": the jobs' owner
+  std::string collection;                           // "/portal/buyer/exports"
+  std::map<CampaignId, std::set<int64_t>> members;  // the user's buyers (suppliers) by campaign
+};
+Response portal_exports_route(engine::Engine& engine, engine::JobRunner& jobs, const Request& req,
+                              const PortalExportScope& scope);
 
 // Cursor paging over a kind's jobs, newest first: ?limit (1-100, default 20) &cursor=<job id>
 // &status=. Renders {"items": [...], "next_cursor": ...}.

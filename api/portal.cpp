@@ -17,6 +17,7 @@
 #include <map>
 #include <set>
 
+#include "api/exports.h"
 #include "api/reports.h"
 #include "api/router.h"
 #include "config/document.h"
@@ -64,6 +65,30 @@ std::string str_of(const json::object& o, std::string_view k) {
 }
 
 Response ok_json(int status, std::string body) { return json_response(status, std::move(body)); }
+
+// The email that carries a password link (`password_reset` or `invitation`), as the outbox
+// entries written with the link.
+std::vector<storage::OutboxPut> link_notice(const engine::Snapshot& snap, UnixMs now,
+                                            std::string_view name, const engine::PortalUser& u,
+                                            const std::string& token) {
+  const Config& cfg = snap.config();
+  std::string companies;
+  for (ClientId id : u.clients)
+    if (const ClientConfig* c = cfg.find_client(id))
+      companies += (companies.empty() ? "" : ", ") + c->company;
+  engine::NoticeContext ctx(now);
+  ctx.set("account", cfg.account.name)
+      .set("user_email", u.email)
+      .set("portal", std::string(engine::to_string(u.kind)))
+      .set("companies", companies)
+      .set("minutes", std::to_string(cfg.portal.reset_minutes))
+      .set("days", std::to_string(cfg.portal.invite_days))
+      .set("reset_url", engine::portal_base_url(cfg) + "/console/#/portal/reset?token=" + token);
+  engine::EventBatch batch(cfg, now);
+  if (auto d = engine::notice_email(snap, name, EventType::kApprovalDecided, 0, {}, {u.email}, ctx))
+    batch.add_delivery(std::move(*d), now);
+  return std::move(batch.puts());
+}
 
 // start_date / end_date (YYYY-MM-DD, inclusive) in `tz`; default the last 30 days to today.
 std::optional<engine::TimeRange> date_range(const Request& req, const TimeZone& tz, UnixMs now,
@@ -276,20 +301,7 @@ Response Router::portal_route(const Request& req) {
     // The same answer for every email: nobody learns which ones have an account.
     storage::Status st = portal_->request_reset(
         email, pc, [&](const engine::PortalUser& u, const std::string& token) {
-          engine::NoticeContext ctx(engine_.clock().now_ms());
-          ctx.set("account", snap->config().account.name)
-              .set("user_email", u.email)
-              .set("minutes", std::to_string(pc.reset_minutes))
-              .set("reset_url", engine::portal_base_url(snap->config()) +
-                                    "/console/#/portal/reset?token=" + token);
-          std::vector<storage::OutboxPut> puts;
-          if (auto d = engine::notice_email(*snap, "password_reset", EventType::kApprovalDecided, 0,
-                                            {}, {u.email}, ctx)) {
-            engine::EventBatch batch(snap->config(), engine_.clock().now_ms());
-            batch.add_delivery(std::move(*d), engine_.clock().now_ms());
-            puts = std::move(batch.puts());
-          }
-          return puts;
+          return link_notice(*snap, engine_.clock().now_ms(), "password_reset", u, token);
         });
     if (!st.ok()) return storage_error();
     return ok_json(
@@ -610,6 +622,7 @@ Response Router::buyer_portal(const Request& req, const engine::PortalUser& user
     return ok_json(200, std::move(out));
   }
   if (what == "requests") return portal_requests(req, user, seg);
+  if (what == "exports") return portal_exports(req, user, true, std::move(mine));
   return error_response(404, "Not found");
 }
 
@@ -887,6 +900,7 @@ Response Router::supplier_portal(const Request& req, const engine::PortalUser& u
     w.end_object();
     return ok_json(200, std::move(out));
   }
+  if (what == "exports") return portal_exports(req, user, false, std::move(mine));
   return error_response(404, "Not found");
 }
 
@@ -953,12 +967,21 @@ Response Router::admin_portal(const Request& req, const ApiTokenConfig& token) {
       if (!portal_->create_user(u, str_of(*body, "password"), why).ok()) return storage_error();
       if (!why.empty())
         return error_response(why.find("exists") != std::string::npos ? 409 : 400, why);
+      // Without a password: an invitation, whose link lets the user choose one.
+      if (u.password_hash.empty() && !invite(u).ok()) return storage_error();
       return ok_json(201, engine::render_user(u));
     }
     auto found = portal_->find_user(seg[1]);
     if (found.failed()) return storage_error();
-    if (!found.found() || seg.size() != 2) return error_response(404, "User not found");
+    const bool resend = seg.size() == 3 && seg[2] == "invite";
+    if (!found.found() || (seg.size() != 2 && !resend))
+      return error_response(404, "User not found");
     engine::PortalUser& u = *found.value;
+    if (resend) {  // POST .../invite: the invitation again (a new link; earlier ones still work)
+      if (u.disabled) return error_response(409, "The user is disabled");
+      if (!invite(u).ok()) return storage_error();
+      return ok_json(202, R"({"status":"accepted","message":"Invitation sent"})");
+    }
     if (req.method == "GET") return ok_json(200, engine::render_user(u));
     if (req.method == "DELETE") {
       if (!portal_->delete_user(u).ok()) return storage_error();
@@ -1014,6 +1037,26 @@ Response Router::admin_portal(const Request& req, const ApiTokenConfig& token) {
   }
   if (what == "templates") return admin_templates(req, token, seg);
   return error_response(404, "Not found");
+}
+
+Response Router::portal_exports(const Request& req, const engine::PortalUser& user, bool buyer,
+                                std::map<CampaignId, std::set<int64_t>> members) {
+  if (jobs_ == nullptr) return error_response(404, "Not found");
+  PortalExportScope scope;
+  scope.buyer = buyer;
+  scope.actor = "portal:" + user.id;
+  scope.collection = buyer ? "/portal/buyer/exports" : "/portal/supplier/exports";
+  scope.members = std::move(members);
+  return portal_exports_route(engine_, *jobs_, req, scope);
+}
+
+storage::Status Router::invite(const engine::PortalUser& u) {
+  auto snap = engine_.snapshot();
+  return portal_->issue_link(u, int64_t(snap->config().portal.invite_days) * 86400000,
+                             [&](const engine::PortalUser& user, const std::string& token) {
+                               return link_notice(*snap, engine_.clock().now_ms(), "invitation",
+                                                  user, token);
+                             });
 }
 
 Response Router::admin_templates(const Request& req, const ApiTokenConfig& token,

@@ -3,7 +3,9 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 
 #include "api/auth.h"
 #include "api/http_types.h"
@@ -121,7 +123,11 @@ class Router {
   Response portal_requests(const Request& req, const engine::PortalUser& user,
                            const std::vector<std::string_view>& seg);
   Response supplier_portal(const Request& req, const engine::PortalUser& user);
+  Response portal_exports(const Request& req, const engine::PortalUser& user, bool buyer,
+                          std::map<CampaignId, std::set<int64_t>> members);
   Response admin_portal(const Request& req, const ApiTokenConfig& token);
+  // An invitation to `u`: a link to choose its password, by email (in one write).
+  storage::Status invite(const engine::PortalUser& u);
   Response admin_templates(const Request& req, const ApiTokenConfig& token,
                            const std::vector<std::string_view>& seg);
   // Runs `fn` on a report thread; resumes on the caller's executor.

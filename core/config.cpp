@@ -1698,7 +1698,7 @@ static void load_portal(Loader& L, const json::object& root, Config& cfg) {
   if (!o) return;
   L.unknown_keys(*o, p,
                  {"base_url", "admin_emails", "session_hours", "idle_minutes", "reset_minutes",
-                  "login_failures", "templates"});
+                  "invite_days", "login_failures", "templates"});
   PortalConfig& pc = cfg.portal;
   pc.base_url = L.string(*o, "base_url", p, false).value_or("");
   if (!pc.base_url.empty() && pc.base_url.rfind("http://", 0) != 0 &&
@@ -1713,6 +1713,7 @@ static void load_portal(Loader& L, const json::object& root, Config& cfg) {
   pc.session_hours = L.positive(*o, "session_hours", p, pc.session_hours, 24 * 30);
   pc.idle_minutes = L.positive(*o, "idle_minutes", p, pc.idle_minutes, 24 * 60 * 30);
   pc.reset_minutes = L.positive(*o, "reset_minutes", p, pc.reset_minutes, 24 * 60 * 7);
+  pc.invite_days = L.positive(*o, "invite_days", p, pc.invite_days, 90);
   pc.login_failures = L.positive(*o, "login_failures", p, pc.login_failures, 1000);
   if (const json::object* t = L.object(o->if_contains("templates"), p + ".templates", false)) {
     for (const auto& kv : *t) {
@@ -1721,7 +1722,7 @@ static void load_portal(Loader& L, const json::object& root, Config& cfg) {
       if (!is_notice_name(name)) {
         L.error(tp,
                 "unknown notice: approval_requested, approval_decided, balance_low, "
-                "return_credited or password_reset");
+                "return_credited, password_reset or invitation");
         continue;
       }
       const json::object* to = L.object(&kv.value(), tp, true);

@@ -72,8 +72,9 @@ struct ClientConfig {
 };
 
 // A notice's editable text (issue 20, H3): merge tags as in buyer templates ({{name}}).
-inline constexpr std::string_view kNoticeNames[] = {
-    "approval_requested", "approval_decided", "balance_low", "return_credited", "password_reset"};
+inline constexpr std::string_view kNoticeNames[] = {"approval_requested", "approval_decided",
+                                                    "balance_low",        "return_credited",
+                                                    "password_reset",     "invitation"};
 inline bool is_notice_name(std::string_view n) {
   for (auto k : kNoticeNames)
     if (k == n) return true;
@@ -91,9 +92,10 @@ struct PortalConfig {
   uint32_t session_hours = 12;            // a login lasts at most this long
   uint32_t idle_minutes = 120;            // and ends after this long unused
   uint32_t reset_minutes = 60;            // a password-reset link expires after this
+  uint32_t invite_days = 7;               // an invitation's link (a new user sets its password)
   uint32_t login_failures = 5;            // failed logins per email in 15 minutes before a lock
   // Overrides of the built-in notices by name (approval_requested, approval_decided,
-  // balance_low, return_credited, password_reset).
+  // balance_low, return_credited, password_reset, invitation).
   std::vector<std::pair<std::string, NoticeTemplate>> templates;
   const NoticeTemplate* find_template(std::string_view name) const {
     for (const auto& [n, t] : templates)

@@ -48,6 +48,11 @@ const Builtin kBuiltins[] = {
      "Choose a new password within {{minutes}} minutes: {{reset_url}}\n\n"
      "The link works once. If you did not ask, ignore this email: your password is unchanged.\n",
      {"account", "user_email", "reset_url", "minutes"}},
+    {"invitation",
+     "[{{account}}] You are invited to the {{portal}} portal",
+     "{{account}} gave {{user_email}} access to its {{portal}} portal ({{companies}}).\n\n"
+     "Choose your password within {{days}} days: {{reset_url}}\n",
+     {"account", "user_email", "portal", "companies", "reset_url", "days"}},
 };
 
 const Builtin* builtin(std::string_view name) {

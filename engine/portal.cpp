@@ -453,20 +453,23 @@ std::optional<PortalCaller> PortalAccounts::by_key(std::string_view token) {
   return c;
 }
 
-storage::Status PortalAccounts::request_reset(
-    std::string_view email, const PortalConfig& cfg,
-    const std::function<std::vector<storage::OutboxPut>(const PortalUser&, const std::string&)>&
-        make_outbox) {
+storage::Status PortalAccounts::issue_link(const PortalUser& user, int64_t valid_ms,
+                                           const LinkNotice& make_outbox) {
+  const std::string token = new_secret("ppr_");
+  json::object r;
+  r["user"] = user.id;
+  r["epoch"] = user.epoch;
+  r["expires_ms"] = clock_.now_ms() + valid_ms;
+  return store_.write_state({{key_of(kReset, sha256_hex(token)), json::serialize(r)}},
+                            make_outbox(user, token));
+}
+
+storage::Status PortalAccounts::request_reset(std::string_view email, const PortalConfig& cfg,
+                                              const LinkNotice& make_outbox) {
   storage::Read<PortalUser> user = find_by_email(email);
   if (user.failed()) return user.status;
   if (!user.found() || user.value->disabled) return kOk;
-  const std::string token = new_secret("ppr_");
-  json::object r;
-  r["user"] = user.value->id;
-  r["epoch"] = user.value->epoch;
-  r["expires_ms"] = clock_.now_ms() + int64_t(cfg.reset_minutes) * 60000;
-  return store_.write_state({{key_of(kReset, sha256_hex(token)), json::serialize(r)}},
-                            make_outbox(*user.value, token));
+  return issue_link(*user.value, int64_t(cfg.reset_minutes) * 60000, make_outbox);
 }
 
 storage::Status PortalAccounts::reset_password(std::string_view token, std::string_view password,

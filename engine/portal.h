@@ -119,13 +119,16 @@ class PortalAccounts {
   storage::Status revoke_key(const PortalUser& user, std::string_view key_id, bool& found);
   std::optional<PortalCaller> by_key(std::string_view token);
 
-  // Password resets. A link ("ppr_...") for the user of `email`, if any and not disabled: its
-  // record and `make_outbox(user, token)`'s notice in one write. Nothing is written for an
-  // unknown email (the caller answers the same either way).
-  storage::Status request_reset(
-      std::string_view email, const PortalConfig& cfg,
-      const std::function<std::vector<storage::OutboxPut>(const PortalUser&, const std::string&)>&
-          make_outbox);
+  // Password links ("ppr_..."): a reset, or an invitation (a new user chooses its password).
+  // The link's record and `make_outbox(user, token)`'s notice in one write.
+  using LinkNotice =
+      std::function<std::vector<storage::OutboxPut>(const PortalUser&, const std::string&)>;
+  storage::Status issue_link(const PortalUser& user, int64_t valid_ms,
+                             const LinkNotice& make_outbox);
+  // A reset link for the user of `email`, if any and not disabled, valid cfg.reset_minutes.
+  // Nothing is written for an unknown email (the caller answers the same either way).
+  storage::Status request_reset(std::string_view email, const PortalConfig& cfg,
+                                const LinkNotice& make_outbox);
   // Sets the password of the link's user, ends its sessions and every other link (epoch), and
   // removes this one, in one write. false (and `error`): unknown, used or expired link, or a
   // password refused.

@@ -443,6 +443,28 @@ TEST_F(OpenApi, EveryOperationAnswersAsDocumented) {
        R"({"subject":"Low {{client_company}}","body":"b"})");
   call("PUT", "/admin/portal/templates/balance_low", R"({"subject":"{{x||nosuch}}","body":"b"})");
   call("DELETE", "/admin/portal/templates/balance_low");
+  call("POST", "/admin/portal/users/" + buid + "/invite");
+  call("POST", "/admin/portal/users/pu_nope/invite");
+  for (const auto& [who, key] :
+       {std::pair{std::string("buyer"), bk}, std::pair{std::string("supplier"), sk}}) {
+    const std::string base = "/portal/" + who + "/exports";
+    json::object job = call_json("POST", base,
+                                 R"({"campaign_id":100,"start_date":")" + from +
+                                     R"(","end_date":")" + today + R"(","format":"csv"})",
+                                 key);
+    call("POST", base, R"({"campaign_id":999,"start_date":"2026-01-01","end_date":"2026-01-02"})",
+         key);
+    const std::string id(job["id"].as_string());
+    ASSERT_TRUE(eventually([&] {
+      return parse_object(http_call(app_->port(), "GET", base + "/" + id, "",
+                                    {{"Authorization", "Bearer " + key}})
+                              .body)["status"] == "completed";
+    }));
+    call("GET", base, "", key);
+    call("GET", base + "/" + id, "", key);
+    call("GET", base + "/" + id + "/file", "", key);
+    call("GET", base + "/exp_nope", "", key);
+  }
   call("POST", "/portal/logout", "", "", "application/json", session);
 
   // The server.

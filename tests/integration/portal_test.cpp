@@ -406,6 +406,91 @@ TEST_F(Portal, ApprovalFlowsEndToEnd) {
             1u);
 }
 
+// A user created without a password is invited: its emailed link lets it choose one (the
+// reference's supplier invitations); an admin can send it again.
+TEST_F(Portal, InvitationsLetANewUserChooseItsPassword) {
+  start(config());
+  HttpReply made = call(admin(), "POST", "/admin/portal/users",
+                        R"({"email":"sue@supplier-co.example","kind":"supplier","clients":[1]})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  EXPECT_EQ(parse_object(made.body)["has_password"], false);
+  std::vector<Mail> m = mails();
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].to, "mailto:sue@supplier-co.example");
+  EXPECT_NE(m[0].subject.find("invited to the supplier portal"), std::string::npos) << m[0].subject;
+  EXPECT_NE(m[0].body.find("Supplier Co"), std::string::npos) << m[0].body;
+  const size_t at = m[0].body.find("token=ppr_");
+  ASSERT_NE(at, std::string::npos);
+  const std::string token = m[0].body.substr(at + 6, 68);
+  // No password yet: no login, whatever is tried.
+  EXPECT_EQ(http_call(app_->port(), "POST", "/portal/login",
+                      R"({"email":"sue@supplier-co.example","password":"anything at all"})")
+                .status,
+            401);
+  ASSERT_EQ(http_call(app_->port(), "POST", "/portal/password/reset",
+                      R"({"token":")" + token + R"(","password":"my own passphrase"})")
+                .status,
+            200);
+  Caller sue = login("sue@supplier-co.example", "my own passphrase");
+  EXPECT_EQ(call(sue, "GET", "/portal/supplier/campaigns").status, 200);
+  const std::string id(parse_object(made.body)["id"].as_string());
+  EXPECT_EQ(call(admin(), "POST", "/admin/portal/users/" + id + "/invite").status, 202);
+  EXPECT_EQ(mails().size(), 2u);
+  EXPECT_EQ(call(admin(), "POST", "/admin/portal/users/pu_nope/invite").status, 404);
+}
+
+// Exports (jobs): a buyer's file holds its own leads without the hidden fields; a supplier's its
+// own leads; nobody reads another user's export.
+TEST_F(Portal, ExportsHoldTheUsersOwnLeadsOnly) {
+  start(config());
+  ASSERT_EQ(create_user("ann@buyer-one.example", "buyer", 2).status, 201);
+  ASSERT_EQ(create_user("bob@buyer-two.example", "buyer", 3).status, 201);
+  ASSERT_EQ(create_user("sue@supplier-co.example", "supplier", 1).status, 201);
+  ASSERT_EQ(call(admin(), "POST", "/admin/clients/2/deposits", R"({"amount":"100"})").status, 201);
+  const std::string lead_a = sell(200, "NY", 1), lead_b = sell(202, "CA", 2);
+  Caller ann = login("ann@buyer-one.example"), bob = login("bob@buyer-two.example"),
+         sue = login("sue@supplier-co.example");
+  const UnixMs now = SystemClock::instance().now_ms();
+  const std::string range =
+      R"(,"start_date":")" + format_local_date(TimeZone::utc(), now - 86400000) +
+      R"(","end_date":")" + format_local_date(TimeZone::utc(), now + 86400000) + R"("})";
+  auto export_file = [&](const Caller& c, const std::string& who) {
+    HttpReply r = call(c, "POST", "/portal/" + who + "/exports", R"({"campaign_id":100)" + range);
+    EXPECT_EQ(r.status, 202) << r.body;
+    const std::string id(parse_object(r.body)["id"].as_string());
+    EXPECT_TRUE(eventually([&] {
+      return parse_object(call(c, "GET", "/portal/" + who + "/exports/" + id).body)["status"] ==
+             "completed";
+    }));
+    return std::pair{id, call(c, "GET", "/portal/" + who + "/exports/" + id + "/file").body};
+  };
+  auto [ann_id, ann_csv] = export_file(ann, "buyer");
+  const std::string header = ann_csv.substr(0, ann_csv.find('\n'));
+  EXPECT_NE(ann_csv.find(lead_a), std::string::npos) << ann_csv;
+  EXPECT_EQ(ann_csv.find(lead_b), std::string::npos) << ann_csv;
+  EXPECT_NE(header.find("email"), std::string::npos) << header;
+  EXPECT_EQ(header.find("phone"), std::string::npos) << header;
+  EXPECT_EQ(header.find("lp_subid1"), std::string::npos) << header;
+  EXPECT_EQ(header.find("supplier"), std::string::npos) << header;
+  EXPECT_EQ(ann_csv.find("4103092001"), std::string::npos);  // the hidden phone's value
+  // Bob sees neither Ann's export nor its file, nor lists it.
+  EXPECT_EQ(call(bob, "GET", "/portal/buyer/exports/" + ann_id).status, 404);
+  EXPECT_EQ(call(bob, "GET", "/portal/buyer/exports/" + ann_id + "/file").status, 404);
+  EXPECT_EQ(call(bob, "GET", "/portal/buyer/exports").body.find(ann_id), std::string::npos);
+  EXPECT_NE(call(ann, "GET", "/portal/buyer/exports").body.find(ann_id), std::string::npos);
+  auto [bob_id, bob_csv] = export_file(bob, "buyer");
+  EXPECT_NE(bob_csv.find(lead_b), std::string::npos);
+  EXPECT_EQ(bob_csv.find(lead_a), std::string::npos);
+  auto [sue_id, sue_csv] = export_file(sue, "supplier");
+  EXPECT_NE(sue_csv.find(lead_a), std::string::npos);
+  EXPECT_EQ(sue_csv.find(lead_b), std::string::npos);
+  EXPECT_NE(sue_csv.find("4103092001"), std::string::npos);  // its own lead's fields, all of them
+  // A campaign without the user's buyers: not found.
+  EXPECT_EQ(call(ann, "POST", "/portal/buyer/exports", R"({"campaign_id":999)" + range).status,
+            404);
+  EXPECT_EQ(call(sue, "GET", "/portal/supplier/exports/" + ann_id).status, 404);
+}
+
 // A sale that takes a prepaid balance to its minimum emails the client (balance_low), in the
 // lead's write.
 TEST_F(Portal, ALowBalanceEmailsTheClient) {
@@ -427,7 +512,7 @@ TEST_F(Portal, ALowBalanceEmailsTheClient) {
 TEST_F(Portal, NoticeTemplatesAreEditableAndRevert) {
   start(config());
   json::object list = parse_object(admin_get("/admin/portal/templates").body);
-  ASSERT_EQ(list["items"].as_array().size(), 5u);
+  ASSERT_EQ(list["items"].as_array().size(), 6u);
   HttpReply put =
       call(admin(), "PUT", "/admin/portal/templates/password_reset",
            R"({"subject":"Reset for {{user_email||upper}}","body":"Go: {{reset_url}}"})");
@@ -522,7 +607,9 @@ TEST_F(Portal, AuthorizationMatrix) {
       {"POST", "/portal/buyer/requests",
        R"({"kind":"caps","campaign_id":100,"buyer_id":300,"change":{"leads":[]}})",
        buyers_only(201, 404)},
+      {"GET", "/portal/buyer/exports", "", buyers_only(200, 200)},
       {"GET", "/portal/supplier/campaigns", "", suppliers_only(200, 200)},
+      {"GET", "/portal/supplier/exports", "", suppliers_only(200, 200)},
       {"GET", "/portal/supplier/dashboard", "", suppliers_only(200, 200)},
       {"GET", "/portal/supplier/leads?campaign_id=100", "", suppliers_only(200, 200)},
       {"GET", "/portal/supplier/leads/" + lead_a, "", suppliers_only(200, 404)},
