@@ -122,6 +122,13 @@ std::unique_ptr<App> App::create(AppOptions options, std::vector<std::string>& e
                                                           app->opts_.portal_hash);
   app->approvals_ = std::make_unique<engine::Approvals>(*app->engine_, *app->config_);
   app->router_->set_portal(app->portal_.get(), app->approvals_.get());
+  if (app->opts_.payments) {  // realtime billing's auto-recharge needs a provider
+    app->recharger_ = std::make_unique<engine::AutoRecharger>(*app->engine_, app->opts_.payments,
+                                                              app->opts_.recharge_retry_after);
+    app->engine_->set_low_balance_listener(
+        [r = app->recharger_.get()](ClientId client) { r->request(client); });
+    app->router_->set_recharger(app->recharger_.get());
+  }
   return app;
 }
 
@@ -144,6 +151,7 @@ void App::start() {
   outbox_->start();
   alerts_->start();
   jobs_->start();
+  if (recharger_) recharger_->resume();  // recharges a crash cut short
   server_->start();
 }
 
@@ -165,6 +173,7 @@ void App::shutdown(std::chrono::milliseconds drain) {
   // Waiting deliveries stay in storage; attempts in flight get a moment, then are cut short (and
   // sent again after the next start).
   if (jobs_) jobs_->stop();  // a job in progress is taken up again at the next start
+  recharger_.reset();        // a charge in progress finishes; a stored intent resumes at start
   if (alerts_) alerts_->stop();
   if (outbox_) outbox_->stop();
   if (store_) store_->close();

@@ -16,6 +16,7 @@
 #include "engine/outbox_sender.h"
 #include "engine/payments.h"
 #include "engine/portal.h"
+#include "engine/recharge.h"
 #include "storage/store.h"
 
 namespace pp::api {
@@ -41,6 +42,8 @@ struct AppOptions {
   // Portal passwords' Argon2id cost (issue 20). Tests lower it; the default is libsodium's
   // "interactive" cost.
   engine::PortalAccounts::Options portal_hash;
+  // Auto-recharge: how long after a declined or failed charge a client is not charged again.
+  std::chrono::milliseconds recharge_retry_after = std::chrono::hours(1);
   // Tests only: wraps the opened store (fault injection). Default: the store as opened.
   std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> wrap_store;
 };
@@ -81,6 +84,7 @@ class App {
   std::unique_ptr<engine::ConfigService> config_;
   std::unique_ptr<engine::PortalAccounts> portal_;
   std::unique_ptr<engine::Approvals> approvals_;
+  std::unique_ptr<engine::AutoRecharger> recharger_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Server> server_;
   bool shut_down_ = false;

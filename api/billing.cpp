@@ -20,7 +20,8 @@ namespace pp::api {
 
 namespace {
 
-void write_balance(JsonWriter& w, const ClientConfig& c, const engine::BalanceLedger::View& v) {
+void write_balance(JsonWriter& w, const ClientConfig& c, const engine::BalanceLedger::View& v,
+                   engine::AutoRecharger* recharger) {
   w.kv("client_id", c.id);
   w.kv("billing_mode", to_string(c.billing.mode));
   w.key("balance").value(Money::from_units(v.balance));
@@ -30,6 +31,28 @@ void write_balance(JsonWriter& w, const ClientConfig& c, const engine::BalanceLe
   w.key("minimum_deposit").value(c.billing.minimum_deposit);
   w.key("deposit_fee_percent").value(Money::from_units(c.billing.deposit_fee_bp * 100));
   w.kv("paused", c.billing.prepaid() && v.balance <= c.billing.minimum_balance.units());
+  w.key("auto_recharge");
+  if (!c.billing.auto_recharge()) {
+    w.null();
+    return;
+  }
+  w.begin_object()
+      .key("below")
+      .value(c.billing.recharge_below)
+      .key("amount")
+      .value(c.billing.recharge_amount);
+  auto last = recharger ? recharger->last(c.id) : std::nullopt;
+  w.key("last_attempt_at");
+  if (last)
+    w.value(format_iso_utc(last->at_ms));
+  else
+    w.null();
+  w.key("last_error");
+  if (last && !last->error.empty())
+    w.value(last->error);
+  else
+    w.null();
+  w.end_object();
 }
 
 }  // namespace
@@ -89,7 +112,7 @@ Response Router::admin_billing(const Request& req, const ApiTokenConfig& token) 
     std::string out;
     JsonWriter w(out);
     w.begin_object();
-    write_balance(w, *c, engine_.balances().view(c->id));
+    write_balance(w, *c, engine_.balances().view(c->id), recharger_);
     w.end_object();
     return json_response(200, std::move(out));
   }
@@ -204,7 +227,7 @@ Response Router::admin_billing(const Request& req, const ApiTokenConfig& token) 
   JsonWriter w(out);
   w.begin_object().kv("id", r.id).key("amount").value(*amount).key("fee").value(fee);
   w.kv("resumed", r.resumed);
-  write_balance(w, *c, engine_.balances().view(c->id));
+  write_balance(w, *c, engine_.balances().view(c->id), recharger_);
   w.end_object();
   return json_response(r.http_status, std::move(out));
 }

@@ -18,6 +18,7 @@
 #include "engine/outbox_sender.h"
 #include "engine/payments.h"
 #include "engine/portal.h"
+#include "engine/recharge.h"
 
 namespace boost::asio {
 class thread_pool;
@@ -43,6 +44,8 @@ class Router {
   // Realtime billing's provider (issue 20); null: POST .../charges answers 501.
   void set_payments(std::shared_ptr<engine::PaymentProvider> p) { payments_ = std::move(p); }
   // The portals (issue 20): their users and requests; null: /portal/ answers 404.
+  // Auto-recharge (issue 20): its last attempts, in the balance views.
+  void set_recharger(engine::AutoRecharger* r) { recharger_ = r; }
   void set_portal(engine::PortalAccounts* accounts, engine::Approvals* approvals) {
     portal_ = accounts;
     approvals_ = approvals;
@@ -145,6 +148,7 @@ class Router {
   std::shared_ptr<engine::PaymentProvider> payments_;
   engine::PortalAccounts* portal_ = nullptr;
   engine::Approvals* approvals_ = nullptr;
+  engine::AutoRecharger* recharger_ = nullptr;
   TokenUsage tokens_;
   std::unique_ptr<boost::asio::thread_pool> reports_;
   std::atomic<uint64_t> sandbox_seq_{0};

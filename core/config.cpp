@@ -1930,8 +1930,9 @@ ConfigLoadResult load_config_document(const json::object& root) {
       cc.phone = L.string(*c, "phone", p, false).value_or("");
       if (const json::object* bo = L.object(c->if_contains("billing"), p + ".billing", false)) {
         const std::string bp = p + ".billing";
-        L.unknown_keys(*bo, bp,
-                       {"mode", "minimum_balance", "minimum_deposit", "deposit_fee_percent"});
+        L.unknown_keys(
+            *bo, bp,
+            {"mode", "minimum_balance", "minimum_deposit", "deposit_fee_percent", "auto_recharge"});
         const std::string mode = L.string(*bo, "mode", bp, true).value_or("none");
         if (mode == "none") {
           cc.billing.mode = BillingConfig::Mode::kNone;
@@ -1960,6 +1961,31 @@ ConfigLoadResult load_config_document(const json::object& root) {
                     "must be 0 to 15, with at most 2 decimals");
           else if (m)
             cc.billing.deposit_fee_bp = m->units() / (Money::kScale / 100);
+        }
+        // {"below": "50", "amount": "200"}: realtime billing tops the balance up by itself.
+        if (const json::object* ar =
+                L.object(bo->if_contains("auto_recharge"), bp + ".auto_recharge", false)) {
+          const std::string ap = bp + ".auto_recharge";
+          L.unknown_keys(*ar, ap, {"below", "amount"});
+          for (auto [key, out] : {std::pair{"below", &cc.billing.recharge_below},
+                                  std::pair{"amount", &cc.billing.recharge_amount}}) {
+            const json::value* v = ar->if_contains(key);
+            if (v == nullptr) {
+              L.error(Loader::at(ap, key), "is required");
+              continue;
+            }
+            if (auto m = L.money(*v, Loader::at(ap, key))) {
+              if (m->units() <= 0) L.error(Loader::at(ap, key), "must be positive");
+              *out = *m;
+            }
+          }
+          if (cc.billing.mode != BillingConfig::Mode::kRealtime)
+            L.error(ap, "needs billing mode realtime (a payment method to charge)");
+          if (cc.billing.recharge_below <= cc.billing.minimum_balance)
+            L.error(Loader::at(ap, "below"),
+                    "must be above minimum_balance (a recharge comes before the pause)");
+          if (cc.billing.recharge_amount < cc.billing.minimum_deposit)
+            L.error(Loader::at(ap, "amount"), "must be at least minimum_deposit");
         }
       }
       if (const json::object* po = L.object(c->if_contains("portal"), p + ".portal", false)) {

@@ -46,7 +46,12 @@ struct BillingConfig {
   Money minimum_balance;       // at or below it: the client's buyers are paused
   Money minimum_deposit;       // smallest deposit accepted (0: any)
   int64_t deposit_fee_bp = 0;  // fee on deposits through the provider, basis points (<= 1500)
+  // Realtime billing's auto-recharge: when a sale leaves the balance below `recharge_below`, the
+  // provider charges `recharge_amount` (+ the fee) and it is credited. 0: off.
+  Money recharge_below;
+  Money recharge_amount;
   bool prepaid() const { return mode != Mode::kNone; }
+  bool auto_recharge() const { return mode == Mode::kRealtime && recharge_amount.units() > 0; }
 };
 std::string_view to_string(BillingConfig::Mode m);
 

@@ -396,7 +396,15 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
   // Stored: the sales' cap use is now permanent (before, it was only reserved; a lead that did not
   // store gives it back when its holds go).
   for (auto& h : run.sold_caps) st_.caps.commit(h);
-  for (auto& h : run.sold_balances) st_.balances.commit(h);
+  for (auto& h : run.sold_balances) {
+    st_.balances.commit(h);
+    // A client that recharges itself is topped up once a sale leaves it low (never waited for).
+    if (!low_balance_) continue;
+    const ClientConfig* c = run.snap->config().find_client(h.client());
+    if (c && c->billing.auto_recharge() &&
+        st_.balances.view(h.client()).balance < c->billing.recharge_below.units())
+      low_balance_(h.client());
+  }
   if (run.supplier_hold) st_.caps.commit(*run.supplier_hold);
   st_.stored.fetch_add(1, std::memory_order_relaxed);
   if (lead.status == LeadStatus::kAccepted) st_.accepted.fetch_add(1, std::memory_order_relaxed);

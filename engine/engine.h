@@ -113,6 +113,10 @@ class Engine {
   RateLimiter& rate_limiter() { return st_.limits; }
   // Prepaid balances (issue 20): what leads hold and what is committed.
   BalanceLedger& balances() { return st_.balances; }
+  // Told (on the lead's thread, after its durable write) when a sale leaves a client whose billing
+  // recharges itself below its recharge threshold (engine/recharge.h). Set once, before traffic;
+  // must not block.
+  void set_low_balance_listener(std::function<void(ClientId)> fn) { low_balance_ = std::move(fn); }
   // Credits a prepaid client's balance (a deposit: its postings, and buyer.resumed for each of its
   // buyers when it lifts the balance above the minimum, in one durable write). `fee` is charged on
   // top (to the fees account). The deposit's id, or a refusal: 404 no such client, 409 billing
@@ -179,6 +183,7 @@ class Engine {
   mutable std::mutex snapshot_mu_;
   SnapshotPtr snapshot_;
   EngineState st_;
+  std::function<void(ClientId)> low_balance_;
   std::mutex returning_mu_;
   std::vector<std::string> returning_;  // leads being returned right now
 };

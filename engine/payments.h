@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "core/ids.h"
 #include "core/money.h"
 
 namespace pp::engine {

@@ -202,6 +202,78 @@ TEST_F(Balances, AReturnCreditsWhatTheSaleChargedAndResumes) {
 // Realtime billing: the provider charges amount + the client's fee; only a charge that succeeded
 // is credited (amount to the balance, fee to the fees account); a declined card or a provider
 // that fails credits nothing; the same Idempotency-Key never charges twice.
+// Realtime billing's auto-recharge: a sale that leaves the balance below the threshold tops it
+// up through the provider (amount + fee) once; a failed charge is shown and not repeated at once;
+// a recharge cut short by a crash resumes at start under its stored key, never credited twice.
+// Stops the server and leaves what a crash amid a recharge leaves: its intent in the store.
+void leave_intent(std::unique_ptr<api::App>& app, const std::string& dir) {
+  app.reset();
+  std::string error;
+  auto store = storage::Store::open(dir, {}, error);
+  ASSERT_TRUE(store) << error;
+  ASSERT_TRUE(store
+                  ->put_state(engine::AutoRecharger::intent_key(2),
+                              R"({"key":"recharge:2:crashed","amount":500000,"fee":15000})")
+                  .ok());
+  store->close();
+}
+
+TEST_F(Balances, AutoRechargeTopsUpOnceAndResumesAfterACrash) {
+  json::object cfg = config();
+  cfg["clients"].as_array()[1].as_object()["billing"] = json::parse(
+      R"({"mode": "realtime", "deposit_fee_percent": "3", "minimum_deposit": "20",
+          "auto_recharge": {"below": "25", "amount": "50"}})");
+  auto payments = std::make_shared<FakePayments>(Money::from_whole(1000));
+  start(cfg, {}, nullptr, {}, payments);
+  ASSERT_EQ(deposit(2, R"({"amount":"30"})").status, 201);
+  EXPECT_EQ(payments->charged, Money());
+  ASSERT_EQ(parse_object(post_lead(lead(1)).body)["status"], "ACCEPTED");  // 30 -> 20: below 25
+  ASSERT_TRUE(eventually([&] { return balance()["balance"] == 70; })) << json::serialize(balance());
+  EXPECT_EQ(payments->charged, Money::from_units(515000));  // 50 + 3%
+  json::object b = balance();
+  ASSERT_TRUE(b["auto_recharge"].is_object()) << json::serialize(b);
+  EXPECT_TRUE(b["auto_recharge"].as_object()["last_error"].is_null());
+  // Four sales stay above 25 (70 -> 30): no charge; the fifth goes below: one more.
+  for (int i = 2; i <= 5; ++i)
+    ASSERT_EQ(parse_object(post_lead(lead(i)).body)["status"], "ACCEPTED");
+  EXPECT_EQ(balance()["balance"], 30);
+  EXPECT_EQ(payments->charged, Money::from_units(515000));
+  ASSERT_EQ(parse_object(post_lead(lead(6)).body)["status"], "ACCEPTED");
+  ASSERT_TRUE(eventually([&] { return balance()["balance"] == 70; }));
+  EXPECT_EQ(payments->charged, Money::from_units(1030000));
+  // The ledger: the fees account holds the two fees, and everything sums to zero.
+  json::object audit = parse_object(admin_get("/admin/ledger").body);
+  EXPECT_EQ(audit["consistent"], true) << json::serialize(audit);
+  // The provider is down: the failure is shown, the balance runs down, nothing is charged.
+  payments->down = true;
+  for (int i = 7; i <= 11; ++i) post_lead(lead(i));  // 70 -> 20: a failed recharge
+  ASSERT_TRUE(eventually([&] {
+    json::object x = balance();
+    return x["auto_recharge"].as_object()["last_error"].is_string();
+  }));
+  EXPECT_NE(
+      std::string(balance()["auto_recharge"].as_object()["last_error"].as_string()).find("failed"),
+      std::string::npos);
+  EXPECT_EQ(payments->charged, Money::from_units(1030000));
+  EXPECT_EQ(balance()["balance"], 20);
+
+  // A crash after the provider charged, before the credit: the intent is in the store.
+  const std::string dir = data_dir_;
+  leave_intent(app_, dir);
+  payments->down = false;
+  start(cfg, dir, nullptr, {}, payments);
+  ASSERT_TRUE(eventually([&] { return balance()["balance"] == 70; }));
+  EXPECT_EQ(payments->charged, Money::from_units(1545000));
+  // ... and one cut after the credit, before the intent went: the same key, credited once.
+  leave_intent(app_, dir);
+  start(cfg, dir, nullptr, {}, payments);
+  ASSERT_TRUE(eventually(
+      [&] { return !app_->store().get_state(engine::AutoRecharger::intent_key(2)).has_value(); }));
+  EXPECT_EQ(balance()["balance"], 70);
+  EXPECT_EQ(payments->charged, Money::from_units(1545000));
+  EXPECT_EQ(parse_object(admin_get("/admin/ledger").body)["consistent"], true);
+}
+
 TEST_F(Balances, ChargesGoThroughTheProviderWithTheFee) {
   json::object cfg = config();
   cfg["clients"].as_array()[1].as_object()["billing"] =

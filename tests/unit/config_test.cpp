@@ -211,6 +211,30 @@ TEST(Config, PortalPermissionsHiddenFieldsAndNotices) {
   EXPECT_TRUE(has_error(errors, "$.portal.templates.password_reset.subject: unknown transformer"));
 }
 
+// Auto-recharge (issue 20): realtime billing only, above the minimum, at least a minimum deposit.
+TEST(Config, AutoRechargeNeedsRealtimeBillingAboveTheMinimum) {
+  auto ok = load_config(R"({"account":{"timezone":"UTC"},"clients":[{"id":1,"company":"C",
+      "billing":{"mode":"realtime","minimum_balance":"10","auto_recharge":{"below":"25","amount":"100"}}}],
+      "campaigns":[]})");
+  ASSERT_TRUE(ok.config) << ok.errors[0];
+  EXPECT_TRUE(ok.config->clients[0].billing.auto_recharge());
+  EXPECT_EQ(ok.config->clients[0].billing.recharge_below, Money::from_whole(25));
+  auto bad = load_config(R"({"account":{"timezone":"UTC"},"clients":[
+      {"id":1,"company":"C","billing":{"mode":"manual","auto_recharge":{"below":"25","amount":"100"}}},
+      {"id":2,"company":"D","billing":{"mode":"realtime","minimum_balance":"30","minimum_deposit":"200",
+       "auto_recharge":{"below":"25","amount":"100"}}},
+      {"id":3,"company":"E","billing":{"mode":"realtime","auto_recharge":{"amount":"0"}}}],
+      "campaigns":[]})");
+  EXPECT_TRUE(
+      has_error(bad.errors, "$.clients[0].billing.auto_recharge: needs billing mode realtime"));
+  EXPECT_TRUE(has_error(bad.errors,
+                        "$.clients[1].billing.auto_recharge.below: must be above minimum_balance"));
+  EXPECT_TRUE(has_error(
+      bad.errors, "$.clients[1].billing.auto_recharge.amount: must be at least minimum_deposit"));
+  EXPECT_TRUE(has_error(bad.errors, "$.clients[2].billing.auto_recharge.below: is required"));
+  EXPECT_TRUE(has_error(bad.errors, "$.clients[2].billing.auto_recharge.amount: must be positive"));
+}
+
 TEST(Config, NotJson) {
   auto r = load_config("{nope");
   ASSERT_EQ(r.errors.size(), 1u);
