@@ -323,6 +323,16 @@ Response Router::portal_route(const Request& req) {
   auto caller = portal_caller(req, err);
   if (!caller) return err;
   engine::PortalUser& user = caller->user;
+  // The API tokens' rate (server.rate_limits.token_per_s) per portal user: its lead scans and
+  // exports run on the report threads the operators' reports share.
+  if (int64_t wait_ms = engine_.rate_limiter().take("p:" + user.id, engine_.clock().now_ms(),
+                                                    snap->config().server.token_rate_per_s,
+                                                    snap->config().server.token_burst);
+      wait_ms > 0) {
+    Response r = error_response(429, "Too many requests: slow down and retry");
+    r.headers.emplace_back("Retry-After", std::to_string((wait_ms + 999) / 1000));
+    return r;
+  }
   if (p == "/portal/logout") {
     if (!caller->session_hash.empty() && !portal_->logout(caller->session_hash).ok())
       return storage_error();

@@ -346,7 +346,8 @@ std::optional<Approvals::Outcome> Approvals::apply(PortalRequest& r) {
   change.op = r.kind == RequestKind::kPause    ? "pause"
               : r.kind == RequestKind::kResume ? "resume"
                                                : "patch";
-  change.actor = "portal:" + r.user_email;
+  // The user's id, not its email: the change log's actor is logged (no personal data in logs).
+  change.actor = "portal:" + r.user_id;
   const RequestKind kind = r.kind;
   const std::string text = r.change;
   change.edit = [&](json::object& doc, config::EntityRef& ref) -> std::optional<ChangeResult> {

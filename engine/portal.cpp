@@ -280,46 +280,50 @@ storage::Status PortalAccounts::delete_user(const PortalUser& user) {
   return store_.write_state(writes, {});
 }
 
-bool PortalAccounts::throttled(const std::string& email, const std::string& ip,
-                               const PortalConfig& cfg, int& retry_after_s) {
-  const UnixMs now = clock_.now_ms();
-  std::lock_guard lk(throttle_mu_);
-  auto over = [&](const std::string& key, size_t limit) {
-    auto it = failures_.find(key);
-    if (it == failures_.end()) return false;
-    auto& q = it->second;
-    while (!q.empty() && q.front() <= now - kThrottleWindowMs) q.pop_front();
-    if (q.empty()) {
-      failures_.erase(it);
-      return false;
-    }
-    if (q.size() < limit) return false;
-    retry_after_s =
-        std::max(retry_after_s, int((q.front() + kThrottleWindowMs - now + 999) / 1000));
-    return true;
-  };
-  const bool by_email = over("e:" + email, cfg.login_failures);
-  const bool by_ip = !ip.empty() && over("i:" + ip, size_t(cfg.login_failures) * 10);
-  return by_email || by_ip;
+bool PortalAccounts::over_limit(const std::string& key, size_t limit, UnixMs now,
+                                int& retry_after_s) {
+  auto it = failures_.find(key);
+  if (it == failures_.end()) return false;
+  auto& q = it->second;
+  while (!q.empty() && q.front() <= now - kThrottleWindowMs) q.pop_front();
+  if (q.empty()) {
+    failures_.erase(it);
+    return false;
+  }
+  if (q.size() < limit) return false;
+  retry_after_s = std::max(retry_after_s, int((q.front() + kThrottleWindowMs - now + 999) / 1000));
+  return true;
 }
 
-void PortalAccounts::failed(const std::string& email, const std::string& ip) {
-  const UnixMs now = clock_.now_ms();
-  std::lock_guard lk(throttle_mu_);
+void PortalAccounts::note(const std::string& key, UnixMs now) {
   if (failures_.size() >= kThrottleKeys) {
-    // Forget the entries whose failures are all old; if every one is recent, start over (an
+    // Forget the entries whose events are all old; if every one is recent, start over (an
     // attack from very many addresses still meets the per-email limit of the remembered ones).
     std::erase_if(failures_, [&](const auto& kv) {
       return kv.second.empty() || kv.second.back() <= now - kThrottleWindowMs;
     });
     if (failures_.size() >= kThrottleKeys) failures_.clear();
   }
-  for (const std::string& key : {"e:" + email, "i:" + ip}) {
-    if (key == "i:") continue;
-    auto& q = failures_[key];
-    q.push_back(now);
-    if (q.size() > 10000) q.pop_front();
-  }
+  auto& q = failures_[key];
+  q.push_back(now);
+  if (q.size() > 10000) q.pop_front();
+}
+
+bool PortalAccounts::throttled(const std::string& email, const std::string& ip,
+                               const PortalConfig& cfg, int& retry_after_s) {
+  const UnixMs now = clock_.now_ms();
+  std::lock_guard lk(throttle_mu_);
+  const bool by_email = over_limit("e:" + email, cfg.login_failures, now, retry_after_s);
+  const bool by_ip =
+      !ip.empty() && over_limit("i:" + ip, size_t(cfg.login_failures) * 10, now, retry_after_s);
+  return by_email || by_ip;
+}
+
+void PortalAccounts::failed(const std::string& email, const std::string& ip) {
+  const UnixMs now = clock_.now_ms();
+  std::lock_guard lk(throttle_mu_);
+  note("e:" + email, now);
+  if (!ip.empty()) note("i:" + ip, now);
 }
 
 PortalAccounts::Login PortalAccounts::login(std::string_view email_in, std::string_view password,
@@ -469,6 +473,14 @@ storage::Status PortalAccounts::request_reset(std::string_view email, const Port
   storage::Read<PortalUser> user = find_by_email(email);
   if (user.failed()) return user.status;
   if (!user.found() || user.value->disabled) return kOk;
+  {
+    // At most 3 links an email per 15 minutes: the form cannot be used to flood a mailbox.
+    const UnixMs now = clock_.now_ms();
+    std::lock_guard lk(throttle_mu_);
+    int unused = 0;
+    if (over_limit("r:" + user.value->email, 3, now, unused)) return kOk;
+    note("r:" + user.value->email, now);
+  }
   return issue_link(*user.value, int64_t(cfg.reset_minutes) * 60000, make_outbox);
 }
 

@@ -125,8 +125,9 @@ class PortalAccounts {
       std::function<std::vector<storage::OutboxPut>(const PortalUser&, const std::string&)>;
   storage::Status issue_link(const PortalUser& user, int64_t valid_ms,
                              const LinkNotice& make_outbox);
-  // A reset link for the user of `email`, if any and not disabled, valid cfg.reset_minutes.
-  // Nothing is written for an unknown email (the caller answers the same either way).
+  // A reset link for the user of `email`, if any and not disabled, valid cfg.reset_minutes; at
+  // most 3 per email in 15 minutes. Nothing is written for an unknown email, nor past the limit
+  // (the caller answers the same either way).
   storage::Status request_reset(std::string_view email, const PortalConfig& cfg,
                                 const LinkNotice& make_outbox);
   // Sets the password of the link's user, ends its sessions and every other link (epoch), and
@@ -142,6 +143,9 @@ class PortalAccounts {
   bool throttled(const std::string& email, const std::string& ip, const PortalConfig& cfg,
                  int& retry_after_s);
   void failed(const std::string& email, const std::string& ip);
+  // throttle_mu_ held: whether `key` had `limit` events in the last 15 minutes; records one.
+  bool over_limit(const std::string& key, size_t limit, UnixMs now, int& retry_after_s);
+  void note(const std::string& key, UnixMs now);
   storage::Read<PortalUser> read_user_key(const std::string& key);
 
   storage::Store& store_;
@@ -149,7 +153,8 @@ class PortalAccounts {
   Options options_;
   std::string dummy_hash_;  // verified for unknown emails (equal time)
   std::mutex throttle_mu_;
-  std::unordered_map<std::string, std::deque<UnixMs>> failures_;  // "e:" email / "i:" ip
+  // Recent events by key: failed logins ("e:" email, "i:" address), reset links ("r:" email).
+  std::unordered_map<std::string, std::deque<UnixMs>> failures_;
 };
 
 // Email addresses compared lower-cased, trimmed; nullopt when not an address.
