@@ -47,6 +47,8 @@ class Portal : public AppFixture {
     c["suppliers"].as_array().push_back(
         json::parse(R"({"id": 202, "client_id": 5, "lp_key": "supplier-key-202"})"));
     c["buyer_hidden_fields"] = json::array{"phone", "lp_subid1"};
+    c["fields"].as_array().push_back(json::parse(R"({"name": "trustedform_cert_url"})"));
+    c["fields"].as_array().push_back(json::parse(R"({"name": "leadid_token"})"));
     cfg["portal"] = json::parse(R"({"admin_emails": ["ops@example.org"], "login_failures": 3})");
     cfg["webhooks"] = json::array{
         json::object{{"id", 1},
@@ -88,7 +90,9 @@ class Portal : public AppFixture {
         R"(,"lp_key":"supplier-key-)" + std::to_string(supplier) + R"(","first_name":"P)" +
         std::to_string(i) + R"(","email":"p)" + std::to_string(i) +
         R"(@example.org","phone":"(410) 309-)" + std::to_string(2000 + i) + R"(","state":")" +
-        state + R"(","lp_subid1":"sub)" + std::to_string(i) + R"("})");
+        state + R"(","lp_subid1":"sub)" + std::to_string(i) +
+        R"(","trustedform_cert_url":"https://cert.trustedform.com/abc)" + std::to_string(i) +
+        R"(","leadid_token":"LEADID-)" + std::to_string(i) + R"(-TOKEN"})");
     json::object o = parse_object(r.body);
     EXPECT_EQ(o["status"], "ACCEPTED") << r.body;
     return std::string(o["lead_id"].as_string());
@@ -571,6 +575,40 @@ TEST_F(Portal, AuthorizationMatrix) {
   ASSERT_EQ(rb.status, 201) << rb.body;
   const std::string req_a(parse_object(ra.body)["id"].as_string());
   const std::string req_b(parse_object(rb.body)["id"].as_string());
+  // A pending request for an admin to approve, a key of Ann's, a user to delete and one to invite,
+  // and an export each of Ann's and Sue's.
+  const std::string req_c(parse_object(call(who["bob"], "POST", "/portal/buyer/requests",
+                                            R"({"kind":"pause","campaign_id":100,"buyer_id":301})")
+                                           .body)["id"]
+                              .as_string());
+  const std::string key_a(
+      parse_object(call(who["ann"], "POST", "/portal/keys", R"({"name":"k"})").body)["id"]
+          .as_string());
+  const std::string gone(
+      parse_object(create_user("gone@x.example", "buyer", 2).body)["id"].as_string());
+  const std::string invited(
+      parse_object(call(admin(), "POST", "/admin/portal/users",
+                        R"({"email":"new@x.example","kind":"supplier","clients":[1]})")
+                       .body)["id"]
+          .as_string());
+  const std::string bob_id(parse_object(call(who["bob"], "GET", "/portal/me").body)["user"]
+                               .as_object()["id"]
+                               .as_string());
+  const UnixMs now = SystemClock::instance().now_ms();
+  const std::string range =
+      R"(,"start_date":")" + format_local_date(TimeZone::utc(), now - 86400000) +
+      R"(","end_date":")" + format_local_date(TimeZone::utc(), now + 86400000) + R"("})";
+  auto made_export = [&](const std::string& caller, const std::string& who_kind) {
+    const std::string base = "/portal/" + who_kind + "/exports";
+    std::string id(
+        parse_object(call(who[caller], "POST", base, R"({"campaign_id":100)" + range).body)["id"]
+            .as_string());
+    EXPECT_TRUE(eventually([&] {
+      return parse_object(call(who[caller], "GET", base + "/" + id).body)["status"] == "completed";
+    }));
+    return id;
+  };
+  const std::string ex_a = made_export("ann", "buyer"), ex_s = made_export("sue", "supplier");
 
   struct Row {
     std::string method, target, body;
@@ -625,6 +663,41 @@ TEST_F(Portal, AuthorizationMatrix) {
       {"GET", "/admin/portal/requests/" + req_a, "", admins_only(200)},
       {"GET", "/admin/portal/templates", "", admins_only(200)},
       {"POST", "/admin/portal/requests/" + req_a + "/deny", R"({"note":"no"})", admins_only(200)},
+      {"POST", "/admin/portal/requests/" + req_c + "/approve", "", admins_only(200)},
+      {"POST", "/admin/portal/users", R"({"email":"z@x.example","kind":"buyer","clients":[2]})",
+       admins_only(201)},
+      {"GET", "/admin/portal/users/" + bob_id, "", admins_only(200)},
+      {"PATCH", "/admin/portal/users/" + bob_id, R"({"name":"Bob"})", admins_only(200)},
+      {"POST", "/admin/portal/users/" + invited + "/invite", "", admins_only(202)},
+      {"DELETE", "/admin/portal/users/" + gone, "", admins_only(200)},
+      {"GET", "/admin/portal/templates/invitation", "", admins_only(200)},
+      {"PUT", "/admin/portal/templates/invitation", R"({"subject":"Hi","body":"{{reset_url}}"})",
+       admins_only(200)},
+      {"DELETE", "/admin/portal/templates/invitation", "", admins_only(200)},
+      {"POST",
+       "/portal/password/forgot",
+       R"({"email":"nobody@x.example"})",
+       {{"ann", 202}, {"bob", 202}, {"sue", 202}, {"sam", 202}, {"admin", 202}, {"stranger", 202}}},
+      {"POST",
+       "/portal/password/reset",
+       R"({"token":"ppr_nope","password":"long enough now"})",
+       {{"ann", 400}, {"bob", 400}, {"sue", 400}, {"sam", 400}, {"admin", 400}, {"stranger", 400}}},
+      {"POST", "/portal/password", R"({"current_password":"wrong one","new_password":"x"})",
+       any_user(400)},
+      {"POST", "/portal/keys", R"({"name":"m"})", any_user(201)},
+      {"DELETE",
+       "/portal/keys/" + key_a,
+       "",
+       {{"ann", 200}, {"bob", 404}, {"sue", 404}, {"sam", 404}, {"admin", 401}, {"stranger", 401}}},
+      {"POST", "/portal/buyer/pause_all", "{}", buyers_only(200, 200)},
+      {"POST", "/portal/buyer/resume_all", "{}", buyers_only(200, 200)},
+      {"POST", "/portal/buyer/exports", R"({"campaign_id":100)" + range, buyers_only(202, 202)},
+      {"GET", "/portal/buyer/exports/" + ex_a, "", buyers_only(200, 404)},
+      {"GET", "/portal/buyer/exports/" + ex_a + "/file", "", buyers_only(200, 404)},
+      {"POST", "/portal/supplier/exports", R"({"campaign_id":100)" + range,
+       suppliers_only(202, 202)},
+      {"GET", "/portal/supplier/exports/" + ex_s, "", suppliers_only(200, 404)},
+      {"GET", "/portal/supplier/exports/" + ex_s + "/file", "", suppliers_only(200, 404)},
   };
   for (const Row& row : rows)
     for (const auto& [name, status] : row.expect) {
@@ -649,6 +722,14 @@ TEST_F(Portal, AuthorizationMatrix) {
             std::set<std::string>{lead_a});
   EXPECT_EQ(ids_in("sue", "/portal/supplier/leads?campaign_id=100&search=(410)%20309-2001"),
             std::set<std::string>{lead_a});
+  EXPECT_EQ(ids_in("sue",
+                   "/portal/supplier/leads?campaign_id=100&search="
+                   "https%3A%2F%2Fcert.trustedform.com%2Fabc1"),
+            std::set<std::string>{lead_a});
+  EXPECT_EQ(ids_in("sue", "/portal/supplier/leads?campaign_id=100&search=LEADID-1-TOKEN"),
+            std::set<std::string>{lead_a});
+  EXPECT_TRUE(
+      ids_in("sue", "/portal/supplier/leads?campaign_id=100&search=LEADID-2-TOKEN").empty());
   // Hidden fields never reach the buyer.
   json::object seen = parse_object(call(who["ann"], "GET", "/portal/buyer/leads/" + lead_a).body);
   EXPECT_TRUE(seen["fields"].as_object().contains("email"));
@@ -669,6 +750,13 @@ TEST_F(Portal, AuthorizationMatrix) {
                 .status,
             403);
   (void)today;
+  // Logging out ends each session, only its own.
+  for (const char* name : {"ann", "bob", "sue", "sam"}) {
+    EXPECT_EQ(call(who[name], "POST", "/portal/logout").status, 200) << name;
+    EXPECT_EQ(call(who[name], "GET", "/portal/me").status, 401) << name;
+  }
+  EXPECT_EQ(call(who["stranger"], "POST", "/portal/logout").status, 401);
+  EXPECT_EQ(call(who["admin"], "POST", "/portal/logout").status, 401);
 }
 
 }  // namespace
