@@ -241,6 +241,8 @@ storage::Status PortalAccounts::create_user(PortalUser& user, std::string_view p
     }
     user.password_hash = hash_password(password);
   }
+  // One creation at a time: two admins adding the same email cannot both pass this check.
+  std::lock_guard lk(create_mu_);
   if (store_.get_state(key_of(kEmail, user.email))) {
     error = "a portal user with this email exists";
     return kOk;

@@ -152,6 +152,7 @@ class PortalAccounts {
   const Clock& clock_;
   Options options_;
   std::string dummy_hash_;  // verified for unknown emails (equal time)
+  std::mutex create_mu_;    // user creations (the email's uniqueness)
   std::mutex throttle_mu_;
   // Recent events by key: failed logins ("e:" email, "i:" address), reset links ("r:" email).
   std::unordered_map<std::string, std::deque<UnixMs>> failures_;

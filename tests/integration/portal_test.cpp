@@ -7,8 +7,10 @@
 // figures, balance or requests.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "app_fixture.h"
 #include "core/text.h"
@@ -135,6 +137,18 @@ TEST_F(Portal, LoginsUseHttpOnlyCookiesWithCsrfAndKeysForScripts) {
   EXPECT_EQ(create_user("ann@buyer-one.example", "buyer", 2).status, 409);  // emails are unique
   EXPECT_EQ(create_user("x@y.example", "buyer", 2, "short").status, 400);
   EXPECT_EQ(create_user("x@y.example", "buyer", 99).status, 422);  // no such client
+  // The same email added eight times at once: one user.
+  std::atomic<int> created{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      const int s = create_user("twice@buyer-one.example", "buyer", 2).status;
+      (s == 201 ? created : refused).fetch_add(1);
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(refused.load(), 7);
+  EXPECT_EQ(parse_object(admin_get("/admin/portal/users").body)["items"].as_array().size(), 2u);
   // The password is stored as Argon2id, never as itself.
   bool hashed = false;
   (void)app_->store().scan_state("portal/user/", false, [&](std::string_view, std::string_view v) {
