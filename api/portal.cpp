@@ -136,6 +136,57 @@ size_t limit_param(const Request& req, size_t def, size_t max, Response& err, bo
   return size_t(*n);
 }
 
+// A portal lead list's parameters: `campaign_id` (one of the caller's campaigns, else 404), the
+// dates (date_range, in the campaign's zone) and `limit` (1 to 500, 50).
+struct LeadListQuery {
+  const CampaignConfig* campaign = nullptr;
+  engine::TimeRange range;
+  size_t limit = 50;
+};
+std::optional<LeadListQuery> lead_list_query(const Request& req, const Config& cfg,
+                                             const std::map<CampaignId, std::set<int64_t>>& mine,
+                                             UnixMs now, Response& err) {
+  auto cid = parse_int(req.query_param("campaign_id"));
+  if (!cid) {
+    err = error_response(400, "campaign_id is required", {{"campaign_id", "required"}});
+    return std::nullopt;
+  }
+  LeadListQuery q;
+  q.campaign = mine.count(*cid) ? cfg.find_campaign(*cid) : nullptr;
+  if (q.campaign == nullptr) {
+    err = error_response(404, "Campaign not found");
+    return std::nullopt;
+  }
+  auto range = date_range(req, q.campaign->tz, now, err);
+  if (!range) return std::nullopt;
+  q.range = *range;
+  bool bad = false;
+  q.limit = limit_param(req, 50, 500, err, bad);
+  if (bad) return std::nullopt;
+  return q;
+}
+
+// The figures (rollups, in the account's zone) of the campaigns the caller has buyers or
+// suppliers in; the caller keeps only its own buyers' or suppliers' rows.
+std::vector<engine::CampaignFigures> owned_figures(
+    engine::Engine& engine, const Config& cfg, const std::map<CampaignId, std::set<int64_t>>& mine,
+    engine::TimeRange range) {
+  std::vector<const CampaignConfig*> campaigns;
+  for (const auto& [cid, members] : mine) campaigns.push_back(cfg.find_campaign(cid));
+  return engine::campaign_stats(engine.store(), campaigns, range, cfg.account.tz, std::nullopt);
+}
+
+// A portal API key as the API shows it (never the key itself, but at its creation).
+void write_key(JsonWriter& w, const engine::PortalKeyInfo& k, const std::string* key = nullptr) {
+  w.begin_object()
+      .kv("id", k.id)
+      .kv("name", k.name)
+      .kv("prefix", k.prefix)
+      .kv("created_at", format_iso_utc(k.created_ms));
+  if (key) w.kv("key", *key);
+  w.end_object();
+}
+
 bool hidden(const CampaignConfig& c, std::string_view field) {
   return std::find(c.buyer_hidden_fields.begin(), c.buyer_hidden_fields.end(), field) !=
          c.buyer_hidden_fields.end();
@@ -400,13 +451,7 @@ Response Router::portal_keys(const Request& req, const engine::PortalUser& user)
     std::string out;
     JsonWriter w(out);
     w.begin_object().key("items").begin_array();
-    for (const auto& k : keys)
-      w.begin_object()
-          .kv("id", k.id)
-          .kv("name", k.name)
-          .kv("prefix", k.prefix)
-          .kv("created_at", format_iso_utc(k.created_ms))
-          .end_object();
+    for (const auto& k : keys) write_key(w, k);
     w.end_array().end_object();
     return ok_json(200, std::move(out));
   }
@@ -425,13 +470,7 @@ Response Router::portal_keys(const Request& req, const engine::PortalUser& user)
     if (!portal_->create_key(user, std::move(name), token, info).ok()) return storage_error();
     std::string out;
     JsonWriter w(out);
-    w.begin_object()
-        .kv("id", info.id)
-        .kv("name", info.name)
-        .kv("prefix", info.prefix)
-        .kv("created_at", format_iso_utc(info.created_ms))
-        .kv("key", token)
-        .end_object();
+    write_key(w, info, &token);
     Response r = ok_json(201, std::move(out));
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
@@ -495,18 +534,13 @@ Response Router::buyer_portal(const Request& req, const engine::PortalUser& user
     return ok_json(200, std::move(out));
   }
   if (what == "leads" && seg.size() == 1) {
-    auto cid = parse_int(req.query_param("campaign_id"));
-    if (!cid) return error_response(400, "campaign_id is required", {{"campaign_id", "required"}});
-    const CampaignConfig* c = mine.count(*cid) ? cfg.find_campaign(*cid) : nullptr;
-    if (c == nullptr) return error_response(404, "Campaign not found");
-    auto range = date_range(req, c->tz, engine_.clock().now_ms(), err);
-    if (!range) return err;
-    bool bad = false;
-    const size_t limit = limit_param(req, 50, 500, err, bad);
-    if (bad) return err;
+    auto list = lead_list_query(req, cfg, mine, engine_.clock().now_ms(), err);
+    if (!list) return err;
+    const CampaignConfig* c = list->campaign;
+    const size_t limit = list->limit;
     engine::LeadSearch q;
     q.campaign = c->id;
-    q.range = *range;
+    q.range = list->range;
     q.status = LeadStatus::kAccepted;
     q.limit = 500;
     q.scan_budget = 50000;
@@ -555,10 +589,7 @@ Response Router::buyer_portal(const Request& req, const engine::PortalUser& user
   if (what == "stats" && seg.size() == 1) {
     auto range = date_range(req, cfg.account.tz, engine_.clock().now_ms(), err);
     if (!range) return err;
-    std::vector<const CampaignConfig*> campaigns;
-    for (const auto& [cid, b] : mine) campaigns.push_back(cfg.find_campaign(cid));
-    auto figures =
-        engine::campaign_stats(engine_.store(), campaigns, *range, cfg.account.tz, std::nullopt);
+    auto figures = owned_figures(engine_, cfg, mine, *range);
     std::string out;
     JsonWriter w(out);
     w.begin_object().key("campaigns").begin_array();
@@ -764,10 +795,7 @@ Response Router::supplier_portal(const Request& req, const engine::PortalUser& u
   if (what == "dashboard" && seg.size() == 1) {
     auto range = date_range(req, cfg.account.tz, engine_.clock().now_ms(), err);
     if (!range) return err;
-    std::vector<const CampaignConfig*> campaigns;
-    for (const auto& [cid, s] : mine) campaigns.push_back(cfg.find_campaign(cid));
-    auto figures =
-        engine::campaign_stats(engine_.store(), campaigns, *range, cfg.account.tz, std::nullopt);
+    auto figures = owned_figures(engine_, cfg, mine, *range);
     std::string out;
     JsonWriter w(out);
     rollup::Values total(rollup::sm::kCount, 0);
@@ -816,15 +844,10 @@ Response Router::supplier_portal(const Request& req, const engine::PortalUser& u
     return ok_json(200, std::move(out));
   }
   if (what == "leads" && seg.size() == 1) {
-    auto cid = parse_int(req.query_param("campaign_id"));
-    if (!cid) return error_response(400, "campaign_id is required", {{"campaign_id", "required"}});
-    const CampaignConfig* c = mine.count(*cid) ? cfg.find_campaign(*cid) : nullptr;
-    if (c == nullptr) return error_response(404, "Campaign not found");
-    auto range = date_range(req, c->tz, engine_.clock().now_ms(), err);
-    if (!range) return err;
-    bool bad = false;
-    const size_t limit = limit_param(req, 50, 500, err, bad);
-    if (bad) return err;
+    auto list = lead_list_query(req, cfg, mine, engine_.clock().now_ms(), err);
+    if (!list) return err;
+    const CampaignConfig* c = list->campaign;
+    const size_t limit = list->limit;
     const std::set<int64_t>& suppliers = mine[c->id];
     std::string out;
     JsonWriter w(out);
@@ -842,7 +865,7 @@ Response Router::supplier_portal(const Request& req, const engine::PortalUser& u
     }
     engine::LeadSearch q;
     q.campaign = c->id;
-    q.range = *range;
+    q.range = list->range;
     q.limit = limit;
     if (suppliers.size() == 1) q.supplier = *suppliers.begin();
     if (std::string s = req.query_param("status"); !s.empty()) {

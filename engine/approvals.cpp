@@ -14,6 +14,7 @@
 #include "engine/config_service.h"
 #include "engine/engine.h"
 #include "engine/events.h"
+#include "engine/jobs.h"
 #include "engine/notices.h"
 
 namespace pp::engine {
@@ -130,11 +131,8 @@ std::optional<PortalRequest> parse_request(std::string_view text) {
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return std::nullopt;
   const json::object& o = v.as_object();
-  auto str = [&](const char* k) {
-    const json::value* x = o.if_contains(k);
-    return x && x->is_string() ? std::string(x->as_string()) : std::string();
-  };
-  auto num = [&](const char* k) -> int64_t { return config::int_of(o.if_contains(k)); };
+  auto str = [&](std::string_view k) { return param_string(o, k); };
+  auto num = [&](std::string_view k) { return param_int(o, k); };
   PortalRequest r;
   r.id = str("id");
   r.client = num("client");

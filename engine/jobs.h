@@ -23,8 +23,9 @@
 
 namespace pp::engine {
 
-// A job's parameters (a JSON object) by name: "" or 0 when absent or of another type; param_id
-// also reads a number written as a string, and is nullopt when there is none.
+// A member of a JSON object (a job's parameters, a stored record) by name: "" or 0 when absent or
+// of another type; param_id also reads a number written as a string, and is nullopt when there is
+// none.
 std::string param_string(const boost::json::object& o, std::string_view key);
 int64_t param_int(const boost::json::object& o, std::string_view key);
 std::optional<int64_t> param_id(const boost::json::object& o, std::string_view key);

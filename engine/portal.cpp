@@ -6,10 +6,12 @@
 #include <boost/json.hpp>
 #include <stdexcept>
 
+#include "config/document.h"
 #include "core/hash.h"
 #include "core/ids.h"
 #include "core/json_writer.h"
 #include "core/text.h"
+#include "engine/jobs.h"
 
 namespace pp::engine {
 
@@ -69,59 +71,34 @@ std::string user_record(const PortalUser& u) {
   return json::serialize(o);
 }
 
-std::optional<PortalUser> parse_user(std::string_view text) {
+// A stored record (a user, session, key or reset link) as a JSON object; nullopt when unreadable.
+std::optional<json::object> record_of(std::string_view text) {
   json::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return std::nullopt;
-  const json::object& o = v.as_object();
+  return std::move(v.as_object());
+}
+
+std::optional<PortalUser> parse_user(std::string_view text) {
+  auto o = record_of(text);
+  if (!o) return std::nullopt;
   PortalUser u;
-  auto str = [&](const char* k) -> std::string {
-    const json::value* x = o.if_contains(k);
-    return x && x->is_string() ? std::string(x->as_string()) : std::string();
-  };
-  auto num = [&](const char* k) -> int64_t {
-    const json::value* x = o.if_contains(k);
-    return x && x->is_int64() ? x->as_int64() : x && x->is_uint64() ? int64_t(x->as_uint64()) : 0;
-  };
-  u.id = str("id");
-  u.email = str("email");
-  u.name = str("name");
-  if (!parse_portal_kind(str("kind"), u.kind)) return std::nullopt;
-  if (const json::value* cs = o.if_contains("clients"); cs && cs->is_array())
+  u.id = param_string(*o, "id");
+  u.email = param_string(*o, "email");
+  u.name = param_string(*o, "name");
+  if (!parse_portal_kind(param_string(*o, "kind"), u.kind)) return std::nullopt;
+  if (const json::value* cs = o->if_contains("clients"); cs && cs->is_array())
     for (const auto& c : cs->as_array())
       if (c.is_int64()) u.clients.push_back(c.as_int64());
-  u.password_hash = str("password");
-  const json::value* d = o.if_contains("disabled");
-  u.disabled = d && d->is_bool() && d->as_bool();
-  u.epoch = uint32_t(num("epoch"));
-  u.created_ms = num("created_ms");
-  u.updated_ms = num("updated_ms");
-  u.updated_by = str("updated_by");
+  u.password_hash = param_string(*o, "password");
+  u.disabled = config::flag_of(*o, "disabled");
+  u.epoch = uint32_t(param_int(*o, "epoch"));
+  u.created_ms = param_int(*o, "created_ms");
+  u.updated_ms = param_int(*o, "updated_ms");
+  u.updated_by = param_string(*o, "updated_by");
   if (u.id.empty() || u.email.empty()) return std::nullopt;
   return u;
 }
-
-// A small JSON record's fields (sessions, keys, resets).
-struct Fields {
-  json::object o;
-  bool ok = false;
-  explicit Fields(std::string_view text) {
-    json::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (!ec && v.is_object()) {
-      o = std::move(v.as_object());
-      ok = true;
-    }
-  }
-  std::string str(const char* k) const {
-    const json::value* x = o.if_contains(k);
-    return x && x->is_string() ? std::string(x->as_string()) : std::string();
-  }
-  int64_t num(const char* k) const {
-    const json::value* x = o.if_contains(k);
-    return x && x->is_int64() ? x->as_int64() : x && x->is_uint64() ? int64_t(x->as_uint64()) : 0;
-  }
-};
 
 const storage::Status kOk{};
 
@@ -372,25 +349,26 @@ std::optional<PortalCaller> PortalAccounts::session(std::string_view token,
   const std::string hash = sha256_hex(token);
   auto text = store_.get_state(key_of(kSession, hash));
   if (!text) return std::nullopt;
-  Fields f(*text);
-  if (!f.ok) return std::nullopt;
+  auto f = record_of(*text);
+  if (!f) return std::nullopt;
   const UnixMs now = clock_.now_ms();
-  const int64_t seen = f.num("seen_ms");
-  if (now >= f.num("expires_ms") || now - seen >= int64_t(cfg.idle_minutes) * 60000) {
+  const int64_t seen = param_int(*f, "seen_ms");
+  if (now >= param_int(*f, "expires_ms") || now - seen >= int64_t(cfg.idle_minutes) * 60000) {
     (void)store_.delete_state(key_of(kSession, hash));
     return std::nullopt;
   }
-  auto user = find_user(f.str("user"));
-  if (!user.found() || user.value->disabled || user.value->epoch != uint32_t(f.num("epoch")))
+  auto user = find_user(param_string(*f, "user"));
+  if (!user.found() || user.value->disabled ||
+      user.value->epoch != uint32_t(param_int(*f, "epoch")))
     return std::nullopt;
   if (now - seen >= 60000) {  // idle time, kept to the minute, never waited for
-    f.o["seen_ms"] = now;
-    store_.put_state_later(key_of(kSession, hash), json::serialize(f.o));
+    (*f)["seen_ms"] = now;
+    store_.put_state_later(key_of(kSession, hash), json::serialize(*f));
   }
   PortalCaller c;
   c.user = std::move(*user.value);
   c.session_hash = hash;
-  c.csrf = f.str("csrf");
+  c.csrf = param_string(*f, "csrf");
   return c;
 }
 
@@ -429,9 +407,10 @@ storage::Status PortalAccounts::list_keys(const PortalUser& user, std::vector<Po
   for (const std::string& h : hashes) {
     auto text = store_.get_state(key_of(kKey, h));
     if (!text) continue;
-    Fields f(*text);
-    if (!f.ok) continue;
-    out.push_back({f.str("id"), f.str("name"), f.str("prefix"), f.num("created_ms")});
+    auto f = record_of(*text);
+    if (!f) continue;
+    out.push_back({param_string(*f, "id"), param_string(*f, "name"), param_string(*f, "prefix"),
+                   param_int(*f, "created_ms")});
   }
   return st;
 }
@@ -449,9 +428,9 @@ std::optional<PortalCaller> PortalAccounts::by_key(std::string_view token) {
   if (!secret_shape(token, "ppk_")) return std::nullopt;
   auto text = store_.get_state(key_of(kKey, sha256_hex(token)));
   if (!text) return std::nullopt;
-  Fields f(*text);
-  if (!f.ok) return std::nullopt;
-  auto user = find_user(f.str("user"));
+  auto f = record_of(*text);
+  if (!f) return std::nullopt;
+  auto user = find_user(param_string(*f, "user"));
   if (!user.found() || user.value->disabled) return std::nullopt;
   PortalCaller c;
   c.user = std::move(*user.value);
@@ -494,11 +473,11 @@ storage::Status PortalAccounts::reset_password(std::string_view token, std::stri
   const std::string key = key_of(kReset, sha256_hex(token));
   auto text = store_.get_state(key);
   if (!text) return kOk;
-  Fields f(*text);
-  auto user = find_user(f.str("user"));
+  auto f = record_of(*text);
+  auto user = find_user(f ? param_string(*f, "user") : std::string());
   if (user.failed()) return user.status;
-  if (!f.ok || clock_.now_ms() >= f.num("expires_ms") || !user.found() || user.value->disabled ||
-      user.value->epoch != uint32_t(f.num("epoch"))) {
+  if (!f || clock_.now_ms() >= param_int(*f, "expires_ms") || !user.found() ||
+      user.value->disabled || user.value->epoch != uint32_t(param_int(*f, "epoch"))) {
     (void)store_.delete_state(key);
     return kOk;
   }

@@ -115,9 +115,15 @@ TEST_F(Balances, SixtyFourLeadsAtOnceBuyExactlyWhatTheBalanceCoversThenADepositR
   // Revenue holds the sales; cash paid the deposit.
   for (const auto& acc : audit["accounts"].as_array()) {
     const json::object& o = acc.as_object();
-    if (o.at("account") == "revenue") EXPECT_EQ(o.at("balance"), 100);
-    if (o.at("account") == "cash") EXPECT_EQ(o.at("balance"), -100);
-    if (o.at("account") == "client:2") EXPECT_EQ(o.at("postings"), 11);
+    if (o.at("account") == "revenue") {
+      EXPECT_EQ(o.at("balance"), 100);
+    }
+    if (o.at("account") == "cash") {
+      EXPECT_EQ(o.at("balance"), -100);
+    }
+    if (o.at("account") == "client:2") {
+      EXPECT_EQ(o.at("postings"), 11);
+    }
   }
 
   // A deposit lifts it: buyer.resumed, and leads sell again.
@@ -191,8 +197,12 @@ TEST_F(Balances, AReturnCreditsWhatTheSaleChargedAndResumes) {
   EXPECT_EQ(audit["total"], 0);
   for (const auto& acc : audit["accounts"].as_array()) {
     const json::object& o = acc.as_object();
-    if (o.at("account") == "client:2") EXPECT_EQ(o.at("balance"), 20) << json::serialize(o);
-    if (o.at("account") == "revenue") EXPECT_EQ(o.at("balance"), 0) << json::serialize(o);
+    if (o.at("account") == "client:2") {
+      EXPECT_EQ(o.at("balance"), 20) << json::serialize(o);
+    }
+    if (o.at("account") == "revenue") {
+      EXPECT_EQ(o.at("balance"), 0) << json::serialize(o);
+    }
   }
   json::object ledger = parse_object(admin_get("/admin/clients/2/ledger").body);
   EXPECT_EQ(ledger["postings"].as_array()[0].as_object()["kind"], "return");
@@ -310,8 +320,12 @@ TEST_F(Balances, ChargesGoThroughTheProviderWithTheFee) {
   EXPECT_EQ(audit["consistent"], true);
   for (const auto& acc : audit["accounts"].as_array()) {
     const json::object& o = acc.as_object();
-    if (o.at("account") == "fees") EXPECT_EQ(o.at("balance"), 3);
-    if (o.at("account") == "cash") EXPECT_EQ(o.at("balance"), -103);
+    if (o.at("account") == "fees") {
+      EXPECT_EQ(o.at("balance"), 3);
+    }
+    if (o.at("account") == "cash") {
+      EXPECT_EQ(o.at("balance"), -103);
+    }
   }
   json::object ledger = parse_object(admin_get("/admin/clients/2/ledger").body);
   EXPECT_EQ(ledger["postings"].as_array()[0].as_object()["kind"], "charge");

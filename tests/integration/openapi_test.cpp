@@ -354,30 +354,24 @@ TEST_F(OpenApi, EveryOperationAnswersAsDocumented) {
   call("PATCH", "/admin/portal/users/" + buid, R"({"name":"Buyer"})");
   call("DELETE", "/admin/portal/users/" + std::string(gone["id"].as_string()));
   call("POST", "/portal/login", R"({"email":"b@x.example","password":"wrong password"})", "");
-  HttpReply li = call("POST", "/portal/login",
-                      R"({"email":"b@x.example","password":"portal password 1"})", "");
-  std::string cookie;
-  for (const auto& [k, v] : li.headers)
-    if (iequals(k, "set-cookie")) cookie = v.substr(0, v.find(';'));
-  const std::vector<std::pair<std::string, std::string>> session{
-      {"Cookie", cookie},
-      {"X-CSRF-Token", std::string(parse_object(li.body)["csrf_token"].as_string())}};
-  const std::string bk(parse_object(call("POST", "/portal/keys", R"({"name":"spec"})", "",
+  // Logs in (the cookie and CSRF token of the session) and makes a key with them.
+  auto login = [&](const std::string& email, const std::string& password,
+                   std::vector<std::pair<std::string, std::string>>& session) {
+    HttpReply r = call("POST", "/portal/login",
+                       R"({"email":")" + email + R"(","password":")" + password + R"("})", "");
+    std::string cookie;
+    for (const auto& [k, v] : r.headers)
+      if (iequals(k, "set-cookie")) cookie = v.substr(0, v.find(';'));
+    session = {{"Cookie", cookie},
+               {"X-CSRF-Token", std::string(parse_object(r.body)["csrf_token"].as_string())}};
+    return std::string(parse_object(call("POST", "/portal/keys", R"({"name":"spec"})", "",
                                          "application/json", session)
                                         .body)["key"]
                            .as_string());
-  HttpReply sl = call("POST", "/portal/login",
-                      R"({"email":"s@x.example","password":"portal password 2"})", "");
-  std::string scookie;
-  for (const auto& [k, v] : sl.headers)
-    if (iequals(k, "set-cookie")) scookie = v.substr(0, v.find(';'));
-  const std::string sk(
-      parse_object(
-          call("POST", "/portal/keys", R"({"name":"spec"})", "", "application/json",
-               {{"Cookie", scookie},
-                {"X-CSRF-Token", std::string(parse_object(sl.body)["csrf_token"].as_string())}})
-              .body)["key"]
-          .as_string());
+  };
+  std::vector<std::pair<std::string, std::string>> session, supplier_session;
+  const std::string bk = login("b@x.example", "portal password 1", session);
+  const std::string sk = login("s@x.example", "portal password 2", supplier_session);
   call("POST", "/portal/password/forgot", R"({"email":"b@x.example"})", "");
   call("POST", "/portal/password/reset", R"({"token":"ppr_x","password":"whatever long"})", "");
   call("GET", "/portal/me", "", bk);
