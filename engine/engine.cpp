@@ -377,8 +377,9 @@ asio::awaitable<IntakeResult> Engine::store_lead(LeadRun& run) {
             b && b->type == DeliveryType::kLeadStore)
           run.extras.pull_buyers.push_back(o.buyer_id);
   // Notifications (issue 18), in the same write as the lead: none for a lead not stored.
+  // (A balance that pauses its client's buyers emails the client, webhooks or not.)
   if (const Config& cfg = run.snap->config();
-      cfg.webhook_events != 0 ||
+      cfg.webhook_events != 0 || !run.balances_paused.empty() ||
       (run.campaign && has_lead_actions(*run.snap, *run.campaign, lead.supplier_id)))
     add_lead_events(run, cfg, now);
 

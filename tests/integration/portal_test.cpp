@@ -521,6 +521,7 @@ TEST_F(Portal, ALowBalanceEmailsTheClient) {
   json::object cfg = config();
   cfg["clients"].as_array()[1].as_object()["billing"] =
       json::object{{"mode", "manual"}, {"minimum_balance", "95"}};
+  cfg.erase("webhooks");  // the email does not depend on a webhook wanting lead events
   start(cfg);
   ASSERT_EQ(call(admin(), "POST", "/admin/clients/2/deposits", R"({"amount":"100"})").status, 201);
   EXPECT_TRUE(mails().empty());
